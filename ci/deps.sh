@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package hx needs to build, test, fuzz and benchmark.
+# Idempotent: packages already present are left alone.
+set -euo pipefail
+
+packages=(
+  build-essential cmake make pkg-config
+  clang llvm lld libclang-rt-dev
+  libcmocka-dev libcjson-dev libzydis-dev
+  lcov gnuplot-nox valgrind xz-utils binutils
+  afl++ python3 clang-format
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "ci/deps.sh: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ci/deps.sh: missing packages: ${missing[*]}" >&2
+  echo "ci/deps.sh: run as root (or: sudo bash ci/deps.sh) to install them" >&2
+  exit 1
+fi
+
+echo "ci/deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make test`: every gate, in order; fails if any fails.
+#   unit        CMocka suites (ASan+UBSan, coverage-instrumented core)
+#   freestanding  the bare-metal image links with nothing undefined
+#   coverage    handlers/ line and branch coverage at or above the gate
+set -uo pipefail
+build=${1:?usage: ci/test.sh BUILD_DIR}
+cd "$(dirname "$0")/.."
+passed=0 failed=0 names=()
+gate() {
+  local name=$1; shift
+  echo
+  echo "######## $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); names+=("$name"); fi
+}
+# Coverage counters from earlier runs would inflate the gate.
+find "$build" -name '*.gcda' -delete 2>/dev/null || true
+gate unit bash ci/unit.sh "$build"
+gate freestanding bash ci/freestanding.sh "$build"
+gate coverage bash ci/coverage.sh "$build" gate
+echo
+if [ "$failed" -ne 0 ]; then echo "failed gates: ${names[*]}"; fi
+echo "make test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,77 @@
+/* 4-level Intel EPT (Intel SDM Vol. 3C, 29.3 "The Extended Page Table
+ * Mechanism"): PML4 -> PDPT -> PD -> PT, 512 entries of 8 bytes each.
+ * Leaves are 1 GiB (PDPTE bit 7), 2 MiB (PDE bit 7) or 4 KiB (PTE), chosen
+ * by the alignment of GPA, HPA and remaining size. */
+#ifndef HV_EPT_H
+#define HV_EPT_H
+
+#include "hv/config.h"
+#include "hv/pool.h"
+#include "hv/status.h"
+
+/* Entry bits (SDM Vol. 3C, Tables 29-1 .. 29-6). */
+#define HV_EPTE_R (1ull << 0)
+#define HV_EPTE_W (1ull << 1)
+#define HV_EPTE_X (1ull << 2)
+#define HV_EPTE_PERM_MASK 7ull
+#define HV_EPTE_MT_SHIFT 3
+#define HV_EPTE_MT_MASK (7ull << 3)
+#define HV_EPTE_IGNORE_PAT (1ull << 6)
+#define HV_EPTE_LARGE (1ull << 7)
+#define HV_EPTE_ACCESSED (1ull << 8)
+#define HV_EPTE_DIRTY (1ull << 9)
+#define HV_EPTE_ADDR_MASK 0x000ffffffffff000ull
+
+/* EPTP (SDM Vol. 3C, 25.6.11): memory type WB in bits 2:0, walk length - 1
+ * in bits 5:3, PML4 address in bits 51:12. */
+#define HV_EPTP_WB 6ull
+#define HV_EPTP_WALK4 (3ull << 3)
+
+enum hv_page_size { HV_PG_4K = 0, HV_PG_2M = 1, HV_PG_1G = 2 };
+
+/* Result of walking one GPA. */
+struct hv_ept_map {
+	uint64_t hpa;      /* translated address (GPA offset included) */
+	uint64_t page_gpa; /* GPA of the leaf's first byte */
+	uint8_t perm;      /* enum hv_perm bits; 0 when not present */
+	uint8_t memtype;
+	uint8_t level;     /* enum hv_page_size of the leaf */
+	bool present;
+};
+
+/* Map [gpa, gpa+size) -> [hpa, ...) in the tables rooted at *root (a PML4
+ * page from pool; allocated when *root == 0). On failure every page taken
+ * during the call is given back and the tables are unchanged. */
+hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, uint64_t hpa,
+			   uint64_t size, uint8_t perm, uint8_t memtype);
+
+/* Build the EPT of partition `index` from cfg (RAM, MMIO, channels; emulated
+ * devices stay unmapped). cfg must have passed hv_config_validate. */
+hv_status hv_ept_build(struct hv_pool *pool, const struct hv_system_config *cfg, uint32_t index,
+		       uint64_t *root);
+
+/* Walk one GPA. Returns HV_OK with map->present false for unmapped GPAs,
+ * HV_ERR_INVAL for malformed tables (table pointer outside the pool). */
+hv_status hv_ept_translate(const struct hv_pool *pool, uint64_t root, uint64_t gpa,
+			   struct hv_ept_map *map);
+
+/* Reduce permissions of [gpa, gpa+size) to `perm` (a subset of what is
+ * mapped on every page; splits large pages as needed). perm == 0 leaves the
+ * pages not present. All-or-nothing: on failure nothing changed. */
+hv_status hv_ept_protect(struct hv_pool *pool, uint64_t root, uint64_t gpa, uint64_t size,
+			 uint8_t perm);
+
+/* Callback for each mapped run while walking in GPA order; runs of equal
+ * perms/type/page size and contiguous HPA are merged. */
+struct hv_ept_run {
+	uint64_t gpa;
+	uint64_t hpa;
+	uint64_t size;
+	uint8_t perm;
+	uint8_t memtype;
+	uint8_t level; /* enum hv_page_size */
+};
+typedef void (*hv_ept_run_fn)(void *ctx, const struct hv_ept_run *run);
+hv_status hv_ept_walk(const struct hv_pool *pool, uint64_t root, hv_ept_run_fn fn, void *ctx);
+
+#endif

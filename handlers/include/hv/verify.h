@@ -1,0 +1,75 @@
+/* Isolation invariants over EPTs (DESIGN.md, "Isolation invariants"). Used by
+ * firmware at boot and by every oracle of the harness. */
+#ifndef HV_VERIFY_H
+#define HV_VERIFY_H
+
+#include "hv/config.h"
+#include "hv/pool.h"
+
+enum hv_invariant {
+	HV_INV_EPT_OWN = 0,
+	HV_INV_EPT_FORM,
+	HV_INV_EPT_EXACT,
+	HV_INV_CONTAIN,
+	HV_INV_RIP,
+	HV_INV_CPUID_MASK,
+	HV_INV_MSR_GUARD,
+	HV_INV_HCALL_BOUNDS,
+	HV_INV_TOTAL,
+	HV_INV_DET,
+	HV_INV_BUILD_EQ,
+	HV_INV_DECODE_EQ,
+	HV_INV_COUNT
+};
+
+/* "EPT-OWN", "CONTAIN", ... */
+const char *hv_invariant_id(enum hv_invariant inv);
+
+enum hv_verify_reason {
+	HV_VR_HV_MEMORY = 0,     /* leaf maps hypervisor-reserved memory */
+	HV_VR_TABLE_PAGE,        /* leaf maps an EPT table page */
+	HV_VR_FOREIGN,           /* leaf maps memory the partition does not own */
+	HV_VR_OUTSIDE_HOST,      /* leaf maps beyond host memory */
+	HV_VR_WRITE_NO_READ,     /* W without R (SDM 29.3.3.1: EPT misconfiguration) */
+	HV_VR_BAD_MEMTYPE,       /* memory type 2, 3 or 7 */
+	HV_VR_RESERVED_BITS,     /* reserved bits set */
+	HV_VR_LARGE_MISALIGNED,  /* large-page address not aligned to its size */
+	HV_VR_TABLE_OUTSIDE_POOL,/* table pointer not in the pool */
+	HV_VR_TABLE_SHARED,      /* table page reachable twice */
+	HV_VR_UNEXPECTED,        /* mapped but not in the config */
+	HV_VR_MISSING,           /* configured but not mapped */
+	HV_VR_WRONG_HPA,         /* mapped to another HPA than configured */
+	HV_VR_PERM_GROWN,        /* permissions beyond the configured ones */
+	HV_VR_PERM_CHANGED,      /* permissions differ although never protected */
+	HV_VR_WRONG_MEMTYPE,     /* memory type differs from the config */
+	HV_VR_COUNT
+};
+
+const char *hv_verify_reason_str(enum hv_verify_reason r);
+
+struct hv_violation {
+	enum hv_invariant inv;
+	enum hv_verify_reason reason;
+	uint32_t partition;
+	uint64_t gpa;
+	uint64_t hpa;
+	uint64_t entry; /* the offending entry's raw value, where one applies */
+};
+
+typedef void (*hv_violation_fn)(void *ctx, const struct hv_violation *v);
+
+/* Per-partition inputs to the verifier. */
+struct hv_verify_part {
+	uint64_t root;   /* PML4 HPA */
+	bool protected_; /* memory-protect was used: perms may be reduced and
+			    RAM pages may be absent */
+};
+
+/* Check EPT-OWN, EPT-FORM and EPT-EXACT for every partition. Calls fn (may be
+ * NULL) for each violation, stops after `max_report` of them and returns the
+ * total count found (0 = all invariants hold). Bounded by the pool size. */
+uint32_t hv_ept_verify(const struct hv_system_config *cfg, const struct hv_pool *pool,
+		       const struct hv_verify_part *parts, hv_violation_fn fn, void *ctx,
+		       uint32_t max_report);
+
+#endif

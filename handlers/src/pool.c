@@ -1,0 +1,49 @@
+/* Bump allocator over caller-provided pages, with roll-back to a mark. */
+#include "hv/pool.h"
+
+hv_status hv_pool_init(struct hv_pool *pool, void *mem, uint64_t hpa, uint32_t npages)
+{
+	if (!pool || !mem || npages == 0)
+		return HV_ERR_INVAL;
+	if (((uintptr_t)mem & (HV_PAGE_SIZE - 1)) != 0 || (hpa & (HV_PAGE_SIZE - 1)) != 0)
+		return HV_ERR_ALIGN;
+	if (!hv_range_ok(hpa, (uint64_t)npages << HV_PAGE_SHIFT))
+		return HV_ERR_RANGE;
+	pool->mem = mem;
+	pool->hpa = hpa;
+	pool->npages = npages;
+	pool->used = 0;
+	return HV_OK;
+}
+
+hv_status hv_pool_alloc(struct hv_pool *pool, uint64_t *hpa)
+{
+	if (pool->used >= pool->npages)
+		return HV_ERR_NOMEM;
+	uint64_t off = (uint64_t)pool->used << HV_PAGE_SHIFT;
+	hv_memset(pool->mem + off, 0, HV_PAGE_SIZE);
+	pool->used++;
+	*hpa = pool->hpa + off;
+	return HV_OK;
+}
+
+bool hv_pool_owns(const struct hv_pool *pool, uint64_t hpa)
+{
+	return hpa >= pool->hpa && hpa - pool->hpa < ((uint64_t)pool->used << HV_PAGE_SHIFT);
+}
+
+void *hv_pool_ptr(const struct hv_pool *pool, uint64_t hpa)
+{
+	if (!hv_pool_owns(pool, hpa))
+		return NULL;
+	return pool->mem + ((hpa - pool->hpa) & HV_PAGE_MASK);
+}
+
+void hv_pool_release_to(struct hv_pool *pool, uint32_t mark)
+{
+	if (mark >= pool->used)
+		return;
+	uint64_t off = (uint64_t)mark << HV_PAGE_SHIFT;
+	hv_memset(pool->mem + off, 0, (uint64_t)(pool->used - mark) << HV_PAGE_SHIFT);
+	pool->used = mark;
+}

@@ -1,0 +1,42 @@
+/* Bringing a validated config to life: EPTs from the pool, reset state. */
+#include "hv/system.h"
+
+#include "hv/ept.h"
+
+static void reset_partition(struct hv_partition *part, const struct hv_partition_config *pc)
+{
+	hv_memset(part, 0, sizeof(*part));
+	for (uint32_t v = 0; v < pc->nvcpus && v < HV_MAX_VCPUS; v++)
+		for (uint32_t r = 0; r < pc->msr.nrules && r < HV_MAX_MSR_RULES; r++)
+			part->vcpus[v].msr_value[r] = pc->msr.rules[r].init;
+}
+
+hv_status hv_system_init(struct hv_system *sys, const struct hv_system_config *cfg,
+			 const struct hv_platform_ops *ops, void *ops_ctx, struct hv_pool *pool,
+			 struct hv_config_diag *diag)
+{
+	if (!sys || !cfg || !ops || !pool)
+		return HV_ERR_INVAL;
+	hv_status s = hv_config_validate(cfg, diag);
+	if (s != HV_OK)
+		return s;
+
+	hv_memset(sys, 0, sizeof(*sys));
+	sys->cfg = cfg;
+	sys->ops = ops;
+	sys->ops_ctx = ops_ctx;
+	sys->pool = pool;
+
+	uint32_t mark = hv_pool_mark(pool);
+	for (uint32_t i = 0; i < cfg->npartitions; i++) {
+		reset_partition(&sys->parts[i], &cfg->partitions[i]);
+		s = hv_ept_build(pool, cfg, i, &sys->parts[i].ept_root);
+		if (s != HV_OK) {
+			hv_pool_release_to(pool, mark);
+			for (uint32_t j = 0; j <= i; j++)
+				sys->parts[j].ept_root = 0;
+			return s;
+		}
+	}
+	return HV_OK;
+}
