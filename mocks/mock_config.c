@@ -6,7 +6,7 @@
 #include "hv/msr.h"
 
 static void add_msr(struct hv_partition_config *p, uint32_t msr, uint8_t mode, uint64_t init,
-		    uint64_t writable)
+                    uint64_t writable)
 {
 	struct hv_msr_rule *r = &p->msr.rules[p->msr.nrules++];
 	r->msr = msr;
@@ -23,12 +23,16 @@ static void base_partition(struct hv_partition_config *p, const char *name, uint
 	p->hcall_allowed = (1u << 8) - 1;
 	p->contain = HV_CONTAIN_HALT;
 	p->regions[p->nregions++] = (struct hv_region){
-		.gpa = 0, .hpa = ram_hpa, .size = MOCK_RAM_SIZE,
-		.type = HV_REGION_RAM, .perm = HV_PERM_RWX, .memtype = HV_MT_WB,
+	        .gpa = 0,
+	        .hpa = ram_hpa,
+	        .size = MOCK_RAM_SIZE,
+	        .type = HV_REGION_RAM,
+	        .perm = HV_PERM_RWX,
+	        .memtype = HV_MT_WB,
 	};
 	add_msr(p, HV_MSR_TSC_AUX, HV_MSR_EMULATED, 0, 0xffffffffull);
 	add_msr(p, HV_MSR_EFER, HV_MSR_EMULATED, HV_EFER_LME | HV_EFER_LMA,
-		HV_EFER_SCE | HV_EFER_LME | HV_EFER_LMA | HV_EFER_NXE);
+	        HV_EFER_SCE | HV_EFER_LME | HV_EFER_LMA | HV_EFER_NXE);
 	add_msr(p, HV_MSR_PAT, HV_MSR_EMULATED, 0x0007040600070406ull, ~0ull);
 	add_msr(p, HV_MSR_FS_BASE, HV_MSR_EMULATED, 0, ~0ull);
 	add_msr(p, HV_MSR_GS_BASE, HV_MSR_EMULATED, 0, ~0ull);
@@ -46,11 +50,17 @@ void mock_config_one(struct hv_system_config *cfg)
 	struct hv_partition_config *p = &cfg->partitions[0];
 	base_partition(p, "p0", MOCK_P0_RAM_HPA);
 	p->regions[p->nregions++] = (struct hv_region){
-		.gpa = MOCK_MMIO_GPA, .hpa = MOCK_MMIO_HPA, .size = HV_PAGE_SIZE,
-		.type = HV_REGION_MMIO, .perm = HV_PERM_RW, .memtype = HV_MT_UC,
+	        .gpa = MOCK_MMIO_GPA,
+	        .hpa = MOCK_MMIO_HPA,
+	        .size = HV_PAGE_SIZE,
+	        .type = HV_REGION_MMIO,
+	        .perm = HV_PERM_RW,
+	        .memtype = HV_MT_UC,
 	};
 	p->devices[p->ndevices++] = (struct hv_device_config){
-		.gpa = MOCK_CONSOLE_GPA, .size = HV_PAGE_SIZE, .type = HV_DEV_CONSOLE,
+	        .gpa = MOCK_CONSOLE_GPA,
+	        .size = HV_PAGE_SIZE,
+	        .type = HV_DEV_CONSOLE,
 	};
 }
 
@@ -65,9 +75,9 @@ void mock_config_two(struct hv_system_config *cfg)
 	cfg->channels[0].size = MOCK_CHAN_SIZE;
 	struct hv_partition_config *p0 = &cfg->partitions[0], *p1 = &cfg->partitions[1];
 	p0->channels[p0->nchannels++] =
-		(struct hv_channel_member){ .channel = 0, .perm = HV_PERM_RW, .gpa = MOCK_CHAN_GPA };
+	        (struct hv_channel_member){.channel = 0, .perm = HV_PERM_RW, .gpa = MOCK_CHAN_GPA};
 	p1->channels[p1->nchannels++] =
-		(struct hv_channel_member){ .channel = 0, .perm = HV_PERM_R, .gpa = MOCK_CHAN_GPA };
+	        (struct hv_channel_member){.channel = 0, .perm = HV_PERM_R, .gpa = MOCK_CHAN_GPA};
 }
 
 hv_status mock_env_start(struct mock_env *env)
@@ -77,11 +87,11 @@ hv_status mock_env_start(struct mock_env *env)
 	mock_set_msr(&env->plat, HV_MSR_MTRRCAP, 0x508);
 	mock_set_msr(&env->plat, 0x1234, 0x55);
 	hv_status s = hv_pool_init(&env->pool, env->plat.mem + MOCK_POOL_HPA, MOCK_POOL_HPA,
-				   MOCK_POOL_PAGES);
+	                           MOCK_POOL_PAGES);
 	if (s != HV_OK)
 		return s;
 	return hv_system_init(&env->sys, &env->cfg, &mock_platform_ops, &env->plat, &env->pool,
-			      NULL);
+	                      NULL);
 }
 
 void mock_env_stop(struct mock_env *env)

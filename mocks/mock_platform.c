@@ -45,7 +45,7 @@ static int mock_wrmsr(void *ctx, uint32_t msr, uint64_t value)
 	if (mock_should_fail(m, MOCK_OP_WRMSR))
 		return -1;
 	if (m->nmsr_writes < MOCK_MAX_MSR_WRITES)
-		m->msr_writes[m->nmsr_writes++] = (struct mock_msr_entry){ msr, value };
+		m->msr_writes[m->nmsr_writes++] = (struct mock_msr_entry){msr, value};
 	for (uint32_t i = 0; i < m->nmsrs; i++) {
 		if (m->msrs[i].msr == msr) {
 			m->msrs[i].value = value;
@@ -98,13 +98,13 @@ static void mock_log(void *ctx, enum hv_log_level level, const char *msg)
 }
 
 const struct hv_platform_ops mock_platform_ops = {
-	.cpuid = mock_cpuid,
-	.rdmsr = mock_rdmsr,
-	.wrmsr = mock_wrmsr,
-	.phys_read = mock_phys_read,
-	.phys_write = mock_phys_write,
-	.console = mock_console,
-	.log = mock_log,
+        .cpuid = mock_cpuid,
+        .rdmsr = mock_rdmsr,
+        .wrmsr = mock_wrmsr,
+        .phys_read = mock_phys_read,
+        .phys_write = mock_phys_write,
+        .console = mock_console,
+        .log = mock_log,
 };
 
 void mock_platform_init(struct mock_platform *m, uint64_t mem_size)
@@ -114,7 +114,7 @@ void mock_platform_init(struct mock_platform *m, uint64_t mem_size)
 	m->mem = calloc(1, mem_size ? mem_size : 1);
 	if (!m->mem) {
 		fprintf(stderr, "mock_platform_init: cannot allocate %llu bytes\n",
-			(unsigned long long)mem_size);
+		        (unsigned long long)mem_size);
 		abort();
 	}
 }
@@ -126,16 +126,18 @@ void mock_platform_free(struct mock_platform *m)
 }
 
 void mock_set_cpuid(struct mock_platform *m, uint32_t leaf, uint32_t subleaf, uint32_t eax,
-		    uint32_t ebx, uint32_t ecx, uint32_t edx)
+                    uint32_t ebx, uint32_t ecx, uint32_t edx)
 {
 	for (uint32_t i = 0; i < m->ncpuid; i++) {
 		if (m->cpuid[i].leaf == leaf && m->cpuid[i].subleaf == subleaf) {
-			m->cpuid[i] = (struct mock_cpuid_entry){ leaf, subleaf, { eax, ebx, ecx, edx } };
+			m->cpuid[i] =
+			        (struct mock_cpuid_entry){leaf, subleaf, {eax, ebx, ecx, edx}};
 			return;
 		}
 	}
 	if (m->ncpuid < MOCK_MAX_CPUID)
-		m->cpuid[m->ncpuid++] = (struct mock_cpuid_entry){ leaf, subleaf, { eax, ebx, ecx, edx } };
+		m->cpuid[m->ncpuid++] =
+		        (struct mock_cpuid_entry){leaf, subleaf, {eax, ebx, ecx, edx}};
 }
 
 void mock_set_msr(struct mock_platform *m, uint32_t msr, uint64_t value)
@@ -147,7 +149,7 @@ void mock_set_msr(struct mock_platform *m, uint32_t msr, uint64_t value)
 		}
 	}
 	if (m->nmsrs < MOCK_MAX_MSRS)
-		m->msrs[m->nmsrs++] = (struct mock_msr_entry){ msr, value };
+		m->msrs[m->nmsrs++] = (struct mock_msr_entry){msr, value};
 }
 
 void mock_cpuid_typical_host(struct mock_platform *m)

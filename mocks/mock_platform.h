@@ -33,12 +33,12 @@ struct mock_msr_entry {
 };
 
 struct mock_platform {
-	uint8_t *mem;      /* host-physical memory [0, mem_size) */
+	uint8_t *mem; /* host-physical memory [0, mem_size) */
 	uint64_t mem_size;
 	uint32_t ncpuid;
 	struct mock_cpuid_entry cpuid[MOCK_MAX_CPUID]; /* missing leaves read as 0 */
 	uint32_t nmsrs;
-	struct mock_msr_entry msrs[MOCK_MAX_MSRS];     /* missing MSRs #GP */
+	struct mock_msr_entry msrs[MOCK_MAX_MSRS]; /* missing MSRs #GP */
 	uint32_t nmsr_writes;
 	struct mock_msr_entry msr_writes[MOCK_MAX_MSR_WRITES]; /* host writes seen */
 	char console[MOCK_CONSOLE_MAX];
@@ -55,7 +55,7 @@ extern const struct hv_platform_ops mock_platform_ops;
 void mock_platform_init(struct mock_platform *m, uint64_t mem_size);
 void mock_platform_free(struct mock_platform *m);
 void mock_set_cpuid(struct mock_platform *m, uint32_t leaf, uint32_t subleaf, uint32_t eax,
-		    uint32_t ebx, uint32_t ecx, uint32_t edx);
+                    uint32_t ebx, uint32_t ecx, uint32_t edx);
 void mock_set_msr(struct mock_platform *m, uint32_t msr, uint64_t value);
 /* Populate CPUID like a typical AMD EPYC host with SVM and an Intel-style
  * leaf 1 with VMX, so masking is exercised whatever the vendor. */

@@ -17,19 +17,19 @@ void hv_image_entry(void);
 
 /* Kept by the linker script (KEEP(.hv_entry_points)). */
 __attribute__((used, section(".hv_entry_points"))) static const void *const entry_points[] = {
-	(const void *)hv_system_init,   (const void *)hv_handle_exit,
-	(const void *)hv_config_validate, (const void *)hv_config_error_str,
-	(const void *)hv_ept_build,     (const void *)hv_ept_map_range,
-	(const void *)hv_ept_translate, (const void *)hv_ept_protect,
-	(const void *)hv_ept_walk,      (const void *)hv_ept_verify,
-	(const void *)hv_invariant_id,  (const void *)hv_verify_reason_str,
-	(const void *)hv_pool_init,     (const void *)hv_pool_alloc,
-	(const void *)hv_pool_release_to, (const void *)hv_status_str,
-	(const void *)hv_decode,        (const void *)hv_decode_status_str,
-	(const void *)hv_gpt_translate, (const void *)hv_gpt_fetch,
-	(const void *)hv_guest_read,    (const void *)hv_guest_write,
-	(const void *)hv_exit_reason_str, (const void *)hv_action_str,
-	(const void *)hv_halt_reason_str, (const void *)hv_msr_is_protected,
+        (const void *)hv_system_init,     (const void *)hv_handle_exit,
+        (const void *)hv_config_validate, (const void *)hv_config_error_str,
+        (const void *)hv_ept_build,       (const void *)hv_ept_map_range,
+        (const void *)hv_ept_translate,   (const void *)hv_ept_protect,
+        (const void *)hv_ept_walk,        (const void *)hv_ept_verify,
+        (const void *)hv_invariant_id,    (const void *)hv_verify_reason_str,
+        (const void *)hv_pool_init,       (const void *)hv_pool_alloc,
+        (const void *)hv_pool_release_to, (const void *)hv_status_str,
+        (const void *)hv_decode,          (const void *)hv_decode_status_str,
+        (const void *)hv_gpt_translate,   (const void *)hv_gpt_fetch,
+        (const void *)hv_guest_read,      (const void *)hv_guest_write,
+        (const void *)hv_exit_reason_str, (const void *)hv_action_str,
+        (const void *)hv_halt_reason_str, (const void *)hv_msr_is_protected,
 };
 
 /* Never returns: a real firmware would set up its own stack, page tables and

@@ -46,35 +46,35 @@ static void exit_unhandled(struct hv_system *sys, struct hv_exit *exit, struct h
 }
 
 static const struct hv_exit_entry exit_table[] = {
-	[HV_EXIT_CPUID] = { "cpuid", hv_handle_cpuid, HV_EXF_HANDLED },
-	[HV_EXIT_RDMSR] = { "rdmsr", hv_handle_rdmsr, HV_EXF_HANDLED },
-	[HV_EXIT_WRMSR] = { "wrmsr", hv_handle_wrmsr, HV_EXF_HANDLED },
-	[HV_EXIT_VMCALL] = { "vmcall", hv_handle_vmcall, HV_EXF_HANDLED },
-	[HV_EXIT_EPT_VIOLATION] = { "ept-violation", hv_handle_ept_violation, HV_EXF_HANDLED },
-	[HV_EXIT_HLT] = { "hlt", exit_hlt, HV_EXF_HANDLED },
-	[HV_EXIT_IO] = { "io", exit_unhandled, 0 },
-	[HV_EXIT_TRIPLE_FAULT] = { "triple-fault", exit_triple_fault, HV_EXF_HANDLED },
-	[HV_EXIT_XSETBV] = { "xsetbv", exit_unhandled, 0 },
-	[HV_EXIT_INVALID_STATE] = { "invalid-state", exit_unhandled, 0 },
+        [HV_EXIT_CPUID] = {"cpuid", hv_handle_cpuid, HV_EXF_HANDLED},
+        [HV_EXIT_RDMSR] = {"rdmsr", hv_handle_rdmsr, HV_EXF_HANDLED},
+        [HV_EXIT_WRMSR] = {"wrmsr", hv_handle_wrmsr, HV_EXF_HANDLED},
+        [HV_EXIT_VMCALL] = {"vmcall", hv_handle_vmcall, HV_EXF_HANDLED},
+        [HV_EXIT_EPT_VIOLATION] = {"ept-violation", hv_handle_ept_violation, HV_EXF_HANDLED},
+        [HV_EXIT_HLT] = {"hlt", exit_hlt, HV_EXF_HANDLED},
+        [HV_EXIT_IO] = {"io", exit_unhandled, 0},
+        [HV_EXIT_TRIPLE_FAULT] = {"triple-fault", exit_triple_fault, HV_EXF_HANDLED},
+        [HV_EXIT_XSETBV] = {"xsetbv", exit_unhandled, 0},
+        [HV_EXIT_INVALID_STATE] = {"invalid-state", exit_unhandled, 0},
 };
 _Static_assert(HV_ARRAY_LEN(exit_table) == HV_EXIT_COUNT, "every exit reason has an entry");
 
 static const char *const action_names[] = {
-	[HV_ACT_RESUME] = "resume",
-	[HV_ACT_RETRY] = "retry",
-	[HV_ACT_INJECT] = "inject",
-	[HV_ACT_HALT] = "halt",
+        [HV_ACT_RESUME] = "resume",
+        [HV_ACT_RETRY] = "retry",
+        [HV_ACT_INJECT] = "inject",
+        [HV_ACT_HALT] = "halt",
 };
 _Static_assert(HV_ARRAY_LEN(action_names) == HV_ACT_COUNT, "every action has a name");
 
 static const char *const halt_names[] = {
-	[HV_HALT_NONE] = "none",
-	[HV_HALT_SHUTDOWN] = "shutdown",
-	[HV_HALT_HLT] = "hlt",
-	[HV_HALT_TRIPLE_FAULT] = "triple-fault",
-	[HV_HALT_VIOLATION] = "violation",
-	[HV_HALT_UNHANDLED] = "unhandled-exit",
-	[HV_HALT_BAD_EXIT] = "bad-exit-record",
+        [HV_HALT_NONE] = "none",
+        [HV_HALT_SHUTDOWN] = "shutdown",
+        [HV_HALT_HLT] = "hlt",
+        [HV_HALT_TRIPLE_FAULT] = "triple-fault",
+        [HV_HALT_VIOLATION] = "violation",
+        [HV_HALT_UNHANDLED] = "unhandled-exit",
+        [HV_HALT_BAD_EXIT] = "bad-exit-record",
 };
 _Static_assert(HV_ARRAY_LEN(halt_names) == HV_HALT_COUNT, "every halt reason has a name");
 
@@ -127,8 +127,9 @@ void hv_handle_exit(struct hv_system *sys, struct hv_exit *exit, struct hv_resul
 		return;
 	}
 	/* An instruction is at most 15 bytes (SDM Vol. 2A, 2.3.11). */
-	if (exit->reason >= HV_EXIT_COUNT || exit->vcpu >= sys->cfg->partitions[exit->partition].nvcpus ||
-	    exit->insn_len > 15 || exit->st.cpl > 3) {
+	if (exit->reason >= HV_EXIT_COUNT ||
+	    exit->vcpu >= sys->cfg->partitions[exit->partition].nvcpus || exit->insn_len > 15 ||
+	    exit->st.cpl > 3) {
 		hv_result_halt(res, HV_HALT_BAD_EXIT);
 	} else {
 		exit_table[exit->reason].fn(sys, exit, res);

@@ -12,8 +12,8 @@ static void reset_partition(struct hv_partition *part, const struct hv_partition
 }
 
 hv_status hv_system_init(struct hv_system *sys, const struct hv_system_config *cfg,
-			 const struct hv_platform_ops *ops, void *ops_ctx, struct hv_pool *pool,
-			 struct hv_config_diag *diag)
+                         const struct hv_platform_ops *ops, void *ops_ctx, struct hv_pool *pool,
+                         struct hv_config_diag *diag)
 {
 	if (!sys || !cfg || !ops || !pool)
 		return HV_ERR_INVAL;

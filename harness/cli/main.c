@@ -12,13 +12,13 @@ struct hx_command {
 };
 
 static const struct hx_command commands[] = {
-	{ "config", "check", hx_cmd_config_check, "config check CONFIG.json" },
-	{ "ept", "dump", hx_cmd_ept_dump, "ept dump CONFIG.json" },
-	{ "run", NULL, hx_cmd_run,
-	  "run CONFIG.json GUEST.elf [--partition N] [--record FILE] [--single-step] [--timeout S]" },
-	{ "trace", "dump", hx_cmd_trace_dump, "trace dump FILE.hxt" },
-	{ "replay", NULL, hx_cmd_replay, "replay FILE.hxt..." },
-	{ "minimize", NULL, hx_cmd_minimize, "minimize FILE.hxt -o OUT.hxt" },
+        {"config", "check", hx_cmd_config_check, "config check CONFIG.json"},
+        {"ept", "dump", hx_cmd_ept_dump, "ept dump CONFIG.json"},
+        {"run", NULL, hx_cmd_run,
+         "run CONFIG.json GUEST.elf [--partition N] [--record FILE] [--single-step] [--timeout S]"},
+        {"trace", "dump", hx_cmd_trace_dump, "trace dump FILE.hxt"},
+        {"replay", NULL, hx_cmd_replay, "replay FILE.hxt..."},
+        {"minimize", NULL, hx_cmd_minimize, "minimize FILE.hxt -o OUT.hxt"},
 };
 
 static void usage(FILE *f)
@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 			return c->fn(argc - 2, argv + 2);
 	}
 	fprintf(stderr, "hx: unknown command '%s%s%s'\n", argv[1], argc >= 3 ? " " : "",
-		argc >= 3 ? argv[2] : "");
+	        argc >= 3 ? argv[2] : "");
 	usage(stderr);
 	return HX_EXIT_USAGE;
 }

@@ -11,12 +11,12 @@
 
 #define HV_NAME_LEN 32
 #define HV_MAX_PARTITIONS 64
-#define HV_MAX_REGIONS 64      /* per partition */
-#define HV_MAX_DEVICES 4       /* emulated devices per partition */
-#define HV_MAX_CHANNELS 16     /* system-wide, and memberships per partition */
-#define HV_MAX_VCPUS 8         /* per partition */
-#define HV_MAX_MSR_RULES 48    /* per partition */
-#define HV_MAX_CPUID_RULES 16  /* per partition */
+#define HV_MAX_REGIONS 64     /* per partition */
+#define HV_MAX_DEVICES 4      /* emulated devices per partition */
+#define HV_MAX_CHANNELS 16    /* system-wide, and memberships per partition */
+#define HV_MAX_VCPUS 8        /* per partition */
+#define HV_MAX_MSR_RULES 48   /* per partition */
+#define HV_MAX_CPUID_RULES 16 /* per partition */
 
 /* 4-level EPT translates 48-bit guest-physical addresses. */
 #define HV_GPA_LIMIT (1ull << 48)
@@ -89,10 +89,10 @@ struct hv_cpuid_policy {
 };
 
 enum hv_msr_mode {
-	HV_MSR_DENY = 0,      /* #GP on read and write */
-	HV_MSR_PASS_R = 1,    /* read returns host value; write #GP */
-	HV_MSR_PASS_RW = 2,   /* host read and write (never for protected MSRs) */
-	HV_MSR_EMULATED = 3,  /* per-vCPU value; bits outside writable_mask #GP */
+	HV_MSR_DENY = 0,     /* #GP on read and write */
+	HV_MSR_PASS_R = 1,   /* read returns host value; write #GP */
+	HV_MSR_PASS_RW = 2,  /* host read and write (never for protected MSRs) */
+	HV_MSR_EMULATED = 3, /* per-vCPU value; bits outside writable_mask #GP */
 };
 
 struct hv_msr_rule {
@@ -147,19 +147,19 @@ enum hv_config_error {
 	HV_CFG_NO_PARTITIONS,
 	HV_CFG_TOO_MANY_PARTITIONS,
 	HV_CFG_TOO_MANY_CHANNELS,
-	HV_CFG_HOST_MEM_SIZE,      /* zero, unaligned or above HV_HPA_LIMIT */
-	HV_CFG_HV_RANGE,           /* hypervisor range empty, unaligned or outside host memory */
-	HV_CFG_NAME,               /* empty or unterminated name */
+	HV_CFG_HOST_MEM_SIZE, /* zero, unaligned or above HV_HPA_LIMIT */
+	HV_CFG_HV_RANGE,      /* hypervisor range empty, unaligned or outside host memory */
+	HV_CFG_NAME,          /* empty or unterminated name */
 	HV_CFG_DUPLICATE_NAME,
-	HV_CFG_VCPUS,              /* 0 or more than HV_MAX_VCPUS */
+	HV_CFG_VCPUS, /* 0 or more than HV_MAX_VCPUS */
 	HV_CFG_CONTAIN_POLICY,
 	HV_CFG_TOO_MANY_REGIONS,
-	HV_CFG_REGION_SIZE,        /* zero or larger than HV_MAX_REGION_SIZE */
-	HV_CFG_REGION_ALIGN,       /* GPA, HPA or size not 4 KiB aligned */
+	HV_CFG_REGION_SIZE,  /* zero or larger than HV_MAX_REGION_SIZE */
+	HV_CFG_REGION_ALIGN, /* GPA, HPA or size not 4 KiB aligned */
 	HV_CFG_REGION_GPA_WRAP,
 	HV_CFG_REGION_HPA_WRAP,
-	HV_CFG_REGION_GPA_LIMIT,   /* beyond the 48-bit guest-physical space */
-	HV_CFG_REGION_HPA_LIMIT,   /* beyond host memory */
+	HV_CFG_REGION_GPA_LIMIT, /* beyond the 48-bit guest-physical space */
+	HV_CFG_REGION_HPA_LIMIT, /* beyond host memory */
 	HV_CFG_REGION_TYPE,
 	HV_CFG_REGION_PERM,        /* no access, write without read, or unknown bits */
 	HV_CFG_REGION_MEMTYPE,     /* invalid encoding, or MMIO not UC */
@@ -168,22 +168,22 @@ enum hv_config_error {
 	HV_CFG_REGION_HPA_OVERLAP, /* overlaps host memory owned by anyone else */
 	HV_CFG_TOO_MANY_DEVICES,
 	HV_CFG_DEVICE_TYPE,
-	HV_CFG_DEVICE_RANGE,       /* zero, unaligned, wrapping or beyond GPA space */
+	HV_CFG_DEVICE_RANGE, /* zero, unaligned, wrapping or beyond GPA space */
 	HV_CFG_DEVICE_OVERLAP,
-	HV_CFG_CHANNEL_RANGE,      /* channel HPA range empty, unaligned, wraps, beyond host memory */
+	HV_CFG_CHANNEL_RANGE, /* channel HPA range empty, unaligned, wraps, beyond host memory */
 	HV_CFG_CHANNEL_HV_OVERLAP,
-	HV_CFG_CHANNEL_OVERLAP,    /* channel HPA overlaps another channel */
-	HV_CFG_CHANNEL_UNUSED,     /* fewer than two members */
+	HV_CFG_CHANNEL_OVERLAP, /* channel HPA overlaps another channel */
+	HV_CFG_CHANNEL_UNUSED,  /* fewer than two members */
 	HV_CFG_TOO_MANY_MEMBERSHIPS,
 	HV_CFG_MEMBER_UNKNOWN_CHANNEL,
-	HV_CFG_MEMBER_DUPLICATE,   /* same channel twice in one partition */
-	HV_CFG_MEMBER_PERM,        /* not R or RW */
-	HV_CFG_MEMBER_RANGE,       /* GPA unaligned, wraps or beyond GPA space */
-	HV_CFG_MEMBER_OVERLAP,     /* GPA overlaps another range of the partition */
+	HV_CFG_MEMBER_DUPLICATE, /* same channel twice in one partition */
+	HV_CFG_MEMBER_PERM,      /* not R or RW */
+	HV_CFG_MEMBER_RANGE,     /* GPA unaligned, wraps or beyond GPA space */
+	HV_CFG_MEMBER_OVERLAP,   /* GPA overlaps another range of the partition */
 	HV_CFG_TOO_MANY_MSR_RULES,
 	HV_CFG_MSR_MODE,
 	HV_CFG_MSR_DUPLICATE,
-	HV_CFG_MSR_PROTECTED,      /* passthrough of an MSR in the protected list */
+	HV_CFG_MSR_PROTECTED, /* passthrough of an MSR in the protected list */
 	HV_CFG_TOO_MANY_CPUID_RULES,
 	HV_CFG_ERROR_COUNT
 };
@@ -195,7 +195,7 @@ struct hv_config_diag {
 	int32_t index;     /* region / device / membership / rule index */
 	int32_t other_partition;
 	int32_t other_index;
-	uint64_t addr;     /* the offending address, where one applies */
+	uint64_t addr; /* the offending address, where one applies */
 };
 
 const char *hv_config_error_str(enum hv_config_error e);

@@ -11,10 +11,10 @@
 
 enum hv_decode_status {
 	HV_DEC_OK = 0,
-	HV_DEC_TRUNCATED,    /* ran out of bytes */
-	HV_DEC_TOO_LONG,     /* more than 15 bytes */
-	HV_DEC_UNSUPPORTED,  /* valid x86, not an MMIO form we emulate */
-	HV_DEC_INVALID,      /* not a memory operand (mod == 3) or invalid encoding */
+	HV_DEC_TRUNCATED,   /* ran out of bytes */
+	HV_DEC_TOO_LONG,    /* more than 15 bytes */
+	HV_DEC_UNSUPPORTED, /* valid x86, not an MMIO form we emulate */
+	HV_DEC_INVALID,     /* not a memory operand (mod == 3) or invalid encoding */
 	HV_DEC_STATUS_COUNT
 };
 
@@ -29,20 +29,20 @@ enum hv_insn_kind {
 };
 
 struct hv_insn {
-	uint8_t len;        /* total length in bytes */
-	uint8_t kind;       /* enum hv_insn_kind */
-	uint8_t mem_size;   /* bytes accessed in memory: 1, 2, 4 or 8 */
-	uint8_t reg_size;   /* destination register size for loads: 1, 2, 4, 8 */
-	uint8_t reg;        /* register operand number 0..15 */
-	uint8_t high_byte;  /* reg is AH/CH/DH/BH (byte op, no REX, reg 4..7) */
+	uint8_t len;       /* total length in bytes */
+	uint8_t kind;      /* enum hv_insn_kind */
+	uint8_t mem_size;  /* bytes accessed in memory: 1, 2, 4 or 8 */
+	uint8_t reg_size;  /* destination register size for loads: 1, 2, 4, 8 */
+	uint8_t reg;       /* register operand number 0..15 */
+	uint8_t high_byte; /* reg is AH/CH/DH/BH (byte op, no REX, reg 4..7) */
 	uint8_t has_sib;
 	uint8_t rip_relative;
-	uint8_t base;       /* 0..15, 0xff none */
-	uint8_t index;      /* 0..15, 0xff none */
-	uint8_t scale;      /* 1, 2, 4, 8 */
+	uint8_t base;  /* 0..15, 0xff none */
+	uint8_t index; /* 0..15, 0xff none */
+	uint8_t scale; /* 1, 2, 4, 8 */
 	uint8_t pad;
 	int32_t disp;
-	uint64_t imm;       /* STORE_IMM: the immediate, sign-extended to mem_size */
+	uint64_t imm; /* STORE_IMM: the immediate, sign-extended to mem_size */
 };
 
 enum hv_decode_status hv_decode(const uint8_t *bytes, uint32_t len, struct hv_insn *insn);

@@ -34,6 +34,6 @@ struct hv_system;
 /* Perform one access of `size` bytes at `offset` in device `dev` of
  * partition `part`. Reads fill *value. */
 void hv_device_access(struct hv_system *sys, uint32_t part, uint32_t dev, uint64_t offset,
-		      uint8_t size, bool is_write, uint64_t *value);
+                      uint8_t size, bool is_write, uint64_t *value);
 
 #endif

@@ -35,7 +35,7 @@ struct hv_ept_map {
 	uint64_t page_gpa; /* GPA of the leaf's first byte */
 	uint8_t perm;      /* enum hv_perm bits; 0 when not present */
 	uint8_t memtype;
-	uint8_t level;     /* enum hv_page_size of the leaf */
+	uint8_t level; /* enum hv_page_size of the leaf */
 	bool present;
 };
 
@@ -43,23 +43,23 @@ struct hv_ept_map {
  * page from pool; allocated when *root == 0). On failure every page taken
  * during the call is given back and the tables are unchanged. */
 hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, uint64_t hpa,
-			   uint64_t size, uint8_t perm, uint8_t memtype);
+                           uint64_t size, uint8_t perm, uint8_t memtype);
 
 /* Build the EPT of partition `index` from cfg (RAM, MMIO, channels; emulated
  * devices stay unmapped). cfg must have passed hv_config_validate. */
 hv_status hv_ept_build(struct hv_pool *pool, const struct hv_system_config *cfg, uint32_t index,
-		       uint64_t *root);
+                       uint64_t *root);
 
 /* Walk one GPA. Returns HV_OK with map->present false for unmapped GPAs,
  * HV_ERR_INVAL for malformed tables (table pointer outside the pool). */
 hv_status hv_ept_translate(const struct hv_pool *pool, uint64_t root, uint64_t gpa,
-			   struct hv_ept_map *map);
+                           struct hv_ept_map *map);
 
 /* Reduce permissions of [gpa, gpa+size) to `perm` (a subset of what is
  * mapped on every page; splits large pages as needed). perm == 0 leaves the
  * pages not present. All-or-nothing: on failure nothing changed. */
 hv_status hv_ept_protect(struct hv_pool *pool, uint64_t root, uint64_t gpa, uint64_t size,
-			 uint8_t perm);
+                         uint8_t perm);
 
 /* Callback for each mapped run while walking in GPA order; runs of equal
  * perms/type/page size and contiguous HPA are merged. */

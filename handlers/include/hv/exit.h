@@ -13,7 +13,7 @@ enum hv_exit_reason {
 	HV_EXIT_VMCALL,        /* VMCALL (Intel) or VMMCALL (AMD) */
 	HV_EXIT_EPT_VIOLATION, /* NPF on AMD */
 	HV_EXIT_HLT,
-	HV_EXIT_IO,            /* port I/O: not handled, contained */
+	HV_EXIT_IO, /* port I/O: not handled, contained */
 	HV_EXIT_TRIPLE_FAULT,
 	HV_EXIT_XSETBV,        /* not handled, contained */
 	HV_EXIT_INVALID_STATE, /* VM-entry failure */
@@ -22,8 +22,22 @@ enum hv_exit_reason {
 
 /* General-purpose register numbers as encoded in ModRM/REX. */
 enum hv_gpr {
-	HV_RAX = 0, HV_RCX, HV_RDX, HV_RBX, HV_RSP, HV_RBP, HV_RSI, HV_RDI,
-	HV_R8, HV_R9, HV_R10, HV_R11, HV_R12, HV_R13, HV_R14, HV_R15,
+	HV_RAX = 0,
+	HV_RCX,
+	HV_RDX,
+	HV_RBX,
+	HV_RSP,
+	HV_RBP,
+	HV_RSI,
+	HV_RDI,
+	HV_R8,
+	HV_R9,
+	HV_R10,
+	HV_R11,
+	HV_R12,
+	HV_R13,
+	HV_R14,
+	HV_R15,
 	HV_GPR_COUNT
 };
 
@@ -51,13 +65,13 @@ struct hv_vcpu_state {
 #define HV_QUAL_GLA_VALID (1ull << 7)
 
 struct hv_exit {
-	uint32_t reason;    /* enum hv_exit_reason */
-	uint32_t partition; /* index into the system config */
-	uint32_t vcpu;      /* index within the partition */
-	uint32_t insn_len;  /* length of the exiting instruction, 0 if unknown */
-	uint64_t qual;      /* exit qualification */
-	uint64_t gpa;       /* guest-physical address (EPT violation) */
-	uint64_t gla;       /* guest-linear address, if qual says valid */
+	uint32_t reason;         /* enum hv_exit_reason */
+	uint32_t partition;      /* index into the system config */
+	uint32_t vcpu;           /* index within the partition */
+	uint32_t insn_len;       /* length of the exiting instruction, 0 if unknown */
+	uint64_t qual;           /* exit qualification */
+	uint64_t gpa;            /* guest-physical address (EPT violation) */
+	uint64_t gla;            /* guest-linear address, if qual says valid */
 	struct hv_vcpu_state st; /* in: state at exit; out: state to resume with */
 };
 
@@ -77,22 +91,22 @@ enum hv_action {
 /* Why a partition was halted. */
 enum hv_halt_reason {
 	HV_HALT_NONE = 0,
-	HV_HALT_SHUTDOWN,     /* guest asked (hypercall) */
-	HV_HALT_HLT,          /* HLT with nothing to wake it */
+	HV_HALT_SHUTDOWN, /* guest asked (hypercall) */
+	HV_HALT_HLT,      /* HLT with nothing to wake it */
 	HV_HALT_TRIPLE_FAULT,
-	HV_HALT_VIOLATION,    /* contained EPT violation */
-	HV_HALT_UNHANDLED,    /* exit reason with no handler */
-	HV_HALT_BAD_EXIT,     /* malformed exit record (bad partition/vCPU/reason) */
+	HV_HALT_VIOLATION, /* contained EPT violation */
+	HV_HALT_UNHANDLED, /* exit reason with no handler */
+	HV_HALT_BAD_EXIT,  /* malformed exit record (bad partition/vCPU/reason) */
 	HV_HALT_COUNT
 };
 
 /* An emulated MMIO access, as decoded and performed by the core. */
 struct hv_mmio_access {
 	uint64_t gpa;
-	uint64_t data;    /* value written, or value read (before extension) */
-	uint8_t size;     /* 1, 2, 4 or 8 */
+	uint64_t data; /* value written, or value read (before extension) */
+	uint8_t size;  /* 1, 2, 4 or 8 */
 	uint8_t is_write;
-	uint8_t reg;      /* destination/source GPR, 0xff for an immediate */
+	uint8_t reg; /* destination/source GPR, 0xff for an immediate */
 	uint8_t insn_len;
 };
 
@@ -105,10 +119,10 @@ struct hv_msr_apply {
 };
 
 struct hv_result {
-	uint32_t action;      /* enum hv_action */
-	uint8_t vector;       /* HV_ACT_INJECT */
+	uint32_t action; /* enum hv_action */
+	uint8_t vector;  /* HV_ACT_INJECT */
 	uint8_t has_error_code;
-	uint8_t has_mmio;     /* mmio describes an emulated access */
+	uint8_t has_mmio; /* mmio describes an emulated access */
 	uint8_t pad;
 	uint32_t error_code;
 	uint32_t halt_reason; /* enum hv_halt_reason, HV_ACT_HALT */

@@ -10,13 +10,13 @@
 
 enum hv_gpt_fault {
 	HV_GPT_OK = 0,
-	HV_GPT_NOT_PAGED,     /* CR0.PG or EFER.LMA clear: linear == physical (returned as OK) */
+	HV_GPT_NOT_PAGED, /* CR0.PG or EFER.LMA clear: linear == physical (returned as OK) */
 	HV_GPT_NON_CANONICAL,
 	HV_GPT_NOT_PRESENT,
-	HV_GPT_RESERVED,      /* reserved bit set in an entry */
-	HV_GPT_PROTECTION,    /* user/supervisor or NX or write violation */
-	HV_GPT_TABLE_FAULT,   /* a table's GPA is not readable through the EPT */
-	HV_GPT_UNSUPPORTED,   /* 5-level paging, PAE/32-bit */
+	HV_GPT_RESERVED,    /* reserved bit set in an entry */
+	HV_GPT_PROTECTION,  /* user/supervisor or NX or write violation */
+	HV_GPT_TABLE_FAULT, /* a table's GPA is not readable through the EPT */
+	HV_GPT_UNSUPPORTED, /* 5-level paging, PAE/32-bit */
 	HV_GPT_FAULT_COUNT
 };
 
@@ -25,13 +25,13 @@ const char *hv_gpt_fault_str(enum hv_gpt_fault f);
 /* Translate a guest-linear address for an access of kind `access`
  * (HV_PERM_R / HV_PERM_W / HV_PERM_X) at privilege `cpl`. */
 enum hv_gpt_fault hv_gpt_translate(struct hv_system *sys, uint32_t part,
-				   const struct hv_vcpu_state *st, uint64_t gla, uint8_t access,
-				   uint64_t *gpa);
+                                   const struct hv_vcpu_state *st, uint64_t gla, uint8_t access,
+                                   uint64_t *gpa);
 
 /* Fetch up to len (<= 15) instruction bytes at linear address rip,
  * crossing a page boundary if needed. Returns the number of bytes fetched
  * (may be fewer when the second page faults) and the fault that stopped it. */
 uint32_t hv_gpt_fetch(struct hv_system *sys, uint32_t part, const struct hv_vcpu_state *st,
-		      uint64_t rip, uint8_t *buf, uint32_t len, enum hv_gpt_fault *fault);
+                      uint64_t rip, uint8_t *buf, uint32_t len, enum hv_gpt_fault *fault);
 
 #endif

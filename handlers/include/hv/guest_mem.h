@@ -13,11 +13,11 @@
  * writes nothing. Fails with HV_ERR_RANGE on wrap-around, HV_ERR_FAULT when
  * unmapped or lacking permission. */
 hv_status hv_guest_read(struct hv_system *sys, uint32_t part, uint64_t gpa, void *dst,
-			uint32_t len);
+                        uint32_t len);
 hv_status hv_guest_write(struct hv_system *sys, uint32_t part, uint64_t gpa, const void *src,
-			 uint32_t len);
+                         uint32_t len);
 /* Check only: every page of [gpa, gpa+len) has `need` permissions. */
 hv_status hv_guest_check(struct hv_system *sys, uint32_t part, uint64_t gpa, uint64_t len,
-			 uint8_t need);
+                         uint8_t need);
 
 #endif

@@ -61,11 +61,11 @@ enum hv_hc_status {
 #define HV_HC_MSG_MAX 4096u
 
 struct hv_hc_info {
-	uint32_t partition;  /* index */
-	uint32_t vcpu;       /* caller's vCPU */
+	uint32_t partition; /* index */
+	uint32_t vcpu;      /* caller's vCPU */
 	uint32_t nvcpus;
 	uint32_t nregions;
-	uint64_t ram_bytes;  /* total RAM of the partition */
+	uint64_t ram_bytes; /* total RAM of the partition */
 	char name[32];
 };
 

@@ -29,7 +29,7 @@
 #define HV_MSR_GS_BASE 0xc0000101u
 #define HV_MSR_KERNEL_GS_BASE 0xc0000102u
 #define HV_MSR_TSC_AUX 0xc0000103u
-#define HV_MSR_VM_CR 0xc0010114u     /* AMD SVM control */
+#define HV_MSR_VM_CR 0xc0010114u /* AMD SVM control */
 #define HV_MSR_VM_HSAVE_PA 0xc0010117u
 #define HV_MSR_AMD_SMM_ADDR 0xc0010112u
 #define HV_MSR_AMD_SMM_MASK 0xc0010113u

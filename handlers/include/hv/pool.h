@@ -8,10 +8,10 @@
 #include "hv/types.h"
 
 struct hv_pool {
-	uint8_t *mem;      /* host-visible address of the first page */
-	uint64_t hpa;      /* host-physical address of the first page */
-	uint32_t npages;   /* capacity */
-	uint32_t used;     /* pages handed out */
+	uint8_t *mem;    /* host-visible address of the first page */
+	uint64_t hpa;    /* host-physical address of the first page */
+	uint32_t npages; /* capacity */
+	uint32_t used;   /* pages handed out */
 };
 
 /* mem must be 4 KiB aligned, hpa 4 KiB aligned, npages > 0. */
@@ -27,7 +27,10 @@ void *hv_pool_ptr(const struct hv_pool *pool, uint64_t hpa);
 /* true when hpa lies in a page handed out by this pool */
 bool hv_pool_owns(const struct hv_pool *pool, uint64_t hpa);
 
-static inline uint32_t hv_pool_mark(const struct hv_pool *pool) { return pool->used; }
+static inline uint32_t hv_pool_mark(const struct hv_pool *pool)
+{
+	return pool->used;
+}
 /* Give back every page allocated after mark (they are zeroed again). */
 void hv_pool_release_to(struct hv_pool *pool, uint32_t mark);
 

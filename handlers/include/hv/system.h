@@ -15,9 +15,9 @@ struct hv_vcpu {
 };
 
 struct hv_partition {
-	uint64_t ept_root;    /* PML4 HPA */
-	uint32_t halted;      /* enum hv_halt_reason, HV_HALT_NONE while running */
-	uint32_t protected_;  /* memory-protect has reduced a permission */
+	uint64_t ept_root;   /* PML4 HPA */
+	uint32_t halted;     /* enum hv_halt_reason, HV_HALT_NONE while running */
+	uint32_t protected_; /* memory-protect has reduced a permission */
 	uint64_t yields;
 	struct hv_vcpu vcpus[HV_MAX_VCPUS];
 	struct hv_device_state devices[HV_MAX_DEVICES];
@@ -43,7 +43,7 @@ struct hv_system {
  * On failure nothing is left allocated in the pool; *diag says why when the
  * config itself was rejected. */
 hv_status hv_system_init(struct hv_system *sys, const struct hv_system_config *cfg,
-			 const struct hv_platform_ops *ops, void *ops_ctx, struct hv_pool *pool,
-			 struct hv_config_diag *diag);
+                         const struct hv_platform_ops *ops, void *ops_ctx, struct hv_pool *pool,
+                         struct hv_config_diag *diag);
 
 #endif

@@ -26,22 +26,22 @@ enum hv_invariant {
 const char *hv_invariant_id(enum hv_invariant inv);
 
 enum hv_verify_reason {
-	HV_VR_HV_MEMORY = 0,     /* leaf maps hypervisor-reserved memory */
-	HV_VR_TABLE_PAGE,        /* leaf maps an EPT table page */
-	HV_VR_FOREIGN,           /* leaf maps memory the partition does not own */
-	HV_VR_OUTSIDE_HOST,      /* leaf maps beyond host memory */
-	HV_VR_WRITE_NO_READ,     /* W without R (SDM 29.3.3.1: EPT misconfiguration) */
-	HV_VR_BAD_MEMTYPE,       /* memory type 2, 3 or 7 */
-	HV_VR_RESERVED_BITS,     /* reserved bits set */
-	HV_VR_LARGE_MISALIGNED,  /* large-page address not aligned to its size */
-	HV_VR_TABLE_OUTSIDE_POOL,/* table pointer not in the pool */
-	HV_VR_TABLE_SHARED,      /* table page reachable twice */
-	HV_VR_UNEXPECTED,        /* mapped but not in the config */
-	HV_VR_MISSING,           /* configured but not mapped */
-	HV_VR_WRONG_HPA,         /* mapped to another HPA than configured */
-	HV_VR_PERM_GROWN,        /* permissions beyond the configured ones */
-	HV_VR_PERM_CHANGED,      /* permissions differ although never protected */
-	HV_VR_WRONG_MEMTYPE,     /* memory type differs from the config */
+	HV_VR_HV_MEMORY = 0,      /* leaf maps hypervisor-reserved memory */
+	HV_VR_TABLE_PAGE,         /* leaf maps an EPT table page */
+	HV_VR_FOREIGN,            /* leaf maps memory the partition does not own */
+	HV_VR_OUTSIDE_HOST,       /* leaf maps beyond host memory */
+	HV_VR_WRITE_NO_READ,      /* W without R (SDM 29.3.3.1: EPT misconfiguration) */
+	HV_VR_BAD_MEMTYPE,        /* memory type 2, 3 or 7 */
+	HV_VR_RESERVED_BITS,      /* reserved bits set */
+	HV_VR_LARGE_MISALIGNED,   /* large-page address not aligned to its size */
+	HV_VR_TABLE_OUTSIDE_POOL, /* table pointer not in the pool */
+	HV_VR_TABLE_SHARED,       /* table page reachable twice */
+	HV_VR_UNEXPECTED,         /* mapped but not in the config */
+	HV_VR_MISSING,            /* configured but not mapped */
+	HV_VR_WRONG_HPA,          /* mapped to another HPA than configured */
+	HV_VR_PERM_GROWN,         /* permissions beyond the configured ones */
+	HV_VR_PERM_CHANGED,       /* permissions differ although never protected */
+	HV_VR_WRONG_MEMTYPE,      /* memory type differs from the config */
 	HV_VR_COUNT
 };
 
@@ -62,14 +62,14 @@ typedef void (*hv_violation_fn)(void *ctx, const struct hv_violation *v);
 struct hv_verify_part {
 	uint64_t root;   /* PML4 HPA */
 	bool protected_; /* memory-protect was used: perms may be reduced and
-			    RAM pages may be absent */
+	                    RAM pages may be absent */
 };
 
 /* Check EPT-OWN, EPT-FORM and EPT-EXACT for every partition. Calls fn (may be
  * NULL) for each violation, stops after `max_report` of them and returns the
  * total count found (0 = all invariants hold). Bounded by the pool size. */
 uint32_t hv_ept_verify(const struct hv_system_config *cfg, const struct hv_pool *pool,
-		       const struct hv_verify_part *parts, hv_violation_fn fn, void *ctx,
-		       uint32_t max_report);
+                       const struct hv_verify_part *parts, hv_violation_fn fn, void *ctx,
+                       uint32_t max_report);
 
 #endif
