@@ -1,0 +1,111 @@
+/* The contract between the KVM runner (harness/kvm) and guest programs
+ * (harness/guest). Included by both; guest code is freestanding.
+ *
+ * Machine state at guest entry (set up by the runner, not by the guest):
+ *  - 64-bit long mode, CPL 0, CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE|OSFXSR|
+ *    OSXMMEXCPT, EFER = LME|LMA|SCE|NXE. A flat GDT at HX_GUEST_GDT_GPA with
+ *    64-bit code (selector 0x08), data (0x10), user code (0x1b), user data
+ *    (0x23) and a TSS (0x28). IDT empty: the runtime's crt0 installs its own.
+ *  - Page tables at HX_GUEST_PT_GPA identity-map guest-physical [0, 4 GiB)
+ *    with 2 MiB pages, supervisor+user, RW, executable. Whether an access
+ *    reaches memory is decided by the partition's EPT (KVM memslots built
+ *    from it), never by these tables.
+ *  - RIP = ELF entry, RSP = 0 (crt0 loads its own stack), RDI = partition
+ *    index, RSI = vCPU index, RDX = GPA of a struct hx_boot_info.
+ *
+ * Exits the runner turns into hypervisor exits: CPUID and VMCALL/VMMCALL at
+ * the runtime's single sites (symbols hx_cpuid_site, hx_vmcall_site,
+ * hx_vmmcall_site; hardware breakpoints), RDMSR/WRMSR (user-space MSR
+ * exits), loads/stores to GPAs that are not mapped RW (EPT violations). In
+ * single-step mode CPUID/VMCALL anywhere are caught. */
+#ifndef HX_GUEST_ABI_H
+#define HX_GUEST_ABI_H
+
+#include <stdint.h>
+
+/* Guest-physical layout inside partition RAM (which starts at GPA 0). */
+#define HX_GUEST_GDT_GPA 0x1000ull
+#define HX_GUEST_BOOT_INFO_GPA 0x2000ull
+#define HX_GUEST_PT_GPA 0x3000ull      /* PML4; PDPT at +0x1000, 4 PDs after */
+#define HX_GUEST_PT_PAGES 6u
+#define HX_GUEST_LOAD_MIN 0x10000ull   /* ELF segments must load at or above */
+#define HX_GUEST_MIN_RAM (2ull << 20)  /* partition RAM at GPA 0 of at least 2 MiB */
+
+/* ucall: the guest writes the GPA of a struct hx_ucall to this port with a
+ * 32-bit OUT. */
+#define HX_UCALL_PORT 0xe9u
+
+enum hx_ucall_type {
+	HX_UCALL_SYNC = 1,      /* GUEST_SYNC(stage): progress marker */
+	HX_UCALL_ASSERT = 2,    /* GUEST_ASSERT failed: message, file, line */
+	HX_UCALL_DONE = 3,      /* GUEST_DONE(): test passed */
+	HX_UCALL_PRINT = 4,     /* message for the log */
+	HX_UCALL_EXCEPTION = 5, /* unexpected exception: args = vector, error, rip */
+	HX_UCALL_FOUND = 6,     /* canary scan: args = gpa, value (foreign memory seen) */
+};
+
+#define HX_UCALL_MSG_LEN 96
+#define HX_UCALL_FILE_LEN 48
+
+struct hx_ucall {
+	uint32_t type;
+	uint32_t line;
+	uint64_t args[4];
+	char file[HX_UCALL_FILE_LEN];
+	char msg[HX_UCALL_MSG_LEN];
+};
+
+/* Filled by the runner before entry. */
+#define HX_BOOT_MAGIC 0x746f6f42584855ull /* "UHXBoot" */
+#define HX_BOOT_MAX_RANGES 32
+
+enum hx_boot_range_kind {
+	HX_RANGE_RAM = 1,     /* own private RAM */
+	HX_RANGE_CHANNEL = 2, /* a channel window (perm says RO or RW) */
+	HX_RANGE_MMIO = 3,    /* passthrough MMIO */
+	HX_RANGE_DEVICE = 4,  /* emulated console device */
+};
+
+struct hx_boot_range {
+	uint64_t gpa;
+	uint64_t size;
+	uint32_t kind;  /* enum hx_boot_range_kind */
+	uint32_t perm;  /* HV_PERM_* bits as configured */
+	uint32_t index; /* channel index for channels */
+	uint32_t pad;
+};
+
+struct hx_boot_info {
+	uint64_t magic;
+	uint32_t partition;
+	uint32_t npartitions;
+	uint32_t vcpu;
+	uint32_t nranges;
+	uint64_t image_start; /* GPA range the ELF image occupies */
+	uint64_t image_end;
+	struct hx_boot_range ranges[HX_BOOT_MAX_RANGES];
+};
+
+/* Canaries: the runner fills every 8-byte word of hypervisor memory and of
+ * each partition's private RAM (before loading the image) with
+ *   HX_CANARY_TAG | owner << 40 | (hpa >> 3 & 0xffffffffff)
+ * where owner = partition index + 1, or 0 for hypervisor memory. A guest
+ * that reads a word with the tag and another owner has seen memory it must
+ * never see. */
+#define HX_CANARY_TAG 0xca5a000000000000ull
+#define HX_CANARY_TAG_MASK 0xffff000000000000ull
+#define HX_CANARY_OWNER_HV 0u
+
+static inline uint64_t hx_canary(uint32_t owner, uint64_t hpa)
+{
+	return HX_CANARY_TAG | ((uint64_t)(owner & 0xff) << 40) | ((hpa >> 3) & 0xffffffffffull);
+}
+
+static inline int hx_canary_owner(uint64_t word)
+{
+	if ((word & HX_CANARY_TAG_MASK) != HX_CANARY_TAG)
+		return -1;
+	return (int)((word >> 40) & 0xff);
+}
+
+#endif
