@@ -188,13 +188,29 @@ enum hv_config_error {
 	HV_CFG_ERROR_COUNT
 };
 
-/* Where a config was rejected. Indices are -1 when not applicable. */
+/* What a diag index refers to. */
+enum hv_config_object {
+	HV_CFG_OBJ_NONE = 0,  /* index is -1 */
+	HV_CFG_OBJ_REGION,    /* partition's regions[] */
+	HV_CFG_OBJ_DEVICE,    /* partition's devices[] */
+	HV_CFG_OBJ_MEMBER,    /* partition's channels[] (memberships) */
+	HV_CFG_OBJ_MSR_RULE,  /* partition's msr.rules[] */
+	HV_CFG_OBJ_CHANNEL,   /* system channels[] (partition is -1) */
+	HV_CFG_OBJ_PARTITION, /* the other object is a whole partition */
+};
+
+/* Where a config was rejected. Indices are -1 when not applicable; kind and
+ * other_kind (enum hv_config_object) say what index and other_index refer
+ * to, since e.g. a region may collide with a device or a channel. */
 struct hv_config_diag {
 	enum hv_config_error error;
 	int32_t partition; /* partition index */
-	int32_t index;     /* region / device / membership / rule index */
+	int32_t index;     /* region / device / membership / rule / channel index */
 	int32_t other_partition;
 	int32_t other_index;
+	uint8_t kind;
+	uint8_t other_kind;
+	uint8_t pad[2];
 	uint64_t addr; /* the offending address, where one applies */
 };
 
