@@ -23,6 +23,13 @@ struct hv_platform_ops {
 	void (*console)(void *ctx, uint32_t partition, const char *buf, uint32_t len);
 	/* Diagnostic log line (no trailing newline). May be NULL. */
 	void (*log)(void *ctx, enum hv_log_level level, const char *msg);
+	/* The EPT of `partition` lost permissions on [gpa, gpa+size) at run
+	 * time (hypercall MEM_PROTECT). Translations cached by the CPU may
+	 * still grant the old ones: firmware invalidates them (single-context
+	 * INVEPT, Intel SDM Vol. 3C, 29.4.3.3; a TLB flush of the guest's ASID
+	 * on AMD), the KVM runner rebuilds its memslots from the EPT. May be
+	 * NULL. */
+	void (*ept_changed)(void *ctx, uint32_t partition, uint64_t gpa, uint64_t size);
 };
 
 #endif
