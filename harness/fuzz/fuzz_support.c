@@ -1,0 +1,66 @@
+#include "fuzz_support.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint8_t fz_u8(struct fz *f)
+{
+	if (f->n == 0)
+		return 0;
+	f->n--;
+	return *f->p++;
+}
+
+uint16_t fz_u16(struct fz *f)
+{
+	/* Separate statements: the order of draws must be defined. */
+	uint16_t lo = fz_u8(f);
+	uint16_t hi = fz_u8(f);
+	return (uint16_t)(lo | hi << 8);
+}
+
+uint32_t fz_u32(struct fz *f)
+{
+	uint32_t lo = fz_u16(f);
+	uint32_t hi = fz_u16(f);
+	return lo | hi << 16;
+}
+
+uint64_t fz_u64(struct fz *f)
+{
+	uint64_t lo = fz_u32(f);
+	uint64_t hi = fz_u32(f);
+	return lo | hi << 32;
+}
+
+uint32_t fz_below(struct fz *f, uint32_t n)
+{
+	return n <= 256 ? fz_u8(f) % n : fz_u32(f) % n;
+}
+
+uint64_t fz_pick(struct fz *f, const uint64_t *values, size_t count)
+{
+	return values[fz_below(f, (uint32_t)count)];
+}
+
+size_t fz_bytes(struct fz *f, void *dst, size_t len)
+{
+	size_t k = len < f->n ? len : f->n;
+	memcpy(dst, f->p, k);
+	f->p += k;
+	f->n -= k;
+	return k;
+}
+
+void fz_fail(const char *invariant, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "hx-fuzz: invariant %s violated: ", invariant);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	abort();
+}

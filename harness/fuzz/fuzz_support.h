@@ -1,0 +1,44 @@
+/* Shared pieces of the fuzz targets: a byte-stream consumer (the input is a
+ * fixed header followed by bytes the callbacks draw from) and the failure
+ * report that turns a broken property into a crash the engines keep. */
+#ifndef HX_FUZZ_SUPPORT_H
+#define HX_FUZZ_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fz {
+	const uint8_t *p;
+	size_t n;
+};
+
+static inline void fz_init(struct fz *f, const uint8_t *data, size_t size)
+{
+	f->p = data;
+	f->n = size;
+}
+
+/* Draws return 0 once the input is exhausted, so every input is valid. */
+uint8_t fz_u8(struct fz *f);
+uint16_t fz_u16(struct fz *f);
+uint32_t fz_u32(struct fz *f);
+uint64_t fz_u64(struct fz *f);
+/* A value in [0, n); n > 0. */
+uint32_t fz_below(struct fz *f, uint32_t n);
+/* One of the values, chosen by the next byte. */
+uint64_t fz_pick(struct fz *f, const uint64_t *values, size_t count);
+/* Copy up to len bytes; returns how many were available. */
+size_t fz_bytes(struct fz *f, void *dst, size_t len);
+
+/* Report a broken property with its invariant id and abort, so libFuzzer
+ * and AFL++ record the input as a crash. */
+__attribute__((noreturn, format(printf, 2, 3))) void fz_fail(const char *invariant,
+							      const char *fmt, ...);
+
+#define FZ_CHECK(cond, inv, ...)                                                                   \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			fz_fail(inv, __VA_ARGS__);                                                 \
+	} while (0)
+
+#endif
