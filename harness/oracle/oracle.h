@@ -1,0 +1,113 @@
+/* Oracles: after every exit, check the isolation invariants of DESIGN.md
+ * ("Isolation invariants") that apply to it, from the system state, the
+ * exit record before and after hv_handle_exit, the result and the
+ * observer log. Used by the KVM runner, replay, fuzzers and tests.
+ *
+ *   struct hx_oracle *o = hx_oracle_new(sys, report_fn, ctx);
+ *   for each exit i:
+ *       hx_observer_begin_exit(obs);
+ *       hx_oracle_before(o, sys, &exit);       // snapshot what must not change
+ *       hv_handle_exit(sys, &exit, &res);
+ *       hx_oracle_after(o, sys, i, &exit, &res, &view);   // view of obs->log
+ *   hx_oracle_verify_all(o, sys, i);           // full EPT check at the end
+ *   hx_oracle_free(o);
+ *
+ * Checked per exit (ids as in hv/verify.h / hv_invariant_id):
+ *  CONTAIN      memory written only inside the caller's own writable RAM or
+ *               RW channel windows (none at all for CPUID/MSR/EPT-violation/
+ *               other exits); other partitions' struct hv_partition and the
+ *               channel mailboxes unchanged (except the mailbox of the channel
+ *               a successful send/recv used); of the caller only the exiting
+ *               vCPU's state; GPRs only those the exit type may change
+ *               (CPUID RAX/RBX/RCX/RDX, RDMSR RAX/RDX, WRMSR none, VMCALL
+ *               RAX/RDI, EPT violation the decoded load register) and only
+ *               on RESUME; RFLAGS/CR0/CR3/CR4/EFER/CPL and the record's
+ *               other fields never; console bytes only from a console
+ *               hypercall or console device, tagged with the caller.
+ *  RIP          RESUME: rip_out == rip_in + res.insn_len, and insn_len is the
+ *               instruction's length: exit->insn_len when the record gives
+ *               it (non-zero), else CPUID 2, RDMSR/WRMSR 2, VMCALL/VMMCALL 3;
+ *               EPT violation: the decoded length res.mmio.insn_len.
+ *               RETRY/INJECT/HALT: rip unchanged.
+ *  CPUID-MASK   leaf 1 ECX.5 (VMX) clear and ECX.31 set, 0x80000001 ECX.2
+ *               (SVM) clear, 0x40000000 signature, 0x40000001 EAX = caller,
+ *               upper halves of RAX..RDX zero, and the same (partition,
+ *               vCPU, leaf, subleaf, host answers) gives the same answer
+ *               within a run (bounded cache).
+ *  MSR-GUARD    no host WRMSR of an hv_msr_is_protected() MSR in any exit;
+ *               a DENY or unknown MSR (and a write to a PASS_R one) gets #GP,
+ *               no host access to it and no register change; a successful
+ *               RDMSR of a non-passthrough MSR does not return a value a host
+ *               RDMSR gave during that exit; a granted write of an address
+ *               MSR is canonical; an emulated MSR is never written on the host.
+ *  HCALL-BOUNDS a hypercall that failed (status != 0) or got #UD made no
+ *               memory write, no console output, no channel or EPT change;
+ *               CPL > 0 gets #UD; successful calls wrote only where the ABI
+ *               says (PARTITION_INFO: the struct at RDI; CHANNEL_SEND: the
+ *               channel's pages; CHANNEL_RECV: [RSI, RSI+RDX) through the
+ *               caller's EPT with write permission; others nothing).
+ *  EPT-OWN/FORM/EXACT  hv_ept_verify after every VMCALL (with each
+ *               partition's protected_ flag); after an EPT violation the pool
+ *               did not grow and the faulting GPA's translation is unchanged.
+ *  TOTAL        the observer log did not overflow (HX_ORACLE_MAX_OPS_PER_EXIT
+ *               platform calls); callers count steps against
+ *               HX_ORACLE_STEP_BUDGET.
+ * DET is checked by replay (two runs compared), DECODE-EQ by the KVM runner.
+ */
+#ifndef HX_ORACLE_H
+#define HX_ORACLE_H
+
+#include "hv/exit.h"
+#include "hv/system.h"
+#include "hv/verify.h"
+#include "observer.h"
+
+/* TOTAL: platform calls one exit may make (the observer's bound), and the
+ * number of exits one trace / run may take before it counts as runaway. */
+#define HX_ORACLE_MAX_OPS_PER_EXIT HX_OBS_MAX_ENTRIES
+#define HX_ORACLE_STEP_BUDGET (1u << 20)
+
+/* Longest message passed to the report callback (including the NUL). */
+#define HX_ORACLE_MSG_MAX 256
+
+/* One violation. msg is valid only during the call. */
+typedef void (*hx_oracle_report_fn)(void *ctx, enum hv_invariant inv, uint64_t exit_index,
+                                    const char *msg);
+
+struct hx_oracle;
+
+/* Oracle state for the system sys (its config, partition count and pool
+ * are captured; sys must stay alive). fn may be NULL (count only).
+ * Returns NULL when out of memory. */
+struct hx_oracle *hx_oracle_new(const struct hv_system *sys, hx_oracle_report_fn fn, void *ctx);
+void hx_oracle_free(struct hx_oracle *o);
+
+/* Forget the CPUID answer cache and counters (new run, same system). */
+void hx_oracle_reset(struct hx_oracle *o);
+
+/* Snapshot what the exit must not change. Call right before
+ * hv_handle_exit with the exit record as it will be passed in. */
+void hx_oracle_before(struct hx_oracle *o, const struct hv_system *sys, const struct hv_exit *in);
+
+/* Check the exit just handled: out is the record after hv_handle_exit, res
+ * its result, log the observer's view of the exit's platform calls.
+ * Returns the number of violations reported for this exit. */
+uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint64_t exit_index,
+                         const struct hv_exit *out, const struct hv_result *res,
+                         const struct hx_obs_view *log);
+
+/* Full EPT-OWN/FORM/EXACT check of every partition (start and end of runs).
+ * Returns the number of violations. */
+uint32_t hx_oracle_verify_all(struct hx_oracle *o, const struct hv_system *sys,
+                              uint64_t exit_index);
+
+/* Counters since creation/reset. */
+struct hx_oracle_stats {
+	uint64_t exits;      /* hx_oracle_after calls */
+	uint64_t checks;     /* individual invariant checks performed */
+	uint64_t violations; /* reported violations */
+	uint64_t per_inv[HV_INV_COUNT];
+};
+void hx_oracle_stats(const struct hx_oracle *o, struct hx_oracle_stats *out);
+
+#endif
