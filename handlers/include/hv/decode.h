@@ -32,8 +32,8 @@ struct hv_insn {
 	uint8_t len;       /* total length in bytes */
 	uint8_t kind;      /* enum hv_insn_kind */
 	uint8_t mem_size;  /* bytes accessed in memory: 1, 2, 4 or 8 */
-	uint8_t reg_size;  /* destination register size for loads: 1, 2, 4, 8 */
-	uint8_t reg;       /* register operand number 0..15 */
+	uint8_t reg_size;  /* register operand size: 1, 2, 4, 8; 0 for STORE_IMM */
+	uint8_t reg;       /* register operand 0..15; 0xff for STORE_IMM */
 	uint8_t high_byte; /* reg is AH/CH/DH/BH (byte op, no REX, reg 4..7) */
 	uint8_t has_sib;
 	uint8_t rip_relative;
