@@ -5,18 +5,20 @@
 #ifndef HV_GPT_H
 #define HV_GPT_H
 
+#include "hv/exit.h"
 #include "hv/status.h"
 #include "hv/system.h"
 
 enum hv_gpt_fault {
 	HV_GPT_OK = 0,
-	HV_GPT_NOT_PAGED, /* CR0.PG or EFER.LMA clear: linear == physical (returned as OK) */
+	HV_GPT_NOT_PAGED, /* (name only) CR0.PG clear: linear == physical, returned as OK */
 	HV_GPT_NON_CANONICAL,
 	HV_GPT_NOT_PRESENT,
 	HV_GPT_RESERVED,    /* reserved bit set in an entry */
 	HV_GPT_PROTECTION,  /* user/supervisor or NX or write violation */
 	HV_GPT_TABLE_FAULT, /* a table's GPA is not readable through the EPT */
 	HV_GPT_UNSUPPORTED, /* 5-level paging, PAE/32-bit */
+	HV_GPT_EPT_FAULT,   /* fetch: the code page is not readable+executable through the EPT */
 	HV_GPT_FAULT_COUNT
 };
 
