@@ -1,0 +1,31 @@
+/* A 1 GiB window onto any guest-physical address: the runner's page tables
+ * cover [0, 4 GiB) only, and a guest that wants to touch GPAs above that
+ * (as an attacker would) builds its own mapping. */
+#include "percpu.h"
+
+#define PTE_P (1ull << 0)
+#define PTE_RW (1ull << 1)
+#define PTE_US (1ull << 2)
+#define PTE_PS (1ull << 7)
+#define WINDOW_PML4_SLOT 128 /* VA 0x400000000000 + vCPU * 512 GiB */
+
+static uint64_t hx_pdpt[HX_MAX_VCPUS][512] __attribute__((aligned(4096)));
+
+uint64_t hx_map_high(uint64_t gpa)
+{
+	uint32_t vcpu = hx_vcpu();
+	uint64_t slot = WINDOW_PML4_SLOT + vcpu;
+	uint64_t va = slot << 39;
+	uint64_t *pml4, cr3;
+	uint32_t r[4];
+
+	hx_cpuid(0x80000001u, 0, r);
+	if (!(r[3] & (1u << 26)))
+		hx_fail(HX_FILE, __LINE__, "hx_map_high: no 1 GiB pages", r[3], 0);
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	pml4 = (uint64_t *)(cr3 & 0x000ffffffffff000ull);
+	hx_pdpt[vcpu][0] = (gpa & ~((1ull << 30) - 1)) | PTE_P | PTE_RW | PTE_US | PTE_PS;
+	pml4[slot] = (uint64_t)hx_pdpt[vcpu] | PTE_P | PTE_RW | PTE_US;
+	__asm__ volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
+	return va + (gpa & ((1ull << 30) - 1));
+}
