@@ -16,4 +16,15 @@
 #define HV_CPUID1_ECX_HYPERVISOR (1u << 31) /* leaf 1 ECX bit 31 */
 #define HV_CPUID81_ECX_SVM (1u << 2)        /* leaf 0x80000001 ECX bit 2 */
 
+struct hv_system;
+
+/* The answer vCPU `vcpu` of `partition` gets for CPUID(leaf, subleaf) when
+ * its CR4 is `cr4` (which only feeds OSXSAVE/OSPKE): host values through
+ * sys->ops, the partition's rules, then the fixed rules. out = EAX, EBX,
+ * ECX, EDX. The caller guarantees partition < npartitions and
+ * vcpu < nvcpus (hv_handle_cpuid checks). Also used by the MSR handler for
+ * the features the partition sees (LA57, x2APIC, MAXPHYADDR). */
+void hv_cpuid_query(const struct hv_system *sys, uint32_t partition, uint32_t vcpu, uint64_t cr4,
+                    uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+
 #endif

@@ -41,7 +41,10 @@
 #define HV_EFER_SVME (1ull << 12)
 
 /* true for MSRs that must never be written on the host by a guest and may
- * not be configured as passthrough. */
+ * not be configured as passthrough (neither PASS_R nor PASS_RW: reading
+ * them would reveal the host's memory map, SMM layout or the hypervisor's
+ * own addresses). hv_handle_wrmsr never forwards them to ops->wrmsr, and
+ * also never forwards IA32_TSC or IA32_MTRRCAP, which may be PASS_R. */
 bool hv_msr_is_protected(uint32_t msr);
 
 /* true for MSRs whose value is part of the guest's own architectural state
@@ -50,7 +53,7 @@ bool hv_msr_is_protected(uint32_t msr);
 bool hv_msr_is_guest_state(uint32_t msr);
 
 /* true for MSRs holding a linear address, whose writes #GP when the value
- * is not canonical (SDM Vol. 3A 3.3.7.1; Vol. 4 for each MSR). */
+ * is not canonical (SDM Vol. 1 3.3.7.1; Vol. 4 for each MSR). */
 bool hv_msr_is_address(uint32_t msr);
 
 #endif
