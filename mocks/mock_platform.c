@@ -111,12 +111,15 @@ void mock_platform_init(struct mock_platform *m, uint64_t mem_size)
 {
 	memset(m, 0, sizeof(*m));
 	m->mem_size = mem_size;
-	m->mem = calloc(1, mem_size ? mem_size : 1);
+	/* Page-aligned, as host memory is: the pool inside it must be. */
+	uint64_t alloc = (mem_size + 4095) & ~4095ull;
+	m->mem = aligned_alloc(4096, alloc ? alloc : 4096);
 	if (!m->mem) {
 		fprintf(stderr, "mock_platform_init: cannot allocate %llu bytes\n",
 		        (unsigned long long)mem_size);
 		abort();
 	}
+	memset(m->mem, 0, alloc);
 }
 
 void mock_platform_free(struct mock_platform *m)
