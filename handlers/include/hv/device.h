@@ -3,13 +3,16 @@
  *
  *   offset size access  register
  *   0x00   1-8  W       DATA      low byte goes to the partition console
- *   0x08   4    R       STATUS    bit 0 always 1 (ready), bits 31:16 = id
+ *   0x08   4    R       STATUS    bit 0 always 1 (ready), bits 31:16 = the
+ *                                 partition's index
  *   0x10   1-8  W       DOORBELL  value is latched, counter incremented
  *   0x18   4    R       RINGS     doorbell counter
  *   0x20   1-8  RW      SCRATCH   64-bit scratch register (partial widths
  *                                 touch the low bytes)
  * Reads of write-only or unknown offsets return 0; writes to read-only or
- * unknown offsets are ignored (as on real devices). */
+ * unknown offsets are ignored (as on real devices). A register is addressed
+ * at its own offset only (an access starting inside it is an unknown
+ * offset); narrower reads return its low bytes. */
 #ifndef HV_DEVICE_H
 #define HV_DEVICE_H
 
