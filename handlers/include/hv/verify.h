@@ -42,6 +42,7 @@ enum hv_verify_reason {
 	HV_VR_PERM_GROWN,         /* permissions beyond the configured ones */
 	HV_VR_PERM_CHANGED,       /* permissions differ although never protected */
 	HV_VR_WRONG_MEMTYPE,      /* memory type differs from the config */
+	HV_VR_POOL_TOO_LARGE,     /* more pool pages in use than the verifier tracks */
 	HV_VR_COUNT
 };
 
@@ -65,9 +66,17 @@ struct hv_verify_part {
 	                    RAM pages may be absent */
 };
 
+/* Table pages the verifier can track for "reachable twice" (a bitmap of this
+ * many bits lives on its stack: 4 KiB; the whole verifier uses about 7 KiB).
+ * A pool with more pages in use is not verified: one EPT-FORM violation
+ * HV_VR_POOL_TOO_LARGE (partition 0, gpa 0, hpa = pool base) is reported. */
+#define HV_VERIFY_MAX_POOL_PAGES 32768u
+
 /* Check EPT-OWN, EPT-FORM and EPT-EXACT for every partition. Calls fn (may be
  * NULL) for each violation, stops after `max_report` of them and returns the
- * total count found (0 = all invariants hold). Bounded by the pool size. */
+ * total count found (0 = all invariants hold). Bounded by the pool size.
+ * parts has cfg->npartitions entries. NULL cfg, pool or parts count as one
+ * violation (nothing could be checked) without calling fn. */
 uint32_t hv_ept_verify(const struct hv_system_config *cfg, const struct hv_pool *pool,
                        const struct hv_verify_part *parts, hv_violation_fn fn, void *ctx,
                        uint32_t max_report);

@@ -1,0 +1,555 @@
+/* 4-level Intel EPT: builder, single-GPA walk, permission reduction and run
+ * walk (Intel SDM Vol. 3C, 29.3 "The Extended Page Table Mechanism").
+ *
+ * Levels are numbered by what they translate: 3 = PML4 (512 GiB per entry),
+ * 2 = PDPT (1 GiB), 1 = PD (2 MiB), 0 = PT (4 KiB). Every table is one pool
+ * page of 512 eight-byte entries. An entry is present when any of bits 2:0
+ * (R/W/X) is set (SDM 29.3.2); a PDPTE or PDE with bit 7 set is a 1 GiB or
+ * 2 MiB leaf (Tables 29-2 and 29-4), a PTE is always a leaf (Table 29-6).
+ *
+ * All-or-nothing: map and protect first walk the affected part of the tree
+ * without writing anything, checking it and counting the table pages they
+ * will need; then they reserve exactly that many pages (giving them all back
+ * if the pool runs short) and only then write. The writing pass cannot
+ * fail, so no entry of an existing tree is ever left half changed.
+ *
+ * Every table pointer is checked to lie in a page handed out by the pool
+ * before it is followed (hv_pool_ptr), and every loop is bounded by the 512
+ * entries of a table and the four levels. */
+#include "hv/ept.h"
+
+#define EPT_ENTRIES 512u
+#define EPT_TOP_LEVEL 3u
+/* Non-leaf entries allow everything: the leaf alone decides the access
+ * rights (SDM 29.3.3: an access is allowed only if every level allows it). */
+#define EPT_TABLE_BITS (HV_EPTE_R | HV_EPTE_W | HV_EPTE_X)
+
+static inline unsigned level_shift(unsigned level)
+{
+	return HV_PAGE_SHIFT + 9u * level;
+}
+
+static inline uint64_t level_size(unsigned level)
+{
+	return 1ull << level_shift(level);
+}
+
+static inline unsigned level_index(uint64_t gpa, unsigned level)
+{
+	return (unsigned)(gpa >> level_shift(level)) & (EPT_ENTRIES - 1);
+}
+
+static inline bool entry_present(uint64_t e)
+{
+	return (e & HV_EPTE_PERM_MASK) != 0;
+}
+
+/* A PML4E never maps a page (its bit 7 is reserved, Table 29-1). */
+static inline bool entry_is_leaf(uint64_t e, unsigned level)
+{
+	return level == 0 || (level < EPT_TOP_LEVEL && (e & HV_EPTE_LARGE) != 0);
+}
+
+/* Address of the page a leaf maps: bits 51:12, 51:21 or 51:30. */
+static inline uint64_t leaf_addr(uint64_t e, unsigned level)
+{
+	return e & HV_EPTE_ADDR_MASK & ~(level_size(level) - 1);
+}
+
+static inline uint64_t leaf_entry(uint64_t hpa, uint8_t perm, uint8_t memtype, unsigned level)
+{
+	/* Memory type in bits 5:3, IPAT (bit 6) clear so the guest PAT still
+	 * combines with it (SDM 29.3.7.2). */
+	uint64_t e = hpa | perm | ((uint64_t)memtype << HV_EPTE_MT_SHIFT);
+	return level > 0 ? e | HV_EPTE_LARGE : e;
+}
+
+static inline uint64_t table_entry(uint64_t table_hpa)
+{
+	return table_hpa | EPT_TABLE_BITS;
+}
+
+/* The table a non-leaf entry points to, or NULL when that is not a pool
+ * page (never followed then). */
+static inline uint64_t *entry_table(const struct hv_pool *pool, uint64_t e)
+{
+	return hv_pool_ptr(pool, e & HV_EPTE_ADDR_MASK);
+}
+
+static inline uint64_t *root_table(const struct hv_pool *pool, uint64_t root)
+{
+	if ((root & (HV_PAGE_SIZE - 1)) != 0)
+		return NULL;
+	return hv_pool_ptr(pool, root);
+}
+
+static inline uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static inline uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* Memory types valid in an EPT leaf (SDM 29.3.7: 2, 3 and 7 are reserved). */
+static inline bool memtype_ok(uint8_t mt)
+{
+	return mt == HV_MT_UC || mt == HV_MT_WC || mt == HV_MT_WT || mt == HV_MT_WP ||
+	       mt == HV_MT_WB;
+}
+
+/* Leaf permissions: only R/W/X, and never W without R, which is an EPT
+ * misconfiguration (SDM 29.3.3.1). */
+static inline bool perm_ok(uint8_t perm)
+{
+	return (perm & ~HV_PERM_RWX) == 0 && (perm & HV_PERM_RW) != HV_PERM_W;
+}
+
+/* [gpa, gpa+size) must be page aligned, non-empty, not wrap and stay below
+ * `limit`. */
+static hv_status check_span(uint64_t addr, uint64_t size, uint64_t limit)
+{
+	if (((addr | size) & (HV_PAGE_SIZE - 1)) != 0)
+		return HV_ERR_ALIGN;
+	if (!hv_range_ok(addr, size) || addr + size > limit)
+		return HV_ERR_RANGE;
+	return HV_OK;
+}
+
+/* Pages reserved for the writing pass: taken in one go after counting, so
+ * a short pool fails before anything is written. The pool hands pages out
+ * in order (hv/pool.h), so the reservation is one contiguous run. */
+struct reserve {
+	struct hv_pool *pool;
+	uint64_t next; /* HPA of the next reserved page */
+};
+
+static hv_status reserve_pages(struct reserve *res, struct hv_pool *pool, uint64_t count)
+{
+	uint32_t mark = hv_pool_mark(pool);
+	res->pool = pool;
+	res->next = pool->hpa + ((uint64_t)mark << HV_PAGE_SHIFT);
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t hpa;
+		if (hv_pool_alloc(pool, &hpa) != HV_OK) {
+			hv_pool_release_to(pool, mark);
+			return HV_ERR_NOMEM;
+		}
+	}
+	return HV_OK;
+}
+
+/* Next reserved (zeroed) page; its HPA in *hpa. */
+static uint64_t *take_page(struct reserve *res, uint64_t *hpa)
+{
+	*hpa = res->next;
+	res->next += HV_PAGE_SIZE;
+	return hv_pool_ptr(res->pool, *hpa);
+}
+
+/* ---- hv_ept_map_range ---------------------------------------------------- */
+
+struct map_req {
+	uint64_t gpa; /* start of the whole request */
+	uint64_t hpa;
+	uint8_t perm;
+	uint8_t memtype;
+};
+
+/* A leaf may cover the whole slot [lo, hi) of `level` when the request
+ * covers all of it and the HPA there is aligned to the slot size: alignment
+ * of GPA, HPA and remaining size decide (4-level EPT has leaves at levels
+ * 0, 1 and 2 only). */
+static bool can_leaf(const struct map_req *r, unsigned level, uint64_t lo, uint64_t hi)
+{
+	if (level == 0)
+		return true;
+	if (level == EPT_TOP_LEVEL || hi - lo != level_size(level))
+		return false;
+	uint64_t hpa = r->hpa + (lo - r->gpa);
+	return (hpa & (level_size(level) - 1)) == 0;
+}
+
+/* Counting pass over [lo, hi) inside `table` (NULL: a table still to be
+ * created, all entries empty). Adds the table pages the writing pass will
+ * take to *need; fails with HV_ERR_OVERLAP where something is mapped
+ * already and HV_ERR_INVAL on a table pointer outside the pool. */
+static hv_status map_count(const struct hv_pool *pool, const struct map_req *r,
+                           const uint64_t *table, unsigned level, uint64_t lo, uint64_t hi,
+                           uint64_t *need)
+{
+	if (!table && level == 0)
+		return HV_OK; /* a new PT holds only leaves */
+	uint64_t slot = level_size(level);
+	unsigned first = level_index(lo, level), last = level_index(hi - 1, level);
+	for (unsigned i = first; i <= last; i++) {
+		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
+		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
+		uint64_t e = table ? table[i] : 0;
+		if (!entry_present(e)) {
+			if (can_leaf(r, level, s_lo, s_hi))
+				continue;
+			*need += 1;
+			hv_status s = map_count(pool, r, NULL, level - 1, s_lo, s_hi, need);
+			if (s != HV_OK)
+				return s;
+			continue;
+		}
+		if (entry_is_leaf(e, level))
+			return HV_ERR_OVERLAP;
+		const uint64_t *sub = entry_table(pool, e);
+		if (!sub)
+			return HV_ERR_INVAL;
+		hv_status s = map_count(pool, r, sub, level - 1, s_lo, s_hi, need);
+		if (s != HV_OK)
+			return s;
+	}
+	return HV_OK;
+}
+
+/* Writing pass; the counting pass has vetted the same range and reserved
+ * its pages, so nothing here can fail. A new table is filled before the
+ * entry pointing to it is written. */
+static void map_write(struct reserve *res, const struct map_req *r, uint64_t *table, unsigned level,
+                      uint64_t lo, uint64_t hi)
+{
+	uint64_t slot = level_size(level);
+	unsigned first = level_index(lo, level), last = level_index(hi - 1, level);
+	for (unsigned i = first; i <= last; i++) {
+		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
+		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
+		uint64_t e = table[i];
+		if (entry_present(e)) {
+			map_write(res, r, entry_table(res->pool, e), level - 1, s_lo, s_hi);
+			continue;
+		}
+		if (can_leaf(r, level, s_lo, s_hi)) {
+			table[i] = leaf_entry(r->hpa + (s_lo - r->gpa), r->perm, r->memtype, level);
+			continue;
+		}
+		uint64_t sub_hpa;
+		uint64_t *sub = take_page(res, &sub_hpa);
+		map_write(res, r, sub, level - 1, s_lo, s_hi);
+		table[i] = table_entry(sub_hpa);
+	}
+}
+
+hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, uint64_t hpa,
+                           uint64_t size, uint8_t perm, uint8_t memtype)
+{
+	if (!pool || !root || perm == 0 || !perm_ok(perm) || !memtype_ok(memtype))
+		return HV_ERR_INVAL;
+	hv_status s = check_span(gpa, size, HV_GPA_LIMIT);
+	if (s == HV_OK)
+		s = check_span(hpa, size, HV_HPA_LIMIT);
+	if (s != HV_OK)
+		return s;
+
+	struct map_req r = {.gpa = gpa, .hpa = hpa, .perm = perm, .memtype = memtype};
+	const uint64_t *pml4 = NULL;
+	uint64_t need = 0;
+	if (*root != 0) {
+		pml4 = root_table(pool, *root);
+		if (!pml4)
+			return HV_ERR_INVAL;
+	} else {
+		need = 1;
+	}
+	s = map_count(pool, &r, pml4, EPT_TOP_LEVEL, gpa, gpa + size, &need);
+	if (s != HV_OK)
+		return s;
+
+	struct reserve res;
+	s = reserve_pages(&res, pool, need);
+	if (s != HV_OK)
+		return s;
+	uint64_t root_hpa = *root;
+	uint64_t *table = root_hpa ? root_table(pool, root_hpa) : take_page(&res, &root_hpa);
+	map_write(&res, &r, table, EPT_TOP_LEVEL, gpa, gpa + size);
+	*root = root_hpa;
+	return HV_OK;
+}
+
+/* ---- hv_ept_build -------------------------------------------------------- */
+
+hv_status hv_ept_build(struct hv_pool *pool, const struct hv_system_config *cfg, uint32_t index,
+                       uint64_t *root)
+{
+	if (!pool || !cfg || !root || index >= cfg->npartitions || index >= HV_MAX_PARTITIONS)
+		return HV_ERR_INVAL;
+	const struct hv_partition_config *pc = &cfg->partitions[index];
+	if (pc->nregions > HV_MAX_REGIONS || pc->nchannels > HV_MAX_CHANNELS)
+		return HV_ERR_INVAL;
+
+	/* Every page of the new tree comes after the mark and nothing older
+	 * points into it, so giving them back undoes a failed build exactly. */
+	uint32_t mark = hv_pool_mark(pool);
+	uint64_t new_root = 0;
+	hv_status s = HV_OK;
+	for (uint32_t i = 0; i < pc->nregions && s == HV_OK; i++) {
+		const struct hv_region *rg = &pc->regions[i];
+		s = hv_ept_map_range(pool, &new_root, rg->gpa, rg->hpa, rg->size, rg->perm,
+		                     rg->memtype);
+	}
+	/* Channel windows: the member's permissions, write-back like RAM. */
+	for (uint32_t i = 0; i < pc->nchannels && s == HV_OK; i++) {
+		const struct hv_channel_member *m = &pc->channels[i];
+		if (m->channel >= cfg->nchannels || m->channel >= HV_MAX_CHANNELS) {
+			s = HV_ERR_INVAL;
+			break;
+		}
+		const struct hv_channel_config *ch = &cfg->channels[m->channel];
+		s = hv_ept_map_range(pool, &new_root, m->gpa, ch->hpa, ch->size, m->perm, HV_MT_WB);
+	}
+	/* A partition with nothing mapped still gets an (empty) root. */
+	if (s == HV_OK && new_root == 0)
+		s = hv_pool_alloc(pool, &new_root);
+	if (s != HV_OK) {
+		hv_pool_release_to(pool, mark);
+		return s;
+	}
+	*root = new_root;
+	return HV_OK;
+}
+
+/* ---- hv_ept_translate ---------------------------------------------------- */
+
+hv_status hv_ept_translate(const struct hv_pool *pool, uint64_t root, uint64_t gpa,
+                           struct hv_ept_map *map)
+{
+	if (!pool || !map)
+		return HV_ERR_INVAL;
+	hv_memset(map, 0, sizeof(*map));
+	const uint64_t *table = root_table(pool, root);
+	if (!table)
+		return HV_ERR_INVAL;
+	if (gpa >= HV_GPA_LIMIT)
+		return HV_OK; /* beyond what a 4-level walk translates */
+	uint8_t perm = HV_PERM_RWX;
+	uint64_t e = 0;
+	unsigned level = EPT_TOP_LEVEL + 1;
+	while (level-- > 0) {
+		e = table[level_index(gpa, level)];
+		if (!entry_present(e))
+			return HV_OK;
+		perm &= (uint8_t)(e & HV_EPTE_PERM_MASK);
+		if (entry_is_leaf(e, level))
+			break; /* always by level 0: every PTE is a leaf */
+		table = entry_table(pool, e);
+		if (!table)
+			return HV_ERR_INVAL;
+	}
+	uint64_t size = level_size(level);
+	map->page_gpa = gpa & ~(size - 1);
+	map->hpa = leaf_addr(e, level) + (gpa & (size - 1));
+	map->perm = perm;
+	map->memtype = (uint8_t)((e & HV_EPTE_MT_MASK) >> HV_EPTE_MT_SHIFT);
+	map->level = (uint8_t)level;
+	map->present = perm != 0;
+	return HV_OK;
+}
+
+/* ---- hv_ept_protect ------------------------------------------------------ */
+
+/* Tables needed to split a leaf of `level` of which only [lo, hi) changes:
+ * one table for the level below, and recursively one for each of its slots
+ * still only partly covered. */
+static uint64_t split_count(unsigned level, uint64_t lo, uint64_t hi)
+{
+	uint64_t n = 1;
+	unsigned child = level - 1;
+	if (child == 0)
+		return n;
+	uint64_t slot = level_size(child);
+	uint64_t c_lo = lo & ~(slot - 1);
+	/* A contiguous range is partial in at most its first and last slot. */
+	for (int k = 0; k < 2; k++) {
+		uint64_t base = k == 0 ? c_lo : (hi - 1) & ~(slot - 1);
+		if (k == 1 && base == c_lo)
+			break;
+		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
+		if (s_hi - s_lo != slot)
+			n += split_count(child, s_lo, s_hi);
+	}
+	return n;
+}
+
+/* Checking pass: every page of [lo, hi) mapped (else HV_ERR_FAULT) with at
+ * least `perm` (else HV_ERR_PERM); counts the table pages splitting needs.
+ * path_perm is what the levels above allow. */
+static hv_status protect_count(const struct hv_pool *pool, const uint64_t *table, unsigned level,
+                               uint64_t lo, uint64_t hi, uint8_t perm, uint8_t path_perm,
+                               uint64_t *need)
+{
+	uint64_t slot = level_size(level);
+	unsigned first = level_index(lo, level), last = level_index(hi - 1, level);
+	for (unsigned i = first; i <= last; i++) {
+		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
+		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
+		uint64_t e = table[i];
+		if (!entry_present(e))
+			return HV_ERR_FAULT;
+		uint8_t eff = path_perm & (uint8_t)(e & HV_EPTE_PERM_MASK);
+		if (!entry_is_leaf(e, level)) {
+			const uint64_t *sub = entry_table(pool, e);
+			if (!sub)
+				return HV_ERR_INVAL;
+			hv_status s =
+			        protect_count(pool, sub, level - 1, s_lo, s_hi, perm, eff, need);
+			if (s != HV_OK)
+				return s;
+			continue;
+		}
+		if (eff == 0)
+			return HV_ERR_FAULT;
+		if ((perm & ~eff) != 0)
+			return HV_ERR_PERM;
+		bool unchanged = (e & HV_EPTE_PERM_MASK) == perm;
+		if (!unchanged && s_hi - s_lo != slot)
+			*need += split_count(level, s_lo, s_hi);
+	}
+	return HV_OK;
+}
+
+/* New permissions for a leaf; 0 makes the entry not present, and a
+ * not-present entry is kept all zero. */
+static inline uint64_t reperm(uint64_t e, uint8_t perm)
+{
+	return perm == 0 ? 0 : (e & ~HV_EPTE_PERM_MASK) | perm;
+}
+
+/* Writing pass, after protect_count vetted the range and reserved pages. A
+ * large leaf only partly in the range becomes a table of smaller leaves
+ * with the same attributes; the new table is complete before it replaces
+ * the leaf. */
+static void protect_write(struct reserve *res, uint64_t *table, unsigned level, uint64_t lo,
+                          uint64_t hi, uint8_t perm)
+{
+	uint64_t slot = level_size(level);
+	unsigned first = level_index(lo, level), last = level_index(hi - 1, level);
+	for (unsigned i = first; i <= last; i++) {
+		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
+		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
+		uint64_t e = table[i];
+		if (!entry_is_leaf(e, level)) {
+			protect_write(res, entry_table(res->pool, e), level - 1, s_lo, s_hi, perm);
+			continue;
+		}
+		if ((e & HV_EPTE_PERM_MASK) == perm)
+			continue;
+		if (s_hi - s_lo == slot) {
+			table[i] = reperm(e, perm);
+			continue;
+		}
+		uint64_t sub_hpa;
+		uint64_t *sub = take_page(res, &sub_hpa);
+		unsigned child = level - 1;
+		uint64_t attrs = e & ~HV_EPTE_ADDR_MASK & ~HV_EPTE_LARGE;
+		if (child > 0)
+			attrs |= HV_EPTE_LARGE;
+		uint64_t addr = leaf_addr(e, level);
+		for (unsigned k = 0; k < EPT_ENTRIES; k++)
+			sub[k] = attrs | (addr + (uint64_t)k * level_size(child));
+		protect_write(res, sub, child, s_lo, s_hi, perm);
+		table[i] = table_entry(sub_hpa);
+	}
+}
+
+hv_status hv_ept_protect(struct hv_pool *pool, uint64_t root, uint64_t gpa, uint64_t size,
+                         uint8_t perm)
+{
+	if (!pool || !perm_ok(perm))
+		return HV_ERR_INVAL;
+	uint64_t *pml4 = root_table(pool, root);
+	if (!pml4)
+		return HV_ERR_INVAL;
+	hv_status s = check_span(gpa, size, HV_GPA_LIMIT);
+	if (s != HV_OK)
+		return s;
+	uint64_t need = 0;
+	s = protect_count(pool, pml4, EPT_TOP_LEVEL, gpa, gpa + size, perm, HV_PERM_RWX, &need);
+	if (s != HV_OK)
+		return s;
+	struct reserve res;
+	s = reserve_pages(&res, pool, need);
+	if (s != HV_OK)
+		return s;
+	protect_write(&res, pml4, EPT_TOP_LEVEL, gpa, gpa + size, perm);
+	return HV_OK;
+}
+
+/* ---- hv_ept_walk --------------------------------------------------------- */
+
+struct walk {
+	const struct hv_pool *pool;
+	hv_ept_run_fn fn;
+	void *ctx;
+	struct hv_ept_run run;
+	bool have_run;
+	uint32_t tables; /* tables entered so far */
+};
+
+static void walk_emit(struct walk *w, uint64_t gpa, uint64_t hpa, uint64_t size, uint8_t perm,
+                      uint8_t memtype, uint8_t level)
+{
+	struct hv_ept_run *r = &w->run;
+	if (w->have_run && r->gpa + r->size == gpa && r->hpa + r->size == hpa && r->perm == perm &&
+	    r->memtype == memtype && r->level == level) {
+		r->size += size;
+		return;
+	}
+	if (w->have_run)
+		w->fn(w->ctx, r);
+	*r = (struct hv_ept_run){gpa, hpa, size, perm, memtype, level};
+	w->have_run = true;
+}
+
+static hv_status walk_table(struct walk *w, const uint64_t *table, unsigned level, uint64_t base,
+                            uint8_t path_perm)
+{
+	/* A well-formed tree enters each pool page at most once; more means a
+	 * table is reachable twice, and following it could multiply the work
+	 * without bound. */
+	if (++w->tables > w->pool->used)
+		return HV_ERR_INVAL;
+	uint64_t slot = level_size(level);
+	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
+		uint64_t e = table[i];
+		if (!entry_present(e))
+			continue;
+		uint64_t gpa = base + (uint64_t)i * slot;
+		uint8_t eff = path_perm & (uint8_t)(e & HV_EPTE_PERM_MASK);
+		if (entry_is_leaf(e, level)) {
+			if (eff != 0)
+				walk_emit(w, gpa, leaf_addr(e, level), slot, eff,
+				          (uint8_t)((e & HV_EPTE_MT_MASK) >> HV_EPTE_MT_SHIFT),
+				          (uint8_t)level);
+			continue;
+		}
+		const uint64_t *sub = entry_table(w->pool, e);
+		if (!sub)
+			return HV_ERR_INVAL;
+		hv_status s = walk_table(w, sub, level - 1, gpa, eff);
+		if (s != HV_OK)
+			return s;
+	}
+	return HV_OK;
+}
+
+hv_status hv_ept_walk(const struct hv_pool *pool, uint64_t root, hv_ept_run_fn fn, void *ctx)
+{
+	if (!pool || !fn)
+		return HV_ERR_INVAL;
+	const uint64_t *pml4 = root_table(pool, root);
+	if (!pml4)
+		return HV_ERR_INVAL;
+	struct walk w = {.pool = pool, .fn = fn, .ctx = ctx};
+	hv_status s = walk_table(&w, pml4, EPT_TOP_LEVEL, 0, HV_PERM_RWX);
+	if (s != HV_OK)
+		return s;
+	if (w.have_run)
+		fn(ctx, &w.run);
+	return HV_OK;
+}
