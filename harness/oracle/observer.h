@@ -3,7 +3,7 @@
  * one exit, with its data. The log is what the oracles judge and what a
  * trace records: host CPUID/MSR answers and guest memory read are the
  * exit's inputs; memory written (with the bytes that were there before),
- * host MSR writes and console bytes are its outputs.
+ * host MSR writes, console bytes and EPT-changed notices are its outputs.
  *
  * The log is bounded (HX_OBS_MAX_ENTRIES calls, HX_OBS_MAX_DATA bytes per
  * exit). A call that does not fit is still passed to the base ops (the
@@ -35,7 +35,8 @@ enum hx_obs_kind {
 	HX_OBS_PHYS_READ = 4,
 	HX_OBS_PHYS_WRITE = 5,
 	HX_OBS_CONSOLE = 6,
-	HX_OBS_KIND_MAX = HX_OBS_CONSOLE
+	HX_OBS_EPT_CHANGED = 7,
+	HX_OBS_KIND_MAX = HX_OBS_EPT_CHANGED
 };
 
 /* One platform call. Byte payloads live in the owning log's data buffer
@@ -46,7 +47,8 @@ enum hx_obs_kind {
  *   PHYS_READ   addr = hpa, len, data = bytes read (absent when failed)
  *   PHYS_WRITE  addr = hpa, len, data = bytes written,
  *               before = bytes there before (when has_before)
- *   CONSOLE     id = partition, len, data = bytes */
+ *   CONSOLE     id = partition, len, data = bytes
+ *   EPT_CHANGED id = partition, addr = gpa, value = size */
 struct hx_obs_entry {
 	uint8_t kind;       /* enum hx_obs_kind */
 	uint8_t failed;     /* the base op returned -1 (#GP / range missing) */

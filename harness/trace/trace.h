@@ -30,6 +30,7 @@
  *               PHYS_READ   u64 hpa, u32 len, len bytes (unless failed)
  *               PHYS_WRITE  u64 hpa, u32 len, len bytes [, len bytes before]
  *               CONSOLE     u32 partition, u32 len, len bytes
+ *               EPT_CHANGED u32 partition, u64 gpa, u64 size
  *        outputs (when flagged): result (u32 action; u8 vector, has_error;
  *               u32 error, halt_reason, insn_len; u8 has_mmio; mmio u64 gpa,
  *               u64 data, u8 size, is_write, reg, insn_len; msr-apply u32 msr,
@@ -38,7 +39,7 @@
  * Inputs of an exit are the record's input fields, CPUID/RDMSR answers and
  * the bytes of PHYS_READ (and the before-bytes of PHYS_WRITE): together the
  * guest memory the handler saw. Outputs are the result, the state out and
- * the PHYS_WRITE / WRMSR / CONSOLE calls.
+ * the PHYS_WRITE / WRMSR / CONSOLE / EPT_CHANGED calls.
  *
  * Readers are bounded: every count and length is checked against the
  * limits below and against the bytes left, and every error names the exit,

@@ -1,0 +1,86 @@
+/* EPT oracles: the full verifier (EPT-OWN/FORM/EXACT) and a mapping hash
+ * that does not depend on page sizes, so "nothing changed" survives the
+ * large-page splits memory-protect may do. */
+#include "hv/ept.h"
+#include "oracle_internal.h"
+
+struct hash_walk {
+	uint64_t skip_lo, skip_hi; /* [lo, hi) left out; lo == hi: nothing */
+	struct hv_ept_run pending;
+	bool have;
+	uint64_t hash;
+};
+
+static void flush(struct hash_walk *w)
+{
+	if (!w->have)
+		return;
+	w->hash = oracle_mix(w->hash, w->pending.gpa);
+	w->hash = oracle_mix(w->hash, w->pending.hpa);
+	w->hash = oracle_mix(w->hash, w->pending.size);
+	w->hash = oracle_mix(w->hash, (uint64_t)w->pending.perm << 8 | w->pending.memtype);
+	w->have = false;
+}
+
+static void add_piece(struct hash_walk *w, uint64_t gpa, uint64_t hpa, uint64_t size,
+                      const struct hv_ept_run *run)
+{
+	struct hv_ept_run *p = &w->pending;
+	if (w->have && p->gpa + p->size == gpa && p->hpa + p->size == hpa && p->perm == run->perm &&
+	    p->memtype == run->memtype) {
+		p->size += size;
+		return;
+	}
+	flush(w);
+	*p = (struct hv_ept_run){
+	        .gpa = gpa, .hpa = hpa, .size = size, .perm = run->perm, .memtype = run->memtype};
+	w->have = true;
+}
+
+static void on_run(void *ctx, const struct hv_ept_run *run)
+{
+	struct hash_walk *w = ctx;
+	uint64_t lo = run->gpa, hi = run->gpa + run->size;
+	if (w->skip_lo >= w->skip_hi || hi <= w->skip_lo || lo >= w->skip_hi) {
+		add_piece(w, lo, run->hpa, run->size, run);
+		return;
+	}
+	if (lo < w->skip_lo)
+		add_piece(w, lo, run->hpa, w->skip_lo - lo, run);
+	if (hi > w->skip_hi)
+		add_piece(w, w->skip_hi, run->hpa + (w->skip_hi - lo), hi - w->skip_hi, run);
+}
+
+uint64_t oracle_ept_hash(const struct hv_system *sys, uint32_t p, uint64_t skip_gpa,
+                         uint64_t skip_size)
+{
+	struct hash_walk w = {.skip_lo = skip_gpa,
+	                      .skip_hi = skip_gpa + skip_size < skip_gpa ? UINT64_MAX
+	                                                                 : skip_gpa + skip_size,
+	                      .hash = 0xcbf29ce484222325ull};
+	if (hv_ept_walk(sys->pool, sys->parts[p].ept_root, on_run, &w) != HV_OK)
+		return 0;
+	flush(&w);
+	return w.hash ? w.hash : 1;
+}
+
+static void on_violation(void *ctx, const struct hv_violation *v)
+{
+	struct hx_oracle *o = ctx;
+	oracle_report(o, v->inv, "partition %u gpa 0x%llx -> hpa 0x%llx: %s (entry 0x%llx)",
+	              v->partition, (unsigned long long)v->gpa, (unsigned long long)v->hpa,
+	              hv_verify_reason_str(v->reason), (unsigned long long)v->entry);
+}
+
+void oracle_ept_verify(struct hx_oracle *o, const struct hv_system *sys)
+{
+	for (uint32_t i = 0; i < o->nparts; i++)
+		o->vparts[i] = (struct hv_verify_part){.root = sys->parts[i].ept_root,
+		                                       .protected_ = sys->parts[i].protected_ != 0};
+	o->stats.checks += 3; /* EPT-OWN, EPT-FORM, EPT-EXACT */
+	uint32_t n =
+	        hv_ept_verify(o->cfg, sys->pool, o->vparts, on_violation, o, ORACLE_MAX_REPORT);
+	if (n > ORACLE_MAX_REPORT)
+		oracle_report(o, HV_INV_EPT_EXACT, "%u more EPT violations not listed",
+		              n - ORACLE_MAX_REPORT);
+}
