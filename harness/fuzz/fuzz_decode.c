@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fuzz_support.h"
+#include "fz.h"
 #include "hv/decode.h"
 
 static const char *const gpr64[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_support.h"
+#include "fz.h"
 #include "hv/ept.h"
 #include "hv/verify.h"
 

@@ -1,4 +1,4 @@
-#include "fuzz_support.h"
+#include "fz.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* Shared pieces of the fuzz targets: a byte-stream consumer (the input is a
  * fixed header followed by bytes the callbacks draw from) and the failure
  * report that turns a broken property into a crash the engines keep. */
-#ifndef HX_FUZZ_SUPPORT_H
-#define HX_FUZZ_SUPPORT_H
+#ifndef HX_FUZZ_FZ_H
+#define HX_FUZZ_FZ_H
 
 #include <stddef.h>
 #include <stdint.h>
