@@ -127,7 +127,11 @@ static const char *closest(const char *word, const char *const *names, size_t n)
 	const char *best = NULL;
 	size_t best_d = 3; /* suggest only close matches */
 	for (size_t i = 0; i < n; i++) {
+		size_t lw = strlen(word), ln = strlen(names[i]);
 		size_t d = strcasecmp(word, names[i]) == 0 ? 0 : edit_distance(word, names[i]);
+		/* a truncated or extended key: "host_mem", "regionss" */
+		if (d > 2 && lw >= 3 && ln >= 3 && strncmp(word, names[i], lw < ln ? lw : ln) == 0)
+			d = 2;
 		if (d < best_d) {
 			best = names[i];
 			best_d = d;
@@ -623,11 +627,14 @@ static bool read_msr_number(struct jctx *c, const cJSON *item, uint32_t *out)
 			for (size_t i = 0; i < HV_ARRAY_LEN(msr_names); i++)
 				names[i] = msr_names[i].name;
 			const char *hint = closest(item->valuestring, names, HV_ARRAY_LEN(names));
-			return jfail(c,
-			             "unknown MSR name \"%.64s\"%s%s%s (use a number such as "
-			             "\"0xc0000103\" or a name such as \"TSC_AUX\")",
-			             item->valuestring, hint ? " (did you mean \"" : "",
-			             hint ? hint : "", hint ? "\"?)" : "");
+			if (hint)
+				return jfail(c, "unknown MSR name \"%.64s\"; did you mean \"%s\"?",
+				             item->valuestring, hint);
+			return jfail(
+			        c,
+			        "unknown MSR name \"%.64s\" (use a number such as \"0xc0000103\" "
+			        "or a name of hv/msr.h such as \"TSC_AUX\")",
+			        item->valuestring);
 		}
 	}
 	uint64_t v;
@@ -926,6 +933,17 @@ static enum hx_config_status parse(const char *name, const char *text, size_t le
 	if (start == len) {
 		set_error(err, HX_CONFIG_SYNTAX, "%s: empty file, expected a JSON object", name);
 		return err->status;
+	}
+	/* JSON allows no raw control characters (RFC 8259, sections 2 and 7),
+	 * but cJSON skips them, NUL included, as if they were whitespace. */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		if (ch < 0x20 && !is_json_space((char)ch)) {
+			char what[48];
+			snprintf(what, sizeof(what), "control character 0x%02x in JSON", ch);
+			syntax_error(err, name, text, len, i, what);
+			return err->status;
+		}
 	}
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# CLI tests of `hx config check` and `hx ept dump`, with the normal build (hx)
+# and the sanitized one (hx_asan):
+#   - every corpus/configs/*.json is accepted (exit 0) and its EPT dump
+#     passes hv_ept_verify;
+#   - every corpus/configs/bad/*.json is rejected with exit 2 and the
+#     message fragment listed below (file, JSON path, reason), never a crash
+#     or a sanitizer report; a bad file without an expected fragment fails;
+#   - usage errors and unreadable files exit 2 with a message.
+# Usage: ci/cli-tests.sh BUILD_DIR
+set -uo pipefail
+build=${1:?usage: ci/cli-tests.sh BUILD_DIR}
+cd "$(dirname "$0")/.."
+build=$(cd "$build" && pwd)
+
+# Expected message fragment per bad config (without .json).
+declare -A expect=(
+  [bad-enum]='partitions[0].regions[0].type: unknown value "rom"; expected one of "ram", "mmio"'
+  [bad-number]='partitions[0].regions[0].size: "16Q": not a number'
+  [bad-perm]='partitions[0].regions[0].perm: invalid permission "rwz"'
+  [beyond-host]='partitions[0].regions[0].hpa: partition 0 "p0" region 0 (ram gpa 0x0-0xffffff -> hpa 0xfa00000-0x109fffff, rwx wb): region HPA range goes beyond host memory'
+  [channel-in-hypervisor]='channels[0].hpa: channel 0 "link" (hpa 0xf00000-0xf0ffff): channel touches hypervisor memory'
+  [channel-one-member]='channels[0]: channel 0 "link" (hpa 0x8000000-0x800ffff): channel has fewer than two members'
+  [channel-overlap]='channels[1].hpa: channel 1 "other" (hpa 0x8008000-0x8017fff): channel HPA range overlaps another channel; conflicts with channel 0 "link"'
+  [cpuid-mask-too-wide]='partitions[0].cpuid.rules[0].and.ecx: value 0x100000000 is too large (at most 0xffffffff)'
+  [device-overlap]='partitions[0].devices[0]: partition 0 "p0" device 0 (console gpa 0x100000-0x100fff): device GPA range overlaps another range of the partition; conflicts with partition 0 "p0" region 0'
+  [duplicate-key]='partitions[0].regions[0]: key "gpa" appears twice'
+  [duplicate-msr]='partitions[0].msrs[1].msr: partition 0 "p0" MSR rule 1 (MSR 0xc0000103, deny): MSR has two rules'
+  [duplicate-name]='partitions[1].name: partition 1 "p0": name is used twice; conflicts with partition 0 "p0"'
+  [empty-name]='partitions[0].name: partition 0 "": name is empty'
+  [empty]='empty.json: empty file, expected a JSON object'
+  [fraction]='partitions[0].regions[0].size: not an integer'
+  [gpa-beyond-48bit]='partitions[0].regions[0].gpa: partition 0 "p0" region 0 (ram gpa 0x1000000000000-0x1000000ffffff'
+  [host-memory-unaligned]='host_memory: host memory size is zero, not 4 KiB aligned'
+  [huge-size]='partitions[0].regions[0].size: partition 0 "p0" region 0 (ram gpa 0x0-0x1ffffffffff -> hpa 0x2000000-0x20001ffffff, rwx wb): region size is zero or above the 1 TiB limit'
+  [hypervisor-outside]='hypervisor: hypervisor range is empty, not 4 KiB aligned or outside host memory (hypervisor 0x12c00000-0x13bfffff, host memory 0x0-0xfffffff)'
+  [hypervisor-overlap]='partitions[0].regions[0].hpa: partition 0 "p0" region 0 (ram gpa 0x0-0xffffff -> hpa 0x800000-0x17fffff, rwx wb): region touches hypervisor memory (hypervisor 0x0-0xffffff)'
+  [init-not-emulated]='partitions[0].msrs[0].init: only allowed with mode "emulated"'
+  [json-number-too-large]='partitions[0].regions[0].gpa: integer too large for an exact JSON number'
+  [long-name]='partitions[0].name: "a-partition-name-that-is-far-too-long..." is longer than 31 bytes'
+  [malformed]='malformed.json:5:50: malformed JSON near'
+  [member-duplicate]='partitions[0].channels[1].name: partition 0 "p0" channel membership 1 ("link" at gpa 0x90000000-0x9000ffff, r--): partition is a member of the same channel twice'
+  [member-overlap]='partitions[1].channels[0].gpa: partition 1 "p1" channel membership 0 ("link" at gpa 0x8000-0x17fff, r--): membership GPA range overlaps another range of the partition; conflicts with partition 1 "p1" region 0'
+  [member-rwx]='partitions[1].channels[0].perm: partition 1 "p1" channel membership 0 ("link" at gpa 0x80000000-0x8000ffff, rwx): membership permission is neither R nor RW'
+  [misaligned]='partitions[0].regions[0]: partition 0 "p0" region 0 (ram gpa 0x1800-0x10017ff'
+  [missing-key]='partitions[0].regions[0]: missing required key "size"'
+  [mmio-cached]='partitions[0].regions[1].memtype: partition 0 "p0" region 1 (mmio gpa 0xfe000000-0xfe000fff -> hpa 0xc000000-0xc000fff, rw- wb): invalid memory type (MMIO must be UC)'
+  [negative]='partitions[0].regions[0].gpa: negative value'
+  [no-partitions]='no-partitions.json: partitions: no partitions'
+  [not-an-object]='not-an-object.json: expected an object, got an array'
+  [overflow]='partitions[0].regions[0].hpa: "0x10000000000000000": value overflows 64 bits'
+  [overlap-gpa]='partitions[0].regions[1].gpa: partition 0 "p0" region 1 (ram gpa 0x800000-0x800fff -> hpa 0x6000000-0x6000fff, rwx wb): region GPA range overlaps another range of the partition; conflicts with partition 0 "p0" region 0'
+  [overlap-hpa]='partitions[1].regions[0].hpa: partition 1 "p1" region 0 (ram gpa 0x0-0xffffff -> hpa 0x2800000-0x37fffff, rwx wb): region HPA range overlaps host memory owned by someone else; conflicts with partition 0 "p0" region 0'
+  [protected-msr]='partitions[0].msrs[0].mode: partition 0 "p0" MSR rule 0 (MSR 0x3a, pass-rw): protected MSR cannot be passed through'
+  [shared-mmio]='partitions[1].regions[1].hpa: partition 1 "p1" region 1 (mmio gpa 0xfe000000-0xfe000fff -> hpa 0xc000000-0xc000fff, rw- uc): region HPA range overlaps host memory owned by someone else; conflicts with partition 0 "p0" region 1 (mmio'
+  [suffix-overflow]='partitions[0].regions[0].size: "16777216T": value overflows 64 bits'
+  [too-many-channels]='channels: 17 entries, at most 16 allowed'
+  [too-many-regions]='partitions[0].regions: 65 entries, at most 64 allowed'
+  [too-many-vcpus]='partitions[0].vcpus: partition 0 "p0": vCPU count is 0 or above the limit (9, allowed 1..8)'
+  [trailing-garbage]='trailing-garbage.json:27:1: unexpected text after the JSON value'
+  [truncated]='truncated.json:5:20: malformed JSON at end of input'
+  [unknown-channel]='partitions[1].channels[0].name: unknown channel "lnik" (defined channels: "link")'
+  [unknown-hypercall]='partitions[0].hypercalls[1]: unknown value "reboot"'
+  [unknown-key-top]='unknown-key-top.json: unknown key "host_mem" (did you mean "host_memory"?)'
+  [unknown-key]='partitions[0]: unknown key "regoins" (did you mean "regions"?)'
+  [unknown-msr]='partitions[0].msrs[0].msr: unknown MSR name "TSC_AUXX"; did you mean "TSC_AUX"?'
+  [wrap-gpa]='partitions[0].regions[0].gpa: partition 0 "p0" region 0 (ram gpa 0xfffffffffff00000+0x200000 (wraps)'
+  [wrap-hpa]='partitions[0].regions[0].hpa: partition 0 "p0" region 0 (ram gpa 0x0-0xfffff -> hpa 0xffffffffffff0000+0x100000 (wraps), rwx wb): region HPA range wraps around'
+  [write-only]='partitions[0].regions[0].perm: partition 0 "p0" region 0 (ram gpa 0x0-0xffffff -> hpa 0x2000000-0x2ffffff, -w- wb): region permissions are empty, write without read'
+  [wrong-type]='partitions[0].vcpus: expected an integer or a number string such as "0x1000" or "4K", got a boolean'
+)
+
+passed=0 failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# Keep coverage counters of the sanitized build out of the build tree, so
+# these runs do not change what the coverage gate measures.
+export GCOV_PREFIX=$tmp/gcov GCOV_PREFIX_STRIP=0
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+
+ok() { passed=$((passed + 1)); }
+bad() {
+  failed=$((failed + 1))
+  echo "FAIL: $*"
+}
+
+# run NAME WANT_RC FRAGMENT CMD...: exit code, fragment in the output, no
+# sanitizer report.
+run() {
+  local name=$1 want=$2 frag=$3
+  shift 3
+  timeout 60 "$@" >"$tmp/out" 2>&1
+  local rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    bad "$name: exit $rc, want $want"
+    sed 's/^/    /' "$tmp/out" | head -20
+  elif grep -qE 'Sanitizer|runtime error:' "$tmp/out"; then
+    bad "$name: sanitizer report"
+    sed 's/^/    /' "$tmp/out" | head -40
+  elif [ -n "$frag" ] && ! grep -qF -- "$frag" "$tmp/out"; then
+    bad "$name: output lacks: $frag"
+    sed 's/^/    /' "$tmp/out" | head -20
+  else
+    ok
+  fi
+}
+
+bins=()
+for b in hx hx_asan; do
+  if [ -x "$build/$b" ]; then bins+=("$build/$b"); else bad "$build/$b is missing (build targets hx and hx_asan)"; fi
+done
+
+shopt -s nullglob
+good=(corpus/configs/*.json)
+badcfg=(corpus/configs/bad/*.json)
+[ ${#good[@]} -ge 3 ] || bad "expected at least 3 sample configs in corpus/configs, found ${#good[@]}"
+[ ${#badcfg[@]} -ge 1 ] || bad "no bad configs in corpus/configs/bad"
+
+for bin in "${bins[@]}"; do
+  tag=$(basename "$bin")
+  for f in "${good[@]}"; do
+    run "$tag config check $f" 0 "ok: " "$bin" config check "$f"
+    run "$tag ept dump $f" 0 "verify (EPT-OWN, EPT-FORM, EPT-EXACT): ok" "$bin" ept dump "$f"
+  done
+  for f in "${badcfg[@]}"; do
+    name=$(basename "$f" .json)
+    frag=${expect[$name]-}
+    if [ -z "$frag" ]; then
+      bad "$f: no expected message in ci/cli-tests.sh"
+      continue
+    fi
+    run "$tag config check $f" 2 "$frag" "$bin" config check "$f"
+    run "$tag ept dump $f" 2 "$frag" "$bin" ept dump "$f"
+  done
+  run "$tag config check (no args)" 2 "usage: hx config check" "$bin" config check
+  run "$tag config check (two args)" 2 "usage: hx config check" "$bin" config check a.json b.json
+  run "$tag ept dump (no args)" 2 "usage: hx ept dump" "$bin" ept dump
+  run "$tag config check missing file" 2 "$tmp/none.json: cannot open: No such file or directory" \
+    "$bin" config check "$tmp/none.json"
+  run "$tag config check directory" 2 "cannot read: Is a directory" "$bin" config check corpus/configs
+  head -c 20000000 /dev/zero >"$tmp/big.json"
+  run "$tag config check oversized file" 2 "file is larger than" "$bin" config check "$tmp/big.json"
+  printf '{"host_memory": "256M", "partitions": [\x00]}' >"$tmp/nul.json"
+  run "$tag config check NUL byte" 2 "nul.json:1:40: control character 0x00 in JSON" "$bin" config check "$tmp/nul.json"
+done
+
+for name in "${!expect[@]}"; do
+  [ -f "corpus/configs/bad/$name.json" ] || bad "expected message for missing corpus/configs/bad/$name.json"
+done
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
