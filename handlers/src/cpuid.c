@@ -82,11 +82,12 @@ static bool leaf_has_subleaves(uint32_t leaf)
 	return false;
 }
 
-/* Smallest power of two >= n (n <= HV_MAX_VCPUS), and its log2. */
+/* Smallest power of two >= n, and its log2. n is a vCPU count, clamped to
+ * [1, HV_MAX_VCPUS] by view_init, which bounds both loops. */
 static uint32_t pow2_ceil(uint32_t n)
 {
 	uint32_t p = 1;
-	while (p < n && p < (1u << 16))
+	while (p < n)
 		p <<= 1;
 	return p;
 }
@@ -94,7 +95,7 @@ static uint32_t pow2_ceil(uint32_t n)
 static uint32_t log2_ceil(uint32_t n)
 {
 	uint32_t bits = 0;
-	while ((1u << bits) < n && bits < 16)
+	while ((1u << bits) < n)
 		bits++;
 	return bits;
 }
@@ -123,6 +124,10 @@ static void view_init(struct cpuid_view *v, const struct hv_system *sys, uint32_
 	v->max_basic = out[EAX];
 	if (v->pc->cpuid.max_basic_leaf != 0 && v->pc->cpuid.max_basic_leaf < v->max_basic)
 		v->max_basic = v->pc->cpuid.max_basic_leaf;
+	/* Leaf 1 exists on every processor with long mode; keeping it in
+	 * range keeps its fixed rules (hypervisor bit, no VMX) unconditional. */
+	if (v->max_basic < 1)
+		v->max_basic = 1;
 
 	/* Extended leaves exist only if 0x80000000 reports a maximum in its own
 	 * range (an Intel CPU without them returns basic-leaf data there). */
@@ -400,6 +405,7 @@ void hv_cpuid_query(const struct hv_system *sys, uint32_t partition, uint32_t vc
 
 	struct cpuid_view v;
 	view_init(&v, sys, partition, vcpu, cr4);
+	uint32_t asked = leaf;
 	if (!leaf_in_range(&v, leaf)) {
 		/* Intel: "If a value entered for CPUID.EAX is higher than the
 		 * maximum input value for basic or extended function for that
@@ -417,6 +423,11 @@ void hv_cpuid_query(const struct hv_system *sys, uint32_t partition, uint32_t vc
 		subleaf = 0;
 	policy_value(&v, leaf, subleaf, out);
 	apply_fixed(&v, leaf, subleaf, out);
+	/* An Intel answer to an out-of-range 0x80000001 is basic-leaf data;
+	 * its ECX.2 must still not read as SVM to a guest that skipped the
+	 * range check. */
+	if (asked == 0x80000001)
+		out[ECX] &= ~HV_CPUID81_ECX_SVM;
 }
 
 void hv_handle_cpuid(struct hv_system *sys, struct hv_exit *exit, struct hv_result *res)

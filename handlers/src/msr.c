@@ -304,13 +304,11 @@ static bool pat_ok(uint64_t v)
 	return true;
 }
 
-/* Architectural #GP conditions of a write to msr, whatever the policy's
- * writable mask says. */
+/* Architectural #GP conditions of a write to an emulated msr, whatever the
+ * policy's writable mask says. */
 static bool arch_write_ok(const struct hv_system *sys, const struct hv_exit *exit, uint32_t msr,
                           uint64_t cur, uint64_t *value)
 {
-	if (hv_msr_is_address(msr) && !address_ok(sys, exit, *value))
-		return false;
 	switch (msr) {
 	case HV_MSR_EFER:
 		return efer_write_ok(exit, cur, value);
@@ -381,8 +379,13 @@ void hv_handle_wrmsr(struct hv_system *sys, struct hv_exit *exit, struct hv_resu
 
 	if (!rule || msr_is_absent(msr))
 		goto gp;
-	switch (rule->mode) {
-	case HV_MSR_EMULATED: {
+	if (rule->mode != HV_MSR_EMULATED && rule->mode != HV_MSR_PASS_RW)
+		goto gp; /* HV_MSR_DENY, HV_MSR_PASS_R, anything unknown */
+	/* A non-canonical address #GPs on hardware, so it is refused before
+	 * it can reach either an emulated value or the host. */
+	if (hv_msr_is_address(msr) && !address_ok(sys, exit, value))
+		goto gp;
+	if (rule->mode == HV_MSR_EMULATED) {
 		uint64_t *slot = &sys->parts[exit->partition].vcpus[exit->vcpu].msr_value[idx];
 		if (!arch_write_ok(sys, exit, msr, *slot, &value))
 			goto gp;
@@ -393,18 +396,13 @@ void hv_handle_wrmsr(struct hv_system *sys, struct hv_exit *exit, struct hv_resu
 		*slot = value;
 		if (hv_msr_is_guest_state(msr))
 			res->msr = (struct hv_msr_apply){.msr = msr, .valid = 1, .value = value};
-		break;
-	}
-	case HV_MSR_PASS_RW:
+	} else {
 		/* MSR-GUARD: whatever the policy says, these never reach the
 		 * host (see the tables above for each reason). */
 		if (host_write_forbidden(msr))
 			goto gp;
 		if (sys->ops->wrmsr(sys->ops_ctx, msr, value) != 0)
 			goto gp;
-		break;
-	default: /* HV_MSR_DENY, HV_MSR_PASS_R, anything unknown */
-		goto gp;
 	}
 	hv_result_resume(res, exit->insn_len ? exit->insn_len : 2);
 	return;
