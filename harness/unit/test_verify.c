@@ -1,0 +1,673 @@
+/* EPT verifier (handlers/src/verify.c): clean builds verify clean, and every
+ * check has a negative test that corrupts a built EPT and expects the
+ * verifier to name the invariant, the reason, the partition and the GPA. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "hv/ept.h"
+#include "hv/verify.h"
+#include "mock_config.h"
+
+#define G1 HV_SIZE_1G
+#define M2 HV_SIZE_2M
+#define K4 HV_PAGE_SIZE
+#define MAX_SEEN 256
+
+struct seen {
+	uint32_t n;
+	struct hv_violation v[MAX_SEEN];
+};
+
+static void collect(void *ctx, const struct hv_violation *v)
+{
+	struct seen *s = ctx;
+	if (s->n < MAX_SEEN)
+		s->v[s->n] = *v;
+	s->n++;
+}
+
+static bool has(const struct seen *s, enum hv_invariant inv, enum hv_verify_reason reason,
+                uint32_t part, uint64_t gpa)
+{
+	for (uint32_t i = 0; i < s->n && i < MAX_SEEN; i++)
+		if (s->v[i].inv == inv && s->v[i].reason == reason && s->v[i].partition == part &&
+		    s->v[i].gpa == gpa)
+			return true;
+	return false;
+}
+
+static void dump(const struct seen *s)
+{
+	for (uint32_t i = 0; i < s->n && i < MAX_SEEN; i++)
+		print_message("  %s p%u gpa %#llx hpa %#llx: %s\n", hv_invariant_id(s->v[i].inv),
+		              s->v[i].partition, (unsigned long long)s->v[i].gpa,
+		              (unsigned long long)s->v[i].hpa,
+		              hv_verify_reason_str(s->v[i].reason));
+}
+
+/* ---- a mocked two-partition system ------------------------------------------ */
+
+struct fx {
+	struct mock_env *env;
+	struct hv_verify_part parts[2];
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	f->env = calloc(1, sizeof(*f->env));
+	mock_config_two(&f->env->cfg);
+	assert_int_equal(mock_env_start(f->env), HV_OK);
+	for (int p = 0; p < 2; p++)
+		f->parts[p] = (struct hv_verify_part){f->env->sys.parts[p].ept_root, false};
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	mock_env_stop(f->env);
+	free(f->env);
+	free(f);
+	return 0;
+}
+
+static uint32_t fx_verify(struct fx *f, struct seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	return hv_ept_verify(&f->env->cfg, &f->env->pool, f->parts, collect, s, MAX_SEEN);
+}
+
+/* Entry at `level` (3 = PML4) on the way to gpa in partition p. */
+static uint64_t *ent(struct fx *f, uint32_t p, uint64_t gpa, unsigned level)
+{
+	uint64_t *table = hv_pool_ptr(&f->env->pool, f->parts[p].root);
+	assert_non_null(table);
+	for (unsigned l = 3; l > level; l--) {
+		table = hv_pool_ptr(&f->env->pool,
+		                    table[(gpa >> (12 + 9 * l)) & 511] & HV_EPTE_ADDR_MASK);
+		assert_non_null(table);
+	}
+	return &table[(gpa >> (12 + 9 * level)) & 511];
+}
+
+static void set_addr(uint64_t *e, uint64_t addr)
+{
+	*e = (*e & ~HV_EPTE_ADDR_MASK) | addr;
+}
+
+static void set_perm(uint64_t *e, uint64_t perm)
+{
+	*e = (*e & ~HV_EPTE_PERM_MASK) | perm;
+}
+
+static void set_mt(uint64_t *e, uint64_t mt)
+{
+	*e = (*e & ~HV_EPTE_MT_MASK) | (mt << HV_EPTE_MT_SHIFT);
+}
+
+/* P0 RAM (gpa 0, 8 MiB) is four 2M leaves; MMIO and channel pages are 4K. */
+#define P0_PDE(f, gpa) ent(f, 0, gpa, 1)
+#define P0_MMIO_PTE(f) ent(f, 0, MOCK_MMIO_GPA, 0)
+#define CHAN_PTE(f, p, n) ent(f, p, MOCK_CHAN_GPA + (n)*K4, 0)
+
+static void c_leaf_to_hv(struct fx *f)
+{
+	set_addr(P0_PDE(f, 0), 0);
+}
+static void c_leaf_to_pool(struct fx *f)
+{
+	set_addr(P0_PDE(f, M2), MOCK_POOL_HPA);
+}
+static void c_leaf_4k_to_table(struct fx *f)
+{
+	/* the PT page holding this very entry */
+	uint64_t pt = *ent(f, 0, MOCK_MMIO_GPA, 1) & HV_EPTE_ADDR_MASK;
+	set_addr(P0_MMIO_PTE(f), pt);
+}
+static void c_leaf_to_other_ram(struct fx *f)
+{
+	set_addr(P0_PDE(f, 2 * M2), MOCK_P1_RAM_HPA);
+}
+static void c_leaf_to_nobodys(struct fx *f)
+{
+	set_addr(P0_MMIO_PTE(f), 56ull << 20);
+}
+static void c_leaf_beyond_host(struct fx *f)
+{
+	set_addr(P0_PDE(f, 3 * M2), 1ull << 40);
+}
+static void c_write_no_read(struct fx *f)
+{
+	set_perm(P0_PDE(f, 0), HV_EPTE_W | HV_EPTE_X);
+}
+static void c_table_write_no_read(struct fx *f)
+{
+	set_perm(ent(f, 0, MOCK_MMIO_GPA, 2), HV_EPTE_W);
+}
+static void c_memtype_2(struct fx *f)
+{
+	set_mt(P0_PDE(f, M2), 2);
+}
+static void c_memtype_3(struct fx *f)
+{
+	set_mt(P0_MMIO_PTE(f), 3);
+}
+static void c_memtype_7(struct fx *f)
+{
+	set_mt(P0_PDE(f, M2), 7);
+}
+static void c_leaf_bit_50(struct fx *f)
+{
+	*P0_MMIO_PTE(f) |= 1ull << 50;
+}
+static void c_leaf_bit_46(struct fx *f)
+{
+	*P0_PDE(f, 0) |= 1ull << 46;
+}
+static void c_pml4e_bit_3(struct fx *f)
+{
+	*ent(f, 0, 0, 3) |= 1ull << 3;
+}
+static void c_pml4e_bit_7(struct fx *f)
+{
+	*ent(f, 0, 0, 3) |= HV_EPTE_LARGE;
+}
+static void c_pde_table_bit_6(struct fx *f)
+{
+	*ent(f, 0, MOCK_CHAN_GPA, 1) |= 1ull << 6;
+}
+static void c_large_misaligned(struct fx *f)
+{
+	set_addr(P0_PDE(f, M2), MOCK_P0_RAM_HPA + M2 + K4);
+}
+static void c_table_outside_pool(struct fx *f)
+{
+	set_addr(ent(f, 0, MOCK_MMIO_GPA, 2), MOCK_P0_RAM_HPA);
+}
+static void c_table_free_pool_page(struct fx *f)
+{
+	/* inside the pool's range but never handed out */
+	set_addr(ent(f, 0, MOCK_MMIO_GPA, 2),
+	         MOCK_POOL_HPA + ((uint64_t)(MOCK_POOL_PAGES - 1) << HV_PAGE_SHIFT));
+}
+static void c_root_outside_pool(struct fx *f)
+{
+	f->parts[1].root = MOCK_P1_RAM_HPA;
+}
+static void c_root_unaligned(struct fx *f)
+{
+	f->parts[1].root += 8;
+}
+static void c_pdptes_share(struct fx *f)
+{
+	*ent(f, 0, G1, 2) = *ent(f, 0, 0, 2);
+}
+static void c_pml4e_shared_across(struct fx *f)
+{
+	*ent(f, 1, 0, 3) = *ent(f, 0, 0, 3);
+}
+static void c_root_shared(struct fx *f)
+{
+	f->parts[1].root = f->parts[0].root;
+}
+static void c_extra_alias(struct fx *f)
+{
+	/* owned memory, but at a GPA the config does not have */
+	*ent(f, 0, MOCK_MMIO_GPA + K4, 0) =
+	        MOCK_P0_RAM_HPA | HV_EPTE_R | HV_EPTE_W | (HV_MT_WB << HV_EPTE_MT_SHIFT);
+}
+static void c_extra_on_device(struct fx *f)
+{
+	/* the console device's GPA must stay unmapped: move the MMIO leaf there */
+	uint64_t e = *P0_MMIO_PTE(f);
+	*P0_MMIO_PTE(f) = 0;
+	*ent(f, 0, MOCK_CONSOLE_GPA, 1) = e | HV_EPTE_LARGE; /* 2M at 0xfec00000 */
+	set_addr(ent(f, 0, MOCK_CONSOLE_GPA, 1), MOCK_MMIO_HPA);
+}
+static void c_missing_ram(struct fx *f)
+{
+	*P0_PDE(f, 3 * M2) = 0;
+}
+static void c_missing_channel(struct fx *f)
+{
+	*CHAN_PTE(f, 0, 1) = 0;
+}
+static void c_hidden_by_upper(struct fx *f)
+{
+	/* leaf RW, PDE above allows only X: nothing is reachable */
+	set_perm(ent(f, 0, MOCK_MMIO_GPA, 1), HV_EPTE_X);
+}
+static void c_wrong_hpa(struct fx *f)
+{
+	set_addr(P0_PDE(f, M2), MOCK_P0_RAM_HPA + 2 * M2);
+}
+static void c_grown_channel(struct fx *f)
+{
+	*CHAN_PTE(f, 1, 0) |= HV_EPTE_W;
+}
+static void c_grown_exec(struct fx *f)
+{
+	*P0_MMIO_PTE(f) |= HV_EPTE_X;
+}
+static void c_reduced(struct fx *f)
+{
+	set_perm(P0_PDE(f, 0), HV_EPTE_R);
+}
+static void c_reduced_by_upper(struct fx *f)
+{
+	set_perm(ent(f, 0, 0, 3), HV_EPTE_R | HV_EPTE_X);
+}
+static void c_wrong_memtype(struct fx *f)
+{
+	set_mt(P0_PDE(f, 0), HV_MT_UC);
+}
+static void c_p1_protected_reduced(struct fx *f)
+{
+	f->parts[1].protected_ = true;
+	set_perm(ent(f, 1, 0, 1), HV_EPTE_R);
+	*ent(f, 1, M2, 1) = 0;
+}
+static void c_p1_protected_grown(struct fx *f)
+{
+	f->parts[1].protected_ = true;
+	*CHAN_PTE(f, 1, 1) |= HV_EPTE_W;
+}
+static void c_p0_protected_channel_gone(struct fx *f)
+{
+	f->parts[0].protected_ = true;
+	*CHAN_PTE(f, 0, 0) = 0;
+}
+
+struct corrupt_case {
+	const char *name;
+	void (*corrupt)(struct fx *);
+	enum hv_invariant inv;
+	enum hv_verify_reason reason;
+	uint32_t part;
+	uint64_t gpa;
+};
+
+static const struct corrupt_case corrupt_cases[] = {
+        {"leaf -> hypervisor memory", c_leaf_to_hv, HV_INV_EPT_OWN, HV_VR_HV_MEMORY, 0, 0},
+        {"leaf -> pool", c_leaf_to_pool, HV_INV_EPT_OWN, HV_VR_TABLE_PAGE, 0, M2},
+        {"4K leaf -> its own table", c_leaf_4k_to_table, HV_INV_EPT_OWN, HV_VR_TABLE_PAGE, 0,
+         MOCK_MMIO_GPA},
+        {"leaf -> other partition's RAM", c_leaf_to_other_ram, HV_INV_EPT_OWN, HV_VR_FOREIGN, 0,
+         2 * M2},
+        {"leaf -> memory nobody owns", c_leaf_to_nobodys, HV_INV_EPT_OWN, HV_VR_FOREIGN, 0,
+         MOCK_MMIO_GPA},
+        {"leaf beyond host memory", c_leaf_beyond_host, HV_INV_EPT_OWN, HV_VR_OUTSIDE_HOST, 0,
+         3 * M2},
+        {"W without R", c_write_no_read, HV_INV_EPT_FORM, HV_VR_WRITE_NO_READ, 0, 0},
+        {"W without R in a PDPTE", c_table_write_no_read, HV_INV_EPT_FORM, HV_VR_WRITE_NO_READ, 0,
+         3 * G1},
+        {"memtype 2", c_memtype_2, HV_INV_EPT_FORM, HV_VR_BAD_MEMTYPE, 0, M2},
+        {"memtype 3", c_memtype_3, HV_INV_EPT_FORM, HV_VR_BAD_MEMTYPE, 0, MOCK_MMIO_GPA},
+        {"memtype 7", c_memtype_7, HV_INV_EPT_FORM, HV_VR_BAD_MEMTYPE, 0, M2},
+        {"leaf bit 50", c_leaf_bit_50, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, 0, MOCK_MMIO_GPA},
+        {"leaf bit 46", c_leaf_bit_46, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, 0, 0},
+        {"PML4E bit 3", c_pml4e_bit_3, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, 0, 0},
+        {"PML4E bit 7", c_pml4e_bit_7, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, 0, 0},
+        {"PDE (table) bit 6", c_pde_table_bit_6, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, 0,
+         MOCK_CHAN_GPA},
+        {"2M leaf misaligned", c_large_misaligned, HV_INV_EPT_FORM, HV_VR_LARGE_MISALIGNED, 0, M2},
+        {"table pointer outside the pool", c_table_outside_pool, HV_INV_EPT_FORM,
+         HV_VR_TABLE_OUTSIDE_POOL, 0, 3 * G1},
+        {"table pointer to a free pool page", c_table_free_pool_page, HV_INV_EPT_FORM,
+         HV_VR_TABLE_OUTSIDE_POOL, 0, 3 * G1},
+        {"root outside the pool", c_root_outside_pool, HV_INV_EPT_FORM, HV_VR_TABLE_OUTSIDE_POOL, 1,
+         0},
+        {"root unaligned", c_root_unaligned, HV_INV_EPT_FORM, HV_VR_TABLE_OUTSIDE_POOL, 1, 0},
+        {"two PDPTEs share a PD", c_pdptes_share, HV_INV_EPT_FORM, HV_VR_TABLE_SHARED, 0, G1},
+        {"PDPT shared across partitions", c_pml4e_shared_across, HV_INV_EPT_FORM,
+         HV_VR_TABLE_SHARED, 1, 0},
+        {"root shared across partitions", c_root_shared, HV_INV_EPT_FORM, HV_VR_TABLE_SHARED, 1, 0},
+        {"extra mapping of own memory", c_extra_alias, HV_INV_EPT_EXACT, HV_VR_UNEXPECTED, 0,
+         MOCK_MMIO_GPA + K4},
+        {"mapping over the emulated device", c_extra_on_device, HV_INV_EPT_EXACT, HV_VR_UNEXPECTED,
+         0, 0xfec00000},
+        {"missing RAM", c_missing_ram, HV_INV_EPT_EXACT, HV_VR_MISSING, 0, 3 * M2},
+        {"missing channel page", c_missing_channel, HV_INV_EPT_EXACT, HV_VR_MISSING, 0,
+         MOCK_CHAN_GPA + K4},
+        {"leaf hidden by the level above", c_hidden_by_upper, HV_INV_EPT_EXACT, HV_VR_MISSING, 0,
+         MOCK_MMIO_GPA},
+        {"wrong HPA", c_wrong_hpa, HV_INV_EPT_EXACT, HV_VR_WRONG_HPA, 0, M2},
+        {"RO channel made writable", c_grown_channel, HV_INV_EPT_EXACT, HV_VR_PERM_GROWN, 1,
+         MOCK_CHAN_GPA},
+        {"MMIO made executable", c_grown_exec, HV_INV_EPT_EXACT, HV_VR_PERM_GROWN, 0,
+         MOCK_MMIO_GPA},
+        {"perms reduced without protect", c_reduced, HV_INV_EPT_EXACT, HV_VR_PERM_CHANGED, 0, 0},
+        {"perms reduced by the PML4E", c_reduced_by_upper, HV_INV_EPT_EXACT, HV_VR_PERM_CHANGED, 0,
+         0},
+        {"wrong memory type", c_wrong_memtype, HV_INV_EPT_EXACT, HV_VR_WRONG_MEMTYPE, 0, 0},
+        {"protected, yet grown", c_p1_protected_grown, HV_INV_EPT_EXACT, HV_VR_PERM_GROWN, 1,
+         MOCK_CHAN_GPA + K4},
+        {"protected, channel page gone", c_p0_protected_channel_gone, HV_INV_EPT_EXACT,
+         HV_VR_MISSING, 0, MOCK_CHAN_GPA},
+};
+
+static void test_clean_mock_system(void **state)
+{
+	struct fx *f = *state;
+	struct seen s;
+	uint32_t n = fx_verify(f, &s);
+	if (n != 0)
+		dump(&s);
+	assert_int_equal(n, 0);
+	assert_int_equal(s.n, 0);
+}
+
+static void test_every_corruption_is_named(void **state)
+{
+	for (size_t i = 0; i < HV_ARRAY_LEN(corrupt_cases); i++) {
+		const struct corrupt_case *c = &corrupt_cases[i];
+		struct fx *f;
+		fx_setup((void **)&f);
+		c->corrupt(f);
+		struct seen s;
+		uint32_t n = fx_verify(f, &s);
+		if (!has(&s, c->inv, c->reason, c->part, c->gpa)) {
+			dump(&s);
+			fail_msg("%s: no %s \"%s\" for partition %u gpa %#llx (%u found)", c->name,
+			         hv_invariant_id(c->inv), hv_verify_reason_str(c->reason), c->part,
+			         (unsigned long long)c->gpa, n);
+		}
+		assert_int_equal(n, s.n);
+		fx_teardown((void **)&f);
+	}
+}
+
+/* The violation carries what a reader needs: the HPA and the raw entry. */
+static void test_violation_details(void **state)
+{
+	struct fx *f = *state;
+	c_leaf_to_other_ram(f);
+	uint64_t e = *P0_PDE(f, 2 * M2);
+	struct seen s;
+	fx_verify(f, &s);
+	bool found = false;
+	for (uint32_t i = 0; i < s.n; i++)
+		if (s.v[i].reason == HV_VR_FOREIGN) {
+			assert_int_equal(s.v[i].hpa, MOCK_P1_RAM_HPA);
+			assert_int_equal(s.v[i].entry, e);
+			found = true;
+		}
+	assert_true(found);
+	/* the same leaf is also the wrong HPA for that GPA */
+	assert_true(has(&s, HV_INV_EPT_EXACT, HV_VR_WRONG_HPA, 0, 2 * M2));
+}
+
+/* What memory-protect may do: reduce perms and drop RAM pages. */
+static void test_protected_partition_may_shrink(void **state)
+{
+	struct fx *f = *state;
+	c_p1_protected_reduced(f);
+	struct seen s;
+	assert_int_equal(fx_verify(f, &s), 0);
+	f->parts[1].protected_ = false;
+	assert_true(fx_verify(f, &s) >= 2);
+	assert_true(has(&s, HV_INV_EPT_EXACT, HV_VR_PERM_CHANGED, 1, 0));
+	assert_true(has(&s, HV_INV_EPT_EXACT, HV_VR_MISSING, 1, M2));
+}
+
+/* The real protect path: split, reduce, unmap; clean only when flagged. */
+static void test_after_hv_ept_protect(void **state)
+{
+	struct fx *f = *state;
+	struct hv_pool *pool = &f->env->pool;
+	assert_int_equal(hv_ept_protect(pool, f->parts[0].root, 0x3000, K4, HV_PERM_R), HV_OK);
+	assert_int_equal(hv_ept_protect(pool, f->parts[0].root, M2, M2, 0), HV_OK);
+	struct seen s;
+	assert_int_equal(fx_verify(f, &s), 2);
+	assert_true(has(&s, HV_INV_EPT_EXACT, HV_VR_PERM_CHANGED, 0, 0x3000));
+	assert_true(has(&s, HV_INV_EPT_EXACT, HV_VR_MISSING, 0, M2));
+	f->parts[0].protected_ = true;
+	assert_int_equal(fx_verify(f, &s), 0);
+}
+
+static uint32_t calls;
+static void count_calls(void *ctx, const struct hv_violation *v)
+{
+	(void)ctx;
+	(void)v;
+	calls++;
+}
+
+static void test_max_report_and_counting(void **state)
+{
+	struct fx *f = *state;
+	c_write_no_read(f);
+	c_memtype_3(f);
+	c_missing_ram(f);
+	c_grown_channel(f);
+	calls = 0;
+	uint32_t all = hv_ept_verify(&f->env->cfg, &f->env->pool, f->parts, count_calls, NULL, 100);
+	assert_true(all >= 4);
+	assert_int_equal(calls, all);
+	calls = 0;
+	assert_int_equal(hv_ept_verify(&f->env->cfg, &f->env->pool, f->parts, count_calls, NULL, 2),
+	                 all);
+	assert_int_equal(calls, 2);
+	assert_int_equal(hv_ept_verify(&f->env->cfg, &f->env->pool, f->parts, NULL, NULL, 100),
+	                 all);
+}
+
+static void test_bad_arguments_and_big_pool(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(hv_ept_verify(NULL, &f->env->pool, f->parts, NULL, NULL, 0), 1);
+	assert_int_equal(hv_ept_verify(&f->env->cfg, NULL, f->parts, NULL, NULL, 0), 1);
+	assert_int_equal(hv_ept_verify(&f->env->cfg, &f->env->pool, NULL, NULL, NULL, 0), 1);
+	/* more pages in use than the bitmap tracks: refused, loudly */
+	struct hv_pool big = f->env->pool;
+	big.npages = HV_VERIFY_MAX_POOL_PAGES + 10;
+	big.used = HV_VERIFY_MAX_POOL_PAGES + 1;
+	struct seen s = {0};
+	assert_int_equal(hv_ept_verify(&f->env->cfg, &big, f->parts, collect, &s, 10), 1);
+	assert_true(has(&s, HV_INV_EPT_FORM, HV_VR_POOL_TOO_LARGE, 0, 0));
+	/* partitions beyond the table limit are not read */
+	struct hv_system_config *cfg = calloc(1, sizeof(*cfg));
+	*cfg = f->env->cfg;
+	cfg->npartitions = HV_MAX_PARTITIONS + 5;
+	struct hv_verify_part *parts = calloc(HV_MAX_PARTITIONS, sizeof(*parts));
+	parts[0] = f->parts[0];
+	parts[1] = f->parts[1];
+	uint32_t n = hv_ept_verify(cfg, &f->env->pool, parts, NULL, NULL, 0);
+	assert_int_equal(n, HV_MAX_PARTITIONS - 2); /* each empty partition: root not in pool */
+	free(parts);
+	free(cfg);
+}
+
+static void test_names(void **state)
+{
+	for (int i = 0; i < HV_INV_COUNT; i++) {
+		const char *a = hv_invariant_id((enum hv_invariant)i);
+		assert_non_null(a);
+		assert_string_not_equal(a, "unknown");
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(a, hv_invariant_id((enum hv_invariant)j));
+	}
+	assert_string_equal(hv_invariant_id(HV_INV_EPT_OWN), "EPT-OWN");
+	assert_string_equal(hv_invariant_id(HV_INV_HCALL_BOUNDS), "HCALL-BOUNDS");
+	assert_string_equal(hv_invariant_id(HV_INV_COUNT), "unknown");
+	for (int i = 0; i < HV_VR_COUNT; i++) {
+		const char *a = hv_verify_reason_str((enum hv_verify_reason)i);
+		assert_string_not_equal(a, "unknown");
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(a, hv_verify_reason_str((enum hv_verify_reason)j));
+	}
+	assert_string_equal(hv_verify_reason_str(HV_VR_COUNT), "unknown");
+}
+
+/* ---- larger configs, built directly into a local pool ------------------------- */
+
+struct big {
+	struct hv_system_config cfg;
+	uint8_t *mem;
+	struct hv_pool pool;
+	struct hv_verify_part parts[2];
+};
+
+/* Host memory of 4 TiB, hypervisor at [0, 64 MiB) with the pool at 32 MiB. */
+static struct big *big_new(uint32_t pool_pages)
+{
+	struct big *b = calloc(1, sizeof(*b));
+	b->cfg.host_mem_size = 4ull << 40;
+	b->cfg.hv_base = 0;
+	b->cfg.hv_size = 64ull << 20;
+	b->mem = aligned_alloc(K4, (size_t)pool_pages * K4);
+	memset(b->mem, 0, (size_t)pool_pages * K4);
+	assert_int_equal(hv_pool_init(&b->pool, b->mem, 32ull << 20, pool_pages), HV_OK);
+	return b;
+}
+
+static void big_free(struct big *b)
+{
+	free(b->mem);
+	free(b);
+}
+
+static struct hv_partition_config *big_part(struct big *b, const char *name)
+{
+	struct hv_partition_config *p = &b->cfg.partitions[b->cfg.npartitions++];
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->nvcpus = 1;
+	return p;
+}
+
+static void add_region(struct hv_partition_config *p, uint64_t gpa, uint64_t hpa, uint64_t size,
+                       uint8_t type, uint8_t perm, uint8_t mt)
+{
+	p->regions[p->nregions++] = (struct hv_region){
+	        .gpa = gpa, .hpa = hpa, .size = size, .type = type, .perm = perm, .memtype = mt};
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void big_build_and_verify(struct big *b, double budget_ms, const char *what)
+{
+	struct hv_config_diag diag;
+	hv_status s = hv_config_validate(&b->cfg, &diag);
+	if (s != HV_OK)
+		fail_msg("%s: config rejected: %s", what, hv_config_error_str(diag.error));
+	for (uint32_t p = 0; p < b->cfg.npartitions; p++)
+		assert_int_equal(hv_ept_build(&b->pool, &b->cfg, p, &b->parts[p].root), HV_OK);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct seen sn;
+	memset(&sn, 0, sizeof(sn));
+	uint32_t n = hv_ept_verify(&b->cfg, &b->pool, b->parts, collect, &sn, MAX_SEEN);
+	double ms = ms_since(&t0);
+	print_message("  %s: %u tables, verified in %.2f ms\n", what, b->pool.used, ms);
+	if (n)
+		dump(&sn);
+	assert_int_equal(n, 0);
+	/* generous: sanitizers and a shared machine; the point is no per-4K
+	 * work for large leaves */
+	if (ms > budget_ms)
+		fail_msg("%s: verify took %.1f ms (budget %.0f)", what, ms, budget_ms);
+}
+
+static void test_largest_partition(void **state)
+{
+	struct big *b = big_new(1100);
+	struct hv_partition_config *p = big_part(b, "huge");
+	add_region(p, 0, 1ull << 40, HV_MAX_REGION_SIZE, HV_REGION_RAM, HV_PERM_RWX, HV_MT_WB);
+	add_region(p, 2ull << 40, (2ull << 40) + M2, HV_MAX_REGION_SIZE / 2, HV_REGION_RAM,
+	           HV_PERM_RW, HV_MT_WB);
+	big_build_and_verify(b, 200, "1 TiB in 1G + 512 GiB in 2M leaves");
+	big_free(b);
+}
+
+static void test_4g_partition_in_4k_pages(void **state)
+{
+	struct big *b = big_new(2100);
+	struct hv_partition_config *p = big_part(b, "p4g");
+	/* HPA off 2M alignment by 4K: only 4K leaves, 1M of them */
+	add_region(p, 0, (1ull << 32) + K4, 4ull << 30, HV_REGION_RAM, HV_PERM_RWX, HV_MT_WB);
+	big_build_and_verify(b, 2000, "4 GiB in 4K leaves");
+	big_free(b);
+}
+
+static void sum_levels(void *ctx, const struct hv_ept_run *r)
+{
+	((uint64_t *)ctx)[r->level] += r->size;
+}
+
+/* Many regions with 4K holes and every leaf size, two partitions and a
+ * channel: the dense layout. */
+static void test_dense_config(void **state)
+{
+	struct big *b = big_new(4096);
+	struct hv_partition_config *p0 = big_part(b, "a");
+	struct hv_partition_config *p1 = big_part(b, "b");
+	uint64_t gpa = 0, hpa = 1ull << 30;
+	static const uint64_t sizes[] = {K4, 3 * K4, M2, M2 + K4, G1, 5 * M2, G1 + M2 + K4};
+	static const uint8_t perms[] = {HV_PERM_R, HV_PERM_RW, HV_PERM_RX, HV_PERM_RWX, HV_PERM_X};
+	static const uint8_t mts[] = {HV_MT_WB, HV_MT_WT, HV_MT_WC, HV_MT_WP, HV_MT_UC};
+	for (int i = 0; i < 20; i++) {
+		uint64_t size = sizes[i % HV_ARRAY_LEN(sizes)];
+		struct hv_partition_config *p = i % 2 ? p1 : p0;
+		add_region(p, gpa, hpa, size, HV_REGION_RAM, perms[i % 5], mts[i % 5]);
+		gpa += size + K4 * (i % 3); /* 4K holes now and then */
+		hpa += size + M2;
+		if (i % 4 == 0) {
+			gpa = (gpa + M2 - 1) & ~(M2 - 1);
+			hpa = (hpa + G1 - 1) & ~(G1 - 1);
+		}
+	}
+	add_region(p1, 64 * G1, 64 * G1, 2 * G1 + K4, HV_REGION_RAM, HV_PERM_RWX, HV_MT_WB);
+	add_region(p0, 0xfe000000ull << 4, 0x3000000000ull, K4, HV_REGION_MMIO, HV_PERM_RW,
+	           HV_MT_UC);
+	b->cfg.nchannels = 1;
+	snprintf(b->cfg.channels[0].name, HV_NAME_LEN, "link");
+	b->cfg.channels[0].hpa = 0x3000100000ull;
+	b->cfg.channels[0].size = 3 * K4;
+	p0->channels[p0->nchannels++] =
+	        (struct hv_channel_member){.channel = 0, .perm = HV_PERM_RW, .gpa = 1ull << 44};
+	p1->channels[p1->nchannels++] =
+	        (struct hv_channel_member){.channel = 0, .perm = HV_PERM_R, .gpa = 1ull << 45};
+	big_build_and_verify(b, 200, "dense, two partitions");
+	/* every leaf size is there */
+	uint64_t bytes[3] = {0, 0, 0};
+	for (uint32_t p = 0; p < 2; p++)
+		assert_int_equal(hv_ept_walk(&b->pool, b->parts[p].root, sum_levels, bytes), HV_OK);
+	assert_true(bytes[HV_PG_4K] > 0 && bytes[HV_PG_2M] > 0 && bytes[HV_PG_1G] > 0);
+	big_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_clean_mock_system, fx_setup, fx_teardown),
+	        cmocka_unit_test(test_every_corruption_is_named),
+	        cmocka_unit_test_setup_teardown(test_violation_details, fx_setup, fx_teardown),
+	        cmocka_unit_test_setup_teardown(test_protected_partition_may_shrink, fx_setup,
+	                                        fx_teardown),
+	        cmocka_unit_test_setup_teardown(test_after_hv_ept_protect, fx_setup, fx_teardown),
+	        cmocka_unit_test_setup_teardown(test_max_report_and_counting, fx_setup,
+	                                        fx_teardown),
+	        cmocka_unit_test_setup_teardown(test_bad_arguments_and_big_pool, fx_setup,
+	                                        fx_teardown),
+	        cmocka_unit_test(test_names),
+	        cmocka_unit_test(test_largest_partition),
+	        cmocka_unit_test(test_4g_partition_in_4k_pages),
+	        cmocka_unit_test(test_dense_config),
+	};
+	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
+}
