@@ -63,9 +63,15 @@ static int rejected_by_design(const ZydisDecodedInstruction *zi)
 		return 1;
 	/* Any REX that is not the last prefix is ignored by the CPU (SDM Vol.
 	 * 2A 2.2.1); the core refuses such encodings rather than guess. */
-	for (ZyanU8 i = 0; i + 1 < zi->raw.prefix_count; i++)
-		if (zi->raw.prefixes[i].type == ZYDIS_PREFIX_TYPE_IGNORED)
+	for (ZyanU8 i = 0; i < zi->raw.prefix_count; i++) {
+		ZyanU8 v = zi->raw.prefixes[i].value;
+		if (i + 1 < zi->raw.prefix_count && zi->raw.prefixes[i].type == ZYDIS_PREFIX_TYPE_IGNORED)
 			return 1;
+		/* LOCK, REPNE, REP, FS, GS, address size: refused however Zydis
+		 * classifies them (it drops REP on MOV silently). */
+		if (v == 0xf0 || v == 0xf2 || v == 0xf3 || v == 0x64 || v == 0x65 || v == 0x67)
+			return 1;
+	}
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  *  - a random hv_ept_protect changes precisely the requested pages, or on
  *    failure nothing at all; a build that runs out of pool leaves the pool
  *    where it was. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +116,26 @@ static bool model_translate(const struct hv_system_config *cfg, uint32_t p, uint
 	return false;
 }
 
+/* Protections applied so far; a page's current perms are its configured
+ * ones overridden by the last protect covering it. */
+struct protect_op {
+	uint32_t p;
+	uint64_t gpa, size;
+	uint8_t perm;
+};
+static struct protect_op ops_done[8];
+static uint32_t nops_done;
+
+static uint8_t model_current_perm(uint32_t p, uint64_t gpa, uint8_t configured)
+{
+	uint8_t perm = configured;
+	for (uint32_t i = 0; i < nops_done; i++)
+		if (ops_done[i].p == p && gpa >= ops_done[i].gpa &&
+		    gpa - ops_done[i].gpa < ops_done[i].size)
+			perm = ops_done[i].perm;
+	return perm;
+}
+
 static void check_gpa(const struct hv_system_config *cfg, const struct hv_pool *pool, uint64_t root,
 		      uint32_t p, uint64_t gpa, const uint8_t *perm_override)
 {
@@ -123,6 +144,8 @@ static void check_gpa(const struct hv_system_config *cfg, const struct hv_pool *
 	bool mapped = model_translate(cfg, p, gpa, &hpa, &perm, &mt);
 	if (perm_override && mapped)
 		perm = *perm_override;
+	else if (mapped)
+		perm = model_current_perm(p, gpa, perm);
 	struct hv_ept_map m;
 	hv_status s = hv_ept_translate(pool, root, gpa, &m);
 	FZ_CHECK(s == HV_OK, "EPT-FORM", "partition %u gpa %#llx: translate failed: %s", p,
@@ -202,6 +225,9 @@ static void protect_once(struct fz *f, struct hv_system_config *cfg, struct hv_p
 	uint32_t p = fz_below(f, cfg->npartitions);
 	const struct hv_partition_config *pc = &cfg->partitions[p];
 	const struct hv_region *rg = &pc->regions[fz_below(f, pc->nregions)];
+	/* As the MEM_PROTECT hypercall: only RAM is ever protected. */
+	if (rg->type != HV_REGION_RAM)
+		return;
 	uint64_t pages = rg->size >> HV_PAGE_SHIFT;
 	uint64_t first = fz_u64(f) % pages;
 	uint64_t count = 1 + fz_u64(f) % (pages - first);
@@ -210,16 +236,41 @@ static void protect_once(struct fz *f, struct hv_system_config *cfg, struct hv_p
 		perm &= (uint8_t)~HV_PERM_W;
 	uint64_t gpa = rg->gpa + (first << HV_PAGE_SHIFT);
 	uint64_t size = count << HV_PAGE_SHIFT;
+	/* Current perms are piecewise constant between the edges of earlier
+	 * protects: look at the range start and at every edge inside it. */
+	bool any_absent = false, grows = false;
+	for (uint32_t i = 0; i <= 2 * nops_done; i++) {
+		uint64_t at = gpa;
+		if (i > 0) {
+			const struct protect_op *o = &ops_done[(i - 1) / 2];
+			at = (i & 1) ? o->gpa : o->gpa + o->size;
+			if (o->p != p || at < gpa || at - gpa >= size)
+				continue;
+		}
+		uint8_t cur = model_current_perm(p, at, rg->perm);
+		any_absent |= cur == 0;
+		grows |= (perm & ~cur) != 0;
+	}
 	uint32_t used = pool->used;
 	hv_status s = hv_ept_protect(pool, parts[p].root, gpa, size, perm);
-	if (s != HV_OK) {
-		FZ_CHECK(s == HV_ERR_NOMEM, "EPT-EXACT", "protect of a configured range failed: %s",
+	if (any_absent || grows) {
+		FZ_CHECK(s == HV_ERR_FAULT || s == HV_ERR_PERM, "EPT-EXACT",
+			 "protect over %s pages returned %s", any_absent ? "absent" : "weaker",
 			 hv_status_str(s));
+		if (!any_absent)
+			FZ_CHECK(s == HV_ERR_PERM, "EPT-EXACT", "protect raising perms returned %s",
+				 hv_status_str(s));
+	}
+	if (s != HV_OK) {
+		FZ_CHECK(any_absent || grows || s == HV_ERR_NOMEM, "EPT-EXACT",
+			 "protect of a configured range failed: %s", hv_status_str(s));
 		FZ_CHECK(pool->used == used, "EPT-FORM", "failed protect kept %u pool pages",
 			 pool->used - used);
 		check_gpa(cfg, pool, parts[p].root, p, gpa, NULL);
 		return;
 	}
+	if (nops_done < HV_ARRAY_LEN(ops_done))
+		ops_done[nops_done++] = (struct protect_op){ p, gpa, size, perm };
 	parts[p].protected_ = true;
 	check_gpa(cfg, pool, parts[p].root, p, gpa, &perm);
 	check_gpa(cfg, pool, parts[p].root, p, gpa + size - 1, &perm);
@@ -227,6 +278,15 @@ static void protect_once(struct fz *f, struct hv_system_config *cfg, struct hv_p
 		check_gpa(cfg, pool, parts[p].root, p, gpa - 1, NULL);
 	if (first + count < pages)
 		check_gpa(cfg, pool, parts[p].root, p, gpa + size, NULL);
+}
+
+static void print_violation(void *ctx, const struct hv_violation *v)
+{
+	(void)ctx;
+	fprintf(stderr, "  %s: partition %u gpa %#llx hpa %#llx entry %#llx: %s\n",
+		hv_invariant_id(v->inv), v->partition, (unsigned long long)v->gpa,
+		(unsigned long long)v->hpa, (unsigned long long)v->entry,
+		hv_verify_reason_str(v->reason));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -255,14 +315,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(s == HV_OK, "EPT-EXACT", "build of a valid partition %u failed: %s", p,
 			 hv_status_str(s));
 	}
-	uint32_t bad = hv_ept_verify(&cfg, &pool, parts, NULL, NULL, 0);
+	uint32_t bad = hv_ept_verify(&cfg, &pool, parts, print_violation, NULL, 8);
 	FZ_CHECK(bad == 0, "EPT-OWN", "verifier found %u violations in a fresh build", bad);
 	for (uint32_t p = 0; p < cfg.npartitions; p++)
 		sample_partition(&f, &cfg, &pool, parts[p].root, p);
 
+	nops_done = 0;
 	for (int i = 0; i < 3 && f.n > 0; i++)
 		protect_once(&f, &cfg, &pool, parts);
-	bad = hv_ept_verify(&cfg, &pool, parts, NULL, NULL, 0);
+	bad = hv_ept_verify(&cfg, &pool, parts, print_violation, NULL, 8);
 	FZ_CHECK(bad == 0, "EPT-EXACT", "verifier found %u violations after protect", bad);
 	return 0;
 }
