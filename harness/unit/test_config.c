@@ -733,6 +733,89 @@ static void test_scrambled_counts_terminate(void **state)
 	free(c);
 }
 
+/* ---- the formatters themselves ---- */
+
+static void test_format_violation(void **state)
+{
+	(void)state;
+	struct hv_system_config *c = new_two();
+	char buf[256], want[256];
+	struct hv_violation v = {.inv = HV_INV_EPT_OWN,
+	                         .reason = HV_VR_HV_MEMORY,
+	                         .partition = 1,
+	                         .gpa = 0x200000,
+	                         .hpa = 0x1000,
+	                         .entry = 0x1007};
+	snprintf(want, sizeof(want),
+	         "EPT-OWN: partition 1 \"p1\" gpa 0x200000 -> hpa 0x1000: %s (entry 0x1007)",
+	         hv_verify_reason_str(HV_VR_HV_MEMORY));
+	assert_string_equal(hx_format_violation(c, &v, buf, sizeof(buf)), want);
+
+	v.inv = HV_INV_EPT_FORM;
+	v.reason = HV_VR_WRITE_NO_READ;
+	v.entry = 0;
+	snprintf(want, sizeof(want), "EPT-FORM: partition 1 gpa 0x200000 -> hpa 0x1000: %s",
+	         hv_verify_reason_str(HV_VR_WRITE_NO_READ));
+	assert_string_equal(hx_format_violation(NULL, &v, buf, sizeof(buf)), want);
+
+	v.partition = 99; /* beyond the config: named by number only */
+	hx_format_violation(c, &v, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "EPT-FORM: partition 99 gpa"));
+	v.partition = 0xffffffffu;
+	hx_format_violation(c, &v, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "partition 4294967295 gpa"));
+
+	/* truncation always leaves a terminated prefix */
+	char small[10];
+	hx_format_violation(c, &v, small, sizeof(small));
+	assert_string_equal(small, "EPT-FORM:");
+	assert_string_equal(hx_format_violation(c, NULL, buf, sizeof(buf)), "no violation");
+	assert_null(hx_format_violation(c, &v, NULL, 0));
+	free(c);
+}
+
+static void test_format_diag_edges(void **state)
+{
+	(void)state;
+	struct hv_system_config *c = new_two();
+	char buf[512];
+	struct hv_config_diag d;
+	assert_int_equal(hv_config_validate(c, &d), HV_OK);
+	assert_string_equal(hx_format_config_diag(c, &d, buf, sizeof(buf)), "ok");
+	assert_string_equal(hx_format_config_diag(c, NULL, buf, sizeof(buf)), "no diagnostic");
+
+	/* Without a config, objects are named by index only. */
+	region_hpa_other_partition(c);
+	assert_int_not_equal(hv_config_validate(c, &d), HV_OK);
+	hx_format_config_diag(NULL, &d, buf, sizeof(buf));
+	assert_string_equal(buf,
+	                    "partition 1 region 0: region HPA range overlaps host memory owned "
+	                    "by someone else; conflicts with partition 0 region 0");
+
+	/* Control bytes and quotes in a rejected name are escaped. */
+	mock_config_two(c);
+	memcpy(c->partitions[0].name, "a\"b\\c\n\x7f", 8);
+	strcpy(c->partitions[1].name, "a\"b\\c\n\x7f");
+	assert_int_not_equal(hv_config_validate(c, &d), HV_OK);
+	hx_format_config_diag(c, &d, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "partition 1 \"a\\\"b\\\\c\\x0a\\x7f\": name is used twice"));
+
+	/* A tiny buffer truncates cleanly. */
+	char small[12];
+	hx_format_config_diag(c, &d, small, sizeof(small));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+
+	/* Helpers */
+	assert_string_equal(hx_memtype_name(HV_MT_WB), "wb");
+	assert_null(hx_memtype_name(2));
+	assert_string_equal(hx_page_size_name(2), "1G");
+	assert_string_equal(hx_page_size_name(7), "?");
+	char perm[4];
+	hx_perm_string(HV_PERM_RX, perm);
+	assert_string_equal(perm, "r-x");
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -746,6 +829,8 @@ int main(void)
 	        cmocka_unit_test(test_largest_region),
 	        cmocka_unit_test(test_max_counts),
 	        cmocka_unit_test(test_scrambled_counts_terminate),
+	        cmocka_unit_test(test_format_violation),
+	        cmocka_unit_test(test_format_diag_edges),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
