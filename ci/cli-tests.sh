@@ -140,6 +140,9 @@ for bin in "${bins[@]}"; do
   run "$tag config check directory" 2 "cannot read: Is a directory" "$bin" config check corpus/configs
   head -c 20000000 /dev/zero >"$tmp/big.json"
   run "$tag config check oversized file" 2 "file is larger than" "$bin" config check "$tmp/big.json"
+  sed 's/"size": "16M" }/"size": "8K" }/' corpus/configs/one.json >"$tmp/tiny-hv.json"
+  run "$tag ept dump with a 1-page pool" 2 'building the EPT of partition 0 "solo" failed: page pool exhausted' \
+    "$bin" ept dump "$tmp/tiny-hv.json"
   printf '{"host_memory": "256M", "partitions": [\x00]}' >"$tmp/nul.json"
   run "$tag config check NUL byte" 2 "nul.json:1:40: control character 0x00 in JSON" "$bin" config check "$tmp/nul.json"
 done

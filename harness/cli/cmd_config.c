@@ -170,10 +170,11 @@ static int dump(const struct hv_system_config *cfg, struct hv_pool *pool,
 		hv_status s = hv_ept_build(pool, cfg, p, &parts[p].root);
 		if (s != HV_OK) {
 			fprintf(stderr,
-			        "error: building the EPT of partition %u \"%s\" failed: %s (pool "
-			        "of %u "
-			        "pages in the upper half of the hypervisor range, %u used)\n",
-			        p, pc->name, hv_status_str(s), pool->npages, pool->used);
+			        "error: building the EPT of partition %u \"%s\" failed: %s (EPT "
+			        "pool: "
+			        "%u of %u pages used; it is the upper half of the hypervisor "
+			        "range)\n",
+			        p, pc->name, hv_status_str(s), pool->used, pool->npages);
 			return s == HV_ERR_NOMEM ? HX_EXIT_USAGE : HX_EXIT_FAIL;
 		}
 		printf("partition %u \"%s\": %u vCPU%s, EPT root 0x%" PRIx64 ", %u table page%s\n",
@@ -250,7 +251,8 @@ int hx_cmd_ept_dump(int argc, char **argv)
 		       argv[1], cfg->npartitions, cfg->npartitions == 1 ? "" : "s",
 		       cfg->host_mem_size - 1, cfg->hv_base, cfg->hv_base + cfg->hv_size - 1,
 		       size_str(cfg->hv_size, hv, sizeof(hv)));
-		printf("EPT pool: %" PRIu64 " pages at hpa 0x%" PRIx64 "\n", pages, pool_hpa);
+		printf("EPT pool: %" PRIu64 " page%s at hpa 0x%" PRIx64 "\n", pages,
+		       pages == 1 ? "" : "s", pool_hpa);
 		rc = dump(cfg, &pool, parts);
 	}
 	free(mem);
