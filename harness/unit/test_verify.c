@@ -632,6 +632,8 @@ static void test_dense_config(void **state)
 		}
 	}
 	add_region(p1, 64 * G1, 64 * G1, 2 * G1 + K4, HV_REGION_RAM, HV_PERM_RWX, HV_MT_WB);
+	/* high GPA, low HPA: config order by GPA differs from order by HPA */
+	add_region(p0, 1ull << 47, 32 * G1, 4 * M2, HV_REGION_RAM, HV_PERM_RW, HV_MT_WB);
 	add_region(p0, 0xfe000000ull << 4, 0x3000000000ull, K4, HV_REGION_MMIO, HV_PERM_RW,
 	           HV_MT_UC);
 	b->cfg.nchannels = 1;
@@ -648,6 +650,46 @@ static void test_dense_config(void **state)
 	for (uint32_t p = 0; p < 2; p++)
 		assert_int_equal(hv_ept_walk(&b->pool, b->parts[p].root, sum_levels, bytes), HV_OK);
 	assert_true(bytes[HV_PG_4K] > 0 && bytes[HV_PG_2M] > 0 && bytes[HV_PG_1G] > 0);
+	big_free(b);
+}
+
+/* A membership naming a channel that does not exist grants nothing: the
+ * window mapped for it is then unexpected. */
+static void test_unknown_membership_grants_nothing(void **state)
+{
+	struct fx *f = *state;
+	f->env->cfg.partitions[0].channels[0].channel = 7;
+	struct seen s;
+	fx_verify(f, &s);
+	assert_true(has(&s, HV_INV_EPT_EXACT, HV_VR_UNEXPECTED, 0, MOCK_CHAN_GPA));
+	assert_true(has(&s, HV_INV_EPT_OWN, HV_VR_FOREIGN, 0, MOCK_CHAN_GPA));
+}
+
+/* Hypervisor memory in the middle of host memory: a leaf below it on
+ * nobody's memory runs into it and into the pool, each part named. */
+static void test_foreign_then_hypervisor_then_pool(void **state)
+{
+	struct big *b = big_new(16);
+	b->cfg.hv_base = 4 * G1;
+	b->pool.hpa = 4 * G1 + M2; /* pool pages are the hypervisor's upper part */
+	struct hv_partition_config *p = big_part(b, "p");
+	add_region(p, 0, 8 * G1, G1, HV_REGION_RAM, HV_PERM_RW, HV_MT_WB);
+	assert_int_equal(hv_ept_build(&b->pool, &b->cfg, 0, &b->parts[0].root), HV_OK);
+	/* two extra 1G leaves: one over the hypervisor range (which holds the
+	 * pool), one just below it on memory nobody owns */
+	uint64_t *pml4 = hv_pool_ptr(&b->pool, b->parts[0].root);
+	uint64_t *pdpt = hv_pool_ptr(&b->pool, pml4[0] & HV_EPTE_ADDR_MASK);
+	pdpt[1] = 4 * G1 | HV_EPTE_LARGE | (HV_MT_WB << 3) | HV_PERM_RW; /* gpa 1G -> hv */
+	pdpt[2] = 3 * G1 | HV_EPTE_LARGE | (HV_MT_WB << 3) | HV_PERM_RW; /* gpa 2G -> nobody */
+	struct seen sn = {0};
+	hv_ept_verify(&b->cfg, &b->pool, b->parts, collect, &sn, MAX_SEEN);
+	assert_true(has(&sn, HV_INV_EPT_OWN, HV_VR_HV_MEMORY, 0, G1));
+	assert_true(has(&sn, HV_INV_EPT_OWN, HV_VR_TABLE_PAGE, 0, G1 + M2));
+	assert_true(has(&sn, HV_INV_EPT_OWN, HV_VR_HV_MEMORY, 0, G1 + M2 + 16 * K4));
+	assert_true(has(&sn, HV_INV_EPT_OWN, HV_VR_FOREIGN, 0, G1 + (64ull << 20)));
+	assert_true(has(&sn, HV_INV_EPT_OWN, HV_VR_FOREIGN, 0, 2 * G1));
+	assert_true(has(&sn, HV_INV_EPT_EXACT, HV_VR_UNEXPECTED, 0, 2 * G1));
+	assert_int_equal(sn.n, 7);
 	big_free(b);
 }
 
@@ -668,6 +710,9 @@ int main(void)
 	        cmocka_unit_test(test_largest_partition),
 	        cmocka_unit_test(test_4g_partition_in_4k_pages),
 	        cmocka_unit_test(test_dense_config),
+	        cmocka_unit_test_setup_teardown(test_unknown_membership_grants_nothing, fx_setup,
+	                                        fx_teardown),
+	        cmocka_unit_test(test_foreign_then_hypervisor_then_pool),
 	};
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
 }
