@@ -42,7 +42,7 @@ int hx_vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 	struct out o = {buf, len, 0};
 
 	for (const char *p = fmt; *p; p++) {
-		int lng = 0, width = 0;
+		int lng = 0, width = 0, alt = 0;
 		char pad = ' ';
 
 		if (*p != '%') {
@@ -50,6 +50,10 @@ int hx_vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 			continue;
 		}
 		p++;
+		if (*p == '#') {
+			alt = 1;
+			p++;
+		}
 		if (*p == '0') {
 			pad = '0';
 			p++;
@@ -72,6 +76,10 @@ int hx_vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 		case 'x':
 		case 'X': {
 			uint64_t v = lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned);
+			if (alt && *p != 'u') {
+				put(&o, '0');
+				put(&o, 'x');
+			}
 			put_num(&o, v, *p == 'u' ? 10 : 16, *p == 'X', 0, width, pad);
 			break;
 		}

@@ -1,10 +1,20 @@
-/* Exception entry points for vectors 0-31, the CPL 3 return gate (INT
- * 0x80), hx_try and hx_user_call. */
+/* Exception entry points for vectors 0-31, hx_try and hx_user_call.
+ *
+ * User code returns to CPL 0 with a UD2 at hx_user_exit, not with INT n:
+ * on these machines KVM emulates software interrupts in some paths and its
+ * emulator cannot do INT n in long mode (a CPL 3 INT 0x80 became #UD, a
+ * CPL 0 INT3 an internal error). Exceptions are delivered by the CPU. */
 #include "percpu.h"
 
 #define KERNEL_DS 0x10
 #define USER_CS 0x1b
 #define USER_DS 0x23
+
+/* Offsets in the frame hx_isr_common builds (see below). */
+#define F_RDI (5 * 8)
+#define F_VECTOR (15 * 8)
+#define F_RIP (17 * 8)
+#define F_CS (18 * 8)
 
 /* RAX = this vCPU's struct hx_percpu (from RSP). */
 .macro THIS_CPU reg
@@ -59,7 +69,17 @@ hx_isr_common:
 	push %rcx
 	push %rbx
 	push %rax
-	mov %rsp, %rdi
+	/* #UD at hx_user_exit from CPL 3: hx_user_call's return path. */
+	cmpq $6, F_VECTOR(%rsp)
+	jne 1f
+	lea hx_user_exit(%rip), %rax
+	cmp %rax, F_RIP(%rsp)
+	jne 1f
+	testb $3, F_CS(%rsp)
+	jz 1f
+	mov F_RDI(%rsp), %rdi
+	jmp user_return
+1:	mov %rsp, %rdi
 	cld
 	call hx_exception
 	pop %rax
@@ -80,9 +100,9 @@ hx_isr_common:
 	add $16, %rsp
 	iretq
 
-/* INT 0x80 from CPL 3: back to hx_user_call's caller with RDI as result. */
-	.globl hx_isr_user_return
-hx_isr_user_return:
+/* From the #UD at hx_user_exit: back to hx_user_call's caller with the
+ * user's RDI as result. */
+user_return:
 	THIS_CPU %rax
 	mov PC_USER_RSP(%rax), %rsp
 	mov %rdi, %rax
@@ -126,7 +146,8 @@ hx_user_call:
 hx_user_entry:
 	call *%r12
 	mov %rax, %rdi
-	int $0x80
+	.globl hx_user_exit
+hx_user_exit:
 	ud2
 
 /* int hx_try(uint64_t (*fn)(uint64_t), uint64_t arg, uint64_t *ret) */

@@ -10,22 +10,24 @@
 #define WINDOW_PML4_SLOT 128 /* VA 0x400000000000 + vCPU * 512 GiB */
 
 static uint64_t hx_pdpt[HX_MAX_VCPUS][512] __attribute__((aligned(4096)));
+static uint64_t hx_pd[HX_MAX_VCPUS][512] __attribute__((aligned(4096)));
 
 uint64_t hx_map_high(uint64_t gpa)
 {
 	uint32_t vcpu = hx_vcpu();
 	uint64_t slot = WINDOW_PML4_SLOT + vcpu;
 	uint64_t va = slot << 39;
+	uint64_t base = gpa & ~((1ull << 30) - 1);
 	uint64_t *pml4, cr3;
-	uint32_t r[4];
 
-	hx_cpuid(0x80000001u, 0, r);
-	if (!(r[3] & (1u << 26)))
-		hx_fail(HX_FILE, __LINE__, "hx_map_high: no 1 GiB pages", r[3], 0);
+	/* 2 MiB pages: 1 GiB pages need CPUID.80000001H:EDX.26, which a
+	 * partition may not see. */
+	for (uint64_t i = 0; i < 512; i++)
+		hx_pd[vcpu][i] = (base + (i << 21)) | PTE_P | PTE_RW | PTE_US | PTE_PS;
+	hx_pdpt[vcpu][0] = (uint64_t)hx_pd[vcpu] | PTE_P | PTE_RW | PTE_US;
 	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
 	pml4 = (uint64_t *)(cr3 & 0x000ffffffffff000ull);
-	hx_pdpt[vcpu][0] = (gpa & ~((1ull << 30) - 1)) | PTE_P | PTE_RW | PTE_US | PTE_PS;
 	pml4[slot] = (uint64_t)hx_pdpt[vcpu] | PTE_P | PTE_RW | PTE_US;
 	__asm__ volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
-	return va + (gpa & ((1ull << 30) - 1));
+	return va + (gpa - base);
 }

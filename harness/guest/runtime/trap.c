@@ -5,9 +5,7 @@
 
 #define SEL_KCODE 0x08
 #define SEL_TSS 0x28
-#define GATE_INTR 0x8e      /* present, DPL 0, 64-bit interrupt gate */
-#define GATE_INTR_USER 0xee /* present, DPL 3: reachable with INT n from CPL 3 */
-#define VEC_USER_RETURN 0x80
+#define GATE_INTR 0x8e /* present, DPL 0, 64-bit interrupt gate */
 
 struct idt_gate {
 	uint16_t off0;
@@ -25,7 +23,6 @@ struct __attribute__((packed)) table_reg {
 };
 
 extern const uint64_t hx_isr_table[32];
-extern char hx_isr_user_return[];
 
 static struct idt_gate hx_idt[256] __attribute__((aligned(16)));
 
@@ -71,7 +68,6 @@ void hx_trap_init(struct hx_percpu *pc, int first)
 	if (first) {
 		for (unsigned v = 0; v < 32; v++)
 			set_gate(v, hx_isr_table[v], GATE_INTR);
-		set_gate(VEC_USER_RETURN, (uint64_t)hx_isr_user_return, GATE_INTR_USER);
 	}
 	build_gdt(pc);
 	__asm__ volatile("lgdt %0\n\t"

@@ -39,7 +39,7 @@ __attribute__((format(printf, 3, 4))) void hx_printf(const char *file, uint32_t 
                                                      const char *fmt, ...);
 /* Format into buf (at most len-1 characters, always terminated). Knows
  * %d %i %u %x %X %c %s %p %% with the l/ll/z length modifiers and a field
- * width with optional 0 flag. */
+ * width with the # and 0 flags. */
 int hx_snprintf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int hx_vsnprintf(char *buf, size_t len, const char *fmt, __builtin_va_list ap);
 
@@ -150,7 +150,9 @@ static inline void hx_wrmsr(uint32_t msr, uint64_t val)
 /* ---- CPL 3 --------------------------------------------------------------- */
 
 /* Run fn(arg) at CPL 3 (code 0x1b, data 0x23, own user stack, interrupts
- * off) and return its result; the user code comes back with INT 0x80.
+ * off) and return its result; the user code comes back with a UD2 at
+ * hx_user_exit that the exception entry recognises (not INT n: see
+ * runtime/isr.S).
  * Exceptions at CPL 3 reach the same handlers (and hx_try windows armed by
  * the user code itself). User code may not do ucalls (port I/O #GPs). */
 uint64_t hx_user_call(uint64_t (*fn)(uint64_t), uint64_t arg);
@@ -172,7 +174,7 @@ size_t strlen(const char *s);
 /* Map the 1 GiB-aligned guest-physical block containing gpa at a fixed
  * virtual window (the runner's page tables cover only [0, 4 GiB)); returns
  * the virtual address of gpa. One window per vCPU; each call replaces it.
- * Uses a 1 GiB page, so the CPU must support them (checked). */
+ * Built from 2 MiB pages. */
 uint64_t hx_map_high(uint64_t gpa);
 
 /* Canary scan of [gpa, gpa + size) (identity-mapped, below 4 GiB): every
