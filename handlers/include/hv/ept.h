@@ -41,7 +41,10 @@ struct hv_ept_map {
 
 /* Map [gpa, gpa+size) -> [hpa, ...) in the tables rooted at *root (a PML4
  * page from pool; allocated when *root == 0). On failure every page taken
- * during the call is given back and the tables are unchanged. */
+ * during the call is given back and the tables are unchanged.
+ * Errors: HV_ERR_ALIGN / HV_ERR_RANGE for the span, HV_ERR_INVAL for perm,
+ * memtype or a root / table pointer outside the pool, HV_ERR_OVERLAP when a
+ * page is mapped already, HV_ERR_NOMEM. */
 hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, uint64_t hpa,
                            uint64_t size, uint8_t perm, uint8_t memtype);
 
@@ -50,14 +53,20 @@ hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, u
 hv_status hv_ept_build(struct hv_pool *pool, const struct hv_system_config *cfg, uint32_t index,
                        uint64_t *root);
 
-/* Walk one GPA. Returns HV_OK with map->present false for unmapped GPAs,
- * HV_ERR_INVAL for malformed tables (table pointer outside the pool). */
+/* Walk one GPA. Returns HV_OK with map->present false for unmapped GPAs
+ * (and for GPAs beyond HV_GPA_LIMIT), HV_ERR_INVAL for malformed tables
+ * (table pointer outside the pool). map->perm is what all four levels
+ * allow together. */
 hv_status hv_ept_translate(const struct hv_pool *pool, uint64_t root, uint64_t gpa,
                            struct hv_ept_map *map);
 
 /* Reduce permissions of [gpa, gpa+size) to `perm` (a subset of what is
  * mapped on every page; splits large pages as needed). perm == 0 leaves the
- * pages not present. All-or-nothing: on failure nothing changed. */
+ * pages not present. All-or-nothing: on failure nothing changed.
+ * Errors: HV_ERR_FAULT (a page is not mapped), HV_ERR_PERM (perm would add
+ * a right), HV_ERR_INVAL (perm malformed, table outside the pool),
+ * HV_ERR_ALIGN / HV_ERR_RANGE, HV_ERR_NOMEM. The caller invalidates cached
+ * translations afterwards (INVEPT, SDM Vol. 3C 29.4.3). */
 hv_status hv_ept_protect(struct hv_pool *pool, uint64_t root, uint64_t gpa, uint64_t size,
                          uint8_t perm);
 
@@ -72,6 +81,9 @@ struct hv_ept_run {
 	uint8_t level; /* enum hv_page_size */
 };
 typedef void (*hv_ept_run_fn)(void *ctx, const struct hv_ept_run *run);
+/* HV_ERR_INVAL for a malformed tree (a table outside the pool, or more
+ * tables entered than the pool handed out: one reachable twice); runs
+ * before the error have been reported. */
 hv_status hv_ept_walk(const struct hv_pool *pool, uint64_t root, hv_ept_run_fn fn, void *ctx);
 
 #endif

@@ -67,14 +67,15 @@ struct hv_verify_part {
 };
 
 /* Table pages the verifier can track for "reachable twice" (a bitmap of this
- * many bits lives on its stack: 4 KiB; the whole verifier uses about 7 KiB).
+ * many bits lives on its stack: 4 KiB; the whole verifier uses about 8 KiB).
  * A pool with more pages in use is not verified: one EPT-FORM violation
  * HV_VR_POOL_TOO_LARGE (partition 0, gpa 0, hpa = pool base) is reported. */
 #define HV_VERIFY_MAX_POOL_PAGES 32768u
 
 /* Check EPT-OWN, EPT-FORM and EPT-EXACT for every partition. Calls fn (may be
  * NULL) for each violation, stops after `max_report` of them and returns the
- * total count found (0 = all invariants hold). Bounded by the pool size.
+ * total count found (0 = all invariants hold; the count goes on past
+ * max_report). Bounded by the pool size: every table is entered once.
  * parts has cfg->npartitions entries. NULL cfg, pool or parts count as one
  * violation (nothing could be checked) without calling fn. */
 uint32_t hv_ept_verify(const struct hv_system_config *cfg, const struct hv_pool *pool,
