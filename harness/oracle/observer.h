@@ -8,7 +8,7 @@
  * The log is bounded (HX_OBS_MAX_ENTRIES calls, HX_OBS_MAX_DATA bytes per
  * exit). A call that does not fit is still passed to the base ops (the
  * observer never changes behaviour) but counted in log.overflow, which the
- * oracles report (TOTAL) and the trace writer refuses: never silent.
+ * oracles report (TOTAL) and traces record: never silent.
  *
  * Typical use (hv_system_init stores the ops pointer, so install after it):
  *

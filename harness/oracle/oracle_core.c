@@ -516,7 +516,7 @@ static void check_state(struct hx_oracle *o, const struct hv_system *sys, const 
 	const char *why = hv_exit_reason_str(in->reason);
 	oracle_count(o);
 	for (uint32_t q = 0; q < o->nparts; q++) {
-		if (q == in->partition && o->in_valid) {
+		if (q == in->partition) {
 			check_own_partition(o, sys, out, res);
 			continue;
 		}

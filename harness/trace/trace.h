@@ -66,7 +66,7 @@
 #define HX_TRACE_MAX_EXIT_DATA (2u * HX_OBS_MAX_DATA) /* payload bytes per exit */
 #define HX_TRACE_NAME_MAX 64                          /* config name incl. NUL */
 #define HX_TRACE_NOTE_MAX 256                         /* note incl. NUL */
-#define HX_TRACE_MAX_POOL_PAGES (1u << 16)            /* 256 MiB of EPT tables */
+#define HX_TRACE_MAX_POOL_PAGES (1u << 18)            /* 1 GiB of EPT tables */
 
 /* EXIT flags */
 #define HX_TREC_OUTPUTS 1u
@@ -80,8 +80,6 @@ struct hx_trace_exit {
 	uint64_t offset;          /* byte offset of the record in the file (0 if built) */
 };
 
-struct hx_trace_exit_store; /* internal */
-
 struct hx_trace {
 	uint32_t version;
 	char config_name[HX_TRACE_NAME_MAX]; /* e.g. "two-channel.json"; may be "" */
@@ -92,7 +90,7 @@ struct hx_trace {
 	uint32_t nexits;
 	uint32_t cap;
 	struct hx_trace_exit *exits;
-	struct hx_trace_exit_store **store; /* per-exit storage (internal) */
+	void **exit_mem; /* internal: storage of each exit's log */
 };
 
 /* A precise reason for rejecting a trace. */
@@ -120,8 +118,9 @@ struct hx_trace_meta {
 	uint32_t pool_pages;
 };
 struct hx_trace *hx_trace_new(const struct hx_trace_meta *meta);
-/* Append one exit, copying the log. res/out NULL: inputs only. Returns 0,
- * or -1 when a limit is exceeded (log overflow, too many exits/bytes). */
+/* Append one exit, copying the log (its overflow count is kept: replay
+ * reports it as TOTAL). res/out NULL: inputs only. Returns 0, or -1 when a
+ * limit is exceeded (too many exits, calls or bytes) or out of memory. */
 int hx_trace_append(struct hx_trace *t, const struct hv_exit *in, const struct hx_obs_view *log,
                     const struct hv_result *res, const struct hv_exit *out);
 /* Append a copy of an existing exit record (possibly of another trace). */

@@ -1,0 +1,90 @@
+/* Encoding helpers shared by the trace reader and writers; not API. */
+#ifndef HX_TRACE_INTERNAL_H
+#define HX_TRACE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+#define TR_TAG(a, b, c, d)                                                                         \
+	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#define TR_TAG_META TR_TAG('M', 'E', 'T', 'A')
+#define TR_TAG_CONF TR_TAG('C', 'O', 'N', 'F')
+#define TR_TAG_EXIT TR_TAG('E', 'X', 'I', 'T')
+
+#define TR_OP_FAILED 1u
+#define TR_OP_BEFORE 2u
+
+/* ---- writing: a growable little-endian buffer ---- */
+struct wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	bool failed; /* out of memory or over HX_TRACE_MAX_FILE */
+};
+
+void wb_bytes(struct wbuf *w, const void *src, size_t n);
+void wb_u8(struct wbuf *w, uint8_t v);
+void wb_u16(struct wbuf *w, uint16_t v);
+void wb_u32(struct wbuf *w, uint32_t v);
+void wb_u64(struct wbuf *w, uint64_t v);
+/* Start a record; returns the position to pass to wb_end_record. */
+size_t wb_begin_record(struct wbuf *w, uint32_t tag);
+void wb_end_record(struct wbuf *w, size_t start);
+void wb_free(struct wbuf *w);
+
+/* ---- reading: a bounded cursor that knows where it is ---- */
+struct rd {
+	const uint8_t *buf;
+	size_t pos;   /* absolute offset in the file (buf[0] is offset `base`) */
+	size_t end;   /* limit of the current record */
+	size_t base;  /* file offset of buf[0] */
+	int64_t exit; /* exit being read, -1 outside exits */
+	/* Where inside the record: "partitions"[2] . "regions"[5] . field;
+	 * NULL scopes are left out. Composed only when an error is reported. */
+	const char *scope1, *scope2;
+	uint32_t idx1, idx2;
+	bool failed;
+	struct hx_trace_error *err;
+};
+
+/* Record a precise error at the current position and fail the cursor.
+ * field is a static name; the scopes (if any) are prefixed. */
+void rd_fail(struct rd *r, const char *field, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+bool rd_u8(struct rd *r, const char *field, uint8_t *v);
+bool rd_u16(struct rd *r, const char *field, uint16_t *v);
+bool rd_u32(struct rd *r, const char *field, uint32_t *v);
+bool rd_u64(struct rd *r, const char *field, uint64_t *v);
+/* Pointer to n bytes at the cursor (advanced), NULL on failure. */
+const uint8_t *rd_bytes(struct rd *r, const char *field, size_t n);
+static inline size_t rd_left(const struct rd *r)
+{
+	return r->end - r->pos;
+}
+
+/* ---- the parts of the format ---- */
+void tr_put_meta(struct wbuf *w, const struct hx_trace_meta *m);
+void tr_put_config(struct wbuf *w, const struct hv_system_config *cfg);
+/* Returns false when the log breaks a limit of the format. */
+bool tr_log_ok(const struct hx_obs_view *log);
+void tr_put_exit(struct wbuf *w, const struct hv_exit *in, const struct hx_obs_view *log,
+                 const struct hv_result *res, const struct hv_vcpu_state *out);
+
+bool tr_get_meta(struct rd *r, struct hx_trace *t);
+bool tr_get_config(struct rd *r, struct hv_system_config *cfg);
+/* Parse one EXIT body into e; *mem receives the storage of its log. */
+bool tr_get_exit(struct rd *r, struct hx_trace_exit *e, void **mem);
+
+/* Grow t->exits / t->exit_mem for one more exit. */
+bool tr_reserve(struct hx_trace *t);
+/* Copy a log into one malloc'd block (entries, then data); view points
+ * into it. Returns the block or NULL. */
+void *tr_copy_log(const struct hx_obs_view *log, struct hx_obs_view *view);
+
+/* Encode header for a payload. */
+void tr_header(uint8_t out[HX_TRACE_HEADER_SIZE], uint64_t payload_len, uint64_t checksum,
+               uint32_t nexits);
+
+#endif

@@ -1,0 +1,312 @@
+/* Reading .hxt traces: header, checksum, records; every failure names the
+ * exit, field and byte offset. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace_internal.h"
+
+static uint64_t le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static void tag_str(uint32_t tag, char out[5])
+{
+	for (int i = 0; i < 4; i++) {
+		char c = (char)(tag >> (8 * i));
+		out[i] = c >= 0x20 && c < 0x7f ? c : '?';
+	}
+	out[4] = '\0';
+}
+
+/* The record at the cursor: tag and body bounds. */
+static bool next_record(struct rd *r, size_t payload_end, uint32_t *tag, size_t *body_end)
+{
+	uint32_t len;
+	r->end = payload_end;
+	if (!rd_u32(r, "record.tag", tag) || !rd_u32(r, "record.length", &len))
+		return false;
+	if (len > rd_left(r)) {
+		r->pos -= 4;
+		rd_fail(r, "record.length", "record of %u bytes, only %zu bytes left in the file",
+		        len, rd_left(r) - 4);
+		return false;
+	}
+	*body_end = r->pos + len;
+	r->end = *body_end;
+	return true;
+}
+
+static bool expect_end(struct rd *r, const char *what)
+{
+	if (r->failed)
+		return false;
+	if (rd_left(r)) {
+		rd_fail(r, what, "%zu unparsed bytes at the end of the record", rd_left(r));
+		return false;
+	}
+	return true;
+}
+
+/* Records from pos to payload_end. Fails with the cursor's error. */
+static bool parse_records(struct rd *r, size_t payload_end, uint32_t header_exits,
+                          struct hx_trace *t)
+{
+	uint32_t tag;
+	size_t body_end;
+	char ts[5];
+	static const uint32_t first[2] = {TR_TAG_META, TR_TAG_CONF};
+	for (int i = 0; i < 2; i++) {
+		size_t at = r->pos;
+		if (!next_record(r, payload_end, &tag, &body_end))
+			return false;
+		if (tag != first[i]) {
+			tag_str(tag, ts);
+			r->pos = at;
+			rd_fail(r, "record.tag", "expected a %s record, found '%s'",
+			        i == 0 ? "META" : "CONF", ts);
+			return false;
+		}
+		if (i == 0 && !tr_get_meta(r, t))
+			return false;
+		if (i == 1 && !tr_get_config(r, t->cfg))
+			return false;
+		if (!expect_end(r, i == 0 ? "meta" : "config"))
+			return false;
+	}
+	/* The pool must lie in hypervisor memory, where the verifier expects
+	 * table pages. */
+	const struct hv_system_config *cfg = t->cfg;
+	uint64_t pool_size = (uint64_t)t->pool_pages << HV_PAGE_SHIFT;
+	if (!hv_range_ok(t->pool_hpa, pool_size) ||
+	    !hv_range_inside(t->pool_hpa, pool_size, cfg->hv_base, cfg->hv_size)) {
+		r->pos = HX_TRACE_HEADER_SIZE;
+		rd_fail(r, "meta.pool_hpa",
+		        "page pool [0x%llx, +0x%llx) is not inside the hypervisor range "
+		        "[0x%llx, +0x%llx)",
+		        (unsigned long long)t->pool_hpa, (unsigned long long)pool_size,
+		        (unsigned long long)cfg->hv_base, (unsigned long long)cfg->hv_size);
+		return false;
+	}
+	while (r->pos < payload_end) {
+		size_t at = r->pos;
+		r->exit = t->nexits;
+		if (!next_record(r, payload_end, &tag, &body_end))
+			return false;
+		if (tag != TR_TAG_EXIT) {
+			tag_str(tag, ts);
+			r->pos = at;
+			rd_fail(r, "record.tag", "expected an EXIT record, found '%s'", ts);
+			return false;
+		}
+		if (t->nexits >= header_exits) {
+			r->pos = at;
+			rd_fail(r, "record", "more exit records than the %u the header announces",
+			        header_exits);
+			return false;
+		}
+		if (!tr_reserve(t)) {
+			rd_fail(r, "record", "out of memory");
+			return false;
+		}
+		struct hx_trace_exit *e = &t->exits[t->nexits];
+		void **mem = &t->exit_mem[t->nexits];
+		bool ok = tr_get_exit(r, e, mem);
+		t->nexits++; /* owns *mem even on failure, so free releases it */
+		if (!ok || !expect_end(r, "exit"))
+			return false;
+	}
+	r->exit = -1;
+	if (t->nexits != header_exits) {
+		rd_fail(r, "header.exits", "the header announces %u exits, the file holds %u",
+		        header_exits, t->nexits);
+		return false;
+	}
+	return true;
+}
+
+static int fail_at(struct hx_trace_error *err, uint64_t off, const char *field, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
+static int fail_at(struct hx_trace_error *err, uint64_t off, const char *field, const char *fmt,
+                   ...)
+{
+	err->offset = off;
+	err->exit_index = -1;
+	snprintf(err->field, sizeof(err->field), "%s", field);
+	char why[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(err->msg, sizeof(err->msg), "field '%s' at byte offset %llu: %s", field,
+	         (unsigned long long)off, why);
+	return -1;
+}
+
+int hx_trace_parse(const uint8_t *buf, size_t len, struct hx_trace **out,
+                   struct hx_trace_error *err)
+{
+	struct hx_trace_error scratch;
+	if (!err)
+		err = &scratch;
+	memset(err, 0, sizeof(*err));
+	err->exit_index = -1;
+	*out = NULL;
+	if (len > HX_TRACE_MAX_FILE)
+		return fail_at(err, 0, "file", "%zu bytes, over the limit of %llu bytes", len,
+		               HX_TRACE_MAX_FILE);
+	if (len < 8 || memcmp(buf, HX_TRACE_MAGIC, 8) != 0)
+		return fail_at(err, 0, "header.magic", "not an hx trace (bad magic)");
+	if (len < HX_TRACE_HEADER_SIZE)
+		return fail_at(err, len, "header", "truncated: %zu bytes, the header alone is %u",
+		               len, HX_TRACE_HEADER_SIZE);
+	uint32_t version = (uint32_t)le(buf + 8, 4);
+	if (version != HX_TRACE_VERSION)
+		return fail_at(err, 8, "header.version",
+		               "unsupported trace version %u (this hx reads version %u)", version,
+		               HX_TRACE_VERSION);
+	if (le(buf + 12, 4) != HX_TRACE_HEADER_SIZE)
+		return fail_at(err, 12, "header.size", "header size %llu, expected %u",
+		               (unsigned long long)le(buf + 12, 4), HX_TRACE_HEADER_SIZE);
+	if (le(buf + 36, 4) != 0)
+		return fail_at(err, 36, "header.flags", "unknown flags 0x%llx",
+		               (unsigned long long)le(buf + 36, 4));
+	uint64_t payload_len = le(buf + 16, 8);
+	uint64_t checksum = le(buf + 24, 8);
+	uint32_t nexits = (uint32_t)le(buf + 32, 4);
+	if (nexits > HX_TRACE_MAX_EXITS)
+		return fail_at(err, 32, "header.exits", "%u exits, over the limit of %u", nexits,
+		               HX_TRACE_MAX_EXITS);
+	size_t have = len - HX_TRACE_HEADER_SIZE;
+	if (payload_len < have)
+		return fail_at(err, HX_TRACE_HEADER_SIZE + payload_len, "payload",
+		               "%llu trailing bytes after the %llu-byte payload",
+		               (unsigned long long)(have - payload_len),
+		               (unsigned long long)payload_len);
+
+	struct hx_trace *t = calloc(1, sizeof(*t));
+	if (!t || !(t->cfg = calloc(1, sizeof(*t->cfg)))) {
+		free(t);
+		return fail_at(err, 0, "file", "out of memory");
+	}
+	t->version = version;
+	struct rd r = {.buf = buf, .pos = HX_TRACE_HEADER_SIZE, .end = len, .exit = -1, .err = err};
+
+	if (payload_len > have) {
+		/* Truncated: parse what is there to say exactly where it stops. */
+		bool ok = parse_records(&r, len, nexits, t);
+		char where[sizeof(err->msg)];
+		if (ok)
+			snprintf(where, sizeof(where), "after exit %u",
+			         t->nexits ? t->nexits - 1 : 0);
+		else
+			snprintf(where, sizeof(where), "%s", err->msg);
+		snprintf(err->msg, sizeof(err->msg),
+		         "truncated: %zu of %llu payload bytes present; %.200s", have,
+		         (unsigned long long)payload_len, where);
+		if (ok) {
+			err->offset = len;
+			snprintf(err->field, sizeof(err->field), "payload");
+		}
+		hx_trace_free(t);
+		return -1;
+	}
+	uint64_t sum = hx_fnv1a64(buf + HX_TRACE_HEADER_SIZE, have, HX_FNV1A64_INIT);
+	if (sum != checksum) {
+		hx_trace_free(t);
+		return fail_at(
+		        err, 24, "header.checksum",
+		        "checksum mismatch (header 0x%016llx, payload 0x%016llx): the file is "
+		        "corrupted",
+		        (unsigned long long)checksum, (unsigned long long)sum);
+	}
+	if (!parse_records(&r, len, nexits, t)) {
+		hx_trace_free(t);
+		return -1;
+	}
+	/* The config must be one the core accepts. */
+	struct hv_config_diag diag;
+	if (hv_config_validate(t->cfg, &diag) != HV_OK) {
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "rejected by validation: %s (partition %d, index %d)",
+		         hv_config_error_str(diag.error), diag.partition, diag.index);
+		hx_trace_free(t);
+		err->offset = HX_TRACE_HEADER_SIZE;
+		err->exit_index = -1;
+		snprintf(err->field, sizeof(err->field), "config");
+		snprintf(err->msg, sizeof(err->msg), "config: %.300s", why);
+		return -1;
+	}
+	*out = t;
+	return 0;
+}
+
+int hx_trace_load(const char *path, struct hx_trace **out, struct hx_trace_error *err)
+{
+	struct hx_trace_error scratch;
+	if (!err)
+		err = &scratch;
+	memset(err, 0, sizeof(*err));
+	err->exit_index = -1;
+	*out = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err->field, sizeof(err->field), "file");
+		snprintf(err->msg, sizeof(err->msg), "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	size_t cap = 1 << 16, len = 0;
+	uint8_t *buf = malloc(cap);
+	int rc = -1;
+	while (buf) {
+		if (len == cap) {
+			if (cap > HX_TRACE_MAX_FILE) {
+				snprintf(err->field, sizeof(err->field), "file");
+				snprintf(err->msg, sizeof(err->msg),
+				         "larger than the limit of %llu bytes", HX_TRACE_MAX_FILE);
+				goto out;
+			}
+			uint8_t *nb = realloc(buf, cap * 2);
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		size_t n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (!buf) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		goto out;
+	}
+	if (ferror(f)) {
+		snprintf(err->field, sizeof(err->field), "file");
+		snprintf(err->msg, sizeof(err->msg), "read error: %s", strerror(errno));
+		goto out;
+	}
+	rc = hx_trace_parse(buf, len, out, err);
+out:
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+void hx_trace_free(struct hx_trace *t)
+{
+	if (!t)
+		return;
+	for (uint32_t i = 0; i < t->nexits; i++)
+		free(t->exit_mem[i]);
+	free(t->exit_mem);
+	free(t->exits);
+	free(t->cfg);
+	free(t);
+}

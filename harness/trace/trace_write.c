@@ -1,0 +1,362 @@
+/* Building and writing .hxt traces: in memory (seeds, minimizer, tests) and
+ * streamed to a file (the KVM runner). Files appear atomically: written
+ * to a temp file in the same directory, synced, then renamed. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "trace_internal.h"
+
+/* ---- in-memory traces ---- */
+
+bool tr_reserve(struct hx_trace *t)
+{
+	if (t->nexits < t->cap)
+		return true;
+	if (t->nexits >= HX_TRACE_MAX_EXITS)
+		return false;
+	uint32_t cap = t->cap ? t->cap * 2 : 16;
+	if (cap > HX_TRACE_MAX_EXITS)
+		cap = HX_TRACE_MAX_EXITS;
+	struct hx_trace_exit *e = realloc(t->exits, cap * sizeof(*e));
+	if (!e)
+		return false;
+	t->exits = e;
+	void **m = realloc(t->exit_mem, cap * sizeof(*m));
+	if (!m)
+		return false;
+	t->exit_mem = m;
+	t->cap = cap;
+	return true;
+}
+
+void *tr_copy_log(const struct hx_obs_view *log, struct hx_obs_view *view)
+{
+	size_t ents = (size_t)log->nentries * sizeof(struct hx_obs_entry);
+	uint8_t *block = malloc(ents + log->data_len + 1);
+	if (!block)
+		return NULL;
+	if (ents)
+		memcpy(block, log->entries, ents);
+	if (log->data_len)
+		memcpy(block + ents, log->data, log->data_len);
+	*view = (struct hx_obs_view){
+	        .entries = (const struct hx_obs_entry *)block,
+	        .nentries = log->nentries,
+	        .overflow = log->overflow,
+	        .data = block + ents,
+	        .data_len = log->data_len,
+	};
+	return block;
+}
+
+struct hx_trace *hx_trace_new(const struct hx_trace_meta *meta)
+{
+	struct hx_trace *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->cfg = calloc(1, sizeof(*t->cfg));
+	if (!t->cfg) {
+		free(t);
+		return NULL;
+	}
+	t->version = HX_TRACE_VERSION;
+	*t->cfg = *meta->cfg;
+	snprintf(t->config_name, sizeof(t->config_name), "%s",
+	         meta->config_name ? meta->config_name : "");
+	snprintf(t->note, sizeof(t->note), "%s", meta->note ? meta->note : "");
+	t->pool_hpa = meta->pool_hpa;
+	t->pool_pages = meta->pool_pages;
+	return t;
+}
+
+static int append(struct hx_trace *t, const struct hv_exit *in, const struct hx_obs_view *log,
+                  const struct hv_result *res, const struct hv_vcpu_state *out, uint64_t offset)
+{
+	if (!tr_log_ok(log) || !tr_reserve(t))
+		return -1;
+	struct hx_trace_exit *e = &t->exits[t->nexits];
+	memset(e, 0, sizeof(*e));
+	void *mem = tr_copy_log(log, &e->log);
+	if (!mem)
+		return -1;
+	e->in = *in;
+	if (res && out) {
+		e->flags = HX_TREC_OUTPUTS;
+		e->res = *res;
+		e->out = *out;
+	}
+	e->offset = offset;
+	t->exit_mem[t->nexits++] = mem;
+	return 0;
+}
+
+int hx_trace_append(struct hx_trace *t, const struct hv_exit *in, const struct hx_obs_view *log,
+                    const struct hv_result *res, const struct hv_exit *out)
+{
+	return append(t, in, log, res, out ? &out->st : NULL, 0);
+}
+
+int hx_trace_append_exit(struct hx_trace *t, const struct hx_trace_exit *e)
+{
+	bool outs = e->flags & HX_TREC_OUTPUTS;
+	return append(t, &e->in, &e->log, outs ? &e->res : NULL, outs ? &e->out : NULL, e->offset);
+}
+
+static struct hx_trace_meta meta_of(const struct hx_trace *t)
+{
+	return (struct hx_trace_meta){.cfg = t->cfg,
+	                              .config_name = t->config_name,
+	                              .note = t->note,
+	                              .pool_hpa = t->pool_hpa,
+	                              .pool_pages = t->pool_pages};
+}
+
+int hx_trace_encode(const struct hx_trace *t, uint8_t **buf, size_t *len)
+{
+	struct wbuf w = {0};
+	*buf = NULL;
+	*len = 0;
+	uint8_t hdr[HX_TRACE_HEADER_SIZE] = {0};
+	wb_bytes(&w, hdr, sizeof(hdr));
+	struct hx_trace_meta m = meta_of(t);
+	tr_put_meta(&w, &m);
+	tr_put_config(&w, t->cfg);
+	for (uint32_t i = 0; i < t->nexits; i++) {
+		const struct hx_trace_exit *e = &t->exits[i];
+		if (!tr_log_ok(&e->log)) {
+			wb_free(&w);
+			return -1;
+		}
+		bool outs = e->flags & HX_TREC_OUTPUTS;
+		tr_put_exit(&w, &e->in, &e->log, outs ? &e->res : NULL, outs ? &e->out : NULL);
+	}
+	if (w.failed) {
+		wb_free(&w);
+		return -1;
+	}
+	size_t plen = w.len - HX_TRACE_HEADER_SIZE;
+	tr_header(w.p, plen, hx_fnv1a64(w.p + HX_TRACE_HEADER_SIZE, plen, HX_FNV1A64_INIT),
+	          t->nexits);
+	*buf = w.p;
+	*len = w.len;
+	return 0;
+}
+
+/* ---- atomic files ---- */
+
+/* A temp file next to path, opened for writing. */
+static FILE *open_temp(const char *path, char **tmp, char *err, size_t errlen)
+{
+	size_t n = strlen(path) + 16;
+	*tmp = malloc(n);
+	if (!*tmp) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(*tmp, n, "%s.tmp.XXXXXX", path);
+	int fd = mkstemp(*tmp);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create a temp file: %s", path, strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+		return NULL;
+	}
+	/* mkstemp creates 0600; a trace is an ordinary shareable file. */
+	(void)fchmod(fd, 0644);
+	FILE *f = fdopen(fd, "wb");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		unlink(*tmp);
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return f;
+}
+
+/* Flush, sync, close and rename into place; on any failure the temp file
+ * is removed and nothing appears at path. */
+static int finish_temp(FILE *f, char *tmp, const char *path, char *err, size_t errlen)
+{
+	int rc = 0;
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
+		rc = -1;
+	}
+	if (fclose(f) != 0 && rc == 0) {
+		snprintf(err, errlen, "%s: close failed: %s", path, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: rename failed: %s", path, strerror(errno));
+		rc = -1;
+	}
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+int hx_trace_save(const char *path, const struct hx_trace *t, char *err, size_t errlen)
+{
+	uint8_t *buf;
+	size_t len;
+	if (hx_trace_encode(t, &buf, &len) != 0) {
+		snprintf(err, errlen, "%s: trace exceeds the format's limits or out of memory",
+		         path);
+		return -1;
+	}
+	char *tmp;
+	FILE *f = open_temp(path, &tmp, err, errlen);
+	if (!f) {
+		free(buf);
+		return -1;
+	}
+	if (fwrite(buf, 1, len, f) != len) {
+		snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		free(tmp);
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	return finish_temp(f, tmp, path, err, errlen);
+}
+
+/* ---- streaming writer ---- */
+
+struct hx_trace_writer {
+	FILE *f;
+	char *tmp;
+	char *path;
+	uint64_t payload_len;
+	uint64_t sum;
+	uint32_t nexits;
+	bool failed;
+	char why[160];
+	struct wbuf rec; /* reused for each record */
+};
+
+static void writer_emit(struct hx_trace_writer *w)
+{
+	if (w->failed)
+		return;
+	if (w->rec.failed) {
+		w->failed = true;
+		snprintf(w->why, sizeof(w->why),
+		         "record over the format's limits or out of memory");
+		return;
+	}
+	if (w->payload_len + w->rec.len > HX_TRACE_MAX_FILE - HX_TRACE_HEADER_SIZE) {
+		w->failed = true;
+		snprintf(w->why, sizeof(w->why), "trace would exceed %llu bytes",
+		         HX_TRACE_MAX_FILE);
+		return;
+	}
+	if (fwrite(w->rec.p, 1, w->rec.len, w->f) != w->rec.len) {
+		w->failed = true;
+		snprintf(w->why, sizeof(w->why), "write failed: %s", strerror(errno));
+		return;
+	}
+	w->sum = hx_fnv1a64(w->rec.p, w->rec.len, w->sum);
+	w->payload_len += w->rec.len;
+}
+
+struct hx_trace_writer *hx_trace_writer_open(const char *path, const struct hx_trace_meta *meta,
+                                             char *err, size_t errlen)
+{
+	struct hx_trace_writer *w = calloc(1, sizeof(*w));
+	if (!w || !(w->path = strdup(path))) {
+		free(w);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->f = open_temp(path, &w->tmp, err, errlen);
+	if (!w->f) {
+		free(w->path);
+		free(w);
+		return NULL;
+	}
+	setvbuf(w->f, NULL, _IOFBF, 1 << 16);
+	w->sum = HX_FNV1A64_INIT;
+	uint8_t hdr[HX_TRACE_HEADER_SIZE] = {0}; /* rewritten by commit */
+	if (fwrite(hdr, 1, sizeof(hdr), w->f) != sizeof(hdr))
+		w->failed = true;
+	tr_put_meta(&w->rec, meta);
+	tr_put_config(&w->rec, meta->cfg);
+	writer_emit(w);
+	return w;
+}
+
+int hx_trace_writer_add(struct hx_trace_writer *w, const struct hv_exit *in,
+                        const struct hx_obs_view *log, const struct hv_result *res,
+                        const struct hv_exit *out)
+{
+	if (w->failed)
+		return -1;
+	if (w->nexits >= HX_TRACE_MAX_EXITS || !tr_log_ok(log)) {
+		w->failed = true;
+		snprintf(w->why, sizeof(w->why), "exit %u breaks a limit of the trace format",
+		         w->nexits);
+		return -1;
+	}
+	w->rec.len = 0;
+	tr_put_exit(&w->rec, in, log, res, out ? &out->st : NULL);
+	writer_emit(w);
+	if (w->failed)
+		return -1;
+	w->nexits++;
+	return 0;
+}
+
+uint32_t hx_trace_writer_count(const struct hx_trace_writer *w)
+{
+	return w->nexits;
+}
+
+static void writer_free(struct hx_trace_writer *w)
+{
+	wb_free(&w->rec);
+	free(w->path);
+	free(w);
+}
+
+int hx_trace_writer_commit(struct hx_trace_writer *w, char *err, size_t errlen)
+{
+	int rc = -1;
+	if (w->failed) {
+		snprintf(err, errlen, "%s: %s", w->path, w->why[0] ? w->why : "write failed");
+		fclose(w->f);
+		unlink(w->tmp);
+		free(w->tmp);
+	} else {
+		uint8_t hdr[HX_TRACE_HEADER_SIZE];
+		tr_header(hdr, w->payload_len, w->sum, w->nexits);
+		if (fflush(w->f) != 0 || fseek(w->f, 0, SEEK_SET) != 0 ||
+		    fwrite(hdr, 1, sizeof(hdr), w->f) != sizeof(hdr)) {
+			snprintf(err, errlen, "%s: write failed: %s", w->path, strerror(errno));
+			fclose(w->f);
+			unlink(w->tmp);
+			free(w->tmp);
+		} else {
+			rc = finish_temp(w->f, w->tmp, w->path, err, errlen);
+		}
+	}
+	writer_free(w);
+	return rc;
+}
+
+void hx_trace_writer_abort(struct hx_trace_writer *w)
+{
+	if (!w)
+		return;
+	fclose(w->f);
+	unlink(w->tmp);
+	free(w->tmp);
+	writer_free(w);
+}
