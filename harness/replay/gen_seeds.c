@@ -356,27 +356,39 @@ static void seed_misc(struct gen *g)
 	run(g, &x); /* beta: inject #GP */
 	x = base_exit(HV_EXIT_XSETBV, 1, 0);
 	run(g, &x);
-	x = base_exit(HV_EXIT_CPUID, 0, 7); /* no such vCPU */
+	x = base_exit(HV_EXIT_IO, 0, 1); /* alpha: halt */
 	run(g, &x);
-	x = base_exit(HV_EXIT_CPUID, 9, 0); /* no such partition */
+	x = base_exit(HV_EXIT_HLT, 0, 0); /* already halted: refused */
 	run(g, &x);
-	x = base_exit(HV_EXIT_CPUID, 1, 0);
-	x.insn_len = 16; /* longer than any instruction */
-	run(g, &x);
-	x = base_exit(HV_EXIT_COUNT + 3, 1, 0); /* no such reason: halts beta */
-	run(g, &x);
-	x = base_exit(HV_EXIT_TRIPLE_FAULT, 0, 1);
-	run(g, &x);
-	x = base_exit(HV_EXIT_HLT, 0, 0); /* already halted */
+	x = base_exit(HV_EXIT_TRIPLE_FAULT, 1, 0);
 	run(g, &x);
 	end(g, "misc.hxt");
 
 	begin(g);
-	x = base_exit(HV_EXIT_INVALID_STATE, 0, 0);
+	x = base_exit(HV_EXIT_INVALID_STATE, 1, 0);
 	run(g, &x);
-	x = base_exit(HV_EXIT_HLT, 1, 0);
+	x = base_exit(HV_EXIT_HLT, 0, 1);
 	run(g, &x);
 	end(g, "halt.hxt");
+
+	/* Records the dispatcher must refuse. */
+	begin(g);
+	x = base_exit(HV_EXIT_CPUID, 9, 0); /* no such partition: ignored */
+	run(g, &x);
+	x = base_exit(HV_EXIT_CPUID, 0, 7); /* no such vCPU: alpha halts */
+	run(g, &x);
+	x = base_exit(HV_EXIT_CPUID, 1, 0);
+	x.insn_len = 16; /* longer than any instruction: beta halts */
+	run(g, &x);
+	end(g, "malformed.hxt");
+
+	begin(g);
+	x = base_exit(HV_EXIT_COUNT + 3, 1, 0); /* no such reason */
+	run(g, &x);
+	x = base_exit(HV_EXIT_VMCALL, 0, 0);
+	x.st.cpl = 4; /* no such privilege level */
+	run(g, &x);
+	end(g, "malformed2.hxt");
 }
 
 /* Everything interleaved in one trace: the state carried across exits
