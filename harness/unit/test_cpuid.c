@@ -178,6 +178,10 @@ static void pol_max_ext_81(struct mock_env *env)
 {
 	env->cfg.partitions[0].cpuid.max_ext_leaf = 0x80000001;
 }
+static void pol_max_ext_big(struct mock_env *env)
+{
+	env->cfg.partitions[0].cpuid.max_ext_leaf = 0x8fffffff;
+}
 static void pol_max_ext_5(struct mock_env *env)
 {
 	env->cfg.partitions[0].cpuid.max_ext_leaf = 5;
@@ -795,6 +799,16 @@ static const struct cpuid_row cpuid_rows[] = {
         {"amd leaf above max extended", HOST_AMD, host_leaf11, 0, 0, 0x80000022, 0, 0, ALL, ZERO},
         {"amd leaf 0xffffffff", HOST_AMD, NULL, 0, 0, 0xffffffff, 0, 0, ALL, ZERO},
         {"amd leaf 0x50000000", HOST_AMD, NULL, 0, 0, 0x50000000, 0, 0, ALL, ZERO},
+        {"policy cannot raise max extended leaf",
+         HOST_AMD,
+         pol_max_ext_big,
+         0,
+         0,
+         0x80000000,
+         0,
+         0,
+         ONLY_EAX(~0u),
+         {0x80000021, 0, 0, 0}},
         {"policy lowers max extended leaf",
          HOST_AMD,
          pol_max_ext_81,
@@ -1131,6 +1145,61 @@ static void test_cpuid_query_clamps_vcpus(void **state)
 	env_free(env);
 }
 
+/* More rules than a policy can hold (a config never validated): only the
+ * first HV_MAX_CPUID_RULES are looked at. */
+static void test_cpuid_rule_count_bounded(void **state)
+{
+	(void)state;
+	struct mock_env *env = env_new(HOST_AMD, NULL);
+	for (uint32_t i = 0; i < HV_MAX_CPUID_RULES; i++)
+		add_rule(env, 0, 6, 0, false)->or_bits[0] |= 1u << i;
+	/* Past the array: the count says 17 but the 17th slot is the next
+	 * member of the struct, and must not be read as a rule. */
+	env->cfg.partitions[0].cpuid.nrules = HV_MAX_CPUID_RULES + 1;
+	uint32_t out[4];
+	hv_cpuid_query(&env->sys, 0, 0, 0, 6, 0, out);
+	assert_int_equal(out[0], (1u << HV_MAX_CPUID_RULES) - 1);
+	env_free(env);
+}
+
+/* Vendor detection compares all twelve characters: a near miss of either
+ * vendor gets the non-Intel out-of-range behaviour and no AMD topology. */
+static void test_cpuid_vendor_strings(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *vendor; /* 12 characters: EBX, EDX, ECX */
+		bool intel, amd;
+	} rows[] = {
+	        {"GenuineIntel", true, false},  {"GenuineIntex", false, false},
+	        {"GenuineXntel", false, false}, {"GenuXneIntel", false, false},
+	        {"AuthenticAMD", false, true},  {"AuthenticAMX", false, false},
+	        {"AuthentXcAMD", false, false}, {"AuthXnticAMD", false, false},
+	        {"HygonGenuine", false, true},  {"HygonGenuinX", false, false},
+	        {"HygonGeXuine", false, false}, {"HygoXGenuine", false, false},
+	        {"CentaurHauls", false, false},
+	};
+	for (size_t i = 0; i < HV_ARRAY_LEN(rows); i++) {
+		struct mock_env *env = env_new(HOST_AMD, NULL);
+		uint32_t regs[3];
+		memcpy(regs, rows[i].vendor, sizeof(regs));
+		/* leaf 0 returns the string in EBX, EDX, ECX order */
+		mock_set_cpuid(&env->plat, 0, 0, 0x10, regs[0], regs[2], regs[1]);
+		mock_set_cpuid(&env->plat, 0x10, 0, 0x10, 0x10, 0x10, 0x10);
+		mock_set_cpuid(&env->plat, 0x11, 0, 0x11, 0x11, 0x11, 0x11);
+		host_amd_topology(env);
+		struct answer a = run_cpuid(env, 0, 1, 0x11, 0, 0);
+		assert_int_equal(a.regs[0], rows[i].intel ? 0x10 : 0);
+		a = run_cpuid(env, 0, 1, 0x80000008, 0, 0);
+		assert_int_equal(a.regs[2], rows[i].amd ? 0x1001 : 0x7007);
+		a = run_cpuid(env, 0, 1, 0x8000001e, 0, 0);
+		assert_int_equal(a.regs[0], rows[i].amd ? 1 : 0x0a);
+		a = run_cpuid(env, 0, 1, 0x8000001d, 3, 0);
+		assert_int_equal(a.regs[0], rows[i].amd ? 0x4163 : 0x3c163);
+		env_free(env);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1141,6 +1210,8 @@ int main(void)
 	        cmocka_unit_test(test_cpuid_bad_record),
 	        cmocka_unit_test(test_cpuid_insn_len),
 	        cmocka_unit_test(test_cpuid_query_clamps_vcpus),
+	        cmocka_unit_test(test_cpuid_rule_count_bounded),
+	        cmocka_unit_test(test_cpuid_vendor_strings),
 	};
 	return cmocka_run_group_tests_name("cpuid", tests, NULL, NULL);
 }
