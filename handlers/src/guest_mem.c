@@ -22,9 +22,10 @@ static hv_status part_root(const struct hv_system *sys, uint32_t part, uint64_t 
 	return HV_OK;
 }
 
-/* One page piece starting at gpa: its HPA when mapped with `need`. */
+/* The leaf mapping gpa, when it grants `need`: *hpa for gpa and *room, the
+ * bytes from gpa to the end of that leaf. */
 static hv_status piece(const struct hv_system *sys, uint64_t root, uint64_t gpa, uint8_t need,
-                       uint64_t *hpa)
+                       uint64_t *hpa, uint64_t *room)
 {
 	struct hv_ept_map map;
 	hv_status s = hv_ept_translate(sys->pool, root, gpa, &map);
@@ -32,28 +33,37 @@ static hv_status piece(const struct hv_system *sys, uint64_t root, uint64_t gpa,
 		return s;
 	if (!map.present || (map.perm & need) != need)
 		return HV_ERR_FAULT;
+	uint64_t leaf = map.level == HV_PG_1G   ? HV_SIZE_1G
+	                : map.level == HV_PG_2M ? HV_SIZE_2M
+	                                        : HV_PAGE_SIZE;
 	*hpa = map.hpa;
+	*room = map.page_gpa + leaf - gpa;
 	return HV_OK;
+}
+
+static inline uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
 }
 
 /* Bytes from gpa to the end of its page, at most left. */
 static uint64_t piece_len(uint64_t gpa, uint64_t left)
 {
-	uint64_t room = HV_PAGE_SIZE - (gpa & (HV_PAGE_SIZE - 1));
-	return room < left ? room : left;
+	return min_u64(HV_PAGE_SIZE - (gpa & (HV_PAGE_SIZE - 1)), left);
 }
 
+/* One translation per leaf touched, so checking a range inside a 1 GiB
+ * leaf costs one walk; at most one per 4 KiB page plus one. */
 static hv_status check(const struct hv_system *sys, uint64_t root, uint64_t gpa, uint64_t len,
                        uint8_t need)
 {
-	/* One translation per page touched: (len >> 12) + 2 at most. */
 	uint64_t left = len;
 	for (uint64_t n = 0; left > 0 && n <= (len >> HV_PAGE_SHIFT) + 1; n++) {
-		uint64_t hpa;
-		hv_status s = piece(sys, root, gpa, need, &hpa);
+		uint64_t hpa, room;
+		hv_status s = piece(sys, root, gpa, need, &hpa, &room);
 		if (s != HV_OK)
 			return s;
-		uint64_t step = piece_len(gpa, left);
+		uint64_t step = min_u64(room, left);
 		gpa += step;
 		left -= step;
 	}
@@ -93,8 +103,8 @@ static hv_status copy(struct hv_system *sys, uint32_t part, uint64_t gpa, uint8_
 		return s;
 	uint64_t left = len;
 	for (uint64_t n = 0; left > 0 && n <= ((uint64_t)len >> HV_PAGE_SHIFT) + 1; n++) {
-		uint64_t hpa;
-		s = piece(sys, root, gpa, need, &hpa);
+		uint64_t hpa, room;
+		s = piece(sys, root, gpa, need, &hpa, &room);
 		if (s != HV_OK)
 			return s;
 		uint32_t step = (uint32_t)piece_len(gpa, left);
