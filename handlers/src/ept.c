@@ -378,7 +378,8 @@ static uint64_t split_count(unsigned level, uint64_t lo, uint64_t hi)
 
 /* Checking pass: every page of [lo, hi) mapped (else HV_ERR_FAULT) with at
  * least `perm` (else HV_ERR_PERM); counts the table pages splitting needs.
- * path_perm is what the levels above allow. */
+ * path_perm is what the levels above allow. With perm == 0 pages that are
+ * not present already are simply skipped: removing nothing maps nothing. */
 static hv_status protect_count(const struct hv_pool *pool, const uint64_t *table, unsigned level,
                                uint64_t lo, uint64_t hi, uint8_t perm, uint8_t path_perm,
                                uint64_t *need)
@@ -389,8 +390,12 @@ static hv_status protect_count(const struct hv_pool *pool, const uint64_t *table
 		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
 		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
 		uint64_t e = table[i];
-		if (!entry_present(e))
+		if (!entry_present(e)) {
+			/* Already nothing: fine when nothing is asked for. */
+			if (perm == 0)
+				continue;
 			return HV_ERR_FAULT;
+		}
 		uint8_t eff = path_perm & (uint8_t)(e & HV_EPTE_PERM_MASK);
 		if (!entry_is_leaf(e, level)) {
 			const uint64_t *sub = entry_table(pool, e);
@@ -402,7 +407,7 @@ static hv_status protect_count(const struct hv_pool *pool, const uint64_t *table
 				return s;
 			continue;
 		}
-		if (eff == 0)
+		if (eff == 0 && perm != 0)
 			return HV_ERR_FAULT;
 		if ((perm & ~eff) != 0)
 			return HV_ERR_PERM;
@@ -433,6 +438,8 @@ static void protect_write(struct reserve *res, uint64_t *table, unsigned level, 
 		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
 		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
 		uint64_t e = table[i];
+		if (!entry_present(e))
+			continue; /* perm == 0: already not present */
 		if (!entry_is_leaf(e, level)) {
 			protect_write(res, entry_table(res->pool, e), level - 1, s_lo, s_hi, perm);
 			continue;

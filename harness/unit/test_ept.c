@@ -836,6 +836,15 @@ static const struct prot_case prot_cases[] = {
         {"raise R to X", 3 * G1, M2, HV_PERM_X, HV_ERR_PERM, 0, {{0}}},
         {"raise after a good part", 2 * G1 - K4, G1 + K4, HV_PERM_R, HV_ERR_FAULT, 0, {{0}}},
         {"unmapped tail", 2 * G1 + 2 * M2, 3 * K4, HV_PERM_R, HV_ERR_FAULT, 0, {{0}}},
+        {"remove up to a hole: the hole needs nothing",
+         2 * G1 + 2 * M2,
+         3 * K4,
+         0,
+         HV_OK,
+         0,
+         {{2 * G1 + 2 * M2, NP, 0}, {2 * G1 + 2 * M2 + K4, NP, 0}, {2 * G1, RWX, HV_PG_2M}}},
+        {"remove where nothing is", 4 * G1, 2 * M2, 0, HV_OK, 0, {{4 * G1, NP, 0}}},
+        {"remove in an empty PML4 slot", 512 * G1, K4, 0, HV_OK, 0, {{512 * G1, NP, 0}}},
         {"unmapped head", 3 * G1 - K4, 2 * K4, HV_PERM_R, HV_ERR_FAULT, 0, {{0}}},
         {"unmapped PDPTE", 4 * G1, K4, HV_PERM_R, HV_ERR_FAULT, 0, {{0}}},
         {"unmapped PML4E", 512 * G1, K4, HV_PERM_R, HV_ERR_FAULT, 0, {{0}}},
@@ -862,6 +871,12 @@ static void test_protect_cases(void **state)
 		struct tpool t;
 		uint64_t root = prot_base_init(&t);
 		uint64_t before = mapped_bytes(&t, root);
+		uint64_t in_range = 0; /* mapped bytes the call may remove */
+		for (uint64_t g = c->gpa; c->perm == 0 && g - c->gpa < c->size; g += K4) {
+			struct hv_ept_map m;
+			assert_int_equal(hv_ept_translate(&t.pool, root, g, &m), HV_OK);
+			in_range += m.present ? K4 : 0;
+		}
 		struct snap sn;
 		snap_take(&sn, &t);
 		hv_status s = hv_ept_protect(&t.pool, root, c->gpa, c->size, c->perm);
@@ -880,8 +895,8 @@ static void test_protect_cases(void **state)
 		for (size_t p = 0; p < HV_ARRAY_LEN(c->probes) && (p == 0 || c->probes[p].gpa);
 		     p++) {
 			const struct prot_probe *pr = &c->probes[p];
-			uint8_t mt;
-			uint64_t hpa = prot_base_hpa(pr->gpa, &mt);
+			uint8_t mt = 0;
+			uint64_t hpa = pr->perm == NP ? 0 : prot_base_hpa(pr->gpa, &mt);
 			expect_map(&t, root, pr->gpa, pr->perm != NP, hpa, pr->perm, mt, c->name);
 			if (pr->perm != NP && level_of(&t, root, pr->gpa) != pr->level)
 				fail_msg("%s: gpa %#llx level %u, expected %u", c->name,
@@ -889,7 +904,7 @@ static void test_protect_cases(void **state)
 				         pr->level);
 		}
 		uint64_t after = mapped_bytes(&t, root);
-		assert_int_equal(after, c->perm ? before : before - c->size);
+		assert_int_equal(after, before - in_range);
 		tpool_free(&t);
 	}
 }
@@ -929,7 +944,9 @@ static void test_protect_again(void **state)
 	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, HV_PERM_R), HV_ERR_PERM);
 	assert_int_equal(t.pool.used, used);
 	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, 0), HV_OK);
-	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, 0), HV_ERR_FAULT);
+	/* removing twice is fine; anything else on a removed page is a fault */
+	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, 0), HV_OK);
+	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, HV_PERM_X), HV_ERR_FAULT);
 	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12344000, 2 * K4, HV_PERM_R),
 	                 HV_ERR_FAULT);
 	expect_map(&t, root, 0x12344000, true, G1 + 0x12344000, RWX, HV_MT_WB, "left alone");
@@ -960,7 +977,15 @@ static void test_protect_malformed(void **state)
 	assert_int_equal(hv_ept_protect(&t.pool, root, 0, G1, HV_PERM_R), HV_OK);
 	assert_int_equal(*entry_for(&t, root, 0, 2) & HV_EPTE_PERM_MASK, HV_PERM_R);
 	*pml4e = (*pml4e & ~HV_EPTE_PERM_MASK) | HV_EPTE_X;
-	assert_int_equal(hv_ept_protect(&t.pool, root, 0, K4, 0), HV_ERR_FAULT);
+	/* leaf R below a PML4E of X: nothing is reachable; R is a fault, 0 is
+	 * allowed and clears the leaf */
+	assert_int_equal(hv_ept_protect(&t.pool, root, 0, K4, HV_PERM_R), HV_ERR_FAULT);
+	assert_int_equal(hv_ept_protect(&t.pool, root, 0, K4, 0), HV_OK);
+	*pml4e = (*pml4e & ~HV_EPTE_PERM_MASK) | HV_EPTE_R;
+	struct hv_ept_map m;
+	assert_int_equal(hv_ept_translate(&t.pool, root, 0, &m), HV_OK);
+	assert_false(m.present);
+	expect_map(&t, root, K4, true, G1 + K4, HV_PERM_R, HV_MT_WB, "next page kept");
 	tpool_free(&t);
 }
 

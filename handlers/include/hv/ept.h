@@ -63,7 +63,8 @@ hv_status hv_ept_translate(const struct hv_pool *pool, uint64_t root, uint64_t g
 /* Reduce permissions of [gpa, gpa+size) to `perm` (a subset of what is
  * mapped on every page; splits large pages as needed). perm == 0 leaves the
  * pages not present. All-or-nothing: on failure nothing changed.
- * Errors: HV_ERR_FAULT (a page is not mapped), HV_ERR_PERM (perm would add
+ * Errors: HV_ERR_FAULT (a page is not mapped; with perm == 0 pages not
+ * present are skipped, so removing twice succeeds), HV_ERR_PERM (perm would add
  * a right), HV_ERR_INVAL (perm malformed, table outside the pool),
  * HV_ERR_ALIGN / HV_ERR_RANGE, HV_ERR_NOMEM. The caller invalidates cached
  * translations afterwards (INVEPT, SDM Vol. 3C 29.4.3). */
