@@ -46,6 +46,9 @@ struct rd {
 	const char *scope1, *scope2;
 	uint32_t idx1, idx2;
 	bool failed;
+	/* The file is known to be cut short: a record running past the end is
+	 * read up to the end, so the error names the field that was cut. */
+	bool truncated;
 	struct hx_trace_error *err;
 };
 

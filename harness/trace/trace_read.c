@@ -32,6 +32,11 @@ static bool next_record(struct rd *r, size_t payload_end, uint32_t *tag, size_t 
 	r->end = payload_end;
 	if (!rd_u32(r, "record.tag", tag) || !rd_u32(r, "record.length", &len))
 		return false;
+	if (len > rd_left(r) && r->truncated) {
+		*body_end = payload_end;
+		r->end = payload_end;
+		return true;
+	}
 	if (len > rd_left(r)) {
 		r->pos -= 4;
 		rd_fail(r, "record.length", "record of %u bytes, only %zu bytes left in the file",
@@ -200,6 +205,7 @@ int hx_trace_parse(const uint8_t *buf, size_t len, struct hx_trace **out,
 
 	if (payload_len > have) {
 		/* Truncated: parse what is there to say exactly where it stops. */
+		r.truncated = true;
 		bool ok = parse_records(&r, len, nexits, t);
 		char where[sizeof(err->msg)];
 		if (ok)
