@@ -248,8 +248,10 @@ static void protect_once(struct fz *f, struct hv_system_config *cfg, struct hv_p
 				continue;
 		}
 		uint8_t cur = model_current_perm(p, at, rg->perm);
-		any_absent |= cur == 0;
-		grows |= (perm & ~cur) != 0;
+		/* Removing pages that are already gone is a no-op, anything
+		 * else on them is a fault. */
+		any_absent |= cur == 0 && perm != 0;
+		grows |= cur != 0 && (perm & ~cur) != 0;
 	}
 	uint32_t used = pool->used;
 	hv_status s = hv_ept_protect(pool, parts[p].root, gpa, size, perm);
