@@ -17,7 +17,18 @@
  * the runtime's single sites (symbols hx_cpuid_site, hx_vmcall_site,
  * hx_vmmcall_site; hardware breakpoints), RDMSR/WRMSR (user-space MSR
  * exits), loads/stores to GPAs that are not mapped RW (EPT violations). In
- * single-step mode CPUID/VMCALL anywhere are caught. */
+ * single-step mode CPUID/VMCALL anywhere are caught.
+ *
+ * Speed: on this machine class /dev/kvm is kvm_pvm (software virtualization,
+ * no SVM/VMX in the host), and guest code runs at roughly 0.5-1 us per
+ * instruction (a 3-instruction loop: ~2 us per iteration). Keep loops short:
+ * e.g. a canary scan should read one word per 4 KiB page (every word of
+ * owned memory holds a canary), not every word.
+ *
+ * vCPUs: the runner starts every configured vCPU (hx run --vcpus N limits
+ * it) in the same state; RDX of vCPU n > 0 points at its own boot info
+ * (after the page tables, below HX_GUEST_LOAD_MIN), vCPU 0's is at
+ * HX_GUEST_BOOT_INFO_GPA. */
 #ifndef HX_GUEST_ABI_H
 #define HX_GUEST_ABI_H
 

@@ -1,0 +1,200 @@
+#include "guest_setup.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hx/guest_abi.h"
+
+/* x86 architectural bits (Intel SDM Vol. 3A, 2.5 and 4.5). */
+#define CR0_PE (1ull << 0)
+#define CR0_MP (1ull << 1)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR0_PG (1ull << 31)
+#define CR4_PAE (1ull << 5)
+#define CR4_OSFXSR (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
+#define PTE_P (1ull << 0)
+#define PTE_RW (1ull << 1)
+#define PTE_US (1ull << 2)
+#define PTE_A (1ull << 5)
+#define PTE_D (1ull << 6)
+#define PTE_PS (1ull << 7)
+
+#define SEL_CODE 0x08
+#define SEL_DATA 0x10
+#define SEL_TSS 0x28
+#define TSS_LIMIT 0x67 /* 104-byte 64-bit TSS (SDM Vol. 3A, 8.7) */
+
+_Static_assert(sizeof(struct hx_boot_info) <= HXK_BOOT_INFO_AP_STRIDE, "boot info stride");
+_Static_assert(HXK_BOOT_INFO_AP_GPA + (HV_MAX_VCPUS - 1) * HXK_BOOT_INFO_AP_STRIDE <=
+                       HX_GUEST_LOAD_MIN,
+               "per-vCPU boot info stays below the image");
+_Static_assert(HX_GUEST_PT_GPA + HX_GUEST_PT_PAGES * 0x1000 <= HXK_BOOT_INFO_AP_GPA,
+               "boot info after the page tables");
+
+uint64_t hxk_boot_info_gpa(uint32_t vcpu)
+{
+	if (vcpu == 0)
+		return HX_GUEST_BOOT_INFO_GPA;
+	return HXK_BOOT_INFO_AP_GPA + (uint64_t)(vcpu - 1) * HXK_BOOT_INFO_AP_STRIDE;
+}
+
+static int put(hxk_gpa_ptr_fn ptr, void *ctx, uint64_t gpa, const void *src, uint64_t len,
+               const char *what, struct hxk_err *err)
+{
+	uint64_t done = 0;
+	while (done < len) {
+		uint64_t chunk = 4096 - ((gpa + done) & 4095);
+		if (chunk > len - done)
+			chunk = len - done;
+		void *dst = ptr(ctx, gpa + done, chunk);
+		if (!dst)
+			return hxk_fail(
+			        err,
+			        "%s at GPA 0x%llx is not in the partition's RAM (the guest ABI "
+			        "needs RAM at GPA 0, at least 2 MiB)",
+			        what, (unsigned long long)(gpa + done));
+		memcpy(dst, (const uint8_t *)src + done, chunk);
+		done += chunk;
+	}
+	return 0;
+}
+
+int hxk_guest_write_tables(hxk_gpa_ptr_fn ptr, void *ctx, struct hxk_err *err)
+{
+	/* Flat descriptors (SDM Vol. 3A, 3.4.5 and 8.2.3). */
+	uint64_t gdt[7] = {
+	        0,
+	        0x00af9b000000ffffull, /* 0x08 64-bit code, DPL 0, accessed */
+	        0x00cf93000000ffffull, /* 0x10 data, DPL 0 */
+	        0x00affb000000ffffull, /* 0x18 64-bit code, DPL 3 */
+	        0x00cff3000000ffffull, /* 0x20 data, DPL 3 */
+	};
+	uint64_t base = HXK_GUEST_TSS_GPA, limit = TSS_LIMIT;
+	gdt[5] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x8bull << 40 |
+	         ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56; /* busy TSS */
+	gdt[6] = base >> 32;
+	uint8_t tss[TSS_LIMIT + 1];
+	memset(tss, 0, sizeof(tss));
+	tss[102] = sizeof(tss); /* I/O map base beyond the limit: no bitmap */
+	if (put(ptr, ctx, HX_GUEST_GDT_GPA, gdt, sizeof(gdt), "the GDT", err) != 0 ||
+	    put(ptr, ctx, HXK_GUEST_TSS_GPA, tss, sizeof(tss), "the TSS", err) != 0)
+		return -1;
+
+	/* PML4 -> PDPT -> 4 PDs of 2 MiB pages: [0, 4 GiB), supervisor+user,
+	 * writable, executable; A/D preset so the CPU never writes them. */
+	uint64_t(*pt)[512] = calloc(HX_GUEST_PT_PAGES, sizeof(*pt));
+	if (!pt)
+		return hxk_fail(err, "out of memory for the page tables");
+	const uint64_t tbl = PTE_P | PTE_RW | PTE_US | PTE_A;
+	pt[0][0] = (HX_GUEST_PT_GPA + 0x1000) | tbl;
+	for (uint64_t i = 0; i < 4; i++) {
+		pt[1][i] = (HX_GUEST_PT_GPA + 0x2000 + i * 0x1000) | tbl;
+		for (uint64_t j = 0; j < 512; j++)
+			pt[2 + i][j] = ((i << 30) | (j << 21)) | tbl | PTE_D | PTE_PS;
+	}
+	int r = put(ptr, ctx, HX_GUEST_PT_GPA, pt, HX_GUEST_PT_PAGES * sizeof(*pt),
+	            "the page tables", err);
+	free(pt);
+	return r;
+}
+
+static void add_range(struct hx_boot_info *bi, int *truncated, uint64_t gpa, uint64_t size,
+                      uint32_t kind, uint32_t perm, uint32_t index)
+{
+	if (bi->nranges >= HX_BOOT_MAX_RANGES) {
+		*truncated = 1;
+		return;
+	}
+	bi->ranges[bi->nranges++] = (struct hx_boot_range){
+	        .gpa = gpa, .size = size, .kind = kind, .perm = perm, .index = index};
+}
+
+int hxk_guest_write_boot_info(hxk_gpa_ptr_fn ptr, void *ctx, const struct hv_system_config *cfg,
+                              uint32_t part, uint32_t vcpu, uint64_t image_lo, uint64_t image_hi,
+                              int *truncated, struct hxk_err *err)
+{
+	const struct hv_partition_config *pc = &cfg->partitions[part];
+	struct hx_boot_info bi;
+	memset(&bi, 0, sizeof(bi));
+	*truncated = 0;
+	bi.magic = HX_BOOT_MAGIC;
+	bi.partition = part;
+	bi.npartitions = cfg->npartitions;
+	bi.vcpu = vcpu;
+	bi.image_start = image_lo;
+	bi.image_end = image_hi;
+	for (uint32_t i = 0; i < pc->nregions; i++) {
+		const struct hv_region *r = &pc->regions[i];
+		add_range(&bi, truncated, r->gpa, r->size,
+		          r->type == HV_REGION_RAM ? HX_RANGE_RAM : HX_RANGE_MMIO, r->perm, i);
+	}
+	for (uint32_t i = 0; i < pc->nchannels; i++) {
+		const struct hv_channel_member *m = &pc->channels[i];
+		uint64_t size = m->channel < cfg->nchannels ? cfg->channels[m->channel].size : 0;
+		add_range(&bi, truncated, m->gpa, size, HX_RANGE_CHANNEL, m->perm, m->channel);
+	}
+	for (uint32_t i = 0; i < pc->ndevices; i++)
+		add_range(&bi, truncated, pc->devices[i].gpa, pc->devices[i].size, HX_RANGE_DEVICE,
+		          HV_PERM_RW, i);
+	return put(ptr, ctx, hxk_boot_info_gpa(vcpu), &bi, sizeof(bi), "the boot info", err);
+}
+
+static struct kvm_segment flat(uint16_t sel, uint8_t type, int code)
+{
+	struct kvm_segment s;
+	memset(&s, 0, sizeof(s));
+	s.base = 0;
+	s.limit = 0xffffffffu;
+	s.selector = sel;
+	s.type = type;
+	s.present = 1;
+	s.dpl = (uint8_t)(sel & 3);
+	s.db = code ? 0 : 1;
+	s.s = 1;
+	s.l = code ? 1 : 0;
+	s.g = 1;
+	return s;
+}
+
+void hxk_guest_sregs(struct kvm_sregs *s)
+{
+	s->cs = flat(SEL_CODE, 0xb, 1);
+	s->ds = s->es = s->fs = s->gs = s->ss = flat(SEL_DATA, 0x3, 0);
+	memset(&s->tr, 0, sizeof(s->tr));
+	s->tr.base = HXK_GUEST_TSS_GPA;
+	s->tr.limit = TSS_LIMIT;
+	s->tr.selector = SEL_TSS;
+	s->tr.type = 0xb; /* busy 64-bit TSS */
+	s->tr.present = 1;
+	memset(&s->ldt, 0, sizeof(s->ldt));
+	s->ldt.type = 0x2;
+	s->ldt.present = 1;
+	s->ldt.limit = 0xffff;
+	s->gdt.base = HX_GUEST_GDT_GPA;
+	s->gdt.limit = 7 * 8 - 1;
+	s->idt.base = 0;
+	s->idt.limit = 0;
+	s->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	s->cr3 = HX_GUEST_PT_GPA;
+	s->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	s->efer = EFER_LME | EFER_LMA | EFER_SCE | EFER_NXE;
+}
+
+void hxk_guest_regs(struct kvm_regs *r, uint64_t entry, uint32_t part, uint32_t vcpu)
+{
+	memset(r, 0, sizeof(*r));
+	r->rip = entry;
+	r->rsp = 0;
+	r->rdi = part;
+	r->rsi = vcpu;
+	r->rdx = hxk_boot_info_gpa(vcpu);
+	r->rflags = 0x2; /* bit 1 is always set (SDM Vol. 1, 3.4.3) */
+}

@@ -1,0 +1,40 @@
+/* The machine state hx/guest_abi.h promises at guest entry: GDT, identity
+ * page tables and boot info in partition RAM, long mode through
+ * KVM_SET_SREGS, entry registers. */
+#ifndef HXK_GUEST_SETUP_H
+#define HXK_GUEST_SETUP_H
+
+#include <linux/kvm.h>
+#include <stdint.h>
+
+#include "elf_load.h"
+#include "hv/config.h"
+#include "kvm_err.h"
+
+/* Where the initial TSS lives (the GDT's page, after the descriptors; the
+ * guest runtime loads its own). */
+#define HXK_GUEST_TSS_GPA 0x1800ull
+/* Boot info of vCPU n > 0: after the page tables, 2 KiB apart (vCPU 0's
+ * is at HX_GUEST_BOOT_INFO_GPA). */
+#define HXK_BOOT_INFO_AP_GPA 0x9000ull
+#define HXK_BOOT_INFO_AP_STRIDE 0x800ull
+
+uint64_t hxk_boot_info_gpa(uint32_t vcpu);
+
+/* GDT + TSS + page tables (shared by the partition's vCPUs). */
+int hxk_guest_write_tables(hxk_gpa_ptr_fn ptr, void *ctx, struct hxk_err *err);
+
+/* Boot info of one vCPU: ranges from the config (RAM, channels, MMIO,
+ * devices, at most HX_BOOT_MAX_RANGES; *truncated set when more exist). */
+int hxk_guest_write_boot_info(hxk_gpa_ptr_fn ptr, void *ctx, const struct hv_system_config *cfg,
+                              uint32_t part, uint32_t vcpu, uint64_t image_lo, uint64_t image_hi,
+                              int *truncated, struct hxk_err *err);
+
+/* Long mode, CPL 0, the ABI's CR0/CR4/EFER, flat segments. `s` holds the
+ * vCPU's current sregs (from KVM_GET_SREGS) and is updated in place. */
+void hxk_guest_sregs(struct kvm_sregs *s);
+
+/* RIP = entry, RSP = 0, RDI = partition, RSI = vCPU, RDX = boot info. */
+void hxk_guest_regs(struct kvm_regs *r, uint64_t entry, uint32_t part, uint32_t vcpu);
+
+#endif

@@ -1,0 +1,147 @@
+/* The runner's struct hv_platform_ops: what "the host" is for the core
+ * when it runs under KVM.
+ *  - CPUID: the CPUID instruction of this process's CPU.
+ *  - MSRs: the exiting vCPU's MSRs, host-initiated through KVM (the CPU the
+ *    partition runs on, as KVM models it). A passthrough write thus really
+ *    changes the guest's MSR; nothing ever reaches the machine's MSRs.
+ *  - Physical memory: the runner's host-memory mapping.
+ *  - EPT changes: the partition's memslots are rebuilt before it runs on. */
+#include <cpuid.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "runner_int.h"
+
+static void plat_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	(void)ctx;
+	__cpuid_count(leaf, subleaf, out[0], out[1], out[2], out[3]);
+}
+
+static int plat_rdmsr(void *ctx, uint32_t msr, uint64_t *value)
+{
+	struct hxk_runner *R = ctx;
+	if (!R->cur)
+		return -1;
+	return hxk_vcpu_get_msr(R->cur->vc, msr, value) == 0 ? 0 : -1;
+}
+
+static int plat_wrmsr(void *ctx, uint32_t msr, uint64_t value)
+{
+	struct hxk_runner *R = ctx;
+	if (!R->cur)
+		return -1;
+	return hxk_vcpu_set_msr(R->cur->vc, msr, value) == 0 ? 0 : -1;
+}
+
+static int plat_phys_read(void *ctx, uint64_t hpa, void *dst, uint32_t len)
+{
+	struct hxk_runner *R = ctx;
+	const void *src = hxk_hostmem_ptr(&R->mem, hpa, len);
+	if (!src)
+		return -1;
+	memcpy(dst, src, len);
+	return 0;
+}
+
+static int plat_phys_write(void *ctx, uint64_t hpa, const void *src, uint32_t len)
+{
+	struct hxk_runner *R = ctx;
+	void *dst = hxk_hostmem_ptr(&R->mem, hpa, len);
+	if (!dst)
+		return -1;
+	memcpy(dst, src, len);
+	return 0;
+}
+
+void hxk_console_flush(struct hxk_pstate *p)
+{
+	struct hxk_runner *R = p->R;
+	if (p->conlen && !R->opt->quiet)
+		fprintf(R->out, "[%s console] %.*s\n", R->cfg->partitions[p->index].name,
+		        (int)p->conlen, p->con);
+	p->conlen = 0;
+}
+
+static void plat_console(void *ctx, uint32_t partition, const char *buf, uint32_t len)
+{
+	struct hxk_runner *R = ctx;
+	if (partition >= R->cfg->npartitions)
+		return;
+	struct hxk_pstate *p = &R->parts[partition];
+	for (uint32_t i = 0; i < len; i++) {
+		char c = buf[i];
+		if (c == '\n') {
+			hxk_console_flush(p);
+			continue;
+		}
+		if (p->conlen == sizeof(p->con))
+			hxk_console_flush(p);
+		p->con[p->conlen++] = (c >= 0x20 && c < 0x7f) ? c : '.';
+	}
+}
+
+static void plat_log(void *ctx, enum hv_log_level level, const char *msg)
+{
+	struct hxk_runner *R = ctx;
+	if (level == HV_LOG_ERROR || R->opt->verbose)
+		fprintf(stderr, "hv: %s\n", msg);
+}
+
+static void plat_ept_changed(void *ctx, uint32_t partition, uint64_t gpa, uint64_t size)
+{
+	struct hxk_runner *R = ctx;
+	(void)gpa;
+	(void)size;
+	if (partition < R->cfg->npartitions)
+		R->parts[partition].slots_dirty = true;
+}
+
+const struct hv_platform_ops hxk_platform_ops = {
+        .cpuid = plat_cpuid,
+        .rdmsr = plat_rdmsr,
+        .wrmsr = plat_wrmsr,
+        .phys_read = plat_phys_read,
+        .phys_write = plat_phys_write,
+        .console = plat_console,
+        .log = plat_log,
+        .ept_changed = plat_ept_changed,
+};
+
+bool hxk_gpa_read(void *pstate, uint64_t gpa, void *dst, uint32_t len)
+{
+	struct hxk_pstate *p = pstate;
+	uint32_t done = 0;
+	while (done < len) {
+		uint64_t a = gpa + done;
+		const struct hxk_slot *s = hxk_slot_find(&p->slots, a);
+		if (!s)
+			return false;
+		uint64_t room = s->size - (a - s->gpa);
+		uint32_t chunk = len - done < room ? len - done : (uint32_t)room;
+		const void *src = hxk_hostmem_ptr(&p->R->mem, s->hpa + (a - s->gpa), chunk);
+		if (!src)
+			return false;
+		memcpy((uint8_t *)dst + done, src, chunk);
+		done += chunk;
+	}
+	return true;
+}
+
+void *hxk_gpa_ptr(void *pstate, uint64_t gpa, uint64_t len)
+{
+	struct hxk_pstate *p = pstate;
+	const struct hxk_slot *s = hxk_slot_find(&p->slots, gpa);
+	if (!s || s->readonly || len > s->size - (gpa - s->gpa))
+		return NULL;
+	return hxk_hostmem_ptr(&p->R->mem, s->hpa + (gpa - s->gpa), len);
+}
+
+void hxk_paging_of(const struct hxk_vstate *v, struct hxk_paging *pg)
+{
+	const struct kvm_sregs *s = &v->vc->run->s.regs.sregs;
+	pg->cr0 = s->cr0;
+	pg->cr3 = s->cr3;
+	pg->cr4 = s->cr4;
+	pg->efer = s->efer;
+}

@@ -1,0 +1,131 @@
+/* Internal state of the KVM runner, shared by its source files. */
+#ifndef HXK_RUNNER_INT_H
+#define HXK_RUNNER_INT_H
+
+#include <stdarg.h>
+#include <time.h>
+
+#include "elf_load.h"
+#include "gwalk.h"
+#include "hostmem.h"
+#include "hv/exit.h"
+#include "hv/pool.h"
+#include "hv/system.h"
+#include "kvm_vm.h"
+#include "runner.h"
+#include "slots.h"
+
+#ifdef HXK_HAVE_ORACLE
+#include "observer.h"
+#include "oracle.h"
+#endif
+#ifdef HXK_HAVE_TRACE
+#include "trace.h"
+#endif
+
+/* Sites the guest runtime exports (hx/guest_abi.h). */
+enum hxk_site { HXK_SITE_CPUID, HXK_SITE_VMCALL, HXK_SITE_VMMCALL, HXK_SITES };
+
+/* KVM exits one vCPU may take before the next one gets its turn. */
+#define HXK_SLICE_EXITS 256u
+/* Special instructions handled back to back before one KVM_RUN in
+ * single-step mode. */
+#define HXK_STEP_CHAIN 64u
+/* Timer tick: bounds how long one vCPU keeps the thread. */
+#define HXK_TICK_US 10000
+
+struct hxk_runner;
+
+struct hxk_vstate {
+	struct hxk_vcpu *vc;
+	struct hxk_pstate *p;
+	uint32_t index;
+	bool stopped;       /* reported DONE, or its partition stopped */
+	bool yield;         /* end the current slice */
+	uint64_t entry_rip; /* RIP when KVM_RUN was last entered */
+	uint64_t steps;     /* single-step traps */
+};
+
+struct hxk_pstate {
+	struct hxk_runner *R;
+	uint32_t index;
+	bool selected;
+	bool active; /* runnable: selected, set up and not finished */
+	struct hxk_vm vm;
+	struct hxk_elf elf;
+	uint64_t site[HXK_SITES];
+	bool has_site[HXK_SITES];
+	struct hxk_slot_plan slots; /* applied to vm */
+	bool slots_dirty;
+	uint32_t nvcpus;
+	uint32_t vcpus_done;
+	struct hxk_vstate v[HXK_MAX_VCPUS];
+	uint64_t kvm_exits; /* every KVM exit, for the exit budget */
+	char con[160];      /* console line being assembled */
+	uint32_t conlen;
+	struct hxk_part_report *rep;
+};
+
+struct hxk_runner {
+	const struct hv_system_config *cfg;
+	const struct hxk_options *opt;
+	struct hxk_report *rep;
+	FILE *out;
+	struct hxk_kvm kvm;
+	bool kvm_open;
+	struct hxk_hostmem mem;
+	struct hv_pool pool;
+	uint64_t pool_hpa;
+	uint32_t pool_pages;
+	struct hv_system *sys;
+	struct hxk_pstate *parts;
+	struct hxk_vstate *cur; /* vCPU whose exit is being handled */
+	uint64_t exit_index;    /* core exits so far (trace index) */
+	uint64_t pool_used_seen;
+	bool stopping;      /* timeout: finish now */
+	uint8_t code[4096]; /* guest code before an MMIO store's RIP */
+#ifdef HXK_HAVE_ORACLE
+	struct hx_observer *obs;
+	struct hx_oracle *oracle;
+#endif
+#ifdef HXK_HAVE_TRACE
+	struct hx_trace_writer *tw;
+	bool trace_failed;
+#endif
+};
+
+/* platform.c */
+extern const struct hv_platform_ops hxk_platform_ops;
+void hxk_console_flush(struct hxk_pstate *p);
+
+/* Guest memory as the guest sees it (through the applied memslots). */
+bool hxk_gpa_read(void *pstate, uint64_t gpa, void *dst, uint32_t len);
+void *hxk_gpa_ptr(void *pstate, uint64_t gpa, uint64_t len);
+/* Paging state of a vCPU from its sync regs. */
+void hxk_paging_of(const struct hxk_vstate *v, struct hxk_paging *pg);
+
+/* exits.c */
+void hxk_handle_kvm_exit(struct hxk_runner *R, struct hxk_vstate *v);
+/* Single-step mode: handle CPUID/VMCALL/VMMCALL/HLT at RIP before running. */
+void hxk_step_prerun(struct hxk_runner *R, struct hxk_vstate *v);
+/* One core exit: observer, oracles, handler, trace, counters. */
+void hxk_core_exit(struct hxk_runner *R, struct hxk_vstate *v, struct hv_exit *ex,
+                   struct hv_result *res);
+
+/* runner.c */
+void hxk_violation(struct hxk_runner *R, enum hv_invariant inv, int32_t part, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+void hxk_stop_partition(struct hxk_pstate *p, enum hxk_outcome o, uint32_t halt_reason,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void hxk_vcpu_done(struct hxk_vstate *v);
+int hxk_rebuild_slots(struct hxk_pstate *p, struct hxk_err *err);
+uint64_t hxk_now_ns(void);
+void hxk_count(struct hxk_pstate *p, uint32_t kind);
+
+/* ucall.c */
+void hxk_handle_ucall(struct hxk_runner *R, struct hxk_vstate *v, uint64_t gpa);
+
+/* break_ept.c: the test-only negative control. */
+int hxk_break_ept_foreign(struct hxk_runner *R, struct hxk_err *err);
+
+#endif

@@ -1,0 +1,93 @@
+/* ucalls: the guest's reports over the I/O port (hx/guest_abi.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "hv/ept.h"
+#include "hx/guest_abi.h"
+#include "runner_int.h"
+
+static const char *owner_name(const struct hv_system_config *cfg, int owner, char *buf, size_t len)
+{
+	if (owner == HX_CANARY_OWNER_HV)
+		snprintf(buf, len, "the hypervisor");
+	else if (owner > 0 && (uint32_t)owner <= cfg->npartitions)
+		snprintf(buf, len, "partition %d \"%s\"", owner - 1,
+		         cfg->partitions[owner - 1].name);
+	else
+		snprintf(buf, len, "unknown owner %d", owner);
+	return buf;
+}
+
+static void on_found(struct hxk_runner *R, struct hxk_vstate *v, const struct hx_ucall *uc)
+{
+	struct hxk_pstate *p = v->p;
+	uint64_t gpa = uc->args[0], value = uc->args[1];
+	int owner = hx_canary_owner(value);
+	char who[96];
+	owner_name(R->cfg, owner, who, sizeof(who));
+	/* Where the runner's memslots say that GPA goes. */
+	const struct hxk_slot *s = hxk_slot_find(&p->slots, gpa);
+	char where[96] = "not mapped by the memslots";
+	if (s)
+		snprintf(where, sizeof(where), "memslot maps it to HPA 0x%llx",
+		         (unsigned long long)(s->hpa + (gpa - s->gpa)));
+	hxk_violation(R, HV_INV_EPT_OWN, (int32_t)p->index,
+	              "guest found foreign memory: GPA 0x%llx holds a canary of %s (0x%016llx; "
+	              "%s)",
+	              (unsigned long long)gpa, owner >= 0 ? who : "nobody (not a canary)",
+	              (unsigned long long)value, where);
+}
+
+void hxk_handle_ucall(struct hxk_runner *R, struct hxk_vstate *v, uint64_t gpa)
+{
+	struct hxk_pstate *p = v->p;
+	const char *pname = R->cfg->partitions[p->index].name;
+	struct hx_ucall uc;
+	if (!hxk_gpa_read(p, gpa, &uc, sizeof(uc))) {
+		hxk_stop_partition(p, HXK_OUT_CRASH, 0,
+		                   "ucall struct at GPA 0x%llx is not readable guest memory",
+		                   (unsigned long long)gpa);
+		return;
+	}
+	uc.file[sizeof(uc.file) - 1] = 0;
+	uc.msg[sizeof(uc.msg) - 1] = 0;
+	switch (uc.type) {
+	case HX_UCALL_SYNC:
+		p->rep->syncs++;
+		p->rep->last_sync = uc.args[0];
+		if (R->opt->verbose)
+			fprintf(R->out, "[%s/%u] sync %llu (%s:%u)\n", pname, v->index,
+			        (unsigned long long)uc.args[0], uc.file, uc.line);
+		v->yield = true;
+		break;
+	case HX_UCALL_PRINT:
+		if (!R->opt->quiet)
+			fprintf(R->out, "[%s/%u] %s:%u: %s\n", pname, v->index, uc.file, uc.line,
+			        uc.msg);
+		break;
+	case HX_UCALL_DONE:
+		hxk_vcpu_done(v);
+		break;
+	case HX_UCALL_ASSERT:
+		hxk_stop_partition(p, HXK_OUT_FAIL, 0,
+		                   "assertion %s:%u: %s (0x%llx, 0x%llx) on vCPU %u", uc.file,
+		                   uc.line, uc.msg, (unsigned long long)uc.args[0],
+		                   (unsigned long long)uc.args[1], v->index);
+		break;
+	case HX_UCALL_EXCEPTION:
+		hxk_stop_partition(p, HXK_OUT_FAIL, 0,
+		                   "unexpected exception %llu (error 0x%llx) at RIP 0x%llx on vCPU "
+		                   "%u%s%s",
+		                   (unsigned long long)uc.args[0], (unsigned long long)uc.args[1],
+		                   (unsigned long long)uc.args[2], v->index, uc.msg[0] ? ": " : "",
+		                   uc.msg);
+		break;
+	case HX_UCALL_FOUND:
+		on_found(R, v, &uc);
+		break;
+	default:
+		hxk_stop_partition(p, HXK_OUT_CRASH, 0, "unknown ucall type %u from %s:%u", uc.type,
+		                   uc.file, uc.line);
+		break;
+	}
+}
