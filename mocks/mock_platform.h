@@ -35,6 +35,7 @@ struct mock_msr_entry {
 struct mock_platform {
 	uint8_t *mem; /* host-physical memory [0, mem_size) */
 	uint64_t mem_size;
+	uint64_t mem_alloc; /* bytes mapped (mem_size rounded up to a page) */
 	uint32_t ncpuid;
 	struct mock_cpuid_entry cpuid[MOCK_MAX_CPUID]; /* missing leaves read as 0 */
 	uint32_t nmsrs;
