@@ -20,6 +20,12 @@ _Static_assert(HX_CPU_BLOCKS == HX_MAX_VCPUS, "one block per vCPU");
 
 extern char __bss_start[], __bss_end[];
 
+/* Every image carries the trapping sites, even a guest that never calls
+ * them, so the runner always finds hx_cpuid_site and friends (and a
+ * CPUID/VMCALL anywhere else is the guest author's visible mistake). */
+__attribute__((used)) static void (*const keep_sites[])(void) = {
+        (void (*)(void))hx_cpuid, (void (*)(void))hx_vmcall, (void (*)(void))hx_vmmcall};
+
 /* In .data, not .bss: other vCPUs poll it while vCPU 0 clears .bss. */
 static volatile uint32_t hx_started __attribute__((section(".data")));
 

@@ -177,10 +177,12 @@ size_t strlen(const char *s);
  * Built from 2 MiB pages. */
 uint64_t hx_map_high(uint64_t gpa);
 
-/* Canary scan of [gpa, gpa + size) (identity-mapped, below 4 GiB): every
- * 8-byte word with the canary tag and an owner other than this partition
- * is reported with HX_UCALL_FOUND (gpa, value), at most `max_reports`
- * times. Returns the number of foreign words. */
+/* Canary scan of [gpa, gpa + size) (identity-mapped, below 4 GiB): words
+ * with the canary tag and an owner other than this partition are reported
+ * with HX_UCALL_FOUND (gpa, value, owner), at most `max_reports` times.
+ * Whole pages are sampled at a few offsets (runtime/canary.c says why),
+ * partial pages read word by word. Returns the number of foreign words
+ * seen. */
 uint64_t hx_canary_scan(uint64_t gpa, uint64_t size, uint32_t max_reports);
 
 /* True when word is a canary of owner `owner`; written without an 8-byte

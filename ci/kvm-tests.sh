@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The KVM guest suite: every guest program of harness/guest/programs/ run by
+# `hx run` against its config (corpus/configs/kvm-*.json) with its expected
+# outcome, every exit recorded into a trace; then the negative control (a
+# deliberately broken EPT) must be caught with EPT-OWN.
+#
+# usage: ci/kvm-tests.sh BUILD_DIR [--save-seeds] [--keep] [NAME...]
+#   --save-seeds  copy the traces of the passing runs to corpus/kvm/ (seeds
+#                 for the fuzzers and replay)
+#   --keep        keep the temporary directory with logs and traces
+#   NAME...       run only these tests (names as in the table below)
+# Without /dev/kvm it prints "kvm: SKIPPED" and succeeds, unless
+# HX_REQUIRE_KVM=1. Exit status: 0 all passed, 1 any failure, 2 usage.
+set -uo pipefail
+
+usage() { echo "usage: ci/kvm-tests.sh BUILD_DIR [--save-seeds] [--keep] [NAME...]" >&2; exit 2; }
+[ $# -ge 1 ] || usage
+build=$1
+shift
+save=0 keep=0 only=()
+for a in "$@"; do
+  case $a in
+  --save-seeds) save=1 ;;
+  --keep) keep=1 ;;
+  -*) usage ;;
+  *) only+=("$a") ;;
+  esac
+done
+build_arg=$build
+build=$(cd "$build_arg" 2>/dev/null && pwd) || { echo "kvm: FAILED: no build directory $build_arg" >&2; exit 2; }
+cd "$(dirname "$0")/.." || exit 2
+
+if [ ! -e /dev/kvm ]; then
+  if [ "${HX_REQUIRE_KVM:-0}" = 1 ]; then
+    echo "kvm: FAILED: /dev/kvm not present and HX_REQUIRE_KVM=1"
+    exit 1
+  fi
+  echo "kvm: SKIPPED: /dev/kvm not present"
+  exit 0
+fi
+
+hx=$build/hx
+guests=$build/harness/guest
+configs=corpus/configs
+if [ ! -x "$hx" ]; then
+  echo "kvm: FAILED: $hx not built (cmake --build $build --target hx guests)"
+  exit 1
+fi
+
+# name | guest program | config | hx run options (expected outcome, limits)
+tests=(
+  "runtime|runtime|kvm-one|--expect pass"
+  "cpuid|cpuid|kvm-smp|--expect pass"
+  "msr|msr|kvm-one|--expect pass"
+  "hcall|hcall|kvm-three|--expect pass"
+  "memory|memory|kvm-one|--expect pass"
+  "memhalt|memhalt|kvm-halt|--expect halted:violation"
+  "hvrange|hvrange|kvm-one|--expect pass --timeout 60"
+  "canary|canary|kvm-two|--expect pass"
+  "protect|protect|kvm-one|--expect pass"
+  "mmio|mmio|kvm-one|--expect pass"
+  "channel|channel|kvm-two|--expect pass --timeout 30"
+  "shutdown|shutdown|kvm-halt|--expect halted:shutdown"
+  "hang|hang|kvm-halt|--expect timeout --timeout 2"
+  "triple|triple|kvm-halt|--expect halted:triple-fault"
+)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hx-kvm.XXXXXX")
+if [ "$keep" = 1 ]; then echo "kvm: logs and traces in $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
+
+passed=0 failed=0 failures=() saved=()
+
+selected() {
+  [ ${#only[@]} -eq 0 ] && return 0
+  local n
+  for n in "${only[@]}"; do [ "$n" = "$1" ] && return 0; done
+  return 1
+}
+
+fail() {
+  failed=$((failed + 1))
+  failures+=("$1")
+  echo "kvm: FAIL $1: $2"
+  sed 's/^/    /' "$3" | tail -n 25
+}
+
+for t in "${tests[@]}"; do
+  IFS='|' read -r name guest config opts <<<"$t"
+  selected "$name" || continue
+  elf=$guests/$guest.elf
+  log=$tmp/$name.log
+  trace=$tmp/kvm-$name.hxt
+  if [ ! -f "$elf" ]; then
+    echo "missing $elf" >"$log"
+    fail "$name" "guest not built" "$log"
+    continue
+  fi
+  # shellcheck disable=SC2086 # opts is a list of options
+  "$hx" run "$configs/$config.json" "$elf" --record "$trace" $opts >"$log" 2>&1
+  rc=$?
+  if [ "$rc" -eq 0 ]; then
+    passed=$((passed + 1))
+    echo "kvm: ok   $name ($config: $(grep -m1 '^result:' "$log" | sed 's/^result: //'))"
+    [ -s "$trace" ] && saved+=("$trace")
+  else
+    fail "$name" "hx run exited $rc" "$log"
+  fi
+done
+
+# Negative control: partition 0's EPT maps a block of partition 1's RAM.
+# The canary guest must see the foreign canaries and the run must fail with
+# EPT-OWN from both detectors (the guest's report and hv_ept_verify).
+if selected negative-control; then
+  log=$tmp/negative-control.log
+  "$hx" run "$configs/kvm-two.json" "$guests/canary.elf" --break-ept foreign >"$log" 2>&1
+  rc=$?
+  if [ "$rc" -ne 1 ]; then
+    fail negative-control "broken EPT not reported as a failure (exit $rc, want 1)" "$log"
+  elif ! grep -q '^result: FAIL.*EPT-OWN' "$log"; then
+    fail negative-control "run failed, but not with EPT-OWN" "$log"
+  elif ! grep -q 'guest found foreign memory' "$log"; then
+    fail negative-control "the canary guest did not find the foreign memory" "$log"
+  else
+    passed=$((passed + 1))
+    echo "kvm: ok   negative-control (broken EPT caught: $(grep -m1 '^result:' "$log" | sed 's/^result: //'))"
+  fi
+fi
+
+if [ "$save" = 1 ] && [ ${#saved[@]} -gt 0 ]; then
+  mkdir -p corpus/kvm
+  for f in "${saved[@]}"; do
+    dst=corpus/kvm/$(basename "$f")
+    cp "$f" "$dst.tmp.$$" && mv -f "$dst.tmp.$$" "$dst"
+  done
+  echo "kvm: ${#saved[@]} traces saved to corpus/kvm/"
+fi
+
+[ "$failed" -ne 0 ] && echo "kvm: failed: ${failures[*]}"
+echo "kvm: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
