@@ -1,38 +1,26 @@
 #!/usr/bin/env bash
 # Instruction budget gate: instructions per exit of every handler case of
-# hx-bench-handlers, counted with callgrind (deterministic, unlike time on a
-# shared machine), against ci/budgets.conf. Fails when any case exceeds its
-# budget by more than 10%, when a case has no budget, or when a budget names
-# no case.
+# hx-bench-handlers (harness/bench/bench_cases.c), counted with callgrind
+# (deterministic, unlike time on a shared machine), against ci/budgets.conf.
+# Fails when a case needs more than its budget + 10%, when a case has no
+# budget, or when a budget names no case. Takes about 10 s.
 #
 #   ci/budget-check.sh BUILD_DIR [BUDGETS_FILE]
 #
-# Counting: one process per case runs N exits; valgrind's
-# --toggle-collect=hv_handle_exit counts only inside hv_handle_exit (and
-# what it calls, platform ops included), so re-arming the case between
-# exits is not counted. Instructions per exit = Ir / N.
+# Counting: harness/bench/count-instructions.sh (one callgrind process per
+# case, --toggle-collect=hv_handle_exit, Ir / iterations).
 set -uo pipefail
 build=${1:?usage: ci/budget-check.sh BUILD_DIR [BUDGETS_FILE]}
 cd "$(dirname "$0")/.."
 budgets=${2:-ci/budgets.conf}
-bench="$build/bench/hx-bench-handlers"
-iters=${HX_BUDGET_ITERS:-1000}
 slack_pct=10
 
-if [ ! -x "$bench" ]; then
-  echo "budgets: $bench missing: build it first (cmake --build $build --target hx-bench-handlers)" >&2
-  exit 2
-fi
 if [ ! -r "$budgets" ]; then
   echo "budgets: cannot read budget file $budgets" >&2
   exit 2
 fi
-if ! command -v valgrind >/dev/null; then
-  echo "budgets: valgrind not installed (ci/deps.sh installs it): cannot count instructions" >&2
-  exit 1
-fi
 
-# Budget file: "case instructions" per line; '#' starts a comment.
+# Budget file: "CASE INSTRUCTIONS" per line; '#' starts a comment.
 declare -A budget
 lineno=0
 while IFS= read -r line || [ -n "$line" ]; do
@@ -51,70 +39,42 @@ while IFS= read -r line || [ -n "$line" ]; do
   budget[$name]=$value
 done <"$budgets"
 
-mapfile -t cases < <("$bench" list)
-if [ ${#cases[@]} -eq 0 ]; then
-  echo "budgets: $bench list printed no cases" >&2
-  exit 2
-fi
-
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-count_case() {
-  local c=$1
-  if valgrind --tool=callgrind --toggle-collect=hv_handle_exit \
-      --callgrind-out-file="$tmp/$c.cg" "$bench" run "$c" "$iters" >"$tmp/$c.log" 2>&1; then
-    awk '/^summary:/ {print $2; exit} /^totals:/ {print $2; exit}' "$tmp/$c.cg" >"$tmp/$c.ir"
-  else
-    echo "FAILED" >"$tmp/$c.ir"
-  fi
+bash harness/bench/count-instructions.sh "$build" "$tmp/counts" || {
+  echo "budgets: could not count instructions" >&2
+  exit 1
 }
 
-# Two cases at a time: about a second each under valgrind.
-jobs=$(nproc 2>/dev/null || echo 2)
-running=0
-for c in "${cases[@]}"; do
-  count_case "$c" &
-  running=$((running + 1))
-  if [ "$running" -ge "$jobs" ]; then
-    wait -n
-    running=$((running - 1))
-  fi
-done
-wait
-
 passed=0 failed=0
-printf '%-20s %12s %12s %12s %7s  %s\n' "case" "instr/exit" "budget" "limit(+${slack_pct}%)" "used" "result"
-for c in "${cases[@]}"; do
-  ir=$(cat "$tmp/$c.ir" 2>/dev/null || echo FAILED)
+declare -A seen
+printf '%-20s %12s %10s %12s %6s  %s\n' "case" "instr/exit" "budget" "limit(+${slack_pct}%)" "used" "result"
+while read -r c per; do
+  seen[$c]=1
   b=${budget[$c]:-}
-  if [ "$ir" = "FAILED" ] || [ -z "$ir" ]; then
-    printf '%-20s %12s %12s %12s %7s  %s\n' "$c" "-" "${b:--}" "-" "-" "FAIL (run failed)"
-    sed 's/^/    /' "$tmp/$c.log" | tail -5
+  if [ "$per" = FAILED ]; then
+    printf '%-20s %12s %10s %12s %6s  %s\n' "$c" "-" "${b:--}" "-" "-" "FAIL (run failed)"
+    sed 's/^/    /' "$tmp/counts.$c.log" 2>/dev/null | tail -5
     failed=$((failed + 1))
-    continue
-  fi
-  per=$(( (ir + iters / 2) / iters ))
-  if [ -z "$b" ]; then
-    printf '%-20s %12d %12s %12s %7s  %s\n' "$c" "$per" "-" "-" "-" "FAIL (no budget in $budgets)"
-    failed=$((failed + 1))
-    continue
-  fi
-  limit=$(( b + b * slack_pct / 100 ))
-  used=$(awk -v p="$per" -v b="$b" 'BEGIN {printf "%.0f%%", 100 * p / b}')
-  if [ "$per" -gt "$limit" ]; then
-    printf '%-20s %12d %12d %12d %7s  %s\n' "$c" "$per" "$b" "$limit" "$used" "FAIL (over budget by more than ${slack_pct}%)"
+  elif [ -z "$b" ]; then
+    printf '%-20s %12d %10s %12s %6s  %s\n' "$c" "$per" "-" "-" "-" "FAIL (no budget in $budgets)"
     failed=$((failed + 1))
   else
-    printf '%-20s %12d %12d %12d %7s  %s\n' "$c" "$per" "$b" "$limit" "$used" "ok"
-    passed=$((passed + 1))
+    limit=$((b + b * slack_pct / 100))
+    used=$(awk -v p="$per" -v b="$b" 'BEGIN {printf "%.0f%%", 100 * p / b}')
+    if [ "$per" -gt "$limit" ]; then
+      result="FAIL (over budget by more than ${slack_pct}%)"
+      failed=$((failed + 1))
+    else
+      result=ok
+      passed=$((passed + 1))
+    fi
+    printf '%-20s %12d %10d %12d %6s  %s\n' "$c" "$per" "$b" "$limit" "$used" "$result"
   fi
-done
+done <"$tmp/counts"
 for name in "${!budget[@]}"; do
-  known=0
-  for c in "${cases[@]}"; do [ "$c" = "$name" ] && known=1; done
-  if [ "$known" -eq 0 ]; then
-    printf '%-20s %12s %12d %12s %7s  %s\n' "$name" "-" "${budget[$name]}" "-" "-" "FAIL (budget for an unknown case)"
+  if [ -z "${seen[$name]:-}" ]; then
+    printf '%-20s %12s %10d %12s %6s  %s\n' "$name" "-" "${budget[$name]}" "-" "-" "FAIL (budget for an unknown case)"
     failed=$((failed + 1))
   fi
 done
