@@ -48,17 +48,18 @@ if [ ! -x "$hx" ]; then
 fi
 
 # name | guest program | config | hx run options (expected outcome, limits)
+#   | output line the run must print (console output, ...), optional
 tests=(
   "runtime|runtime|kvm-one|--expect pass"
   "cpuid|cpuid|kvm-smp|--expect pass"
   "msr|msr|kvm-one|--expect pass"
-  "hcall|hcall|kvm-three|--expect pass"
+  "hcall|hcall|kvm-three|--expect pass|[gamma console] hcall: console write"
   "memory|memory|kvm-one|--expect pass"
   "memhalt|memhalt|kvm-halt|--expect halted:violation"
   "hvrange|hvrange|kvm-one|--expect pass --timeout 60"
   "canary|canary|kvm-two|--expect pass"
   "protect|protect|kvm-one|--expect pass"
-  "mmio|mmio|kvm-one|--expect pass"
+  "mmio|mmio|kvm-one|--expect pass|[solo console] mmio: hello through MOV"
   "channel|channel|kvm-two|--expect pass --timeout 30"
   "shutdown|shutdown|kvm-halt|--expect halted:shutdown"
   "hang|hang|kvm-halt|--expect timeout --timeout 2"
@@ -85,7 +86,7 @@ fail() {
 }
 
 for t in "${tests[@]}"; do
-  IFS='|' read -r name guest config opts <<<"$t"
+  IFS='|' read -r name guest config opts want <<<"$t"
   selected "$name" || continue
   elf=$guests/$guest.elf
   log=$tmp/$name.log
@@ -98,7 +99,9 @@ for t in "${tests[@]}"; do
   # shellcheck disable=SC2086 # opts is a list of options
   "$hx" run "$configs/$config.json" "$elf" --record "$trace" $opts >"$log" 2>&1
   rc=$?
-  if [ "$rc" -eq 0 ]; then
+  if [ "$rc" -eq 0 ] && [ -n "$want" ] && ! grep -qF -- "$want" "$log"; then
+    fail "$name" "output lacks: $want" "$log"
+  elif [ "$rc" -eq 0 ]; then
     passed=$((passed + 1))
     echo "kvm: ok   $name ($config: $(grep -m1 '^result:' "$log" | sed 's/^result: //'))"
     # A trace without exits seeds nothing.
