@@ -3,6 +3,9 @@
 #   unit        CMocka suites (ASan+UBSan, coverage-instrumented core)
 #   freestanding  the bare-metal image links with nothing undefined
 #   cli         hx (and its sanitized twin) on every good and bad config
+#   kvm         guest programs on /dev/kvm under the production handlers,
+#               plus the broken-EPT negative control (skipped only when
+#               /dev/kvm does not exist)
 #   coverage    handlers/ line and branch coverage at or above the gate
 set -uo pipefail
 build=${1:?usage: ci/test.sh BUILD_DIR}
@@ -19,6 +22,7 @@ find "$build" -name '*.gcda' -delete 2>/dev/null || true
 gate unit bash ci/unit.sh "$build"
 gate freestanding bash ci/freestanding.sh "$build"
 gate cli bash ci/cli-tests.sh "$build"
+gate kvm bash ci/kvm-tests.sh "$build"
 gate coverage bash ci/coverage.sh "$build" gate
 echo
 if [ "$failed" -ne 0 ]; then echo "failed gates: ${names[*]}"; fi
