@@ -3,7 +3,10 @@
 
 hv_status hv_pool_init(struct hv_pool *pool, void *mem, uint64_t hpa, uint32_t npages)
 {
-	if (!pool || !mem || npages == 0)
+	/* HPA 0 is the "no table yet" value of an EPT root (hv_ept_map_range
+	 * allocates one when *root == 0), so no pool page may have it: a root
+	 * at 0 would be replaced by a new one on the next mapping. */
+	if (!pool || !mem || npages == 0 || hpa == 0)
 		return HV_ERR_INVAL;
 	if (((uintptr_t)mem & (HV_PAGE_SIZE - 1)) != 0 || (hpa & (HV_PAGE_SIZE - 1)) != 0)
 		return HV_ERR_ALIGN;

@@ -64,6 +64,9 @@ static void test_init_rejects(void **state)
 	        {"mem unaligned", false, false, 8, POOL_HPA, 1, HV_ERR_ALIGN},
 	        {"hpa unaligned", false, false, 0, POOL_HPA + 0x800, 1, HV_ERR_ALIGN},
 	        {"hpa wraps", false, false, 0, ~0ull & HV_PAGE_MASK, 2, HV_ERR_RANGE},
+	        /* Found by fuzz_config: a pool at HPA 0 gave its first table
+	         * page the "no root" value and the EPT silently lost mappings. */
+	        {"hpa zero", false, false, 0, 0, PAGES, HV_ERR_INVAL},
 	};
 	for (size_t i = 0; i < HV_ARRAY_LEN(cases); i++) {
 		const struct init_case *c = &cases[i];

@@ -14,7 +14,8 @@ struct hv_pool {
 	uint32_t used;   /* pages handed out */
 };
 
-/* mem must be 4 KiB aligned, hpa 4 KiB aligned, npages > 0. */
+/* mem must be 4 KiB aligned, hpa 4 KiB aligned and not 0 (the "no root"
+ * value of EPT roots), npages > 0. */
 hv_status hv_pool_init(struct hv_pool *pool, void *mem, uint64_t hpa, uint32_t npages);
 
 /* Allocate one zeroed page. Returns HV_ERR_NOMEM when exhausted. */
