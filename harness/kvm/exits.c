@@ -118,6 +118,11 @@ static bool complete_pending(struct hxk_vstate *v, uint32_t *extra)
 			hxk_stop_partition(v->p, HXK_OUT_CRASH, 0, "%s", err.msg);
 			return false;
 		}
+		/* Single-stepping: the completed instruction traps at once. */
+		if (run->exit_reason == KVM_EXIT_DEBUG && (run->debug.arch.dr6 & DR6_BS)) {
+			v->steps++;
+			return true;
+		}
 		if (run->exit_reason == KVM_EXIT_MMIO) {
 			if (!run->mmio.is_write)
 				memset(run->mmio.data, 0, sizeof(run->mmio.data));
@@ -298,7 +303,7 @@ static void on_debug(struct hxk_runner *R, struct hxk_vstate *v)
 	static const uint32_t site_reason[HXK_SITES] = {HV_EXIT_CPUID, HV_EXIT_VMCALL,
 	                                                HV_EXIT_VMCALL};
 	for (int s = 0; s < HXK_SITES; s++) {
-		if (!p->has_site[s] || pc != p->site[s] || !(dr6 & (1ull << s)))
+		if (!p->has_site[s] || pc != p->site[s] || !(dr6 & (1ull << p->site_dr[s])))
 			continue;
 		/* The guest may have rewritten its code: trust the bytes. */
 		uint32_t reason, len;

@@ -68,6 +68,37 @@ static void fill_context(ZydisRegisterContext *rc, const uint64_t gpr[16])
 	}
 }
 
+/* A string store (STOS, MOVS) has already advanced RDI by one element
+ * when KVM reports it, in the direction of RFLAGS.DF. */
+static bool is_string_store(ZydisMnemonic m)
+{
+	switch (m) {
+	case ZYDIS_MNEMONIC_STOSB:
+	case ZYDIS_MNEMONIC_STOSW:
+	case ZYDIS_MNEMONIC_STOSD:
+	case ZYDIS_MNEMONIC_STOSQ:
+	case ZYDIS_MNEMONIC_MOVSB:
+	case ZYDIS_MNEMONIC_MOVSW:
+	case ZYDIS_MNEMONIC_MOVSD:
+	case ZYDIS_MNEMONIC_MOVSQ:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool address_matches(const struct hxk_locate_in *in, const ZydisDecodedInstruction *insn,
+                            uint64_t la)
+{
+	uint64_t gpa;
+	if (in->tr(in->tr_ctx, la, &gpa) && gpa == in->kvm.gpa)
+		return true;
+	if (!is_string_store(insn->mnemonic))
+		return false;
+	return (in->tr(in->tr_ctx, la - in->kvm.size, &gpa) && gpa == in->kvm.gpa) ||
+	       (in->tr(in->tr_ctx, la + in->kvm.size, &gpa) && gpa == in->kvm.gpa);
+}
+
 /* Does the independent decoder read [start, rip) as one instruction that
  * writes kvm.size bytes at kvm.gpa? */
 static bool ref_matches(const struct hxk_locate_in *in, uint64_t start, char *name, size_t namelen)
@@ -89,9 +120,8 @@ static bool ref_matches(const struct hxk_locate_in *in, uint64_t start, char *na
 		    op->size != in->kvm.size * 8u)
 			continue;
 		ZyanU64 la;
-		uint64_t gpa;
 		if (!ZYAN_SUCCESS(ZydisCalcAbsoluteAddressEx(&insn, op, start, &rc, &la)) ||
-		    !in->tr(in->tr_ctx, la, &gpa) || gpa != in->kvm.gpa)
+		    !address_matches(in, &insn, la))
 			continue;
 		const char *n = ZydisMnemonicGetString(insn.mnemonic);
 		snprintf(name, namelen, "%s", n ? n : "?");

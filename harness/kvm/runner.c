@@ -232,6 +232,7 @@ static int setup_partition(struct hxk_runner *R, struct hxk_pstate *p, const cha
 			                s == HXK_SITE_CPUID
 			                        ? "CPUID"
 			                        : (s == HXK_SITE_VMCALL ? "VMCALL" : "VMMCALL"));
+		p->site_dr[s] = (uint8_t)nbp;
 		bp[nbp++] = p->site[s];
 	}
 	for (uint32_t i = 0; i < p->nvcpus; i++) {

@@ -55,6 +55,7 @@ struct hxk_pstate {
 	struct hxk_elf elf;
 	uint64_t site[HXK_SITES];
 	bool has_site[HXK_SITES];
+	uint8_t site_dr[HXK_SITES]; /* debug register (DR0..DR2) watching it */
 	struct hxk_slot_plan slots; /* applied to vm */
 	bool slots_dirty;
 	uint32_t nvcpus;
