@@ -1,6 +1,9 @@
 /* The runner's struct hv_platform_ops: what "the host" is for the core
  * when it runs under KVM.
- *  - CPUID: the CPUID instruction of this process's CPU.
+ *  - CPUID: the CPUID instruction of this process's CPU, each (leaf,
+ *    subleaf) executed once and then answered from a cache: under a
+ *    hypervisor every CPUID is a ~10 us exit, and a fixed answer keeps the
+ *    "host" one CPU even when the thread migrates (APIC IDs differ).
  *  - MSRs: the exiting vCPU's MSRs, host-initiated through KVM (the CPU the
  *    partition runs on, as KVM models it). A passthrough write thus really
  *    changes the guest's MSR; nothing ever reaches the machine's MSRs.
@@ -14,8 +17,24 @@
 
 static void plat_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
-	(void)ctx;
-	__cpuid_count(leaf, subleaf, out[0], out[1], out[2], out[3]);
+	struct hxk_runner *R = ctx;
+	uint32_t h = (leaf * 31u + subleaf) % HXK_CPUID_CACHE;
+	for (uint32_t i = 0; i < HXK_CPUID_CACHE; i++) {
+		struct hxk_cpuid_entry *e = &R->cpuid_cache[(h + i) % HXK_CPUID_CACHE];
+		if (e->valid && e->leaf == leaf && e->subleaf == subleaf) {
+			memcpy(out, e->out, sizeof(e->out));
+			return;
+		}
+		if (!e->valid) {
+			__cpuid_count(leaf, subleaf, e->out[0], e->out[1], e->out[2], e->out[3]);
+			e->leaf = leaf;
+			e->subleaf = subleaf;
+			e->valid = true;
+			memcpy(out, e->out, sizeof(e->out));
+			return;
+		}
+	}
+	__cpuid_count(leaf, subleaf, out[0], out[1], out[2], out[3]); /* cache full */
 }
 
 static int plat_rdmsr(void *ctx, uint32_t msr, uint64_t *value)

@@ -67,6 +67,14 @@ struct hxk_pstate {
 	struct hxk_part_report *rep;
 };
 
+#define HXK_CPUID_CACHE 512u
+
+struct hxk_cpuid_entry {
+	uint32_t leaf, subleaf;
+	uint32_t out[4];
+	bool valid;
+};
+
 struct hxk_runner {
 	const struct hv_system_config *cfg;
 	const struct hxk_options *opt;
@@ -85,6 +93,7 @@ struct hxk_runner {
 	uint64_t pool_used_seen;
 	bool stopping;      /* timeout: finish now */
 	uint8_t code[4096]; /* guest code before an MMIO store's RIP */
+	struct hxk_cpuid_entry cpuid_cache[HXK_CPUID_CACHE];
 #ifdef HXK_HAVE_ORACLE
 	struct hx_observer *obs;
 	struct hx_oracle *oracle;

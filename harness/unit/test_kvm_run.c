@@ -5,7 +5,10 @@
  * and hypercall exits, timeout, triple fault, the broken-EPT negative
  * control, recording, bad input. Skips (with a message) only where
  * /dev/kvm cannot be opened. */
+#include <dirent.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -170,6 +173,17 @@ static void expect_outcome(const struct run *r, uint32_t part, enum hxk_outcome 
 	}
 }
 
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 static void test_done(void **state)
 {
 	(void)state;
@@ -177,7 +191,18 @@ static void test_done(void **state)
 	struct guest_file g;
 	make_guest(&g, kt_done_start, kt_done_end, NULL, 0);
 	struct run *r = new_run(mock_config_one);
+	int fds = open_fds();
+	struct sigaction before, after;
+	sigaction(SIGALRM, NULL, &before);
 	assert_int_equal(go(r, &g), HXK_RUN_DONE);
+	/* Every fd closed, the timer stopped and the signal handler restored. */
+	assert_int_equal(open_fds(), fds);
+	sigaction(SIGALRM, NULL, &after);
+	assert_ptr_equal(after.sa_handler, before.sa_handler);
+	struct itimerval it;
+	getitimer(ITIMER_REAL, &it);
+	assert_int_equal(it.it_value.tv_sec, 0);
+	assert_int_equal(it.it_value.tv_usec, 0);
 	expect_outcome(r, 0, HXK_OUT_PASS);
 	assert_int_equal(r->rep.parts[0].by_kind[HXK_K_UCALL], 1);
 	assert_int_equal(r->rep.nviolations, 0);
