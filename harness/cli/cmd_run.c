@@ -235,6 +235,12 @@ int hx_cmd_run(int argc, char **argv)
 	for (uint32_t i = 0; i < HV_MAX_PARTITIONS; i++)
 		images[i] = i < cfg->npartitions ? (a->guest_for[i] ? a->guest_for[i] : a->image)
 		                                 : NULL;
+	if (a->opt.only_partition >= 0 && (uint32_t)a->opt.only_partition >= cfg->npartitions) {
+		fprintf(stderr, "hx run: --partition %d, but %s has %u partition%s\n",
+		        a->opt.only_partition, a->config, cfg->npartitions,
+		        cfg->npartitions == 1 ? "" : "s");
+		goto out;
+	}
 	for (uint32_t i = cfg->npartitions; i < HV_MAX_PARTITIONS; i++) {
 		if (a->guest_for[i] || a->expect_set[i]) {
 			fprintf(stderr,

@@ -692,6 +692,10 @@ static void on_io(struct hxk_runner *R, struct hxk_vstate *v)
 {
 	struct kvm_run *run = v->vc->run;
 	const uint8_t *data = (const uint8_t *)run + run->io.data_offset;
+	if (run->io.data_offset + (uint64_t)run->io.size * run->io.count > v->vc->run_size) {
+		hxk_stop_partition(v->p, HXK_OUT_CRASH, 0, "KVM_EXIT_IO data outside the run page");
+		return;
+	}
 	if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == HX_UCALL_PORT &&
 	    run->io.size == 4 && run->io.count == 1) {
 		uint32_t gpa;
@@ -715,7 +719,11 @@ static void on_io(struct hxk_runner *R, struct hxk_vstate *v)
 		halt(v, &res, "port I/O");
 		break;
 	case HV_ACT_RESUME:
-		break; /* KVM completes it (OUT ignored, IN reads zeros) */
+		/* KVM completes it: OUT goes nowhere, IN reads zeros. */
+		if (run->io.direction == KVM_EXIT_IO_IN)
+			memset((uint8_t *)run + run->io.data_offset, 0,
+			       (size_t)run->io.size * run->io.count);
+		break;
 	default:
 		if (!complete_pending(v, NULL))
 			return;
