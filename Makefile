@@ -47,3 +47,8 @@ test: build
 
 clean:
 	rm -rf $(BUILD)
+
+# reports/latency.{json,md,png} and a short table (ci/bench.sh).
+.PHONY: bench
+bench: build
+	bash ci/bench.sh $(BUILD)

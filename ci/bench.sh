@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# `make bench`: measure and write reports/latency.{json,md,png}, print a
+# short table. Parts (harness/bench/):
+#   handlers   hx-bench-handlers cycles: TSC distribution per exit type
+#   instr      count-instructions.sh: callgrind instructions per exit type
+#   kvm        hx-bench-kvm: raw KVM exits beside the runner (needs /dev/kvm)
+#   replay     hx-bench-replay on corpus/exits/*.hxt
+#   fuzz       fuzz-rate.sh: libFuzzer execs/s per target (FUZZ_SECONDS each)
+#   ept        hx-bench-ept: EPT build/verify against memset
+#   size       image-size.sh: freestanding image per file, loadable, xz -9e
+# A part that cannot run here (no /dev/kvm, no fuzz build) is reported as
+# not measured; the handler, EPT and size parts must work.
+#
+#   ci/bench.sh BUILD_DIR [OUT_DIR]
+# Environment: FUZZ_SECONDS (default 5), FUZZ_BUILD (default
+# build-fuzz-libfuzzer, shared with `make fuzz`), BENCH_ITERS (default 20000),
+# BENCH_KEEP_PARTS=DIR keeps the measured parts (rerun only the report with
+# python3 harness/bench/report.py DIR OUT_DIR ci/budgets.conf).
+set -uo pipefail
+build=${1:?usage: ci/bench.sh BUILD_DIR [OUT_DIR]}
+cd "$(dirname "$0")/.."
+out=${2:-reports}
+fuzz_secs=${FUZZ_SECONDS:-5}
+fuzz_build=${FUZZ_BUILD:-build-fuzz-libfuzzer}
+iters=${BENCH_ITERS:-20000}
+bin="$build/bench"
+
+for b in hx-bench-handlers hx-bench-ept; do
+  if [ ! -x "$bin/$b" ]; then
+    echo "bench: $bin/$b missing: build first (cmake --build $build)" >&2
+    exit 2
+  fi
+done
+if [ ! -f "$build/handlers/hv_image.elf" ]; then
+  echo "bench: $build/handlers/hv_image.elf missing: the freestanding link failed" >&2
+  exit 2
+fi
+mkdir -p "$out"
+parts=$(mktemp -d)
+trap 'rm -rf "$parts"' EXIT
+failed=0
+step() { echo "bench: $*" >&2; }
+unavailable() { # file reason
+  printf '{"available": false, "reason": "%s"}\n' "$(printf '%s' "$2" | tr '"\\\n' "'/ ")" >"$parts/$1"
+}
+
+python3 - "$parts/meta.json" <<'PY'
+import json, os, platform, subprocess, sys, time
+def sh(*c):
+    try:
+        return subprocess.run(c, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "?"
+cpu = "?"
+for line in open("/proc/cpuinfo"):
+    if line.startswith("model name"):
+        cpu = line.split(":", 1)[1].strip(); break
+meta = {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
+        "load": open("/proc/loadavg").read().split()[0],
+        "commit": sh("git", "rev-parse", "--short", "HEAD") or "?",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+json.dump(meta, open(sys.argv[1], "w"))
+PY
+
+step "handler cycles ($iters exits per type)"
+"$bin/hx-bench-handlers" cycles -n "$iters" -w 2000 -o "$parts/handlers.json" || failed=1
+
+step "instructions per exit (callgrind)"
+bash harness/bench/count-instructions.sh "$build" "$parts/instructions.txt" || failed=1
+
+if [ -x "$bin/hx-bench-kvm" ] && [ -f "$bin/bench_exits.elf" ]; then
+  step "KVM round trip (raw loop and runner, 3 rounds)"
+  if ! "$bin/hx-bench-kvm" -r 3 -o "$parts/kvm.json" harness/bench/kvm-bench.json \
+      "$bin/bench_exits.elf" 2>"$parts/kvm.err"; then
+    cat "$parts/kvm.err" >&2
+    unavailable kvm.json "hx-bench-kvm failed: $(tail -1 "$parts/kvm.err")"
+  fi
+else
+  unavailable kvm.json "the KVM runner or the bench guest was not built"
+fi
+
+if [ -x "$bin/hx-bench-replay" ]; then
+  step "replay throughput"
+  if ! "$bin/hx-bench-replay" -o "$parts/replay.json" corpus/exits/*.hxt 2>"$parts/replay.err"; then
+    cat "$parts/replay.err" >&2
+    unavailable replay.json "hx-bench-replay failed: $(tail -1 "$parts/replay.err")"
+  fi
+else
+  unavailable replay.json "the replay engine was not built"
+fi
+
+step "fuzz targets, ${fuzz_secs} s each"
+if ! bash harness/bench/fuzz-rate.sh "$fuzz_build" "$parts/fuzz.json" "$fuzz_secs"; then
+  unavailable fuzz.json "fuzz-rate.sh failed"
+fi
+
+step "EPT build and verify"
+"$bin/hx-bench-ept" -r 15 -o "$parts/ept.json" || failed=1
+
+step "freestanding image size"
+bash harness/bench/image-size.sh "$build" "$parts/size.json" || failed=1
+
+if [ "$failed" -ne 0 ]; then
+  echo "bench: a required part failed; no report written" >&2
+  exit 1
+fi
+if [ -n "${BENCH_KEEP_PARTS:-}" ]; then
+  mkdir -p "$BENCH_KEEP_PARTS" && cp "$parts"/*.json "$parts"/*.txt "$BENCH_KEEP_PARTS"/
+fi
+python3 harness/bench/report.py "$parts" "$out" ci/budgets.conf

@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""Assemble the latency report of `make bench` from the parts ci/bench.sh
+measured: reports/latency.json, reports/latency.md and reports/latency.png
+(every file written to a temporary name and renamed into place), and print
+a short table.
+
+    report.py PARTS_DIR OUT_DIR BUDGETS_FILE
+
+PARTS_DIR holds handlers.json, instructions.txt, ept.json, size.json and,
+when they could be measured, kvm.json, replay.json, fuzz.json, meta.json.
+Each figure is put beside its floor: handler cost beside the hardware exit
+round trip, EPT build/verify beside a memset of the table bytes, the
+runner's round trip beside a raw KVM exit.
+"""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Used when /dev/kvm cannot be measured in this run: DESIGN.md "KVM facts",
+# port I/O round trip on this machine class.
+DESIGN_EXIT_NS = 10200.0
+
+
+def load(parts, name, required=True):
+    path = os.path.join(parts, name)
+    if not os.path.exists(path):
+        if required:
+            sys.exit("report: missing %s" % path)
+        return None
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except ValueError as e:
+        sys.exit("report: %s is not valid JSON: %s" % (path, e))
+
+
+def load_instructions(parts):
+    out = {}
+    path = os.path.join(parts, "instructions.txt")
+    if os.path.exists(path):
+        for line in open(path):
+            f = line.split()
+            if len(f) == 2:
+                out[f[0]] = int(f[1]) if f[1].isdigit() else None
+    return out
+
+
+def load_budgets(path):
+    out = {}
+    for n, line in enumerate(open(path), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        f = line.split()
+        if len(f) != 2 or not f[1].isdigit():
+            sys.exit("report: %s:%d: expected 'CASE INSTRUCTIONS'" % (path, n))
+        out[f[0]] = int(f[1])
+    return out
+
+
+def write_atomic(path, data, mode="w"):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, mode) as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def fmt_ns(ns):
+    if ns is None:
+        return "-"
+    if ns >= 1e6:
+        return "%.2f ms" % (ns / 1e6)
+    if ns >= 1e3:
+        return "%.2f µs" % (ns / 1e3)
+    return "%.0f ns" % ns
+
+
+def pct(x):
+    return "%.1f%%" % (100.0 * x)
+
+
+def build(parts, out_dir, budgets_path):
+    h = load(parts, "handlers.json")
+    ept = load(parts, "ept.json")
+    size = load(parts, "size.json")
+    kvm = load(parts, "kvm.json", False) or {"available": False, "reason": "not measured"}
+    replay = load(parts, "replay.json", False) or {"available": False, "reason": "not measured"}
+    fuzz = load(parts, "fuzz.json", False) or {"available": False, "reason": "not measured"}
+    meta = load(parts, "meta.json", False) or {}
+    instr = load_instructions(parts)
+    budgets = load_budgets(budgets_path)
+    tpn = h["tsc_ghz"]
+
+    if kvm.get("available"):
+        floor_ns = kvm["raw"]["out"]["p50_ns"]
+        floor_src = "raw KVM OUT exit round trip, median, measured in this run"
+    else:
+        floor_ns = DESIGN_EXIT_NS
+        floor_src = ("port I/O round trip from DESIGN.md (KVM not measured in this run: %s)"
+                     % kvm.get("reason", "?"))
+
+    cases = []
+    for c in h["cases"]:
+        cy = c["cycles"]
+        ns = {k: cy[k] / tpn for k in ("p1", "p10", "p25", "p50", "p75", "p90", "p99", "max", "mean")}
+        name = c["name"]
+        cases.append({
+            "name": name,
+            "what": c["what"],
+            "cycles": cy,
+            "ns": {k: round(v, 1) for k, v in ns.items()},
+            "instructions": instr.get(name),
+            "budget": budgets.get(name),
+            "p50_vs_exit": round(ns["p50"] / floor_ns, 4),
+            "p99_vs_exit": round(ns["p99"] / floor_ns, 4),
+        })
+
+    doc = {
+        "schema": 1,
+        "meta": meta,
+        "floors": {"hardware_exit_ns": round(floor_ns, 1), "hardware_exit_source": floor_src},
+        "handlers": {
+            "tsc_ghz": tpn,
+            "timer_overhead_cycles": h["timer_overhead_cycles"],
+            "iterations": h["iterations"],
+            "warmup": h["warmup"],
+            "platform": "hosted bench platform (tables for host CPUID/MSR, memcpy for memory)",
+            "instructions_by": "callgrind --toggle-collect=hv_handle_exit, Ir / iterations",
+            "cases": cases,
+        },
+        "kvm": kvm,
+        "replay": replay,
+        "fuzz": fuzz,
+        "ept": ept,
+        "image": size,
+    }
+    return doc
+
+
+def plot(doc, out_dir):
+    cases = doc["handlers"]["cases"]
+    floor = doc["floors"]["hardware_exit_ns"]
+    data = os.path.join(out_dir, ".latency.dat.%d" % os.getpid())
+    with open(data, "w") as f:
+        for i, c in enumerate(cases, 1):
+            ns = c["ns"]
+            vals = [max(ns[k], 1.0) for k in ("p1", "p10", "p25", "p50", "p75", "p90", "p99")]
+            f.write("%d\t%s\t%s\n" % (i, c["name"], "\t".join("%.1f" % v for v in vals)))
+    png = os.path.join(out_dir, "latency.png")
+    tmp = "%s.tmp.%d.png" % (png, os.getpid())
+    label = "hardware exit round trip %s (%s)" % (
+        fmt_ns(floor), "measured" if doc["kvm"].get("available") else "DESIGN.md")
+    cmd = ["gnuplot", "-e", "data='%s'; out='%s'; n=%d; floor=%f; floorlabel='%s'" % (data, tmp, len(cases), floor, label),
+           os.path.join(HERE, "latency.gp")]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True)
+    except FileNotFoundError:
+        os.unlink(data)
+        return "gnuplot not installed: no plot"
+    os.unlink(data)
+    if r.returncode != 0 or not os.path.exists(tmp):
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        return "gnuplot failed: %s" % r.stderr.strip()[-300:]
+    os.replace(tmp, png)
+    return None
+
+
+def markdown(doc, plot_err):
+    m = doc["meta"]
+    fl = doc["floors"]
+    floor = fl["hardware_exit_ns"]
+    L = []
+    w = L.append
+    w("# hx latency report")
+    w("")
+    w("Machine: %s, %s cores, kernel %s, load average %s at start. Commit %s, %s." % (
+        m.get("cpu", "?"), m.get("cores", "?"), m.get("kernel", "?"), m.get("load", "?"),
+        m.get("commit", "?"), m.get("date", "?")))
+    w("Reproduce with `make bench` (raw numbers: latency.json; plot: latency.png).")
+    w("")
+    w("Floor of every handler figure: **%s**, the %s." % (fmt_ns(floor), fl["hardware_exit_source"]))
+    w("")
+    hd = doc["handlers"]
+    w("## Handler cost per exit")
+    w("")
+    w("hv_handle_exit on the optimised hosted core, %d exits per type after %d warm-up exits; "
+      "TSC at %.3f GHz read with LFENCE/RDTSC ... RDTSCP/LFENCE, the timer's own %d cycles "
+      "subtracted (resolution: the TSC of this VM advances in steps of about 10 ns, so the fastest exits read as 10-20 ns). "
+      "Instructions: callgrind, exact and repeatable; the budget is ci/budgets.conf (gate: "
+      "budget + 10%%). Host CPUID/MSR come from tables, so neither a nested CPUID trap nor "
+      "the host's own MSR cost is in these figures." % (
+          hd["iterations"], hd["warmup"], hd["tsc_ghz"], hd["timer_overhead_cycles"]))
+    w("")
+    w("| exit | what | p50 | p90 | p99 | cycles p50 | instructions | budget | p50 / exit floor | p99 / exit floor |")
+    w("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+    for c in hd["cases"]:
+        w("| %s | %s | %s | %s | %s | %.0f | %s | %s | %s | %s |" % (
+            c["name"], c["what"], fmt_ns(c["ns"]["p50"]), fmt_ns(c["ns"]["p90"]),
+            fmt_ns(c["ns"]["p99"]), c["cycles"]["p50"],
+            c["instructions"] if c["instructions"] is not None else "-",
+            c["budget"] if c["budget"] is not None else "-",
+            pct(c["p50_vs_exit"]), pct(c["p99_vs_exit"])))
+    w("")
+    if plot_err:
+        w("Plot: not produced (%s)." % plot_err)
+    else:
+        w("![handler cost per exit type](latency.png)")
+    w("")
+
+    k = doc["kvm"]
+    w("## KVM round trip: raw exit vs the runner")
+    w("")
+    if not k.get("available"):
+        w("Not measured in this run: %s." % k.get("reason", "?"))
+    else:
+        r = k["raw"]
+        w("Same process, %d rounds, medians of per-round means. Raw: a real-mode guest exiting in a "
+          "tight loop, a bare KVM_RUN loop with no handler (%d exits per round). Runner: "
+          "harness/bench/guest/bench_exits.c under hxk_run, every exit translated, handled by "
+          "hv_handle_exit, checked by the oracles and resumed. kvm = inside KVM_RUN, runner = "
+          "from KVM_RUN's return to the next call; other = runner minus handler, oracles and "
+          "recording (exit translation, MMIO instruction location, DECODE-EQ, register sync)." % (
+              k["rounds"], k["raw_exits_per_round"]))
+        w("")
+        w("| exit | round trip (mean) | p50 | p99 | vs raw MMIO | vs raw OUT |")
+        w("|---|--:|--:|--:|--:|--:|")
+        w("| raw OUT (floor) | %s | %s | %s | | 1.00 |" % (
+            fmt_ns(r["out"]["mean_ns"]), fmt_ns(r["out"]["p50_ns"]), fmt_ns(r["out"]["p99_ns"])))
+        w("| raw MMIO store (floor) | %s | %s | %s | 1.00 | %.2f |" % (
+            fmt_ns(r["mmio"]["mean_ns"]), fmt_ns(r["mmio"]["p50_ns"]), fmt_ns(r["mmio"]["p99_ns"]),
+            r["mmio"]["mean_ns"] / r["out"]["mean_ns"]))
+        for key, label in (("ept_violation", "runner MMIO store (EPT violation)"),
+                           ("cpuid", "runner CPUID (hardware breakpoint)"),
+                           ("vmcall", "runner VMCALL YIELD (hardware breakpoint)")):
+            x = k["runner"][key]
+            w("| %s | %s | | | %.2f | %.2f |" % (
+                label, fmt_ns(x["round_trip_ns"]), x["round_trip_ns"] / r["mmio"]["mean_ns"],
+                x["round_trip_ns"] / r["out"]["mean_ns"]))
+        w("")
+        w("Where the runner's time goes (mean ns per exit):")
+        w("")
+        w("| exit | kvm | runner | handler | oracles | record | other | handler share |")
+        w("|---|--:|--:|--:|--:|--:|--:|--:|")
+        for key in ("ept_violation", "cpuid", "vmcall"):
+            x = k["runner"][key]
+            w("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                key, fmt_ns(x["kvm_ns"]), fmt_ns(x["runner_ns"]), fmt_ns(x["handler_ns"]),
+                fmt_ns(x["oracle_ns"]), fmt_ns(x["record_ns"]), fmt_ns(x["other_ns"]),
+                pct(x["handler_ns"] / x["round_trip_ns"])))
+    w("")
+
+    rp = doc["replay"]
+    w("## Replay throughput")
+    w("")
+    if not rp.get("available", True) or "with_oracles_exits_per_s" not in rp:
+        w("Not measured in this run: %s." % rp.get("reason", "?"))
+    else:
+        w("hx_replay_run on the parsed corpus traces (%d exits per round, %d rounds, median; each "
+          "replay includes its system set-up and EPT build). With oracles: one replay pass as "
+          "`hx replay` runs it, without the DET pass. Without oracles: the engine's DET pass alone "
+          "(same platform and observer, no oracles, no comparison), derived as time(DET on) - "
+          "time(DET off)." % (rp["exits_per_round"], rp["rounds"]))
+        w("")
+        w("| replay | exits/s | µs per exit |")
+        w("|---|--:|--:|")
+        for key, label in (("with_oracles", "with oracles"), ("without_oracles", "without oracles")):
+            eps = rp[key + "_exits_per_s"]
+            w("| %s | %.0f | %.2f |" % (label, eps, 1e6 / eps))
+        if rp.get("skipped"):
+            w("")
+            w("Skipped (do not replay cleanly): %s" % "; ".join(rp["skipped"]))
+    w("")
+
+    fz = doc["fuzz"]
+    w("## Fuzz targets")
+    w("")
+    if not fz.get("available"):
+        w("Not measured in this run: %s." % fz.get("reason", "?"))
+    else:
+        w("libFuzzer, %d s per target on its seeds, ASan+UBSan builds (as `make fuzz`), one core." %
+          fz["seconds_per_target"])
+        w("")
+        w("| target | execs/s | executions | edges | note |")
+        w("|---|--:|--:|--:|---|")
+        for t in fz["targets"]:
+            w("| %s | %s | %s | %s | %s |" % (t["target"], t.get("execs_per_s") or "-",
+                                            t.get("executions") or "-", t.get("edges") or "-",
+                                            t.get("note", "")))
+    w("")
+
+    e = doc["ept"]
+    w("## EPT build and verify")
+    w("")
+    w("Median of %d warm runs each; floor: memset of the same number of table bytes." %
+      e["layouts"][0]["repeats"])
+    w("")
+    w("| layout | mapped | table pages | build | verify | memset floor | build / floor | verify / floor |")
+    w("|---|--:|--:|--:|--:|--:|--:|--:|")
+    for l in e["layouts"]:
+        w("| %s (%s) | %.2f GiB | %d | %s | %s | %s | %.1fx | %.1fx |" % (
+            l["name"], l["what"], l["mapped_bytes"] / 2**30, l["table_pages"],
+            fmt_ns(l["build_ns"]), fmt_ns(l["verify_ns"]), fmt_ns(l["memset_ns"]),
+            l["build_vs_memset"], l["verify_vs_memset"]))
+    w("")
+
+    s = doc["image"]
+    w("## Freestanding image size")
+    w("")
+    w("build/handlers/hv_image.elf (-O2, --gc-sections): text %d, data %d, bss %d bytes; "
+      "loadable bytes (objcopy -O binary) **%d**, LZMA (xz -9e) **%d** — what flash pays." % (
+          s["text"], s["data"], s["bss"], s["loadable_bytes"], s["xz_bytes"]))
+    w("")
+    w("| source file | text | rodata | data | bss | total |")
+    w("|---|--:|--:|--:|--:|--:|")
+    for f in sorted(s["files"], key=lambda f: -(f["text"] + f["rodata"] + f["data"])):
+        w("| %s | %d | %d | %d | %d | %d |" % (f["file"], f["text"], f["rodata"], f["data"],
+                                              f["bss"], f["text"] + f["rodata"] + f["data"]))
+    w("")
+    return "\n".join(L) + "\n"
+
+
+def summary(doc):
+    floor = doc["floors"]["hardware_exit_ns"]
+    print("handler cost per exit (floor: hardware exit %s, %s)" % (
+        fmt_ns(floor), "measured" if doc["kvm"].get("available") else "DESIGN.md"))
+    print("  %-18s %9s %9s %8s %8s %9s" % ("exit", "p50", "p99", "instr", "budget", "p50/exit"))
+    for c in doc["handlers"]["cases"]:
+        print("  %-18s %9s %9s %8s %8s %9s" % (
+            c["name"], fmt_ns(c["ns"]["p50"]), fmt_ns(c["ns"]["p99"]),
+            c["instructions"] if c["instructions"] is not None else "-",
+            c["budget"] if c["budget"] is not None else "-", pct(c["p50_vs_exit"])))
+    k = doc["kvm"]
+    if k.get("available"):
+        x = k["runner"]["ept_violation"]
+        print("KVM round trip: raw OUT %s, raw MMIO %s, runner MMIO %s (%.2fx raw MMIO; handler %s, oracles %s)" % (
+            fmt_ns(k["raw"]["out"]["mean_ns"]), fmt_ns(k["raw"]["mmio"]["mean_ns"]),
+            fmt_ns(x["round_trip_ns"]), k["runner_mmio_vs_raw_mmio"], fmt_ns(x["handler_ns"]),
+            fmt_ns(x["oracle_ns"])))
+    else:
+        print("KVM round trip: not measured (%s)" % k.get("reason", "?"))
+    rp = doc["replay"]
+    if "with_oracles_exits_per_s" in rp:
+        print("replay: %.0f exits/s with oracles, %.0f without" % (
+            rp["with_oracles_exits_per_s"], rp["without_oracles_exits_per_s"]))
+    else:
+        print("replay: not measured (%s)" % rp.get("reason", "?"))
+    fz = doc["fuzz"]
+    if fz.get("available"):
+        print("fuzz execs/s: " + ", ".join("%s %s" % (t["target"], t.get("execs_per_s") or "-")
+                                          for t in fz["targets"]))
+    else:
+        print("fuzz: not measured (%s)" % fz.get("reason", "?"))
+    for l in doc["ept"]["layouts"]:
+        print("EPT %-9s build %9s verify %9s (memset floor %s)" % (
+            l["name"], fmt_ns(l["build_ns"]), fmt_ns(l["verify_ns"]), fmt_ns(l["memset_ns"])))
+    s = doc["image"]
+    print("image: %d loadable bytes, %d xz -9e" % (s["loadable_bytes"], s["xz_bytes"]))
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.stderr.write("usage: report.py PARTS_DIR OUT_DIR BUDGETS_FILE\n")
+        return 2
+    parts, out_dir, budgets = sys.argv[1:]
+    if not os.path.isdir(parts):
+        sys.stderr.write("report: %s is not a directory\n" % parts)
+        return 2
+    if not os.path.isfile(budgets):
+        sys.stderr.write("report: cannot read %s\n" % budgets)
+        return 2
+    os.makedirs(out_dir, exist_ok=True)
+    doc = build(parts, out_dir, budgets)
+    plot_err = plot(doc, out_dir)
+    write_atomic(os.path.join(out_dir, "latency.json"), json.dumps(doc, indent=2) + "\n")
+    write_atomic(os.path.join(out_dir, "latency.md"), markdown(doc, plot_err))
+    summary(doc)
+    if plot_err:
+        sys.stderr.write("report: %s\n" % plot_err)
+    print("wrote %s/latency.json, latency.md%s" % (out_dir, "" if plot_err else ", latency.png"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
