@@ -164,6 +164,7 @@ void hxk_core_exit(struct hxk_runner *R, struct hxk_vstate *v, struct hv_exit *e
 	struct hxk_kind_stats *ks = &R->rep->stats[ex->reason < HV_EXIT_COUNT ? ex->reason : 0];
 	(void)p;
 	R->cur = v;
+	R->blame_index = R->exit_index;
 	struct hv_exit in = *ex;
 	uint64_t t0 = hxk_now_ns(), t1, t2, t3, t4;
 #ifdef HXK_HAVE_ORACLE
@@ -496,16 +497,21 @@ static bool locate_store(struct hxk_runner *R, struct hxk_vstate *v,
 		return false;
 	}
 	if (loc.prod_mismatch) {
-		char hex[64];
+		char hex[64], prod[96];
 		hex_bytes(hex, sizeof(hex), code + (n - loc.len), loc.len);
+		if (loc.prod == HV_DEC_TRUNCATED)
+			snprintf(prod, sizeof(prod), "wants more than those %u bytes", loc.len);
+		else
+			snprintf(prod, sizeof(prod), "reads a %u-byte %s of %u bytes", loc.insn.len,
+			         loc.insn.kind <= HV_INSN_STORE_IMM ? "store" : "load",
+			         loc.insn.mem_size);
 		hxk_violation(
 		        R, HV_INV_DECODE_EQ, (int32_t)p->index,
 		        "store at 0x%llx (%s%s%s): KVM wrote %u bytes (0x%llx) to GPA 0x%llx; "
-		        "the production decoder reads a %u-byte %s of %u bytes",
+		        "the production decoder %s",
 		        (unsigned long long)loc.start, hex, loc.ref_name[0] ? ", " : "",
 		        loc.ref_name, acc->size, (unsigned long long)acc->data,
-		        (unsigned long long)acc->gpa, loc.insn.len,
-		        loc.insn.kind <= HV_INSN_STORE_IMM ? "store" : "load", loc.insn.mem_size);
+		        (unsigned long long)acc->gpa, prod);
 	}
 	*start = loc.start;
 	return true;
@@ -570,15 +576,20 @@ static void on_mmio(struct hxk_runner *R, struct hxk_vstate *v)
 	if (res.has_mmio &&
 	    (res.mmio.gpa != acc.gpa || res.mmio.size != acc.size ||
 	     !!res.mmio.is_write != is_write ||
-	     (is_write && trunc_size(res.mmio.data, acc.size) != trunc_size(acc.data, acc.size))))
+	     (is_write && trunc_size(res.mmio.data, acc.size) != trunc_size(acc.data, acc.size)))) {
+		char kd[40] = "", cd[40] = "";
+		if (is_write)
+			snprintf(kd, sizeof(kd), " of 0x%llx", (unsigned long long)acc.data);
+		if (res.mmio.is_write)
+			snprintf(cd, sizeof(cd), " of 0x%llx", (unsigned long long)res.mmio.data);
 		hxk_violation(R, HV_INV_DECODE_EQ, (int32_t)p->index,
-		              "MMIO at RIP 0x%llx: KVM did a %u-byte %s of GPA 0x%llx%s, the core "
-		              "decoded a %u-byte %s of GPA 0x%llx (data 0x%llx vs 0x%llx)",
-		              (unsigned long long)in_rip, acc.size, is_write ? "store" : "load",
-		              (unsigned long long)acc.gpa, "", res.mmio.size,
-		              res.mmio.is_write ? "store" : "load",
-		              (unsigned long long)res.mmio.gpa, (unsigned long long)acc.data,
-		              (unsigned long long)res.mmio.data);
+		              "MMIO at RIP 0x%llx: KVM did a %u-byte %s%s at GPA 0x%llx, the core "
+		              "decoded a %u-byte %s%s at GPA 0x%llx",
+		              (unsigned long long)in_rip, acc.size, is_write ? "store" : "load", kd,
+		              (unsigned long long)acc.gpa, res.mmio.size,
+		              res.mmio.is_write ? "store" : "load", cd,
+		              (unsigned long long)res.mmio.gpa);
+	}
 
 	switch (res.action) {
 	case HV_ACT_RESUME:

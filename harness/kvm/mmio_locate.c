@@ -27,7 +27,9 @@ static void prod_check(const struct hxk_locate_in *in, uint64_t start, struct hx
 	struct hv_insn *insn = &out->insn;
 	out->prod = hv_decode(bytes_from(in, start), len, insn);
 	out->prod_exact = false;
-	out->prod_mismatch = false;
+	/* Wanting more bytes than the instruction KVM executed has is a
+	 * length disagreement, not a rejection. */
+	out->prod_mismatch = out->prod == HV_DEC_TRUNCATED;
 	if (out->prod != HV_DEC_OK)
 		return;
 	uint64_t gpa;

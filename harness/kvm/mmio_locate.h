@@ -56,7 +56,8 @@ struct hxk_located {
 	uint32_t len;
 	enum hv_decode_status prod; /* hv_decode at start */
 	bool prod_exact;            /* the production decoding is KVM's access */
-	bool prod_mismatch;         /* decoded OK, but another access: DECODE-EQ */
+	bool prod_mismatch;         /* decoded OK as another access, or wanted more
+	                               bytes than the instruction has: DECODE-EQ */
 	struct hv_insn insn;        /* the production decoding when prod == OK */
 	char ref_name[24];          /* the independent decoder's mnemonic, or "" */
 };

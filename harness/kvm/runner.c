@@ -58,7 +58,7 @@ void hxk_violation(struct hxk_runner *R, enum hv_invariant inv, int32_t part, co
 		struct hxk_violation *v = &rep->violations[rep->nstored++];
 		v->inv = inv;
 		v->partition = part;
-		v->exit_index = R->exit_index;
+		v->exit_index = R->blame_index;
 		va_list ap;
 		va_start(ap, fmt);
 		vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
@@ -366,6 +366,7 @@ static void run_slice(struct hxk_runner *R, struct hxk_vstate *v)
 			break;
 		}
 		last_kind = HXK_K_OTHER;
+		R->blame_index = R->exit_index;
 		hxk_handle_kvm_exit(R, v);
 		/* Single-step traps are guest progress, bounded by the timeout;
 		 * the budget bounds exits that loop. */

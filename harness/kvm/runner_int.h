@@ -90,6 +90,7 @@ struct hxk_runner {
 	struct hxk_pstate *parts;
 	struct hxk_vstate *cur; /* vCPU whose exit is being handled */
 	uint64_t exit_index;    /* core exits so far (trace index) */
+	uint64_t blame_index;   /* exit a violation found now belongs to */
 	uint64_t pool_used_seen;
 	bool stopping;      /* timeout: finish now */
 	uint8_t code[4096]; /* guest code before an MMIO store's RIP */
