@@ -312,33 +312,34 @@ int hxk_vcpu_inject(struct hxk_vcpu *vc, uint8_t vector, bool has_error, uint32_
 	return 0;
 }
 
-struct one_msr {
+/* struct kvm_msrs ends in a flexible array: one entry after the header. */
+union one_msr {
 	struct kvm_msrs hdr;
-	struct kvm_msr_entry e;
+	uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
 };
 
 int hxk_vcpu_get_msr(struct hxk_vcpu *vc, uint32_t msr, uint64_t *value)
 {
-	struct one_msr m;
+	union one_msr m;
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = 1;
-	m.e.index = msr;
+	m.hdr.entries[0].index = msr;
 	int r = ioctl(vc->fd, KVM_GET_MSRS, &m);
 	if (r < 0)
 		return -1;
 	if (r != 1)
 		return 1;
-	*value = m.e.data;
+	*value = m.hdr.entries[0].data;
 	return 0;
 }
 
 int hxk_vcpu_set_msr(struct hxk_vcpu *vc, uint32_t msr, uint64_t value)
 {
-	struct one_msr m;
+	union one_msr m;
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = 1;
-	m.e.index = msr;
-	m.e.data = value;
+	m.hdr.entries[0].index = msr;
+	m.hdr.entries[0].data = value;
 	int r = ioctl(vc->fd, KVM_SET_MSRS, &m);
 	if (r < 0)
 		return -1;
