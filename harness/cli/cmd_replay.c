@@ -4,6 +4,8 @@
  *   (DET). Per file one line: pass with counts, or the first failing exit
  *   with its invariant id or differing field. Exit 0 all pass, 1 some trace
  *   fails, 2 some trace is unusable (malformed, truncated, bad config).
+ *   --unsealed accepts a fuzzer-mutated trace whose header (checksum, length,
+ *   exit count) was not rewritten: everything else is still checked.
  *
  * hx minimize FILE -o OUT
  *   Shrink a failing trace (drop exits and recorded inputs) while it keeps
@@ -35,7 +37,7 @@ static void on_report(void *ctx, const struct hx_replay_failure *f)
 static int replay_usage(void)
 {
 	fprintf(stderr, "usage: hx replay [-v] [--no-det] [--no-compare] [--keep-going] "
-	                "FILE.hxt...\n");
+	                "[--unsealed] FILE.hxt...\n");
 	return HX_EXIT_USAGE;
 }
 
@@ -54,6 +56,8 @@ int hx_cmd_replay(int argc, char **argv)
 			opts.compare_outputs = false;
 		else if (!strcmp(argv[i], "--keep-going"))
 			opts.stop_at_first = false;
+		else if (!strcmp(argv[i], "--unsealed"))
+			opts.parse_flags |= HX_TRACE_UNSEALED;
 		else if (!strcmp(argv[i], "--"))
 			first_file = i + 1;
 		else if (argv[i][0] == '-')
@@ -77,7 +81,7 @@ int hx_cmd_replay(int argc, char **argv)
 		const char *path = argv[i];
 		struct hx_trace *t;
 		struct hx_trace_error err;
-		if (hx_trace_load(path, &t, &err) != 0) {
+		if (hx_trace_load_ex(path, opts.parse_flags, &t, &err) != 0) {
 			printf("%s: BAD INPUT: %s\n", path, err.msg);
 			bad++;
 			worst = HX_EXIT_USAGE;

@@ -105,8 +105,26 @@ struct hx_trace_error {
  * Never reads outside [buf, buf+len). *out is owned by the caller. */
 int hx_trace_parse(const uint8_t *buf, size_t len, struct hx_trace **out,
                    struct hx_trace_error *err);
+/* Parse flags. */
+enum hx_trace_parse_flags {
+	/* For fuzzers, whose mutations cannot keep the header consistent: skip
+	 * the checksum and take the payload length and exit count from what is
+	 * there (everything else is checked as usual). Files written by the
+	 * writers are always sealed; see hx_trace_reseal. */
+	HX_TRACE_UNSEALED = 1u << 0,
+};
+int hx_trace_parse_ex(const uint8_t *buf, size_t len, uint32_t flags, struct hx_trace **out,
+                      struct hx_trace_error *err);
+/* Make a (mutated) trace's header consistent again: payload length,
+ * checksum and the number of EXIT records found by walking the records.
+ * Returns 0, or -1 when buf is shorter than a header or has a bad magic.
+ * For fuzzers' custom mutators, so every input they keep is a valid file. */
+int hx_trace_reseal(uint8_t *buf, size_t len);
+
 /* Read and parse a file (at most HX_TRACE_MAX_FILE bytes). */
 int hx_trace_load(const char *path, struct hx_trace **out, struct hx_trace_error *err);
+int hx_trace_load_ex(const char *path, uint32_t flags, struct hx_trace **out,
+                     struct hx_trace_error *err);
 void hx_trace_free(struct hx_trace *t);
 
 /* Building traces in memory (seed generator, minimizer, tests). */

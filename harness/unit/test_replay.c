@@ -394,12 +394,11 @@ static void test_total(void **state)
 	assert_int_equal(res.first.kind, HX_RF_INVARIANT);
 	assert_int_equal(res.first.inv, HV_INV_TOTAL);
 	assert_non_null(strstr(res.first.msg, "step budget of 3"));
-	/* A recording whose log overflowed fails TOTAL at that exit. */
+	/* What counts is the replay's own log: a recording that says it
+	 * overflowed (an input a fuzzer may set) does not fail by itself. */
 	f->t->exits[4].log.overflow = 2;
 	o.step_budget = 0;
-	assert_int_equal(hx_replay_run(f->r, f->t, &o, &res), HX_REPLAY_FAIL);
-	assert_int_equal(res.first.inv, HV_INV_TOTAL);
-	assert_int_equal(res.first.exit_index, 4);
+	assert_int_equal(hx_replay_run(f->r, f->t, &o, &res), HX_REPLAY_PASS);
 }
 
 static void test_bad_bytes(void **state)

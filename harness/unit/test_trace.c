@@ -569,6 +569,45 @@ static void test_limits_on_append(void **state)
 	free(b);
 }
 
+static void test_unsealed_and_reseal(void **state)
+{
+	struct fx *f = *state;
+	struct hx_trace_error err;
+	struct hx_trace *t;
+	assert_int_equal(hx_trace_parse(f->bytes, f->len, &t, &err), 0);
+	size_t exit2 = (size_t)t->exits[2].offset; /* body of exit 2 */
+	hx_trace_free(t);
+	uint8_t *b = malloc(f->len);
+	memcpy(b, f->bytes, f->len);
+	size_t body = first_exit_body(b, f->len);
+	b[body + 16 + 24] ^= 0x01; /* in.st.rax of exit 0, as a fuzzer would */
+	assert_int_equal(parse_copy(b, f->len, &err), -1);
+	assert_string_equal(err.field, "header.checksum");
+	assert_int_equal(hx_trace_parse_ex(b, f->len, HX_TRACE_UNSEALED, &t, &err), 0);
+	assert_int_equal(t->exits[0].in.st.gpr[HV_RAX], f->t->exits[0].in.st.gpr[HV_RAX] ^ 1);
+	hx_trace_free(t);
+	/* Unsealed: the header's length and count do not matter either, so a
+	 * trace cut after exit 1 parses with two exits. */
+	assert_int_equal(hx_trace_parse_ex(b, exit2 - 8, HX_TRACE_UNSEALED, &t, &err), 0);
+	assert_int_equal(t->nexits, 2);
+	hx_trace_free(t);
+	/* ... but the records themselves are still checked. */
+	assert_int_equal(hx_trace_parse_ex(b, exit2 + 3, HX_TRACE_UNSEALED, &t, &err), -1);
+	assert_int_equal(err.exit_index, 2);
+	/* Resealed, it is a valid file again, also when cut short. */
+	assert_int_equal(hx_trace_reseal(b, f->len), 0);
+	assert_int_equal(parse_copy(b, f->len, &err), 0);
+	size_t cut = exit2 - 8;
+	assert_int_equal(hx_trace_reseal(b, cut), 0);
+	assert_int_equal(hx_trace_parse(b, cut, &t, &err), 0);
+	assert_int_equal(t->nexits, 2);
+	hx_trace_free(t);
+	b[0] = 'X';
+	assert_int_equal(hx_trace_reseal(b, f->len), -1);
+	assert_int_equal(hx_trace_reseal(b, 10), -1);
+	free(b);
+}
+
 static void test_fnv(void **state)
 {
 	(void)state;
@@ -592,6 +631,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_absurd_counts, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_limits_on_append, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_unsealed_and_reseal, setup, teardown),
 	        cmocka_unit_test(test_fnv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
