@@ -58,6 +58,7 @@ struct hx_replay_opts {
 	bool stop_at_first;    /* stop at the first failing exit (default true) */
 	bool verify_start_end; /* full EPT verify before the first and after the last exit (true) */
 	uint64_t step_budget;  /* max exits (TOTAL); 0 = HX_ORACLE_STEP_BUDGET */
+	uint32_t parse_flags;  /* hx_replay_bytes: HX_TRACE_UNSEALED for fuzzers */
 	hx_replay_report_fn report;
 	void *report_ctx;
 };
