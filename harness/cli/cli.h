@@ -14,5 +14,6 @@ int hx_cmd_run(int argc, char **argv);
 int hx_cmd_trace_dump(int argc, char **argv);
 int hx_cmd_replay(int argc, char **argv);
 int hx_cmd_minimize(int argc, char **argv);
+int hx_cmd_buildeq(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct hx_command commands[] = {
         {"trace", "dump", hx_cmd_trace_dump, "trace dump FILE.hxt"},
         {"replay", NULL, hx_cmd_replay, "replay FILE.hxt..."},
         {"minimize", NULL, hx_cmd_minimize, "minimize FILE.hxt -o OUT.hxt"},
+        {"buildeq", NULL, hx_cmd_buildeq, "buildeq [--image FILE] [--timeout S] [-v] FILE.hxt..."},
 };
 
 static void usage(FILE *f)

@@ -225,6 +225,8 @@ static void run_pass(struct hx_replay *r, const struct hx_trace *t, uint32_t nex
 			break;
 		}
 		if (pass == 0) {
+			if (o->on_exit)
+				o->on_exit(o->hook_ctx, i, &exit, &res, &log);
 			r->res->exits_run++;
 			hx_oracle_after(orc, &r->sys, i, &exit, &res, &log);
 			if (o->compare_outputs && (e->flags & HX_TREC_OUTPUTS))
@@ -238,6 +240,8 @@ static void run_pass(struct hx_replay *r, const struct hx_trace *t, uint32_t nex
 			break;
 	}
 	r->cur = NULL;
+	if (pass == 0 && o->on_end)
+		o->on_end(o->hook_ctx, &r->sys);
 	if (orc) {
 		if (o->verify_start_end && !(r->res->status && o->stop_at_first))
 			hx_oracle_verify_all(orc, &r->sys, UINT64_MAX);

@@ -61,6 +61,15 @@ struct hx_replay_opts {
 	uint32_t parse_flags;  /* hx_replay_bytes: HX_TRACE_UNSEALED for fuzzers */
 	hx_replay_report_fn report;
 	void *report_ctx;
+	/* Observation hooks (BUILD-EQ runs the freestanding build in
+	 * lock-step with the first run), may be NULL: on_exit after each exit
+	 * with the record after hv_handle_exit, the result and the observer
+	 * log; on_end once after the last exit with the final system (its
+	 * pool holds the EPTs). */
+	void (*on_exit)(void *ctx, uint64_t index, const struct hv_exit *out,
+	                const struct hv_result *res, const struct hx_obs_view *log);
+	void (*on_end)(void *ctx, const struct hv_system *sys);
+	void *hook_ctx;
 };
 
 struct hx_replay_result {
