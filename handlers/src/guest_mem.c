@@ -84,6 +84,30 @@ hv_status hv_guest_check(struct hv_system *sys, uint32_t part, uint64_t gpa, uin
 	return check(sys, root, gpa, len, need);
 }
 
+/* Move len bytes between host-physical hpa (contiguous: one EPT leaf) and
+ * dst (read) or src (write), in pieces that never cross a 4 KiB page
+ * (hv/platform.h). gpa only places the page boundaries. */
+static hv_status move_in_leaf(struct hv_system *sys, uint64_t gpa, uint64_t hpa, uint8_t *dst,
+                              const uint8_t *src, uint32_t len)
+{
+	uint64_t left = len;
+	for (uint64_t n = 0; left > 0 && n <= ((uint64_t)len >> HV_PAGE_SHIFT) + 1; n++) {
+		uint32_t step = (uint32_t)piece_len(gpa, left);
+		int rc = src ? sys->ops->phys_write(sys->ops_ctx, hpa, src, step)
+		             : sys->ops->phys_read(sys->ops_ctx, hpa, dst, step);
+		if (rc != 0)
+			return HV_ERR_PLATFORM;
+		if (src)
+			src += step;
+		else
+			dst += step;
+		gpa += step;
+		hpa += step;
+		left -= step;
+	}
+	return HV_OK;
+}
+
 /* Check the whole range, then copy page piece by page piece: into dst
  * (read) or from src (write). */
 static hv_status copy(struct hv_system *sys, uint32_t part, uint64_t gpa, uint8_t *dst,
@@ -98,6 +122,18 @@ static hv_status copy(struct hv_system *sys, uint32_t part, uint64_t gpa, uint8_
 		return HV_ERR_INVAL;
 	if (!span_ok(gpa, len))
 		return HV_ERR_RANGE;
+	if (len == 0)
+		return HV_OK;
+	/* Almost every access (a guest page-table entry, an instruction, a
+	 * hypercall buffer) lies inside one EPT leaf: then the one translation
+	 * that checks it also places it, and the range is checked in full
+	 * before the first byte moves, as below. */
+	uint64_t hpa0, room0;
+	s = piece(sys, root, gpa, need, &hpa0, &room0);
+	if (s != HV_OK)
+		return s;
+	if (room0 >= len)
+		return move_in_leaf(sys, gpa, hpa0, dst, src, len);
 	s = check(sys, root, gpa, len, need);
 	if (s != HV_OK)
 		return s;
