@@ -58,7 +58,7 @@ struct cpuid_view {
 	bool intel;         /* out-of-range leaves return the highest basic leaf */
 	bool amd;           /* AMD topology leaves (AMD and Hygon) */
 	uint32_t max_basic; /* the partition's, after the policy clamp */
-	uint32_t max_ext;   /* the partition's; 0 when there are no extended leaves */
+	uint32_t max_ext;   /* the partition's; 0 when there are none (or not asked) */
 };
 
 static void host_cpuid(const struct cpuid_view *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
@@ -100,8 +100,11 @@ static uint32_t log2_ceil(uint32_t n)
 	return bits;
 }
 
+/* with_ext: the extended maximum is needed (an extended leaf was asked);
+ * a basic leaf never depends on it, which saves a host CPUID per exit --
+ * each one a trap to the outer hypervisor when the host is itself a VM. */
 static void view_init(struct cpuid_view *v, const struct hv_system *sys, uint32_t partition,
-                      uint32_t vcpu, uint64_t cr4)
+                      uint32_t vcpu, uint64_t cr4, bool with_ext)
 {
 	uint32_t out[4];
 	v->sys = sys;
@@ -131,8 +134,10 @@ static void view_init(struct cpuid_view *v, const struct hv_system *sys, uint32_
 
 	/* Extended leaves exist only if 0x80000000 reports a maximum in its own
 	 * range (an Intel CPU without them returns basic-leaf data there). */
-	host_cpuid(v, LEAF_EXT_BASE, 0, out);
 	v->max_ext = 0;
+	if (!with_ext)
+		return;
+	host_cpuid(v, LEAF_EXT_BASE, 0, out);
 	if ((out[EAX] & LEAF_EXT_BASE) != 0) {
 		uint32_t pol = v->pc->cpuid.max_ext_leaf;
 		v->max_ext = out[EAX];
@@ -404,7 +409,7 @@ void hv_cpuid_query(const struct hv_system *sys, uint32_t partition, uint32_t vc
 		return;
 
 	struct cpuid_view v;
-	view_init(&v, sys, partition, vcpu, cr4);
+	view_init(&v, sys, partition, vcpu, cr4, leaf >= LEAF_EXT_BASE);
 	uint32_t asked = leaf;
 	if (!leaf_in_range(&v, leaf)) {
 		/* Intel: "If a value entered for CPUID.EAX is higher than the
