@@ -268,7 +268,10 @@ def markdown(doc, plot_err):
         w("|---|--:|--:|")
         for key, label in (("with_oracles", "with oracles"), ("without_oracles", "without oracles")):
             eps = rp[key + "_exits_per_s"]
-            w("| %s | %.0f | %.2f |" % (label, eps, 1e6 / eps))
+            if eps:
+                w("| %s | %.0f | %.2f |" % (label, eps, 1e6 / eps))
+            else:
+                w("| %s | not measurable (too noisy: raise the rounds) | |" % label)
         if rp.get("skipped"):
             w("")
             w("Skipped (do not replay cleanly): %s" % "; ".join(rp["skipped"]))
@@ -343,8 +346,9 @@ def summary(doc):
         print("KVM round trip: not measured (%s)" % k.get("reason", "?"))
     rp = doc["replay"]
     if "with_oracles_exits_per_s" in rp:
-        print("replay: %.0f exits/s with oracles, %.0f without" % (
-            rp["with_oracles_exits_per_s"], rp["without_oracles_exits_per_s"]))
+        print("replay: %.0f exits/s with oracles, %s without" % (
+            rp["with_oracles_exits_per_s"], "%.0f" % rp["without_oracles_exits_per_s"]
+            if rp["without_oracles_exits_per_s"] else "(not measurable)"))
     else:
         print("replay: not measured (%s)" % rp.get("reason", "?"))
     fz = doc["fuzz"]
