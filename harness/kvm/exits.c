@@ -446,9 +446,24 @@ static uint32_t read_before(struct hxk_vstate *v, const struct hxk_paging *pg, u
 
 #define LOCATE_MAX 4096u
 
+/* A string store KVM reported has advanced RDI (RSI for MOVS) by one
+ * element and, with REP, decremented RCX: give the core the state before
+ * the element, as a hardware EPT violation would (SDM Vol. 2B, STOS/MOVS:
+ * the index registers move by the element size, down when RFLAGS.DF). */
+static void rewind_string(const struct hxk_located *loc, uint8_t size, struct hv_exit *ex)
+{
+	uint64_t back = (ex->st.rflags & (1ull << 10)) ? size : (uint64_t)-size;
+	ex->st.gpr[HV_RDI] += back;
+	if (loc->string_movs)
+		ex->st.gpr[HV_RSI] += back;
+	if (loc->string_rep)
+		ex->st.gpr[HV_RCX] += 1;
+}
+
 /* Where did the store KVM already executed start? */
 static bool locate_store(struct hxk_runner *R, struct hxk_vstate *v,
-                         const struct hxk_mmio_access *acc, uint64_t rip, uint64_t *start)
+                         const struct hxk_mmio_access *acc, uint64_t rip, uint64_t *start,
+                         struct hv_exit *ex)
 {
 	struct hxk_pstate *p = v->p;
 	struct la_ctx c = {.v = v};
@@ -471,9 +486,13 @@ static bool locate_store(struct hxk_runner *R, struct hxk_vstate *v,
 	uint32_t n = read_before(v, &c.pg, rip, code, (uint32_t)(rip - lowest));
 	uint64_t gpr[HV_GPR_COUNT];
 	regs_to_gpr(&v->vc->run->s.regs.regs, gpr);
+	uint8_t fwd[15];
+	uint32_t nfwd = hxk_read_linear(hxk_gpa_read, p, &c.pg, rip, fwd, sizeof(fwd));
 	struct hxk_locate_in in = {
 	        .code = code,
 	        .code_len = n,
+	        .fwd = fwd,
+	        .fwd_len = nfwd,
 	        .rip = rip,
 	        .bounds = bounds,
 	        .nbounds = nb,
@@ -514,6 +533,8 @@ static bool locate_store(struct hxk_runner *R, struct hxk_vstate *v,
 		        (unsigned long long)acc->gpa, prod);
 	}
 	*start = loc.start;
+	if (loc.string_op)
+		rewind_string(&loc, acc->size, ex);
 	return true;
 }
 
@@ -560,7 +581,7 @@ static void on_mmio(struct hxk_runner *R, struct hxk_vstate *v)
 	p->rep->ept_kinds[is_write ? HXK_EPT_MMIO_WRITE : HXK_EPT_MMIO_READ]++;
 	if (is_write) {
 		uint64_t start;
-		if (!locate_store(R, v, &acc, kvm_rip, &start)) {
+		if (!locate_store(R, v, &acc, kvm_rip, &start, &ex)) {
 			hxk_stop_partition(p, HXK_OUT_CRASH, 0,
 			                   "cannot hand the MMIO store at RIP 0x%llx to the core "
 			                   "(instruction not found; see DECODE-EQ)",

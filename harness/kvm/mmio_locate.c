@@ -70,11 +70,13 @@ static void fill_context(ZydisRegisterContext *rc, const uint64_t gpr[16])
 	}
 }
 
-/* A string store (STOS, MOVS) has already advanced RDI by one element
- * when KVM reports it, in the direction of RFLAGS.DF. */
-static bool is_string_store(ZydisMnemonic m)
+/* STOS and MOVS (the string-operation category: Zydis names SSE2 MOVSD
+ * like the string MOVSD). */
+static bool is_string_store(const ZydisDecodedInstruction *insn)
 {
-	switch (m) {
+	if (insn->meta.category != ZYDIS_CATEGORY_STRINGOP)
+		return false;
+	switch (insn->mnemonic) {
 	case ZYDIS_MNEMONIC_STOSB:
 	case ZYDIS_MNEMONIC_STOSW:
 	case ZYDIS_MNEMONIC_STOSD:
@@ -89,29 +91,35 @@ static bool is_string_store(ZydisMnemonic m)
 	}
 }
 
+/* A string store has already advanced RDI by one element when KVM reports
+ * it, in the direction of RFLAGS.DF (unknown here: both are tried). */
 static bool address_matches(const struct hxk_locate_in *in, const ZydisDecodedInstruction *insn,
                             uint64_t la)
 {
 	uint64_t gpa;
 	if (in->tr(in->tr_ctx, la, &gpa) && gpa == in->kvm.gpa)
 		return true;
-	if (!is_string_store(insn->mnemonic))
+	if (!is_string_store(insn))
 		return false;
 	return (in->tr(in->tr_ctx, la - in->kvm.size, &gpa) && gpa == in->kvm.gpa) ||
 	       (in->tr(in->tr_ctx, la + in->kvm.size, &gpa) && gpa == in->kvm.gpa);
 }
 
-/* Does the independent decoder read [start, rip) as one instruction that
- * writes kvm.size bytes at kvm.gpa? */
-static bool ref_matches(const struct hxk_locate_in *in, uint64_t start, char *name, size_t namelen)
+/* Does the independent decoder read bytes[0..len) at start as one
+ * instruction that writes kvm.size bytes at kvm.gpa? It must end exactly at
+ * RIP, except an unfinished REP string store at RIP. */
+static bool ref_decode(const struct hxk_locate_in *in, const uint8_t *bytes, uint32_t len,
+                       uint64_t start, struct hxk_located *out)
 {
 	ZydisDecoder dec;
 	ZydisDecodedInstruction insn;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-	uint32_t len = (uint32_t)(in->rip - start);
 	if (!zydis_init(&dec) ||
-	    !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes_from(in, start), len, &insn, ops)) ||
-	    insn.length != len)
+	    !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, len, &insn, ops)))
+		return false;
+	bool string = is_string_store(&insn);
+	bool rep = string && (insn.attributes & ZYDIS_ATTRIB_HAS_REP);
+	if (start < in->rip ? insn.length != len : !rep)
 		return false;
 	ZydisRegisterContext rc;
 	fill_context(&rc, in->gpr);
@@ -126,10 +134,22 @@ static bool ref_matches(const struct hxk_locate_in *in, uint64_t start, char *na
 		    !address_matches(in, &insn, la))
 			continue;
 		const char *n = ZydisMnemonicGetString(insn.mnemonic);
-		snprintf(name, namelen, "%s", n ? n : "?");
+		snprintf(out->ref_name, sizeof(out->ref_name), "%s", n ? n : "?");
+		out->string_op = string;
+		out->string_movs = string && (insn.mnemonic == ZYDIS_MNEMONIC_MOVSB ||
+		                              insn.mnemonic == ZYDIS_MNEMONIC_MOVSW ||
+		                              insn.mnemonic == ZYDIS_MNEMONIC_MOVSD ||
+		                              insn.mnemonic == ZYDIS_MNEMONIC_MOVSQ);
+		out->string_rep = rep;
+		out->len = insn.length;
 		return true;
 	}
 	return false;
+}
+
+static bool ref_matches(const struct hxk_locate_in *in, uint64_t start, struct hxk_located *out)
+{
+	return ref_decode(in, bytes_from(in, start), (uint32_t)(in->rip - start), start, out);
 }
 
 /* Linear sweep from a known boundary: the start of the instruction that
@@ -162,7 +182,7 @@ static bool start_matches(const struct hxk_locate_in *in, uint64_t start, struct
 	if (out->prod_exact)
 		return true;
 #ifdef HXK_HAVE_ZYDIS
-	return ref_matches(in, start, out->ref_name, sizeof(out->ref_name));
+	return ref_matches(in, start, out);
 #else
 	return false;
 #endif
@@ -201,13 +221,23 @@ void hxk_locate_store(const struct hxk_locate_in *in, struct hxk_located *out)
 	/* 2. Backwards: the longest candidate the reference decoder accepts. */
 	uint32_t max = in->code_len < 15 ? in->code_len : 15;
 	for (uint32_t len = max; len >= 1; len--) {
-		if (ref_matches(in, in->rip - len, out->ref_name, sizeof(out->ref_name))) {
+		if (ref_matches(in, in->rip - len, out)) {
 			out->how = HXK_LOC_SEARCH;
 			out->start = in->rip - len;
 			out->len = len;
 			prod_check(in, out->start, out);
 			return;
 		}
+	}
+	memset(out, 0, sizeof(*out));
+	/* 3. An unfinished REP string store at RIP. */
+	if (in->fwd_len && ref_decode(in, in->fwd, in->fwd_len, in->rip, out)) {
+		out->how = HXK_LOC_AT_RIP;
+		out->start = in->rip;
+		out->prod = hv_decode(in->fwd, in->fwd_len, &out->insn);
+		out->prod_exact = false;
+		out->prod_mismatch = out->prod == HV_DEC_OK; /* it is no MOV */
+		return;
 	}
 	memset(out, 0, sizeof(*out));
 #else

@@ -11,6 +11,12 @@
  *     candidate that the independent decoder reads as a store of KVM's size
  *     to KVM's GPA, else the shortest one the production decoder turns into
  *     exactly KVM's access (without Zydis).
+ *  3. A REP STOS/MOVS that is not finished leaves RIP at the instruction:
+ *     the instruction at RIP, if it is one.
+ * String stores (STOS, MOVS) have already advanced RDI (and RSI) by one
+ * element and, with REP, decremented RCX: the result says so, so the
+ * caller can hand the core the state before the element, as hardware
+ * would report it.
  * The start found is then checked: the production decoder (hv_decode) must
  * either reproduce KVM's access exactly (GPA, size, data, length), or
  * reject the instruction (a form it does not emulate, which the core then
@@ -35,6 +41,8 @@ typedef bool (*hxk_la_to_gpa_fn)(void *ctx, uint64_t la, uint64_t *gpa);
 struct hxk_locate_in {
 	const uint8_t *code; /* guest bytes [rip - code_len, rip) */
 	uint32_t code_len;
+	const uint8_t *fwd; /* guest bytes [rip, rip + fwd_len), fwd_len <= 15 */
+	uint32_t fwd_len;
 	uint64_t rip;
 	const uint64_t *bounds; /* known instruction starts before rip (any order) */
 	uint32_t nbounds;
@@ -48,6 +56,7 @@ enum hxk_locate_how {
 	HXK_LOC_NONE = 0, /* no start found */
 	HXK_LOC_SWEEP,    /* linear sweep from a known boundary */
 	HXK_LOC_SEARCH,   /* backwards search (ambiguous prefixes possible) */
+	HXK_LOC_AT_RIP,   /* an unfinished REP string store at RIP */
 };
 
 struct hxk_located {
@@ -60,6 +69,9 @@ struct hxk_located {
 	                               bytes than the instruction has: DECODE-EQ */
 	struct hv_insn insn;        /* the production decoding when prod == OK */
 	char ref_name[24];          /* the independent decoder's mnemonic, or "" */
+	bool string_op;             /* STOS/MOVS: registers advanced one element */
+	bool string_movs;           /* MOVS: RSI advanced too */
+	bool string_rep;            /* with REP: RCX decremented */
 };
 
 void hxk_locate_store(const struct hxk_locate_in *in, struct hxk_located *out);

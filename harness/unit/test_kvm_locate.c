@@ -227,6 +227,52 @@ static void test_sweep_beats_search(void **state)
 	assert_int_equal(out.start, RIP - 4);
 }
 
+/* String stores: STOS after its element (RIP past it), and an unfinished
+ * REP STOS (RIP still at it); both with RDI already advanced. */
+static void test_string_stores(void **state)
+{
+	(void)state;
+	const uint8_t before[] = {0x90, 0xb9, 0x04, 0x00, 0x00, 0x00}; /* nop; mov $4, %ecx */
+	const uint8_t stos[] = {0xaa, 0x90};
+	const uint8_t rep_stos[] = {0xf3, 0xaa, 0x90};
+	uint64_t gpr[HV_GPR_COUNT] = {0};
+	gpr[HV_RDI] = DEV + 0x21;
+	gpr[HV_RAX] = 0x42;
+	gpr[HV_RCX] = 3;
+	struct hxk_locate_in in = {.code = stos,
+	                           .code_len = 1,
+	                           .rip = RIP,
+	                           .gpr = gpr,
+	                           .tr = identity,
+	                           .kvm = {.gpa = DEV + 0x20, .data = 0x42, .size = 1}};
+	struct hxk_located out;
+	hxk_locate_store(&in, &out);
+	assert_int_equal(out.how, HXK_LOC_SEARCH);
+	assert_int_equal(out.start, RIP - 1);
+	assert_true(out.string_op);
+	assert_false(out.string_rep);
+	assert_int_equal(out.prod, HV_DEC_UNSUPPORTED); /* rejected, not misread */
+	assert_false(out.prod_mismatch);
+
+	/* Nothing before RIP stores there; the REP STOS at RIP does. */
+	in.code = before;
+	in.code_len = sizeof(before);
+	in.fwd = rep_stos;
+	in.fwd_len = sizeof(rep_stos);
+	hxk_locate_store(&in, &out);
+	assert_int_equal(out.how, HXK_LOC_AT_RIP);
+	assert_int_equal(out.start, RIP);
+	assert_int_equal(out.len, 2);
+	assert_true(out.string_op);
+	assert_true(out.string_rep);
+	assert_false(out.string_movs);
+	/* A finished instruction at RIP is not a candidate. */
+	in.fwd = stos;
+	in.fwd_len = sizeof(stos);
+	hxk_locate_store(&in, &out);
+	assert_int_equal(out.how, HXK_LOC_NONE);
+}
+
 static void test_reference_length(void **state)
 {
 	(void)state;
@@ -242,6 +288,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_rows),
 	        cmocka_unit_test(test_sweep_beats_search),
+	        cmocka_unit_test(test_string_stores),
 	        cmocka_unit_test(test_reference_length),
 	};
 	return cmocka_run_group_tests_name("kvm_locate", tests, NULL, NULL);
