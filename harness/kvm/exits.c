@@ -221,8 +221,9 @@ void hxk_core_exit(struct hxk_runner *R, struct hxk_vstate *v, struct hv_exit *e
 
 /* Handle the instruction at RIP as exit `reason` of `len` bytes: RIP still
  * points at it (hardware breakpoint before it, or single-step found it). */
-static void emulate_at_rip(struct hxk_runner *R, struct hxk_vstate *v, uint32_t reason,
-                           uint32_t len)
+/* Returns the core's action. */
+static uint32_t emulate_at_rip(struct hxk_runner *R, struct hxk_vstate *v, uint32_t reason,
+                               uint32_t len)
 {
 	struct hv_exit ex;
 	struct hv_result res;
@@ -247,6 +248,7 @@ static void emulate_at_rip(struct hxk_runner *R, struct hxk_vstate *v, uint32_t 
 		halt(v, &res, hv_exit_reason_str(reason));
 		break;
 	}
+	return res.action;
 }
 
 /* Read up to n instruction bytes at the vCPU's RIP. */
@@ -286,7 +288,10 @@ void hxk_step_prerun(struct hxk_runner *R, struct hxk_vstate *v)
 		uint32_t reason, len;
 		if (!special_at_rip(v, &reason, &len))
 			return;
-		emulate_at_rip(R, v, reason, len);
+		/* Only a completed instruction moves on; an injected exception
+		 * must be delivered by KVM_RUN first (RIP stays at it). */
+		if (emulate_at_rip(R, v, reason, len) != HV_ACT_RESUME)
+			return;
 	}
 }
 
@@ -788,7 +793,29 @@ static void on_simple(struct hxk_runner *R, struct hxk_vstate *v, uint32_t reaso
 	                   what, hv_action_str(res.action));
 }
 
+static void dispatch_kvm_exit(struct hxk_runner *R, struct hxk_vstate *v);
+
+/* Single-step: KVM finishes an I/O or MSR instruction at the next KVM_RUN;
+ * finish it now, so the check before that run sees the next instruction. */
+static void step_complete(struct hxk_vstate *v, uint32_t kvm_reason)
+{
+	if (v->stopped)
+		return;
+	if (kvm_reason == KVM_EXIT_IO || kvm_reason == KVM_EXIT_X86_RDMSR ||
+	    kvm_reason == KVM_EXIT_X86_WRMSR || kvm_reason == KVM_EXIT_MMIO)
+		complete_pending(v, NULL);
+}
+
 void hxk_handle_kvm_exit(struct hxk_runner *R, struct hxk_vstate *v)
+{
+	struct kvm_run *run = v->vc->run;
+	uint32_t kvm_reason = run->exit_reason;
+	dispatch_kvm_exit(R, v);
+	if (R->opt->single_step)
+		step_complete(v, kvm_reason);
+}
+
+static void dispatch_kvm_exit(struct hxk_runner *R, struct hxk_vstate *v)
 {
 	struct kvm_run *run = v->vc->run;
 	switch (run->exit_reason) {
