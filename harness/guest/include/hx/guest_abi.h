@@ -24,6 +24,10 @@
  * instruction (a 3-instruction loop: ~2 us per iteration). Keep loops short:
  * e.g. a canary scan should read one word per 4 KiB page (every word of
  * owned memory holds a canary), not every word.
+ * Also on kvm_pvm: hardware breakpoints and single-step traps stop CPL 0
+ * code only. CPUID/VMCALL/VMMCALL executed at CPL 3 run natively in KVM and
+ * never reach the core (checked: CPUID 0x40000000 at CPL 3 answers KVM's
+ * "KVMKVMKVM"), so a CPL 3 hypercall test here checks KVM, not the core.
  *
  * vCPUs: the runner starts every configured vCPU (hx run --vcpus N limits
  * it) in the same state; RDX of vCPU n > 0 points at its own boot info
