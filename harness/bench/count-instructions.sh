@@ -5,18 +5,25 @@
 # between exits not), so instructions per exit = Ir / ITERS, and the count
 # is the same on every run of the same binary.
 #
-#   harness/bench/count-instructions.sh BUILD_DIR OUT_FILE [ITERS]
+#   harness/bench/count-instructions.sh BUILD_DIR OUT_FILE [ITERS] [PROGRAM]
 #
+# PROGRAM is hx-bench-handlers (default: the hosted optimised core) or
+# hx-bench-handlers-free (the core compiled with the freestanding flags).
 # OUT_FILE gets one line per case: "NAME INSTRUCTIONS" or "NAME FAILED";
 # the valgrind/bench output of a failed case is kept in OUT_FILE.NAME.log.
 # Used by ci/budget-check.sh and ci/bench.sh.
 set -uo pipefail
-build=${1:?usage: count-instructions.sh BUILD_DIR OUT_FILE [ITERS]}
-out=${2:?usage: count-instructions.sh BUILD_DIR OUT_FILE [ITERS]}
+build=${1:?usage: count-instructions.sh BUILD_DIR OUT_FILE [ITERS] [PROGRAM]}
+out=${2:?usage: count-instructions.sh BUILD_DIR OUT_FILE [ITERS] [PROGRAM]}
 iters=${3:-1000}
-bench="$build/bench/hx-bench-handlers"
+program=${4:-hx-bench-handlers}
+case "$program" in
+  hx-bench-handlers|hx-bench-handlers-free) ;;
+  *) echo "count-instructions: PROGRAM must be hx-bench-handlers or hx-bench-handlers-free" >&2; exit 2 ;;
+esac
+bench="$build/bench/$program"
 if [ ! -x "$bench" ]; then
-  echo "count-instructions: $bench missing (cmake --build $build --target hx-bench-handlers)" >&2
+  echo "count-instructions: $bench missing (cmake --build $build --target $program)" >&2
   exit 2
 fi
 if ! [[ "$iters" =~ ^[1-9][0-9]*$ ]]; then
