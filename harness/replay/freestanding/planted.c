@@ -1,10 +1,23 @@
-/* TEST ONLY: linked into hv_replay_planted.elf, never into a shipped
- * image. It plants a behaviour difference in one handler branch of the
- * freestanding build so the BUILD-EQ check can prove it notices one
- * (ci/buildeq.sh): the link wraps hv_handle_cpuid (-Wl,--wrap), and for
- * leaf 1 the wrapper flips ECX bit 31, the hypervisor-present bit, after
- * the real handler ran. Every other exit behaves as in hv_replay.elf. */
+/* TEST ONLY: linked into the test images hv_replay_planted.elf,
+ * hv_replay_fault.elf, hv_replay_crash.elf and hv_replay_hang.elf, never
+ * into hv_replay.elf. The link wraps hv_handle_cpuid (-Wl,--wrap) so that
+ * for CPUID leaf 1, after the real handler ran, one branch of the
+ * freestanding build behaves differently; ci/buildeq.sh checks that
+ * BUILD-EQ names it. BEQ_PLANT (set by CMake per image) says how:
+ *   BEQ_PLANT_FLIP   ECX bit 31 (hypervisor present) flipped: a difference
+ *   BEQ_PLANT_FAULT  UD2: the image takes #UD (exception report)
+ *   BEQ_PLANT_CRASH  an empty IDT, then UD2: triple fault (shutdown)
+ *   BEQ_PLANT_HANG   spins forever (timeout)
+ * Every other exit behaves as in hv_replay.elf. */
 #include "hv/handlers.h"
+
+#define BEQ_PLANT_FLIP 1
+#define BEQ_PLANT_FAULT 2
+#define BEQ_PLANT_CRASH 3
+#define BEQ_PLANT_HANG 4
+#ifndef BEQ_PLANT
+#error "BEQ_PLANT selects the planted behaviour"
+#endif
 
 void __real_hv_handle_cpuid(struct hv_system *sys, struct hv_exit *exit, struct hv_result *res);
 void __wrap_hv_handle_cpuid(struct hv_system *sys, struct hv_exit *exit, struct hv_result *res);
@@ -13,6 +26,20 @@ void __wrap_hv_handle_cpuid(struct hv_system *sys, struct hv_exit *exit, struct 
 {
 	uint32_t leaf = (uint32_t)exit->st.gpr[HV_RAX];
 	__real_hv_handle_cpuid(sys, exit, res);
-	if (leaf == 1 && res->action == HV_ACT_RESUME)
-		exit->st.gpr[HV_RCX] ^= 1ull << 31;
+	if (leaf != 1 || res->action != HV_ACT_RESUME)
+		return;
+#if BEQ_PLANT == BEQ_PLANT_FLIP
+	exit->st.gpr[HV_RCX] ^= 1ull << 31;
+#elif BEQ_PLANT == BEQ_PLANT_FAULT
+	__asm__ volatile("ud2");
+#elif BEQ_PLANT == BEQ_PLANT_CRASH
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} none = {0, 0};
+	__asm__ volatile("lidt %0; ud2" : : "m"(none));
+#elif BEQ_PLANT == BEQ_PLANT_HANG
+	for (;;)
+		__asm__ volatile("pause");
+#endif
 }
