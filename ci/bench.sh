@@ -2,7 +2,8 @@
 # `make bench`: measure and write reports/latency.{json,md,png}, print a
 # short table. Parts (harness/bench/):
 #   handlers   hx-bench-handlers cycles: TSC distribution per exit type
-#   instr      count-instructions.sh: callgrind instructions per exit type
+#   instr      count-instructions.sh: callgrind instructions per exit type,
+#              hosted core and core built with the freestanding flags
 #   kvm        hx-bench-kvm: raw KVM exits beside the runner (needs /dev/kvm)
 #   replay     hx-bench-replay on corpus/exits/*.hxt
 #   fuzz       fuzz-rate.sh: libFuzzer execs/s per target (FUZZ_SECONDS each)
@@ -67,6 +68,10 @@ step "handler cycles ($iters exits per type)"
 
 step "instructions per exit (callgrind)"
 bash harness/bench/count-instructions.sh "$build" "$parts/instructions.txt" || failed=1
+if [ -x "$bin/hx-bench-handlers-free" ]; then
+  bash harness/bench/count-instructions.sh "$build" "$parts/instructions_free.txt" 1000 \
+    hx-bench-handlers-free || failed=1
+fi
 
 if [ -x "$bin/hx-bench-kvm" ] && [ -f "$bin/bench_exits.elf" ]; then
   step "KVM round trip (raw loop and runner, 3 rounds)"
