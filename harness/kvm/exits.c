@@ -290,7 +290,12 @@ void hxk_step_prerun(struct hxk_runner *R, struct hxk_vstate *v)
 			return;
 		/* Only a completed instruction moves on; an injected exception
 		 * must be delivered by KVM_RUN first (RIP stays at it). */
-		if (emulate_at_rip(R, v, reason, len) != HV_ACT_RESUME)
+		uint64_t t0 = hxk_now_ns();
+		uint32_t action = emulate_at_rip(R, v, reason, len);
+		struct hxk_kind_stats *ks = &R->rep->stats[reason];
+		ks->count++;
+		ks->total_ns += hxk_now_ns() - t0;
+		if (action != HV_ACT_RESUME)
 			return;
 	}
 }
