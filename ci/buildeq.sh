@@ -113,7 +113,7 @@ else
   fail "planted difference (exit $index, st.rcx bit 31) not reported as such"
 fi
 
-expect_error() { # image, what, pattern, timeout
+expect_error() { # image, what, pattern, timeout; the report must name the planted function
   local start end out
   start=$(date +%s)
   out=$("$hx" buildeq --timeout "$4" --image "$imgs/$1" "$target" 2>&1)
@@ -121,10 +121,11 @@ expect_error() { # image, what, pattern, timeout
   end=$(date +%s)
   echo "$out"
   if [ "$rc" -eq 1 ] && [[ $out == *"$target: build-eq ERROR: exit $index (cpuid): "*"$3"* ]] &&
+     [[ $out == *"(__wrap_hv_handle_cpuid+0x"* ]] &&
      [ $((end - start)) -le $(($4 + 15)) ]; then
     pass "$2 reported at exit $index in $((end - start)) s"
   else
-    fail "$2: expected exit status 1 and 'exit $index (cpuid): ...$3' within $(($4 + 15)) s (got $rc after $((end - start)) s)"
+    fail "$2: expected exit status 1 and 'exit $index (cpuid): ...$3' in __wrap_hv_handle_cpuid within $(($4 + 15)) s (got $rc after $((end - start)) s)"
   fi
 }
 expect_error hv_replay_fault.elf "exception in the image" "the image took exception 6" 60

@@ -187,11 +187,13 @@ static bool await(struct beq_run *r, int64_t index, uint32_t want)
 	}
 	const struct beq_boot *bt = beq_vm_ram(&r->vm, BEQ_BOOT_GPA, sizeof(*bt));
 	if (sig == BEQ_SIG_EXCEPTION) {
-		record_error(
-		        r, index,
-		        "the image took exception %llu (error 0x%llx) at rip 0x%llx, cr2 0x%llx",
-		        (unsigned long long)bt->exc_vector, (unsigned long long)bt->exc_error,
-		        (unsigned long long)bt->exc_rip, (unsigned long long)bt->exc_cr2);
+		char fn[160];
+		beq_image_symbolize(&r->b->img, bt->exc_rip, fn, sizeof(fn));
+		record_error(r, index,
+		             "the image took exception %llu (error 0x%llx) at rip 0x%llx%s, cr2 "
+		             "0x%llx",
+		             (unsigned long long)bt->exc_vector, (unsigned long long)bt->exc_error,
+		             (unsigned long long)bt->exc_rip, fn, (unsigned long long)bt->exc_cr2);
 		return false;
 	}
 	if (sig == BEQ_SIG_ERROR) {

@@ -26,6 +26,8 @@ struct beq_image {
 		uint64_t lma; /* guest-physical load address */
 		uint64_t filesz, memsz, offset;
 	} segs[BEQ_MAX_SEGS];
+	/* symbol table, when present (bounds checked): names in reports */
+	uint64_t symoff, nsyms, stroff, strsz;
 };
 
 /* Read and check an image: a static ELF64 x86-64 executable whose
@@ -33,6 +35,9 @@ struct beq_image {
  * BEQ_HIGH_BASE + load address. Errors name the file and the field. */
 int beq_image_read(const char *path, struct beq_image *img, struct hxk_err *err);
 void beq_image_free(struct beq_image *img);
+/* " (function+0xoff)" for a virtual address inside a function of the
+ * image, "" when unknown. */
+void beq_image_symbolize(const struct beq_image *img, uint64_t va, char *buf, size_t len);
 
 /* ---- the guest machine ---- */
 
@@ -44,6 +49,7 @@ struct beq_vm {
 	uint8_t *window; /* guest-physical [BEQ_WINDOW_GPA, +window_size) */
 	uint64_t window_size;
 	uint64_t host_size; /* bytes of the window that stand for host memory */
+	const struct beq_image *img;
 	double run_seconds; /* time spent in KVM_RUN */
 };
 

@@ -93,6 +93,54 @@ static int check_segment(const char *path, const Elf64_Phdr *ph, uint32_t i, siz
 	return 0;
 }
 
+/* The symbol table is optional: a stripped or odd one just means reports
+ * without function names. */
+static void read_symbols(struct beq_image *img, const Elf64_Ehdr *eh)
+{
+	if (eh->e_shoff == 0 || eh->e_shentsize != sizeof(Elf64_Shdr) ||
+	    !in_file(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr), img->size))
+		return;
+	for (uint32_t i = 0; i < eh->e_shnum; i++) {
+		Elf64_Shdr sh, st;
+		memcpy(&sh, img->data + eh->e_shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
+		if (sh.sh_type != SHT_SYMTAB || sh.sh_entsize != sizeof(Elf64_Sym) ||
+		    !in_file(sh.sh_offset, sh.sh_size, img->size) || sh.sh_link >= eh->e_shnum)
+			continue;
+		memcpy(&st, img->data + eh->e_shoff + (uint64_t)sh.sh_link * sizeof(st),
+		       sizeof(st));
+		if (st.sh_type != SHT_STRTAB || !in_file(st.sh_offset, st.sh_size, img->size))
+			continue;
+		img->symoff = sh.sh_offset;
+		img->nsyms = sh.sh_size / sizeof(Elf64_Sym);
+		img->stroff = st.sh_offset;
+		img->strsz = st.sh_size;
+		return;
+	}
+}
+
+void beq_image_symbolize(const struct beq_image *img, uint64_t va, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (!img)
+		return;
+	Elf64_Sym best = {0};
+	for (uint64_t i = 0; i < img->nsyms; i++) {
+		Elf64_Sym s;
+		memcpy(&s, img->data + img->symoff + i * sizeof(s), sizeof(s));
+		if (ELF64_ST_TYPE(s.st_info) != STT_FUNC || s.st_value > va ||
+		    (s.st_size && va - s.st_value >= s.st_size) || s.st_name >= img->strsz)
+			continue;
+		if (s.st_value >= best.st_value)
+			best = s;
+	}
+	if (!best.st_value)
+		return;
+	const char *name = (const char *)img->data + img->stroff + best.st_name;
+	size_t max = img->strsz - best.st_name;
+	snprintf(buf, len, " (%.*s+0x%llx)", (int)strnlen(name, max > 128 ? 128 : max), name,
+	         (unsigned long long)(va - best.st_value));
+}
+
 int beq_image_read(const char *path, struct beq_image *img, struct hxk_err *err)
 {
 	memset(img, 0, sizeof(*img));
@@ -138,6 +186,7 @@ int beq_image_read(const char *path, struct beq_image *img, struct hxk_err *err)
 		img->segs[img->nsegs].offset = ph.p_offset;
 		img->nsegs++;
 	}
+	read_symbols(img, &eh);
 	img->entry = eh.e_entry;
 	for (uint32_t i = 0; i < img->nsegs; i++) {
 		uint64_t va = BEQ_HIGH_BASE + img->segs[i].lma;
@@ -245,6 +294,7 @@ int beq_vm_create(struct beq_vm *m, const struct hxk_kvm *kvm, const struct beq_
 		                (unsigned long long)(host_size >> 20),
 		                (unsigned long long)(BEQ_WINDOW_MAX >> 20));
 	m->host_size = host_size;
+	m->img = img;
 	m->window_size = (host_size + HV_PAGE_SIZE - 1) & ~(HV_PAGE_SIZE - 1);
 	m->ram_size = BEQ_POOL_GPA + ((uint64_t)pool_pages << HV_PAGE_SHIFT);
 	m->ram_size = (m->ram_size + SIZE_2M - 1) & ~(SIZE_2M - 1);
@@ -336,40 +386,44 @@ static void arm(bool on)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-static int crash(const struct kvm_run *run, struct hxk_err *err)
+static int crash(const struct beq_vm *m, const struct kvm_run *run, struct hxk_err *err)
 {
 	unsigned long long rip = (unsigned long long)run->s.regs.regs.rip;
+	char fn[160];
+	beq_image_symbolize(m->img, rip, fn, sizeof(fn));
 	switch (run->exit_reason) {
 	case KVM_EXIT_SHUTDOWN:
-		return hxk_fail(
-		        err, "the image triple-faulted (KVM_EXIT_SHUTDOWN), last rip 0x%llx", rip);
+		return hxk_fail(err,
+		                "the image triple-faulted (KVM_EXIT_SHUTDOWN), last rip 0x%llx%s",
+		                rip, fn);
 	case KVM_EXIT_HLT:
-		return hxk_fail(err, "the image halted (HLT) at rip 0x%llx", rip);
+		return hxk_fail(err, "the image halted (HLT) at rip 0x%llx%s", rip, fn);
 	case KVM_EXIT_MMIO:
 		return hxk_fail(err,
 		                "the image %s %u bytes at unbacked guest-physical 0x%llx (rip "
-		                "0x%llx)",
+		                "0x%llx%s)",
 		                run->mmio.is_write ? "wrote" : "read", run->mmio.len,
-		                (unsigned long long)run->mmio.phys_addr, rip);
+		                (unsigned long long)run->mmio.phys_addr, rip, fn);
 	case KVM_EXIT_IO:
 		return hxk_fail(err,
-		                "the image did port I/O (%s port 0x%x, %u bytes) at rip 0x%llx",
+		                "the image did port I/O (%s port 0x%x, %u bytes) at rip 0x%llx%s",
 		                run->io.direction == KVM_EXIT_IO_OUT ? "out to" : "in from",
-		                run->io.port, run->io.size, rip);
+		                run->io.port, run->io.size, rip, fn);
 	case KVM_EXIT_X86_RDMSR:
 	case KVM_EXIT_X86_WRMSR:
-		return hxk_fail(err, "the image executed %s of MSR 0x%x at rip 0x%llx",
+		return hxk_fail(err, "the image executed %s of MSR 0x%x at rip 0x%llx%s",
 		                run->exit_reason == KVM_EXIT_X86_RDMSR ? "RDMSR" : "WRMSR",
-		                run->msr.index, rip);
+		                run->msr.index, rip, fn);
 	case KVM_EXIT_INTERNAL_ERROR:
-		return hxk_fail(err, "KVM internal error (suberror %u) in the image at rip 0x%llx",
-		                run->internal.suberror, rip);
+		return hxk_fail(err,
+		                "KVM internal error (suberror %u) in the image at rip 0x%llx%s",
+		                run->internal.suberror, rip, fn);
 	case KVM_EXIT_FAIL_ENTRY:
 		return hxk_fail(err, "VM entry failed (reason 0x%llx)",
 		                (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 	default:
-		return hxk_fail(err, "unexpected %s (%u) at rip 0x%llx",
-		                hxk_exit_reason_name(run->exit_reason), run->exit_reason, rip);
+		return hxk_fail(err, "unexpected %s (%u) at rip 0x%llx%s",
+		                hxk_exit_reason_name(run->exit_reason), run->exit_reason, rip, fn);
 	}
 }
 
@@ -382,8 +436,10 @@ int beq_vm_run(struct beq_vm *m, double deadline, uint32_t *sig, struct hxk_err 
 	int stop;
 	for (;;) {
 		if (beq_now() >= deadline) {
-			hxk_fail(err, "the image did not answer in time (rip 0x%llx)",
-			         (unsigned long long)run->s.regs.regs.rip);
+			char fn[160];
+			beq_image_symbolize(m->img, run->s.regs.regs.rip, fn, sizeof(fn));
+			hxk_fail(err, "the image did not answer in time (rip 0x%llx%s)",
+			         (unsigned long long)run->s.regs.regs.rip, fn);
 			stop = BEQ_STOP_TIMEOUT;
 			break;
 		}
@@ -408,7 +464,7 @@ int beq_vm_run(struct beq_vm *m, double deadline, uint32_t *sig, struct hxk_err 
 		}
 		if (run->exit_reason == KVM_EXIT_INTR)
 			continue;
-		crash(run, err);
+		crash(m, run, err);
 		stop = BEQ_STOP_CRASH;
 		break;
 	}
