@@ -109,7 +109,8 @@ struct hxk_runner {
 extern const struct hv_platform_ops hxk_platform_ops;
 void hxk_console_flush(struct hxk_pstate *p);
 
-/* Guest memory as the guest sees it (through the applied memslots). */
+/* Guest memory as the guest sees it (through the applied memslots);
+ * hxk_gpa_ptr is for the loader and accepts read-only slots too. */
 bool hxk_gpa_read(void *pstate, uint64_t gpa, void *dst, uint32_t len);
 void *hxk_gpa_ptr(void *pstate, uint64_t gpa, uint64_t len);
 /* Paging state of a vCPU from its sync regs. */
