@@ -167,6 +167,7 @@ static const char *status_name(uint32_t s)
 	        [BEQ_ST_BAD_CMD] = "unknown command",
 	        [BEQ_ST_BAD_INPUT] = "input out of bounds",
 	        [BEQ_ST_BAD_WINDOW] = "window too large",
+	        [BEQ_ST_STACK] = "that its stack overflowed (the canary below it is overwritten)",
 	};
 	return s < HV_ARRAY_LEN(names) && names[s] ? names[s] : "unknown status";
 }
@@ -203,6 +204,8 @@ static bool await(struct beq_run *r, int64_t index, uint32_t want)
 			        "the builds disagree on the layout of %s (hosted %u; the image "
 			        "was built with another layout)",
 			        layout_names[bt->detail], layout[bt->detail]);
+		else if (bt->status == BEQ_ST_STACK)
+			record_error(r, index, "the image reports %s", status_name(bt->status));
 		else
 			record_error(r, index, "the image reported %s (detail %u)",
 			             status_name(bt->status), bt->detail);

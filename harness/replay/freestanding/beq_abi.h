@@ -84,6 +84,7 @@ enum beq_status {
 	BEQ_ST_BAD_CMD = 4,    /* unknown command: detail = the command */
 	BEQ_ST_BAD_INPUT = 5,  /* struct beq_in out of bounds: detail = nanswers */
 	BEQ_ST_BAD_WINDOW = 6, /* host_size larger than the window */
+	BEQ_ST_STACK = 7,      /* the stack canary was overwritten: detail = exits done */
 };
 
 /* Layout facts both builds compute and the guest checks against the

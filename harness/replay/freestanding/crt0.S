@@ -81,8 +81,12 @@ beq_vectors:
 	.quad beq_vec_\v
 	.endr
 
+/* 64 KiB: the core's deepest frames are a few KiB (hv_ept_verify ~7 KiB,
+ * channel hypercalls ~4 KiB, gcc -fstack-usage); the driver checks a
+ * canary at the bottom after every exit. */
 	.section .bss
 	.balign 16
+	.globl beq_stack
 beq_stack:
 	.skip 0x10000
 beq_stack_top:

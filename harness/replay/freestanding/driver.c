@@ -16,6 +16,12 @@ static struct hv_system sys;
 static struct hv_pool pool;
 static struct beq_plat plat;
 
+/* Bottom of the image's stack (crt0.S): a canary there shows an
+ * overflow before it corrupts what lies below as a silent difference. */
+extern uint64_t beq_stack[];
+#define STACK_CANARY 0x5a17c0de5a17c0deull
+#define STACK_CANARY_WORDS 8
+
 #define LAYOUT_VALUE(e) (uint32_t)(e),
 static const uint32_t layout[] = {BEQ_LAYOUT(LAYOUT_VALUE)};
 
@@ -80,7 +86,7 @@ void beq_exception(const uint64_t *frame)
 
 /* ---- the protocol ---- */
 
-static void fail(uint32_t status, uint32_t detail)
+__attribute__((noreturn)) static void fail(uint32_t status, uint32_t detail)
 {
 	struct beq_boot *b = boot();
 	b->status = status;
@@ -89,9 +95,18 @@ static void fail(uint32_t status, uint32_t detail)
 		signal_host(BEQ_SIG_ERROR);
 }
 
+static void check_stack(void)
+{
+	for (int i = 0; i < STACK_CANARY_WORDS; i++)
+		if (beq_stack[i] != STACK_CANARY)
+			fail(BEQ_ST_STACK, boot()->seq);
+}
+
 static void setup(void)
 {
 	struct beq_boot *b = boot();
+	for (int i = 0; i < STACK_CANARY_WORDS; i++)
+		beq_stack[i] = STACK_CANARY;
 	if (b->magic != BEQ_MAGIC || b->version != BEQ_VERSION)
 		fail(BEQ_ST_BAD_MAGIC, b->version);
 	uint32_t n = (uint32_t)HV_ARRAY_LEN(layout);
@@ -121,6 +136,7 @@ static void setup(void)
 	hv_memset(&b->diag, 0, sizeof(b->diag));
 	b->init_status =
 	        (int32_t)hv_system_init(&sys, cfg, &beq_platform_ops, &plat, &pool, &b->diag);
+	check_stack();
 	b->seq = 0;
 	b->status = BEQ_ST_OK;
 }
@@ -136,6 +152,7 @@ static void handle_exit(void)
 	out->index = in->index;
 	out->exit = in->exit;
 	hv_handle_exit(&sys, &out->exit, &out->res);
+	check_stack();
 	b->seq++;
 }
 

@@ -1,5 +1,6 @@
 /* TEST ONLY: linked into the test images hv_replay_planted.elf,
- * hv_replay_fault.elf, hv_replay_crash.elf and hv_replay_hang.elf, never
+ * hv_replay_fault.elf, hv_replay_crash.elf, hv_replay_hang.elf and
+ * hv_replay_stack.elf, never
  * into hv_replay.elf. The link wraps hv_handle_cpuid (-Wl,--wrap) so that
  * for CPUID leaf 1, after the real handler ran, one branch of the
  * freestanding build behaves differently; ci/buildeq.sh checks that
@@ -8,6 +9,7 @@
  *   BEQ_PLANT_FAULT  UD2: the image takes #UD (exception report)
  *   BEQ_PLANT_CRASH  an empty IDT, then UD2: triple fault (shutdown)
  *   BEQ_PLANT_HANG   spins forever (timeout)
+ *   BEQ_PLANT_STACK  overwrites the stack canary (as an overflow would)
  * Every other exit behaves as in hv_replay.elf. */
 #include "hv/handlers.h"
 
@@ -15,6 +17,7 @@
 #define BEQ_PLANT_FAULT 2
 #define BEQ_PLANT_CRASH 3
 #define BEQ_PLANT_HANG 4
+#define BEQ_PLANT_STACK 5
 #ifndef BEQ_PLANT
 #error "BEQ_PLANT selects the planted behaviour"
 #endif
@@ -41,5 +44,8 @@ void __wrap_hv_handle_cpuid(struct hv_system *sys, struct hv_exit *exit, struct 
 #elif BEQ_PLANT == BEQ_PLANT_HANG
 	for (;;)
 		__asm__ volatile("pause");
+#elif BEQ_PLANT == BEQ_PLANT_STACK
+	extern uint64_t beq_stack[];
+	beq_stack[3] = 0;
 #endif
 }
