@@ -6,6 +6,10 @@
 
 #define ORACLE_CPUID_CACHE 1024u /* slots, power of two */
 #define ORACLE_MAX_REPORT 8u     /* EPT verifier violations reported per check */
+/* Pools up to this many used pages are snapshot byte for byte around
+ * exits that may touch an EPT (exact and cheaper than walking); larger
+ * ones fall back to a mapping hash. */
+#define ORACLE_SNAP_MAX_PAGES 256u
 
 /* A host-physical span. */
 struct oracle_span {
@@ -38,7 +42,12 @@ struct hx_oracle {
 	struct hv_partition *parts_before;
 	struct hv_channel_state chans_before[HV_MAX_CHANNELS];
 	uint32_t pool_used_before;
-	bool ept_hashed;
+	bool ept_hashed;     /* ept_hash_before is valid (large pools) */
+	bool snap_valid;     /* pool_snap holds the used pool pages */
+	bool tables_changed; /* set by the EPT change check */
+	uint32_t snap_pages;
+	uint32_t snap_cap;
+	uint8_t *pool_snap;
 	uint64_t ept_hash_before;
 	uint64_t ept_skip_hash_before; /* memory-protect: without its range */
 
@@ -59,14 +68,12 @@ static inline void oracle_count(struct hx_oracle *o)
 	o->stats.checks++;
 }
 
-/* FNV-1a 64 step over the 8 bytes of v. */
+/* One step of a 64-bit multiply-xorshift hash over the word v (keys of
+ * the CPUID cache and the EPT mapping hash; not a checksum). */
 static inline uint64_t oracle_mix(uint64_t h, uint64_t v)
 {
-	for (int i = 0; i < 8; i++) {
-		h ^= (v >> (8 * i)) & 0xff;
-		h *= 0x100000001b3ull;
-	}
-	return h;
+	h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 31);
 }
 
 extern const char *const oracle_gpr_names[HV_GPR_COUNT];

@@ -145,11 +145,22 @@ uint32_t rp_compare(const struct hx_trace_exit *rec, const struct hv_exit *out,
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
-	for (int i = 0; i < 8; i++) {
-		h ^= (v >> (8 * i)) & 0xff;
-		h *= 0x100000001b3ull;
+	h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 31);
+}
+
+static uint64_t mix_bytes(uint64_t h, const uint8_t *b, uint32_t len)
+{
+	uint32_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, b + i, 8);
+		h = mix(h, w);
 	}
-	return h;
+	uint64_t tail = len;
+	for (; i < len; i++)
+		tail = tail << 8 | b[i];
+	return mix(h, tail);
 }
 
 uint64_t rp_output_hash(const struct hv_exit *out, const struct hv_result *res,
@@ -178,10 +189,8 @@ uint64_t rp_output_hash(const struct hv_exit *out, const struct hv_result *res,
 		bool bytes = e->kind == HX_OBS_PHYS_WRITE || e->kind == HX_OBS_CONSOLE ||
 		             (e->kind == HX_OBS_PHYS_READ && !e->failed);
 		const uint8_t *b = bytes ? hx_obs_bytes(log, e->data, e->len) : NULL;
-		for (uint32_t i = 0; b && i < e->len; i++) {
-			h ^= b[i];
-			h *= 0x100000001b3ull;
-		}
+		if (b)
+			h = mix_bytes(h, b, e->len);
 	}
 	return h;
 }
