@@ -26,5 +26,5 @@ gate kvm bash ci/kvm-tests.sh "$build"
 gate coverage bash ci/coverage.sh "$build" gate
 echo
 if [ "$failed" -ne 0 ]; then echo "failed gates: ${names[*]}"; fi
-echo "make test: $passed passed, $failed failed"
+echo "gates: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
