@@ -18,7 +18,11 @@
 # BENCH_KEEP_PARTS=DIR keeps the measured parts (rerun only the report with
 # python3 harness/bench/report.py DIR OUT_DIR ci/budgets.conf).
 set -uo pipefail
-build=${1:?usage: ci/bench.sh BUILD_DIR [OUT_DIR]}
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+  echo "usage: ci/bench.sh BUILD_DIR [OUT_DIR]" >&2
+  exit 2
+fi
+build=$1
 cd "$(dirname "$0")/.."
 out=${2:-reports}
 fuzz_secs=${FUZZ_SECONDS:-5}

@@ -10,7 +10,11 @@
 # Counting: harness/bench/count-instructions.sh (one callgrind process per
 # case, --toggle-collect=hv_handle_exit, Ir / iterations).
 set -uo pipefail
-build=${1:?usage: ci/budget-check.sh BUILD_DIR [BUDGETS_FILE]}
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+  echo "usage: ci/budget-check.sh BUILD_DIR [BUDGETS_FILE]" >&2
+  exit 2
+fi
+build=$1
 cd "$(dirname "$0")/.."
 budgets=${2:-ci/budgets.conf}
 slack_pct=10
@@ -41,10 +45,12 @@ done <"$budgets"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-bash harness/bench/count-instructions.sh "$build" "$tmp/counts" || {
+bash harness/bench/count-instructions.sh "$build" "$tmp/counts"
+rc=$?
+if [ "$rc" -ne 0 ]; then
   echo "budgets: could not count instructions" >&2
-  exit 1
-}
+  exit "$rc"
+fi
 
 passed=0 failed=0
 declare -A seen

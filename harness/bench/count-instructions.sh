@@ -13,8 +13,12 @@
 # the valgrind/bench output of a failed case is kept in OUT_FILE.NAME.log.
 # Used by ci/budget-check.sh and ci/bench.sh.
 set -uo pipefail
-build=${1:?usage: count-instructions.sh BUILD_DIR OUT_FILE [ITERS] [PROGRAM]}
-out=${2:?usage: count-instructions.sh BUILD_DIR OUT_FILE [ITERS] [PROGRAM]}
+if [ $# -lt 2 ] || [ $# -gt 4 ]; then
+  echo "usage: count-instructions.sh BUILD_DIR OUT_FILE [ITERS] [PROGRAM]" >&2
+  exit 2
+fi
+build=$1
+out=$2
 iters=${3:-1000}
 program=${4:-hx-bench-handlers}
 case "$program" in

@@ -9,8 +9,12 @@
 # are missing. Nothing is written to corpus/ or reports/fuzz/.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-fbuild=${1:?usage: fuzz-rate.sh FUZZ_BUILD_DIR OUT.json [SECONDS]}
-out=${2:?usage: fuzz-rate.sh FUZZ_BUILD_DIR OUT.json [SECONDS]}
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+  echo "usage: fuzz-rate.sh FUZZ_BUILD_DIR OUT.json [SECONDS]" >&2
+  exit 2
+fi
+fbuild=$1
+out=$2
 secs=${3:-5}
 if ! [[ "$secs" =~ ^[1-9][0-9]*$ ]]; then
   echo "fuzz-rate: SECONDS must be a positive integer, not '$secs'" >&2

@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: no trace replays cleanly\n", prog);
 		for (int i = 0; i < nskip; i++)
 			fprintf(stderr, "  %s\n", skipped[i]);
-		return 1;
+		return 2;
 	}
 	/* Warm-up, then alternate the two kinds of round so drift in machine
 	 * load hits both alike. */

@@ -6,7 +6,11 @@
 #
 #   harness/bench/image-size.sh BUILD_DIR [OUT.json]
 set -euo pipefail
-build=${1:?usage: image-size.sh BUILD_DIR [OUT.json]}
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+  echo "usage: image-size.sh BUILD_DIR [OUT.json]" >&2
+  exit 2
+fi
+build=$1
 out=${2:-}
 img="$build/handlers/hv_image.elf"
 map="$build/handlers/hv_image.map"
