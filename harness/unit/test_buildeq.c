@@ -2,8 +2,10 @@
  * comparison of one exit's outputs (hosted observer log versus the image's
  * struct beq_out) names the one field that differs, row by row; the final
  * state comparison names the pool page, partition field or channel; the
- * image reader accepts the built image and refuses files that are not one
- * with a message naming the problem. */
+ * replay engine's hooks, which drive the lock-step, see every exit once in
+ * order and the final system once; the image reader accepts the built
+ * image and refuses files that are not one with a message naming the
+ * problem. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,8 @@
 #include <unistd.h>
 
 #include "buildeq_internal.h"
+#include "mock_config.h"
+#include "replay.h"
 
 /* ---- one exit ---- */
 
@@ -372,6 +376,80 @@ static void test_compare_final_rows(void **state)
 	free(f);
 }
 
+/* ---- the replay hooks BUILD-EQ runs on ---- */
+
+struct hooks_seen {
+	uint64_t exits;
+	uint64_t next_index;
+	bool in_order;
+	uint64_t rips[4];
+	uint32_t ends;
+	uint32_t pool_used;
+	uint64_t root0;
+};
+
+static void seen_exit(void *ctx, uint64_t index, const struct hv_exit *out,
+                      const struct hv_result *res, const struct hx_obs_view *log)
+{
+	struct hooks_seen *h = ctx;
+	if (index != h->next_index)
+		h->in_order = false;
+	h->next_index = index + 1;
+	if (index < 4)
+		h->rips[index] = out->st.rip;
+	assert_int_equal(res->action, HV_ACT_RESUME);
+	assert_true(log->nentries > 0); /* CPUID asks the host */
+	h->exits++;
+}
+
+static void seen_end(void *ctx, const struct hv_system *sys)
+{
+	struct hooks_seen *h = ctx;
+	h->ends++;
+	h->pool_used = sys->pool->used;
+	h->root0 = sys->parts[0].ept_root;
+}
+
+static void test_replay_hooks(void **state)
+{
+	(void)state;
+	struct hv_system_config *cfg = calloc(1, sizeof(*cfg));
+	assert_non_null(cfg);
+	mock_config_one(cfg);
+	struct hx_trace_meta meta = {
+	        .cfg = cfg, .pool_hpa = MOCK_POOL_HPA, .pool_pages = MOCK_POOL_PAGES};
+	struct hx_trace *t = hx_trace_new(&meta);
+	assert_non_null(t);
+	for (uint32_t i = 0; i < 3; i++) {
+		struct hv_exit x = {.reason = HV_EXIT_CPUID, .insn_len = 2};
+		x.st.rip = 0x10000 + 0x100 * i;
+		x.st.gpr[HV_RAX] = i;
+		x.st.cr0 = 0x80050033ull;
+		struct hx_obs_view none = {0};
+		assert_int_equal(hx_trace_append(t, &x, &none, NULL, NULL), 0);
+	}
+	struct hx_replay *r = hx_replay_new();
+	assert_non_null(r);
+	struct hooks_seen h = {.in_order = true};
+	struct hx_replay_opts o;
+	hx_replay_opts_default(&o);
+	o.on_exit = seen_exit;
+	o.on_end = seen_end;
+	o.hook_ctx = &h;
+	struct hx_replay_result res;
+	hx_replay_run(r, t, &o, &res);
+	assert_int_equal(h.exits, 3); /* the first run only, not the DET one */
+	assert_true(h.in_order);
+	for (uint32_t i = 0; i < 3; i++)
+		assert_int_equal(h.rips[i], 0x10000 + 0x100 * i + 2); /* the state out */
+	assert_int_equal(h.ends, 1);
+	assert_true(h.pool_used > 0);
+	assert_int_equal(h.root0, MOCK_POOL_HPA); /* the first pool page */
+	hx_replay_free(r);
+	hx_trace_free(t);
+	free(cfg);
+}
+
 /* ---- the image reader ---- */
 
 static uint8_t *slurp(const char *path, size_t *len)
@@ -494,6 +572,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_compare_exit_rows),
 	        cmocka_unit_test(test_compare_final_rows),
+	        cmocka_unit_test(test_replay_hooks),
 	        cmocka_unit_test(test_image_reader),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
