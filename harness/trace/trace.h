@@ -136,9 +136,10 @@ struct hx_trace_meta {
 	uint32_t pool_pages;
 };
 struct hx_trace *hx_trace_new(const struct hx_trace_meta *meta);
-/* Append one exit, copying the log (its overflow count is kept: replay
- * reports it as TOTAL). res/out NULL: inputs only. Returns 0, or -1 when a
- * limit is exceeded (too many exits, calls or bytes) or out of memory. */
+/* Append one exit, copying the log (log NULL: no calls; its overflow
+ * count is kept for information). res/out NULL: inputs only. Returns 0, or
+ * -1 when a limit is exceeded (too many exits, calls or bytes) or out of
+ * memory. */
 int hx_trace_append(struct hx_trace *t, const struct hv_exit *in, const struct hx_obs_view *log,
                     const struct hv_result *res, const struct hv_exit *out);
 /* Append a copy of an existing exit record (possibly of another trace). */
@@ -156,8 +157,8 @@ int hx_trace_save(const char *path, const struct hx_trace *t, char *err, size_t 
 struct hx_trace_writer;
 struct hx_trace_writer *hx_trace_writer_open(const char *path, const struct hx_trace_meta *meta,
                                              char *err, size_t errlen);
-/* res/out NULL: inputs only. Returns 0, or -1 (limit exceeded, I/O error:
- * the writer is then failed and commit will refuse). */
+/* log NULL: no calls; res/out NULL: inputs only. Returns 0, or -1 (limit
+ * exceeded, I/O error: the writer is then failed and commit will refuse). */
 int hx_trace_writer_add(struct hx_trace_writer *w, const struct hv_exit *in,
                         const struct hx_obs_view *log, const struct hv_result *res,
                         const struct hv_exit *out);

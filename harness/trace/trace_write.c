@@ -73,9 +73,13 @@ struct hx_trace *hx_trace_new(const struct hx_trace_meta *meta)
 	return t;
 }
 
+static const struct hx_obs_view no_calls = {0};
+
 static int append(struct hx_trace *t, const struct hv_exit *in, const struct hx_obs_view *log,
                   const struct hv_result *res, const struct hv_vcpu_state *out, uint64_t offset)
 {
+	if (!log)
+		log = &no_calls;
 	if (!tr_log_ok(log) || !tr_reserve(t))
 		return -1;
 	struct hx_trace_exit *e = &t->exits[t->nexits];
@@ -299,6 +303,8 @@ int hx_trace_writer_add(struct hx_trace_writer *w, const struct hv_exit *in,
 {
 	if (w->failed)
 		return -1;
+	if (!log)
+		log = &no_calls;
 	if (w->nexits >= HX_TRACE_MAX_EXITS || !tr_log_ok(log)) {
 		w->failed = true;
 		snprintf(w->why, sizeof(w->why), "exit %u breaks a limit of the trace format",

@@ -558,6 +558,7 @@ static void test_limits_on_append(void **state)
 	v.nentries = 1;
 	v.overflow = 9;
 	assert_int_equal(hx_trace_append(f->t, &in, &v, NULL, NULL), 0);
+	assert_int_equal(hx_trace_append(f->t, &in, NULL, NULL, NULL), 0); /* no calls */
 	uint8_t *b;
 	size_t len;
 	assert_int_equal(hx_trace_encode(f->t, &b, &len), 0);
@@ -565,6 +566,7 @@ static void test_limits_on_append(void **state)
 	struct hx_trace_error err;
 	assert_int_equal(hx_trace_parse(b, len, &back, &err), 0);
 	assert_int_equal(back->exits[3].log.overflow, 9);
+	assert_int_equal(back->exits[4].log.nentries, 0);
 	hx_trace_free(back);
 	free(b);
 }
