@@ -6,6 +6,10 @@
 #   kvm         guest programs on /dev/kvm under the production handlers,
 #               plus the broken-EPT negative control (skipped only when
 #               /dev/kvm does not exist)
+#   replay      every corpus trace through hx and hx_asan: invariants,
+#               recorded outputs, DET; malformed traces refused
+#   build-eq    the freestanding core inside a KVM guest gives bit-identical
+#               outputs to the hosted core on every corpus trace
 #   coverage    handlers/ line and branch coverage at or above the gate
 set -uo pipefail
 build=${1:?usage: ci/test.sh BUILD_DIR}
@@ -23,6 +27,8 @@ gate unit bash ci/unit.sh "$build"
 gate freestanding bash ci/freestanding.sh "$build"
 gate cli bash ci/cli-tests.sh "$build"
 gate kvm bash ci/kvm-tests.sh "$build"
+gate replay bash ci/replay-tests.sh "$build"
+gate build-eq bash ci/buildeq.sh "$build"
 gate coverage bash ci/coverage.sh "$build" gate
 echo
 if [ "$failed" -ne 0 ]; then echo "failed gates: ${names[*]}"; fi
