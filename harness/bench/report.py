@@ -192,9 +192,11 @@ def markdown(doc, plot_err):
       "TSC at %.3f GHz read with LFENCE/RDTSC ... RDTSCP/LFENCE, the timer's own %d cycles "
       "subtracted (resolution: the TSC of this VM advances in steps of about 10 ns, so the fastest exits read as 10-20 ns). "
       "Instructions: callgrind, exact and repeatable; the budget is ci/budgets.conf (gate: "
-      "budget + 10%%). Host CPUID/MSR come from tables, so neither a nested CPUID trap nor "
-      "the host's own MSR cost is in these figures." % (
-          hd["iterations"], hd["warmup"], hd["tsc_ghz"], hd["timer_overhead_cycles"]))
+      "budget + 10%%; hardware instruction counters on this machine: %s). Host CPUID/MSR "
+      "come from tables, so neither a nested CPUID trap nor the host's own MSR cost is in "
+      "these figures." % (
+          hd["iterations"], hd["warmup"], hd["tsc_ghz"], hd["timer_overhead_cycles"],
+          {True: "available", False: "not available"}.get(m.get("hw_instruction_counters"), "unknown")))
     w("")
     w("| exit | what | p50 | p90 | p99 | cycles p50 | instructions | budget | instructions, freestanding flags | p50 / exit floor | p99 / exit floor |")
     w("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
