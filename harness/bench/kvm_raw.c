@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "bench_util.h"
@@ -17,6 +19,17 @@
 #define RAW_PORT 0x10u     /* any port: nothing listens */
 #define RAW_DS 0x2000u     /* DS base 0x20000: outside the memslot */
 #define RAW_MMIO_GPA 0x20000ull
+/* A loop that stops exiting (a KVM that handles the access itself) must
+ * not hang the benchmark: SIGALRM interrupts KVM_RUN after this long. */
+#define RAW_DEADLINE_S 30
+
+static volatile sig_atomic_t raw_timed_out;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	raw_timed_out = 1;
+}
 
 struct raw_vm {
 	int kvm, vm, vcpu;
@@ -114,8 +127,12 @@ static int raw_open(struct raw_vm *v, enum hxb_raw_kind kind, char *err, size_t 
 static int one_exit(struct raw_vm *v, enum hxb_raw_kind kind, char *err, size_t len)
 {
 	if (ioctl(v->vcpu, KVM_RUN, 0) != 0) {
+		if (errno == EINTR && raw_timed_out) {
+			errno = 0;
+			return fail(err, len, "raw guest: no exit within %d s", RAW_DEADLINE_S);
+		}
 		if (errno == EINTR)
-			return 0; /* a signal: just run again */
+			return 0; /* another signal: just run again */
 		return fail(err, len, "KVM_RUN failed");
 	}
 	uint32_t want = kind == HXB_RAW_OUT ? KVM_EXIT_IO : KVM_EXIT_MMIO;
@@ -131,6 +148,13 @@ int hxb_kvm_raw(enum hxb_raw_kind kind, uint64_t warmup, uint64_t n, uint64_t *s
                 uint64_t *wall_ns, char *err, size_t errlen)
 {
 	struct raw_vm v;
+	/* No SA_RESTART: the alarm must end a KVM_RUN that never returns. */
+	struct sigaction sa = {.sa_handler = on_alarm}, old_sa;
+	struct itimerval deadline = {.it_value = {.tv_sec = RAW_DEADLINE_S}}, off = {0}, old_timer;
+	sigemptyset(&sa.sa_mask);
+	raw_timed_out = 0;
+	sigaction(SIGALRM, &sa, &old_sa);
+	setitimer(ITIMER_REAL, &deadline, &old_timer);
 	int rc = raw_open(&v, kind, err, errlen);
 	for (uint64_t i = 0; rc == 0 && i < warmup; i++)
 		rc = one_exit(&v, kind, err, errlen);
@@ -141,6 +165,9 @@ int hxb_kvm_raw(enum hxb_raw_kind kind, uint64_t warmup, uint64_t n, uint64_t *s
 		samples[i] = hxb_tsc_end() - c0;
 	}
 	*wall_ns = hxb_now_ns() - t0;
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old_sa, NULL);
+	(void)old_timer;
 	raw_close(&v);
 	return rc;
 }
