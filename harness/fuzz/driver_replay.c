@@ -22,9 +22,10 @@ static int run_file(const char *path)
 		return -1;
 	}
 	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > REPLAY_MAX_INPUT) {
+	if (fstat(fileno(f), &st) != 0 || st.st_size < 0 ||
+	    (uint64_t)st.st_size > REPLAY_MAX_INPUT) {
 		fprintf(stderr, "replay: %s: unreadable or larger than %u bytes\n", path,
-			REPLAY_MAX_INPUT);
+		        REPLAY_MAX_INPUT);
 		fclose(f);
 		return -1;
 	}

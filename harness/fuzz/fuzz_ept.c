@@ -24,8 +24,8 @@ static uint8_t pool_mem[POOL_PAGES * HV_PAGE_SIZE] __attribute__((aligned(4096))
 
 static uint64_t draw_unit(struct fz *f)
 {
-	static const uint64_t units[] = { HV_PAGE_SIZE, HV_PAGE_SIZE, HV_SIZE_2M, HV_SIZE_2M,
-					  HV_SIZE_1G };
+	static const uint64_t units[] = {HV_PAGE_SIZE, HV_PAGE_SIZE, HV_SIZE_2M, HV_SIZE_2M,
+	                                 HV_SIZE_1G};
 	return fz_pick(f, units, HV_ARRAY_LEN(units));
 }
 
@@ -51,8 +51,8 @@ static void build_config(struct fz *f, struct hv_system_config *cfg)
 	cfg->hv_base = 0;
 	cfg->hv_size = 16ull << 20;
 	cfg->npartitions = 1 + fz_below(f, 3);
-	static const uint8_t perms[] = { HV_PERM_R, HV_PERM_RW, HV_PERM_RX, HV_PERM_RWX, HV_PERM_X };
-	static const uint8_t types[] = { HV_MT_WB, HV_MT_UC, HV_MT_WT, HV_MT_WC, HV_MT_WP };
+	static const uint8_t perms[] = {HV_PERM_R, HV_PERM_RW, HV_PERM_RX, HV_PERM_RWX, HV_PERM_X};
+	static const uint8_t types[] = {HV_MT_WB, HV_MT_UC, HV_MT_WT, HV_MT_WC, HV_MT_WP};
 	for (uint32_t p = 0; p < cfg->npartitions; p++) {
 		struct hv_partition_config *pc = &cfg->partitions[p];
 		pc->name[0] = (char)('a' + p);
@@ -65,13 +65,15 @@ static void build_config(struct fz *f, struct hv_system_config *cfg)
 			rg->hpa = (16ull << 20) + draw_addr(f, 1ull << 39);
 			rg->size = draw_size(f);
 			rg->perm = perms[fz_below(f, sizeof(perms))];
-			rg->memtype = rg->type == HV_REGION_MMIO ? HV_MT_UC : types[fz_below(f, sizeof(types))];
+			rg->memtype = rg->type == HV_REGION_MMIO
+			                      ? HV_MT_UC
+			                      : types[fz_below(f, sizeof(types))];
 		}
 		if (fz_u8(f) & 1) {
 			pc->ndevices = 1;
-			pc->devices[0] = (struct hv_device_config){ .gpa = draw_addr(f, 1ull << 40),
-								    .size = HV_PAGE_SIZE,
-								    .type = HV_DEV_CONSOLE };
+			pc->devices[0] = (struct hv_device_config){.gpa = draw_addr(f, 1ull << 40),
+			                                           .size = HV_PAGE_SIZE,
+			                                           .type = HV_DEV_CONSOLE};
 		}
 	}
 	if (cfg->npartitions >= 2 && fz_u8(f) & 1) {
@@ -82,16 +84,17 @@ static void build_config(struct fz *f, struct hv_system_config *cfg)
 		for (uint32_t p = 0; p < 2; p++) {
 			struct hv_partition_config *pc = &cfg->partitions[p];
 			pc->nchannels = 1;
-			pc->channels[0] = (struct hv_channel_member){
-				.channel = 0, .perm = p == 0 ? HV_PERM_RW : HV_PERM_R,
-				.gpa = draw_addr(f, 1ull << 40) };
+			pc->channels[0] =
+			        (struct hv_channel_member){.channel = 0,
+			                                   .perm = p == 0 ? HV_PERM_RW : HV_PERM_R,
+			                                   .gpa = draw_addr(f, 1ull << 40)};
 		}
 	}
 }
 
 /* Expected translation of gpa in partition p according to the config. */
 static bool model_translate(const struct hv_system_config *cfg, uint32_t p, uint64_t gpa,
-			    uint64_t *hpa, uint8_t *perm, uint8_t *mt)
+                            uint64_t *hpa, uint8_t *perm, uint8_t *mt)
 {
 	const struct hv_partition_config *pc = &cfg->partitions[p];
 	for (uint32_t r = 0; r < pc->nregions; r++) {
@@ -137,7 +140,7 @@ static uint8_t model_current_perm(uint32_t p, uint64_t gpa, uint8_t configured)
 }
 
 static void check_gpa(const struct hv_system_config *cfg, const struct hv_pool *pool, uint64_t root,
-		      uint32_t p, uint64_t gpa, const uint8_t *perm_override)
+                      uint32_t p, uint64_t gpa, const uint8_t *perm_override)
 {
 	uint64_t hpa = 0;
 	uint8_t perm = 0, mt = 0;
@@ -149,18 +152,19 @@ static void check_gpa(const struct hv_system_config *cfg, const struct hv_pool *
 	struct hv_ept_map m;
 	hv_status s = hv_ept_translate(pool, root, gpa, &m);
 	FZ_CHECK(s == HV_OK, "EPT-FORM", "partition %u gpa %#llx: translate failed: %s", p,
-		 (unsigned long long)gpa, hv_status_str(s));
+	         (unsigned long long)gpa, hv_status_str(s));
 	if (!mapped || perm == 0) {
-		FZ_CHECK(!m.present, "EPT-EXACT", "partition %u gpa %#llx mapped but not configured",
-			 p, (unsigned long long)gpa);
+		FZ_CHECK(!m.present, "EPT-EXACT",
+		         "partition %u gpa %#llx mapped but not configured", p,
+		         (unsigned long long)gpa);
 		return;
 	}
 	FZ_CHECK(m.present, "EPT-EXACT", "partition %u gpa %#llx configured but not mapped", p,
-		 (unsigned long long)gpa);
+	         (unsigned long long)gpa);
 	FZ_CHECK(m.hpa == hpa && m.perm == perm && m.memtype == mt, "EPT-EXACT",
-		 "partition %u gpa %#llx: hpa %#llx perm %x type %u, expected %#llx %x %u", p,
-		 (unsigned long long)gpa, (unsigned long long)m.hpa, m.perm, m.memtype,
-		 (unsigned long long)hpa, perm, mt);
+	         "partition %u gpa %#llx: hpa %#llx perm %x type %u, expected %#llx %x %u", p,
+	         (unsigned long long)gpa, (unsigned long long)m.hpa, m.perm, m.memtype,
+	         (unsigned long long)hpa, perm, mt);
 }
 
 struct walk_sum {
@@ -176,12 +180,12 @@ static void walk_run(void *ctx, const struct hv_ept_run *run)
 	uint8_t perm, mt;
 	w->bytes += run->size;
 	FZ_CHECK(model_translate(w->cfg, w->p, run->gpa, &hpa, &perm, &mt) && hpa == run->hpa,
-		 "EPT-EXACT", "partition %u: walk run at gpa %#llx not as configured", w->p,
-		 (unsigned long long)run->gpa);
+	         "EPT-EXACT", "partition %u: walk run at gpa %#llx not as configured", w->p,
+	         (unsigned long long)run->gpa);
 	FZ_CHECK(model_translate(w->cfg, w->p, run->gpa + run->size - 1, &hpa, &perm, &mt) &&
-			 hpa == run->hpa + run->size - 1,
-		 "EPT-EXACT", "partition %u: walk run ending at gpa %#llx not as configured", w->p,
-		 (unsigned long long)(run->gpa + run->size - 1));
+	                 hpa == run->hpa + run->size - 1,
+	         "EPT-EXACT", "partition %u: walk run ending at gpa %#llx not as configured", w->p,
+	         (unsigned long long)(run->gpa + run->size - 1));
 }
 
 static uint64_t configured_bytes(const struct hv_system_config *cfg, uint32_t p)
@@ -196,12 +200,12 @@ static uint64_t configured_bytes(const struct hv_system_config *cfg, uint32_t p)
 }
 
 static void sample_partition(struct fz *f, const struct hv_system_config *cfg,
-			     const struct hv_pool *pool, uint64_t root, uint32_t p)
+                             const struct hv_pool *pool, uint64_t root, uint32_t p)
 {
 	const struct hv_partition_config *pc = &cfg->partitions[p];
 	for (uint32_t r = 0; r < pc->nregions; r++) {
 		const struct hv_region *rg = &pc->regions[r];
-		uint64_t offs[] = { 0, rg->size - 1, rg->size / 2, (fz_u64(f) % rg->size) };
+		uint64_t offs[] = {0, rg->size - 1, rg->size / 2, (fz_u64(f) % rg->size)};
 		for (size_t i = 0; i < HV_ARRAY_LEN(offs); i++)
 			check_gpa(cfg, pool, root, p, rg->gpa + offs[i], NULL);
 		check_gpa(cfg, pool, root, p, rg->gpa + rg->size, NULL);
@@ -212,15 +216,15 @@ static void sample_partition(struct fz *f, const struct hv_system_config *cfg,
 		check_gpa(cfg, pool, root, p, pc->devices[d].gpa, NULL);
 	for (int i = 0; i < 4; i++)
 		check_gpa(cfg, pool, root, p, fz_u64(f) & (HV_GPA_LIMIT - 1), NULL);
-	struct walk_sum w = { cfg, p, 0 };
+	struct walk_sum w = {cfg, p, 0};
 	FZ_CHECK(hv_ept_walk(pool, root, walk_run, &w) == HV_OK, "EPT-FORM", "walk failed");
 	FZ_CHECK(w.bytes == configured_bytes(cfg, p), "EPT-EXACT",
-		 "partition %u: walk maps %#llx bytes, config %#llx", p,
-		 (unsigned long long)w.bytes, (unsigned long long)configured_bytes(cfg, p));
+	         "partition %u: walk maps %#llx bytes, config %#llx", p,
+	         (unsigned long long)w.bytes, (unsigned long long)configured_bytes(cfg, p));
 }
 
 static void protect_once(struct fz *f, struct hv_system_config *cfg, struct hv_pool *pool,
-			 struct hv_verify_part *parts)
+                         struct hv_verify_part *parts)
 {
 	uint32_t p = fz_below(f, cfg->npartitions);
 	const struct hv_partition_config *pc = &cfg->partitions[p];
@@ -257,22 +261,22 @@ static void protect_once(struct fz *f, struct hv_system_config *cfg, struct hv_p
 	hv_status s = hv_ept_protect(pool, parts[p].root, gpa, size, perm);
 	if (any_absent || grows) {
 		FZ_CHECK(s == HV_ERR_FAULT || s == HV_ERR_PERM, "EPT-EXACT",
-			 "protect over %s pages returned %s", any_absent ? "absent" : "weaker",
-			 hv_status_str(s));
+		         "protect over %s pages returned %s", any_absent ? "absent" : "weaker",
+		         hv_status_str(s));
 		if (!any_absent)
 			FZ_CHECK(s == HV_ERR_PERM, "EPT-EXACT", "protect raising perms returned %s",
-				 hv_status_str(s));
+			         hv_status_str(s));
 	}
 	if (s != HV_OK) {
 		FZ_CHECK(any_absent || grows || s == HV_ERR_NOMEM, "EPT-EXACT",
-			 "protect of a configured range failed: %s", hv_status_str(s));
+		         "protect of a configured range failed: %s", hv_status_str(s));
 		FZ_CHECK(pool->used == used, "EPT-FORM", "failed protect kept %u pool pages",
-			 pool->used - used);
+		         pool->used - used);
 		check_gpa(cfg, pool, parts[p].root, p, gpa, NULL);
 		return;
 	}
 	if (nops_done < HV_ARRAY_LEN(ops_done))
-		ops_done[nops_done++] = (struct protect_op){ p, gpa, size, perm };
+		ops_done[nops_done++] = (struct protect_op){p, gpa, size, perm};
 	parts[p].protected_ = true;
 	check_gpa(cfg, pool, parts[p].root, p, gpa, &perm);
 	check_gpa(cfg, pool, parts[p].root, p, gpa + size - 1, &perm);
@@ -286,9 +290,9 @@ static void print_violation(void *ctx, const struct hv_violation *v)
 {
 	(void)ctx;
 	fprintf(stderr, "  %s: partition %u gpa %#llx hpa %#llx entry %#llx: %s\n",
-		hv_invariant_id(v->inv), v->partition, (unsigned long long)v->gpa,
-		(unsigned long long)v->hpa, (unsigned long long)v->entry,
-		hv_verify_reason_str(v->reason));
+	        hv_invariant_id(v->inv), v->partition, (unsigned long long)v->gpa,
+	        (unsigned long long)v->hpa, (unsigned long long)v->entry,
+	        hv_verify_reason_str(v->reason));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -311,11 +315,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hv_status s = hv_ept_build(&pool, &cfg, p, &parts[p].root);
 		if (s == HV_ERR_NOMEM) {
 			FZ_CHECK(pool.used == mark, "EPT-FORM",
-				 "failed build of partition %u kept %u pool pages", p, pool.used - mark);
+			         "failed build of partition %u kept %u pool pages", p,
+			         pool.used - mark);
 			return 0;
 		}
 		FZ_CHECK(s == HV_OK, "EPT-EXACT", "build of a valid partition %u failed: %s", p,
-			 hv_status_str(s));
+		         hv_status_str(s));
 	}
 	uint32_t bad = hv_ept_verify(&cfg, &pool, parts, print_violation, NULL, 8);
 	FZ_CHECK(bad == 0, "EPT-OWN", "verifier found %u violations in a fresh build", bad);

@@ -32,8 +32,8 @@ size_t fz_bytes(struct fz *f, void *dst, size_t len);
 
 /* Report a broken property with its invariant id and abort, so libFuzzer
  * and AFL++ record the input as a crash. */
-__attribute__((noreturn, format(printf, 2, 3))) void fz_fail(const char *invariant,
-							      const char *fmt, ...);
+__attribute__((noreturn, format(printf, 2, 3))) void fz_fail(const char *invariant, const char *fmt,
+                                                             ...);
 
 #define FZ_CHECK(cond, inv, ...)                                                                   \
 	do {                                                                                       \
