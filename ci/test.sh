@@ -10,6 +10,7 @@
 #               recorded outputs, DET; malformed traces refused
 #   build-eq    the freestanding core inside a KVM guest gives bit-identical
 #               outputs to the hosted core on every corpus trace
+#   budgets     instructions per exit type (callgrind) within ci/budgets.conf
 #   coverage    handlers/ line and branch coverage at or above the gate
 set -uo pipefail
 build=${1:?usage: ci/test.sh BUILD_DIR}
@@ -29,6 +30,7 @@ gate cli bash ci/cli-tests.sh "$build"
 gate kvm bash ci/kvm-tests.sh "$build"
 gate replay bash ci/replay-tests.sh "$build"
 gate build-eq bash ci/buildeq.sh "$build"
+gate budgets bash ci/budget-check.sh "$build"
 gate coverage bash ci/coverage.sh "$build" gate
 echo
 if [ "$failed" -ne 0 ]; then echo "failed gates: ${names[*]}"; fi
