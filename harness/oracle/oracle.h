@@ -39,7 +39,9 @@
  *               no host access to it and no register change; a successful
  *               RDMSR of a non-passthrough MSR does not return a value a host
  *               RDMSR gave during that exit; a granted write of an address
- *               MSR is canonical; an emulated MSR is never written on the host.
+ *               MSR is canonical (57 bits when the partition's CPUID shows
+ *               LA57, else 48; CR4.LA57 plays no part, handlers/docs/msr.md);
+ *               an emulated MSR is never written on the host.
  *  HCALL-BOUNDS a hypercall that failed (status != 0) or got #UD made no
  *               memory write, no console output, no channel or EPT change;
  *               CPL > 0 gets #UD; successful calls wrote only where the ABI

@@ -56,6 +56,9 @@ struct hx_oracle {
 	uint32_t exit_violations;
 
 	struct hv_verify_part *vparts; /* scratch for hv_ept_verify */
+	/* Scratch system for hv_cpuid_query over an exit's logged host CPUID
+	 * answers (oracle_msr.c); allocated on first use. */
+	struct hv_system *cpuid_sys;
 	struct hx_oracle_stats stats;
 	struct oracle_cpuid_slot cpuid[ORACLE_CPUID_CACHE];
 };

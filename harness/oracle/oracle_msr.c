@@ -1,7 +1,13 @@
 /* MSR-GUARD for RDMSR/WRMSR exits (the host-WRMSR-of-a-protected-MSR rule
  * applies to every exit and is checked in oracle_core.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/cpuid.h"
 #include "hv/msr.h"
 #include "oracle_internal.h"
+
+#define CPUID7_ECX_LA57 (1u << 16) /* SDM Vol. 2A, CPUID leaf 07H, ECX[16] */
 
 static const struct hv_msr_rule *find_rule(const struct hv_partition_config *pc, uint32_t msr)
 {
@@ -11,12 +17,78 @@ static const struct hv_msr_rule *find_rule(const struct hv_partition_config *pc,
 	return NULL;
 }
 
-/* Canonical for the guest's linear-address width (SDM Vol. 3A, 3.3.7.1;
- * 57 bits with CR4.LA57, bit 12). */
-static bool canonical(uint64_t v, uint64_t cr4)
+/* Canonical for a linear-address width of `bits` (SDM Vol. 1, 3.3.7.1). */
+static bool canonical(uint64_t v, unsigned bits)
 {
-	unsigned bits = (cr4 & (1ull << 12)) ? 57 : 48;
 	return (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits)) == v;
+}
+
+/* Platform ops that answer CPUID with what the host answered during the
+ * exit being checked (zeros for a leaf the handler did not ask) and do
+ * nothing else: the partition's CPUID is recomputed from the exit's own
+ * inputs, without a second call to the real platform (replay serves
+ * recorded answers only, and the observer would log the calls). */
+static void logged_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	const struct hx_obs_view *log = ctx;
+	memset(out, 0, 4 * sizeof(out[0]));
+	for (uint32_t i = 0; i < log->nentries; i++) {
+		const struct hx_obs_entry *e = &log->entries[i];
+		if (e->kind == HX_OBS_CPUID && e->id == leaf && e->sub == subleaf) {
+			memcpy(out, e->regs, sizeof(e->regs));
+			return;
+		}
+	}
+}
+static int no_rdmsr(void *ctx, uint32_t msr, uint64_t *value)
+{
+	return -1;
+}
+static int no_wrmsr(void *ctx, uint32_t msr, uint64_t value)
+{
+	return -1;
+}
+static int no_phys_read(void *ctx, uint64_t hpa, void *dst, uint32_t len)
+{
+	return -1;
+}
+static int no_phys_write(void *ctx, uint64_t hpa, const void *src, uint32_t len)
+{
+	return -1;
+}
+static void no_console(void *ctx, uint32_t partition, const char *buf, uint32_t len) {}
+static const struct hv_platform_ops logged_cpuid_ops = {
+        .cpuid = logged_cpuid,
+        .rdmsr = no_rdmsr,
+        .wrmsr = no_wrmsr,
+        .phys_read = no_phys_read,
+        .phys_write = no_phys_write,
+        .console = no_console,
+};
+
+/* Linear-address width that address MSRs are checked against: 57 when the
+ * partition's CPUID shows 5-level paging (leaf 7 subleaf 0 ECX.16, the leaf
+ * being within its maximum basic leaf), else 48, whatever CR4.LA57 is
+ * (handlers/docs/msr.md; WRMSR's canonical check depends on the processor's
+ * address width, not on the paging mode in use). */
+static unsigned address_width(struct hx_oracle *o, const struct hx_obs_view *log)
+{
+	if (!o->cpuid_sys) {
+		o->cpuid_sys = calloc(1, sizeof(*o->cpuid_sys));
+		if (!o->cpuid_sys)
+			return 57; /* out of memory: only the weaker check */
+	}
+	struct hv_system *s = o->cpuid_sys;
+	s->cfg = o->cfg;
+	s->ops = &logged_cpuid_ops;
+	s->ops_ctx = (void *)log;
+	const struct hv_exit *in = &o->in;
+	uint32_t out[4];
+	hv_cpuid_query(s, in->partition, in->vcpu, in->st.cr4, 0, 0, out);
+	if (out[0] < 7)
+		return 48;
+	hv_cpuid_query(s, in->partition, in->vcpu, in->st.cr4, 7, 0, out);
+	return (out[2] & CPUID7_ECX_LA57) ? 57 : 48;
 }
 
 static const char *mode_str(const struct hv_msr_rule *r)
@@ -89,11 +161,15 @@ void oracle_check_msr(struct hx_oracle *o, const struct hv_exit *out, const stru
 	}
 	if (is_write && res->action == HV_ACT_RESUME && hv_msr_is_address(msr)) {
 		uint64_t val = in->st.gpr[HV_RDX] << 32 | (uint32_t)in->st.gpr[HV_RAX];
-		if (!canonical(val, in->st.cr4))
+		/* Every 48-bit canonical value is 57-bit canonical too: the
+		 * partition's CPUID only matters for the others. */
+		unsigned width = canonical(val, 48) ? 48 : address_width(o, log);
+		if (!canonical(val, width))
 			oracle_report(
 			        o, HV_INV_MSR_GUARD,
-			        "WRMSR of address MSR 0x%x with non-canonical 0x%llx was granted "
-			        "(hardware raises #GP)",
-			        msr, (unsigned long long)val);
+			        "WRMSR of address MSR 0x%x with 0x%llx, not canonical for the "
+			        "partition's %u-bit linear addresses, was granted (hardware "
+			        "raises #GP)",
+			        msr, (unsigned long long)val, width);
 	}
 }

@@ -559,6 +559,96 @@ static void test_log_bounds(void **state)
 	assert_true(f->obs.log.data_len <= HX_OBS_MAX_DATA);
 }
 
+/* ---- address width of address MSRs ---- */
+
+#define CPUID7_ECX_LA57 (1u << 16)
+#define CR4_LA57 (1ull << 12)
+
+enum la57_policy { POL_NONE, POL_MAX_LEAF_6, POL_HIDE, POL_SHOW };
+
+/* The MSR handler checks address MSRs against the linear-address width the
+ * partition's CPUID shows (leaf 7 ECX.16: 57 bits, else 48) whatever
+ * CR4.LA57 says (handlers/docs/msr.md); the oracle must use the same rule. */
+struct la57_row {
+	const char *name;
+	bool host_la57;       /* mock host leaf 7 subleaf 0 ECX.16 */
+	enum la57_policy pol; /* partition 0's CPUID policy */
+	bool cr4_la57;
+	uint64_t value;      /* written to FS_BASE */
+	bool handler_grants; /* hv_handle_exit resumes (else #GP) */
+	bool force_grant;    /* tamper: resume even when the handler refused */
+	uint32_t reports;    /* MSR-GUARD reports expected */
+};
+
+static const struct la57_row la57_rows[] = {
+        {"CPUID LA57, CR4.LA57 clear, 57-bit canonical", true, POL_NONE, false,
+         0x0080000000000000ull, true, false, 0},
+        {"CPUID LA57, CR4.LA57 clear, 57-bit canonical upper half", true, POL_NONE, false,
+         0xff00000000001000ull, true, false, 0},
+        {"CPUID LA57, non-canonical at 57 bits, granted", true, POL_NONE, false,
+         0x0100000000000000ull, false, true, 1},
+        {"no CPUID LA57, CR4.LA57 set, 57-bit value refused", false, POL_NONE, true,
+         0x0080000000000000ull, false, false, 0},
+        {"no CPUID LA57, CR4.LA57 set, 57-bit value granted", false, POL_NONE, true,
+         0x0080000000000000ull, false, true, 1},
+        {"no CPUID LA57, 48-bit canonical", false, POL_NONE, false, 0x00007fffffff0000ull, true,
+         false, 0},
+        {"LA57 beyond the partition's maximum leaf, granted", true, POL_MAX_LEAF_6, false,
+         0x0080000000000000ull, false, true, 1},
+        {"LA57 hidden by a CPUID rule, granted", true, POL_HIDE, false, 0x0080000000000000ull,
+         false, true, 1},
+        {"LA57 shown by a CPUID rule", false, POL_SHOW, false, 0x0080000000000000ull, true, false,
+         0},
+};
+
+static void la57_policy(struct hv_partition_config *pc, enum la57_policy pol)
+{
+	struct hv_cpuid_rule rule = {.leaf = 7, .and_mask = {~0u, ~0u, ~0u, ~0u}};
+	if (pol == POL_MAX_LEAF_6)
+		pc->cpuid.max_basic_leaf = 6;
+	if (pol != POL_HIDE && pol != POL_SHOW)
+		return;
+	if (pol == POL_HIDE)
+		rule.and_mask[2] = ~CPUID7_ECX_LA57;
+	else
+		rule.or_bits[2] = CPUID7_ECX_LA57;
+	assert_true(pc->cpuid.nrules < HV_MAX_CPUID_RULES);
+	pc->cpuid.rules[pc->cpuid.nrules++] = rule;
+}
+
+static void test_address_width(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < HV_ARRAY_LEN(la57_rows); i++) {
+		const struct la57_row *row = &la57_rows[i];
+		void *st;
+		setup(&st);
+		struct fx *f = st;
+		uint32_t ecx7 = 0x00400004u | (row->host_la57 ? CPUID7_ECX_LA57 : 0);
+		mock_set_cpuid(&f->env.plat, 7, 0, 1, 0x219c91a9u, ecx7, 0);
+		la57_policy(&f->env.cfg.partitions[0], row->pol);
+
+		struct hv_exit x = ex_wrmsr(HV_MSR_FS_BASE, row->value);
+		if (row->cr4_la57)
+			x.st.cr4 |= CR4_LA57;
+		struct hv_result r;
+		hx_observer_begin_exit(&f->obs);
+		hx_oracle_before(f->o, &f->env.sys, &x);
+		hv_handle_exit(&f->env.sys, &x, &r);
+		if ((r.action == HV_ACT_RESUME) != row->handler_grants)
+			fail_msg("%s: handler action %s", row->name, hv_action_str(r.action));
+		if (row->force_grant)
+			t_noncanonical(f, &x, &r);
+		struct hx_obs_view v = hx_observer_view(&f->obs);
+		hx_oracle_after(f->o, &f->env.sys, 0, &x, &r, &v);
+		if (f->count[HV_INV_MSR_GUARD] != row->reports || f->total != row->reports)
+			fail_msg("%s: %u MSR-GUARD reports of %u, expected %u (last: %s)",
+			         row->name, f->count[HV_INV_MSR_GUARD], f->total, row->reports,
+			         f->last);
+		teardown(&st);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +658,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_malformed_records, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_writes_through_observer, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_log_bounds, setup, teardown),
+	        cmocka_unit_test(test_address_width),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
