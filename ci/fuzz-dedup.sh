@@ -29,7 +29,7 @@ for c in "$out"/crashes/*; do
     frames=$(printf '%s\n' "$report" | grep -E '^ +#[0-9]+ ' |
       grep -v -E 'fz_fail|abort|raise|__sanitizer|__asan|__ubsan|libc\.so|LLVMFuzzerTestOneInput|run_file|main ' |
       head -3 | awk '{print $4}' | tr '\n' ' ')
-    key="${kind:-no-report} ${frames}"
+    key="${kind:-does not fail on its own (state left by earlier inputs, or a time-out)} ${frames}"
   else
     # Invariant failures: the id plus the function that checked it.
     frames=$(printf '%s\n' "$report" | grep -E '^ +#[0-9]+ ' |

@@ -87,7 +87,8 @@ for t in $TARGETS; do
       execs=$(grep -o 'exec/s: [0-9]*' "$log" | tail -1 | awk '{print $2}')
     fi
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2" edges"}')
-    corp=$(find "$out/corpus" -type f | wc -l)
+    # Inputs in the fuzzer's corpus at the end (seeds kept + new ones).
+    corp=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | awk '{print $2}')
     if [ -n "$(ls -A "$out/crashes")" ]; then
       first=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1fs", b - a }')
     fi

@@ -300,6 +300,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct hv_system_config cfg;
 	struct fz f;
 	fz_init(&f, data, size);
+	/* Before any check: the model of earlier protects is per input (it
+	 * leaked from the previous input into the first samples). */
+	nops_done = 0;
 	uint32_t pool_pages = 8 + fz_below(&f, POOL_PAGES - 8);
 	build_config(&f, &cfg);
 	if (hv_config_validate(&cfg, NULL) != HV_OK)
@@ -327,7 +330,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (uint32_t p = 0; p < cfg.npartitions; p++)
 		sample_partition(&f, &cfg, &pool, parts[p].root, p);
 
-	nops_done = 0;
 	for (int i = 0; i < 3 && f.n > 0; i++)
 		protect_once(&f, &cfg, &pool, parts);
 	bad = hv_ept_verify(&cfg, &pool, parts, print_violation, NULL, 8);
