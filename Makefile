@@ -52,3 +52,6 @@ clean:
 .PHONY: bench
 bench: build
 	bash ci/bench.sh $(BUILD)
+
+# make fuzz / make repro
+include ci/fuzz.mk
