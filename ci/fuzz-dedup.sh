@@ -5,8 +5,9 @@
 # top three frames of its sanitizer stack. The first input of each key is
 # kept as OUT/unique/<id> with its report <id>.txt (first line: the key);
 # new ones are minimized to <id>.min (libFuzzer -minimize_crash, afl-tmin,
-# or `hx minimize` for exit traces), and exit traces also get a sealed copy
-# without recorded outputs, <id>.hxt, for `hx replay`.
+# or `hx minimize` for exit traces). Exit traces also get a sealed copy
+# without recorded outputs, <id>.hxt, and hypercall inputs their calls as a
+# trace <id>.hxt: both replay with `hx replay`.
 # Prints one line per distinct crash of this run: "<id> new|seen <key>".
 # Usage: ci/fuzz-dedup.sh TARGET OUT_DIR REPLAY_BUILD_DIR
 set -uo pipefail
@@ -48,6 +49,12 @@ for c in "$out"/crashes/*; do
       HX_FUZZ_NORMALIZE="$out/unique/$id.hxt" "$bin" "$c" >/dev/null 2>&1
       [ -f "$out/unique/$id.hxt" ] && [ -x "$build/hx" ] &&
         timeout 120 "$build/hx" minimize "$out/unique/$id.hxt" -o "$out/unique/$id.min.hxt" >/dev/null 2>&1
+    elif [ "$t" = hcall ]; then
+      # The calls up to the failing one, as a trace for `hx replay`.
+      HX_FUZZ_TRACE_OUT="$out/unique/$id.hxt" "$bin" "$c" >/dev/null 2>&1
+    fi
+    if [ "$t" = exits ]; then
+      :
     elif [ -x "build-fuzz-libfuzzer/fuzz/fuzz_$t" ]; then
       timeout 60 "build-fuzz-libfuzzer/fuzz/fuzz_$t" -minimize_crash=1 -max_total_time=15 \
         -exact_artifact_path="$out/unique/$id.min" "$c" >/dev/null 2>&1

@@ -137,8 +137,8 @@ for t in $TARGETS; do
   for line in "${distinct[@]}"; do
     id=${line%% *}; rest=${line#* }; state=${rest%% *}; key=${rest#* }
     echo "    [$state] $key"
-    repro=$out/unique/$id; [ -f "$repro.hxt" ] && repro=$repro.hxt
-    echo "      input $out/unique/$id   reproduce: make repro CRASH=$repro"
+    echo "      input $out/unique/$id   reproduce: make repro CRASH=$out/unique/$id"
+    [ -f "$out/unique/$id.hxt" ] && echo "      as a trace: hx replay $out/unique/$id.hxt"
   done
 done
 echo "fuzz ($ENGINE, ${per}s per target): $total distinct crash(es); details in $REPORT_DIR/<target>/"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # `make repro CRASH=FILE [TARGET=name]`: rebuild what is needed and run one
 # input through the plain replay driver of its fuzz target under ASan+UBSan
-# with a symbolized report; exit traces also go through `hx replay`.
-# The target comes from TARGET, else from the path (reports/fuzz/<t>/...,
-# corpus/<t>/..., corpus/regressions/<t>-...), else from the file itself
-# (an .hxt trace is the exits target).
+# with a symbolized report; exit traces, and the hypercalls of a fuzz_hcall
+# input recorded as a trace, also go through `hx replay`.
+# The target comes from TARGET, else from the file (an .hxt trace is the
+# exits target), else from the path (reports/fuzz/<t>/..., corpus/<t>/...,
+# corpus/regressions/<t>-...).
 # Exit status: 1 the input still fails (reproduced), 0 it passes, 2 bad
 # arguments or build failure.
 set -uo pipefail
@@ -19,6 +20,8 @@ crash=$(cd "$(dirname "$crash")" && pwd)/$(basename "$crash")
 cd "$root"
 
 targets=$(ls harness/fuzz/fuzz_*.c | sed 's|.*/fuzz_||; s|\.c$||' | tr '\n' ' ')
+# A trace is always an exit sequence (fuzz_hcall crashes come with one).
+if [ -z "$target" ] && [ "$(head -c 7 "$crash")" = HXTRACE ]; then target=exits; fi
 if [ -z "$target" ]; then
   for t in $targets; do
     case "$crash" in
@@ -26,7 +29,6 @@ if [ -z "$target" ]; then
     esac
   done
 fi
-if [ -z "$target" ] && [ "$(head -c 7 "$crash")" = HXTRACE ]; then target=exits; fi
 case "$crash" in */corpus/kvm/*) target=${target:-exits} ;; esac
 [ -n "$target" ] || die "cannot tell the target of $crash; say TARGET=one of: $targets"
 [ -f "harness/fuzz/fuzz_$target.c" ] || die "unknown target '$target' (have: $targets)"
@@ -36,7 +38,7 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || die "configure of $BUILD failed"
 fi
 want=("fuzz_$target")
-[ "$target" = exits ] && want+=(hx)
+case "$target" in exits | hcall) want+=(hx) ;; esac
 cmake --build "$BUILD" -j "$(nproc)" --target "${want[@]}" >"$BUILD/repro-build.log" 2>&1 || {
   tail -20 "$BUILD/repro-build.log" >&2; die "build failed, see $BUILD/repro-build.log"; }
 
@@ -63,6 +65,17 @@ if [ "$target" = exits ]; then
     "$BUILD/hx" replay -v "$crash"
     [ $? -eq 1 ] && fail=1
   fi
+fi
+if [ "$target" = hcall ]; then
+  # The same hypercalls as an exit trace, through `hx replay`.
+  trace=$(mktemp --suffix=.hxt)
+  HX_FUZZ_TRACE_OUT=$trace "$BUILD/fuzz/fuzz_$target" "$crash" >/dev/null 2>&1
+  if [ -s "$trace" ]; then
+    echo "repro: the input's hypercalls as a trace: $BUILD/hx replay -v $trace"
+    "$BUILD/hx" replay -v "$trace"
+    [ $? -eq 1 ] && fail=1
+  fi
+  rm -f "$trace"
 fi
 if [ "$fail" -eq 1 ]; then
   echo "repro: reproduced: $crash still fails"

@@ -30,7 +30,12 @@
  * HCALL-BOUNDS also when a call gets further through the ABI's order of
  * checks than the model allows (e.g. a buffer the ABI refuses is accepted);
  * HCALL-ABI when it stops earlier than the ABI says or leaves other bytes
- * (console, info struct, message) than the ABI describes. */
+ * (console, info struct, message) than the ABI describes.
+ *
+ * With HX_FUZZ_TRACE_OUT=FILE set, the calls of the input (up to and
+ * including a failing one) are also written to FILE as an .hxt trace with
+ * their outputs, so `hx replay FILE` runs the same exits with the oracles
+ * (ci/fuzz-dedup.sh does this for every crash). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +45,7 @@
 #include "hv/hcall.h"
 #include "mock_config.h"
 #include "oracle.h"
+#include "trace.h"
 
 #define KIB 1024ull
 #define MIB (1024ull * 1024ull)
@@ -61,6 +67,53 @@ static struct fixture *fx;
 /* Where the current exit is, for failure messages. */
 static uint64_t cur_index;
 static char cur_call[256];
+
+/* Recording of the input as a trace (HX_FUZZ_TRACE_OUT). */
+static const char *trace_out;
+static struct hx_trace *rec;
+static struct {
+	bool pending; /* an exit handled but not yet appended */
+	struct hv_exit in, out;
+	struct hv_result res;
+	struct hx_obs_view view;
+} rec_cur;
+
+static void rec_start(void)
+{
+	if (!trace_out)
+		return;
+	hx_trace_free(rec);
+	struct hx_trace_meta meta = {.cfg = &fx->env.cfg,
+	                             .config_name = "",
+	                             .note = "fuzz_hcall input (mocked three-partition system)",
+	                             .pool_hpa = MOCK_POOL_HPA,
+	                             .pool_pages = MOCK_POOL_PAGES};
+	rec = hx_trace_new(&meta);
+	if (!rec)
+		abort();
+}
+
+static void rec_flush_exit(void)
+{
+	if (!rec || !rec_cur.pending)
+		return;
+	rec_cur.pending = false;
+	if (hx_trace_append(rec, &rec_cur.in, &rec_cur.view, &rec_cur.res, &rec_cur.out) != 0)
+		fprintf(stderr, "fuzz_hcall: trace limit reached, recording stops\n");
+}
+
+static void rec_save(void)
+{
+	if (!rec)
+		return;
+	rec_flush_exit();
+	char err[256];
+	if (hx_trace_save(trace_out, rec, err, sizeof(err)) != 0)
+		fprintf(stderr, "fuzz_hcall: %s\n", err);
+	else
+		fprintf(stderr, "fuzz_hcall: %u exits written to %s (hx replay %s)\n", rec->nexits,
+		        trace_out, trace_out);
+}
 
 static void add_ram(struct hv_partition_config *p, uint64_t gpa, uint64_t hpa, uint64_t size,
                     uint8_t perm)
@@ -510,10 +563,18 @@ static void run_call(const struct hv_system_config *cfg, struct hv_exit *exit)
 	}
 
 	struct hv_result res;
+	struct hv_exit in = *exit;
 	hx_observer_begin_exit(&fx->obs);
 	hx_oracle_before(fx->oracle, sys, exit);
 	hv_handle_exit(sys, exit, &res);
 	struct hx_obs_view view = hx_observer_view(&fx->obs);
+	if (rec) {
+		rec_cur.pending = true;
+		rec_cur.in = in;
+		rec_cur.out = *exit;
+		rec_cur.res = res;
+		rec_cur.view = view;
+	}
 	for (uint32_t k = 0; k < view.nentries; k++)
 		if (view.entries[k].kind == HX_OBS_PHYS_WRITE)
 			mark_dirty(view.entries[k].addr, view.entries[k].len);
@@ -807,6 +868,11 @@ static void setup(void)
 		abort();
 	collect_edges(&fx->env.cfg);
 	snapshot();
+	trace_out = getenv("HX_FUZZ_TRACE_OUT");
+	if (trace_out && !*trace_out)
+		trace_out = NULL;
+	if (trace_out)
+		fz_set_fail_hook(rec_save);
 }
 
 static void clean_memory(void)
@@ -830,6 +896,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fx)
 		setup();
 	reset();
+	rec_start();
 	const struct hv_system_config *cfg = &fx->env.cfg;
 	struct fz f;
 	fz_init(&f, data, size);
@@ -844,8 +911,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct hv_exit e;
 		draw_call(&f, &e);
 		run_call(cfg, &e);
+		rec_flush_exit();
 	}
 	hx_oracle_verify_all(fx->oracle, &fx->env.sys, cur_index);
+	if (rec)
+		rec_save();
 	clean_memory();
 	return 0;
 }

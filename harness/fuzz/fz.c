@@ -54,6 +54,13 @@ size_t fz_bytes(struct fz *f, void *dst, size_t len)
 	return k;
 }
 
+static void (*fail_hook)(void);
+
+void fz_set_fail_hook(void (*hook)(void))
+{
+	fail_hook = hook;
+}
+
 void fz_fail(const char *invariant, const char *fmt, ...)
 {
 	va_list ap;
@@ -62,5 +69,9 @@ void fz_fail(const char *invariant, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+	void (*hook)(void) = fail_hook;
+	fail_hook = NULL; /* a failure inside the hook must not recurse */
+	if (hook)
+		hook();
 	abort();
 }

@@ -35,6 +35,10 @@ size_t fz_bytes(struct fz *f, void *dst, size_t len);
 __attribute__((noreturn, format(printf, 2, 3))) void fz_fail(const char *invariant, const char *fmt,
                                                              ...);
 
+/* Called by fz_fail after the report and before abort (e.g. to save the
+ * failing input in another form). NULL: none. */
+void fz_set_fail_hook(void (*hook)(void));
+
 #define FZ_CHECK(cond, inv, ...)                                                                   \
 	do {                                                                                       \
 		if (!(cond))                                                                       \
