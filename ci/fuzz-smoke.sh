@@ -4,7 +4,7 @@
 # side, one core each), from the seed corpora only; fails on any crash or
 # invariant violation, or when an engine does not run.
 # Usage: ci/fuzz-smoke.sh BUILD_DIR [SECONDS_PER_TARGET]   (default 8)
-# Reports: reports/fuzz-smoke/<engine>/<target>/.
+# Reports: reports/fuzz/smoke/<engine>/<target>/ (CI uploads reports/fuzz/ on failure).
 set -uo pipefail
 build=${1:?usage: ci/fuzz-smoke.sh BUILD_DIR [SECONDS_PER_TARGET]}
 secs=${2:-${FUZZ_SMOKE_SECONDS:-8}}
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 t0=$(date +%s)
 targets=$(ls harness/fuzz/fuzz_*.c | sed 's|.*/fuzz_||; s|\.c$||' | tr '\n' ' ')
 n=$(echo $targets | wc -w)
-out=reports/fuzz-smoke
+out=reports/fuzz/smoke
 rm -rf "$out"
 mkdir -p "$out"
 
