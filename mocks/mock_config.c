@@ -99,6 +99,27 @@ void mock_env_stop(struct mock_env *env)
 	mock_platform_free(&env->plat);
 }
 
+struct mock_env *mock_env_new(void (*configure)(struct hv_system_config *cfg))
+{
+	struct mock_env *env = calloc(1, sizeof(*env));
+	if (!env)
+		return NULL;
+	configure(&env->cfg);
+	if (mock_env_start(env) != HV_OK) {
+		mock_env_free(env);
+		return NULL;
+	}
+	return env;
+}
+
+void mock_env_free(struct mock_env *env)
+{
+	if (!env)
+		return;
+	mock_env_stop(env);
+	free(env);
+}
+
 void mock_poke(struct mock_env *env, uint64_t hpa, const void *src, size_t len)
 {
 	if (hpa > env->plat.mem_size || len > env->plat.mem_size - hpa)
@@ -111,4 +132,21 @@ void mock_peek(struct mock_env *env, uint64_t hpa, void *dst, size_t len)
 	if (hpa > env->plat.mem_size || len > env->plat.mem_size - hpa)
 		abort();
 	memcpy(dst, env->plat.mem + hpa, len);
+}
+
+void mock_identity_page_tables(struct mock_env *env, uint64_t ram_hpa, uint64_t pt_gpa)
+{
+	/* 4-level paging (SDM Vol. 3A, 4.5): P|RW|US in every table entry, plus
+	 * PS in the PDEs for 2 MiB pages. */
+	uint64_t pml4[512] = {0}, pdpt[512] = {0}, pd[512];
+	pml4[0] = (pt_gpa + 0x1000) | 7;
+	for (int i = 0; i < 4; i++)
+		pdpt[i] = (pt_gpa + 0x2000 + 0x1000ull * i) | 7;
+	mock_poke(env, ram_hpa + pt_gpa, pml4, sizeof(pml4));
+	mock_poke(env, ram_hpa + pt_gpa + 0x1000, pdpt, sizeof(pdpt));
+	for (int d = 0; d < 4; d++) {
+		for (int i = 0; i < 512; i++)
+			pd[i] = ((uint64_t)d << 30 | (uint64_t)i << 21) | 0x87;
+		mock_poke(env, ram_hpa + pt_gpa + 0x2000 + 0x1000ull * d, pd, sizeof(pd));
+	}
 }

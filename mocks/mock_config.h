@@ -50,9 +50,23 @@ struct mock_env {
 hv_status mock_env_start(struct mock_env *env);
 void mock_env_stop(struct mock_env *env);
 
+/* A heap-allocated env (struct mock_env is large), its config filled by
+ * configure (e.g. mock_config_two), started. NULL when out of memory or
+ * when mock_env_start fails (nothing is left allocated then). Free with
+ * mock_env_free. */
+struct mock_env *mock_env_new(void (*configure)(struct hv_system_config *cfg));
+void mock_env_free(struct mock_env *env);
+
 /* Guest-physical helpers for tests: write/read partition RAM directly in
  * host memory (bypassing the EPT), for setting up buffers and page tables. */
 void mock_poke(struct mock_env *env, uint64_t hpa, const void *src, size_t len);
 void mock_peek(struct mock_env *env, uint64_t hpa, void *dst, size_t len);
+
+/* Guest page tables identity-mapping the first 4 GiB in long mode (2 MiB
+ * pages, present, writable, user) at guest-physical pt_gpa of a partition
+ * whose RAM at GPA 0 lies at host address ram_hpa: the PML4 at pt_gpa, the
+ * PDPT at pt_gpa + 4 KiB and four page directories after it (24 KiB in
+ * all). Load CR3 with pt_gpa. */
+void mock_identity_page_tables(struct mock_env *env, uint64_t ram_hpa, uint64_t pt_gpa);
 
 #endif

@@ -83,10 +83,8 @@ static void hygon_host(struct mock_platform *m)
 
 static struct mock_env *env_new(enum host host, void (*setup)(struct mock_env *))
 {
-	struct mock_env *env = calloc(1, sizeof(*env));
+	struct mock_env *env = mock_env_new(mock_config_two);
 	assert_non_null(env);
-	mock_config_two(&env->cfg);
-	assert_int_equal(mock_env_start(env), HV_OK);
 	if (host == HOST_INTEL)
 		intel_host(&env->plat);
 	else if (host == HOST_HYGON)
@@ -94,12 +92,6 @@ static struct mock_env *env_new(enum host host, void (*setup)(struct mock_env *)
 	if (setup)
 		setup(env);
 	return env;
-}
-
-static void env_free(struct mock_env *env)
-{
-	mock_env_stop(env);
-	free(env);
 }
 
 /* ---- policy helpers ------------------------------------------------------ */
@@ -971,11 +963,11 @@ static void test_cpuid_table(void **state)
 		 * system and in a fresh one. */
 		struct answer b =
 		        run_cpuid(env, row->part, row->vcpu, row->rax, row->rcx, row->cr4);
-		env_free(env);
+		mock_env_free(env);
 		env = env_new(row->host, row->setup);
 		struct answer c =
 		        run_cpuid(env, row->part, row->vcpu, row->rax, row->rcx, row->cr4);
-		env_free(env);
+		mock_env_free(env);
 		if (memcmp(a.regs, b.regs, sizeof(a.regs)) ||
 		    memcmp(a.regs, c.regs, sizeof(a.regs)))
 			fail_msg("%s: answer not deterministic", row->name);
@@ -1038,7 +1030,7 @@ static void sweep(enum host host, void (*setup)(struct mock_env *), bool full_ra
 			}
 		}
 	}
-	env_free(env);
+	mock_env_free(env);
 }
 
 static void test_cpuid_sweep_amd(void **state)
@@ -1077,7 +1069,7 @@ static void test_cpuid_host_failure(void **state)
 				assert_int_equal(a.regs[2] & SVM, 0);
 			if (leaves[l] == 0x8000000a)
 				assert_memory_equal(a.regs, (uint64_t[4]){0}, sizeof(a.regs));
-			env_free(env);
+			mock_env_free(env);
 		}
 	}
 }
@@ -1106,7 +1098,7 @@ static void test_cpuid_bad_record(void **state)
 		assert_int_equal(res.halt_reason, HV_HALT_BAD_EXIT);
 		assert_int_equal(ex.st.gpr[HV_RAX], 1);
 	}
-	env_free(env);
+	mock_env_free(env);
 }
 
 /* Instruction length from the record (e.g. a prefixed CPUID). */
@@ -1123,7 +1115,7 @@ static void test_cpuid_insn_len(void **state)
 	hv_handle_exit(&env->sys, &ex, &res);
 	assert_int_equal(res.action, HV_ACT_RESUME);
 	assert_int_equal(ex.st.rip, RIP0 + 3);
-	env_free(env);
+	mock_env_free(env);
 }
 
 /* hv_cpuid_query with a vCPU count outside [1, HV_MAX_VCPUS] (a config that
@@ -1142,7 +1134,7 @@ static void test_cpuid_query_clamps_vcpus(void **state)
 	hv_cpuid_query(&env->sys, 0, 0, 0, 0xb, 1, out);
 	assert_int_equal(out[1], HV_MAX_VCPUS);
 	assert_int_equal(out[0], 3);
-	env_free(env);
+	mock_env_free(env);
 }
 
 /* More rules than a policy can hold (a config never validated): only the
@@ -1159,7 +1151,7 @@ static void test_cpuid_rule_count_bounded(void **state)
 	uint32_t out[4];
 	hv_cpuid_query(&env->sys, 0, 0, 0, 6, 0, out);
 	assert_int_equal(out[0], (1u << HV_MAX_CPUID_RULES) - 1);
-	env_free(env);
+	mock_env_free(env);
 }
 
 /* Vendor detection compares all twelve characters: a near miss of either
@@ -1196,7 +1188,7 @@ static void test_cpuid_vendor_strings(void **state)
 		assert_int_equal(a.regs[0], rows[i].amd ? 1 : 0x0a);
 		a = run_cpuid(env, 0, 1, 0x8000001d, 3, 0);
 		assert_int_equal(a.regs[0], rows[i].amd ? 0x4163 : 0x3c163);
-		env_free(env);
+		mock_env_free(env);
 	}
 }
 

@@ -13,30 +13,28 @@
 #include "hv/device.h"
 #include "mock_config.h"
 
-static int setup(void **state)
+/* mock_config_two, and p1 gets a console too, so per-partition state can
+ * be compared. */
+static void config_two_consoles(struct hv_system_config *cfg)
 {
-	struct mock_env *env = calloc(1, sizeof(*env));
-	if (!env)
-		return -1;
-	mock_config_two(&env->cfg);
-	/* give p1 a console too, so per-partition state can be compared */
-	struct hv_partition_config *p1 = &env->cfg.partitions[1];
+	mock_config_two(cfg);
+	struct hv_partition_config *p1 = &cfg->partitions[1];
 	p1->devices[p1->ndevices++] = (struct hv_device_config){
 	        .gpa = MOCK_CONSOLE_GPA, .size = 0x2000, .type = HV_DEV_CONSOLE};
-	if (mock_env_start(env) != HV_OK) {
-		mock_env_stop(env);
-		free(env);
+}
+
+static int setup(void **state)
+{
+	struct mock_env *env = mock_env_new(config_two_consoles);
+	if (!env)
 		return -1;
-	}
 	*state = env;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct mock_env *env = *state;
-	mock_env_stop(env);
-	free(env);
+	mock_env_free(*state);
 	return 0;
 }
 

@@ -18,9 +18,8 @@
 
 static int setup(void **state)
 {
-	struct mock_env *env = calloc(1, sizeof(*env));
-	mock_config_two(&env->cfg);
-	assert_int_equal(mock_env_start(env), HV_OK);
+	struct mock_env *env = mock_env_new(mock_config_two);
+	assert_non_null(env);
 	/* recognisable bytes everywhere the partitions can reach */
 	for (uint64_t i = 0; i < MOCK_RAM_SIZE; i++) {
 		env->plat.mem[MOCK_P0_RAM_HPA + i] = (uint8_t)(i * 7 + 1);
@@ -33,9 +32,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct mock_env *env = *state;
-	mock_env_stop(env);
-	free(env);
+	mock_env_free(*state);
 	return 0;
 }
 

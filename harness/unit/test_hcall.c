@@ -37,8 +37,9 @@ enum variant {
 #define TOP (~0ull)
 #define RIP0 0x401000ull
 
-static void add_third(struct hv_system_config *cfg)
+static void config_three(struct hv_system_config *cfg)
 {
+	mock_config_two(cfg);
 	struct hv_partition_config *p2 = &cfg->partitions[2];
 	*p2 = cfg->partitions[1];
 	snprintf(p2->name, sizeof(p2->name), "p2");
@@ -56,8 +57,9 @@ static void add_third(struct hv_system_config *cfg)
 	        (struct hv_channel_member){.channel = 1, .perm = HV_PERM_RW, .gpa = SIDE_GPA};
 }
 
-static void split_ram(struct hv_system_config *cfg)
+static void config_split(struct hv_system_config *cfg)
 {
+	mock_config_two(cfg);
 	struct hv_partition_config *p0 = &cfg->partitions[0];
 	p0->regions[0].size = SPLIT_AT;
 	p0->regions[p0->nregions++] = (struct hv_region){
@@ -89,25 +91,18 @@ static void record_ept_changed(void *ctx, uint32_t part, uint64_t gpa, uint64_t 
 
 static struct mock_env *env_new(enum variant v)
 {
-	struct mock_env *env = calloc(1, sizeof(*env));
+	static void (*const configure[])(struct hv_system_config *) = {
+	        [CFG_TWO] = mock_config_two,
+	        [CFG_THREE] = config_three,
+	        [CFG_SPLIT] = config_split,
+	};
+	struct mock_env *env = mock_env_new(configure[v]);
 	assert_non_null(env);
-	mock_config_two(&env->cfg);
-	if (v == CFG_THREE)
-		add_third(&env->cfg);
-	else if (v == CFG_SPLIT)
-		split_ram(&env->cfg);
-	assert_int_equal(mock_env_start(env), HV_OK);
 	test_ops = mock_platform_ops;
 	test_ops.ept_changed = record_ept_changed;
 	env->sys.ops = &test_ops;
 	memset(&ept_changed_seen, 0, sizeof(ept_changed_seen));
 	return env;
-}
-
-static void env_free(struct mock_env *env)
-{
-	mock_env_stop(env);
-	free(env);
 }
 
 /* HPA behind a GPA of a partition's first RAM region / channel window, for
@@ -816,7 +811,7 @@ static void test_failing_calls_change_nothing(void **state)
 		const struct fail_row *r = &fail_rows[i];
 		print_message("  %s\n", r->name);
 		if (env && (dirty || r->setup || env_cfg != r->cfg)) {
-			env_free(env);
+			mock_env_free(env);
 			env = NULL;
 		}
 		if (!env) {
@@ -840,7 +835,7 @@ static void test_failing_calls_change_nothing(void **state)
 		snap_free(&s);
 	}
 	if (env)
-		env_free(env);
+		mock_env_free(env);
 }
 
 /* ---- calls that must be refused before looking at anything ------------- */
@@ -876,7 +871,7 @@ static void test_valid_args_really_succeed(void **state)
 		struct call c = {.part = 0, .nr = nr};
 		memcpy(c.a, valid_args[nr], sizeof(c.a));
 		assert_int_equal(call_ok(env, &c, true, NULL), HV_HC_OK);
-		env_free(env);
+		mock_env_free(env);
 	}
 }
 
@@ -907,7 +902,7 @@ static void test_cpl_above_0_is_ud(void **state)
 			assert_nothing_changed(&s, env);
 			snap_free(&s);
 		}
-		env_free(env);
+		mock_env_free(env);
 	}
 }
 
@@ -928,7 +923,7 @@ static void test_disallowed_numbers_eperm(void **state)
 			assert_nothing_changed(&s, env);
 			snap_free(&s);
 		}
-		env_free(env);
+		mock_env_free(env);
 	}
 }
 
@@ -946,7 +941,7 @@ static void test_unknown_numbers_with_all_bits_allowed(void **state)
 		assert_nothing_changed(&s, env);
 		snap_free(&s);
 	}
-	env_free(env);
+	mock_env_free(env);
 }
 
 /* ---- VERSION, YIELD, SHUTDOWN, instruction length ----------------------- */
@@ -963,7 +958,7 @@ static void test_version(void **state)
 	assert_int_equal(rdi, HV_HC_ABI_VERSION);
 	assert_nothing_changed(&s, env);
 	snap_free(&s);
-	env_free(env);
+	mock_env_free(env);
 }
 
 static void test_insn_len(void **state)
@@ -978,7 +973,7 @@ static void test_insn_len(void **state)
 		c.nr = HV_HC_COUNT;
 		assert_int_equal(call_ok(env, &c, false, NULL), HV_HC_ENOSYS);
 	}
-	env_free(env);
+	mock_env_free(env);
 }
 
 static void test_yield(void **state)
@@ -995,7 +990,7 @@ static void test_yield(void **state)
 	env->sys.parts[1].yields = 0;
 	assert_nothing_changed(&s, env);
 	snap_free(&s);
-	env_free(env);
+	mock_env_free(env);
 }
 
 static void test_shutdown(void **state)
@@ -1021,7 +1016,7 @@ static void test_shutdown(void **state)
 	c.nr = HV_HC_YIELD;
 	assert_int_equal(call_ok(env, &c, false, NULL), HV_HC_OK);
 	snap_free(&s);
-	env_free(env);
+	mock_env_free(env);
 }
 
 /* ---- CONSOLE_WRITE ------------------------------------------------------ */
@@ -1076,7 +1071,7 @@ static void test_console_write(void **state)
 		env->plat.calls[MOCK_OP_CONSOLE] = s.console_calls;
 		assert_nothing_changed(&s, env);
 		snap_free(&s);
-		env_free(env);
+		mock_env_free(env);
 	}
 }
 
@@ -1093,7 +1088,7 @@ static void test_console_len_0_does_nothing(void **state)
 		assert_nothing_changed(&s, env);
 		snap_free(&s);
 	}
-	env_free(env);
+	mock_env_free(env);
 }
 
 /* ---- PARTITION_INFO ----------------------------------------------------- */
@@ -1144,7 +1139,7 @@ static void test_partition_info(void **state)
 		accept_guest_bytes(&s, env, r->part, r->gpa, INFO_SIZE);
 		assert_nothing_changed(&s, env);
 		snap_free(&s);
-		env_free(env);
+		mock_env_free(env);
 	}
 }
 
@@ -1204,7 +1199,7 @@ static void test_send_then_recv(void **state)
 		/* and the mailbox takes the next message */
 		send_ok(env, 0, 0, 0x10010, len);
 		assert_int_equal(env->sys.channels[0].seq, 2);
-		env_free(env);
+		mock_env_free(env);
 	}
 }
 
@@ -1222,7 +1217,7 @@ static void test_recv_after_e2big(void **state)
 	assert_int_equal(recv_ok(env, 1, 0, 0x1000, TOP), 64);
 	setup_message(env);
 	assert_int_equal(recv_ok(env, 1, 0, 0x1000, (1ull << 32) | 64), 64);
-	env_free(env);
+	mock_env_free(env);
 }
 
 /* The sender may name a buffer inside the channel itself, and a member may
@@ -1242,7 +1237,7 @@ static void test_channel_overlap(void **state)
 	assert_int_equal(recv_ok(env, 0, 0, CHAN + 8, sizeof(msg)), sizeof(msg));
 	mock_peek(env, MOCK_CHAN_HPA + 8, got, sizeof(got));
 	assert_memory_equal(got, msg, sizeof(msg));
-	env_free(env);
+	mock_env_free(env);
 }
 
 static void test_channel_three_partitions(void **state)
@@ -1266,7 +1261,7 @@ static void test_channel_three_partitions(void **state)
 	/* p0 is not in channel 1, p2 not in channel 0 */
 	struct call c = {.part = 2, .nr = HV_HC_CHANNEL_SEND, .a = {0, 0x9000, 8}};
 	assert_int_equal(call_ok(env, &c, false, NULL), HV_HC_EPERM);
-	env_free(env);
+	mock_env_free(env);
 }
 
 /* ---- MEM_PROTECT -------------------------------------------------------- */
@@ -1315,7 +1310,7 @@ static void test_protect_reduces(void **state)
 	assert_int_equal(protect(env, 0, 0x4000, 0x1000, HV_PERM_RW), HV_HC_EPERM);
 	assert_int_equal(ept_changed_seen.calls, 5);
 	assert_int_equal(verify_all(env), 0);
-	env_free(env);
+	mock_env_free(env);
 }
 
 static void test_protect_whole_ram_and_large_pages(void **state)
@@ -1335,7 +1330,7 @@ static void test_protect_whole_ram_and_large_pages(void **state)
 	assert_int_equal(verify_all(env), 0);
 	/* the channel window of p1 was not affected */
 	assert_int_equal(translate(env, 1, CHAN).perm, HV_PERM_R);
-	env_free(env);
+	mock_env_free(env);
 }
 
 static void test_protect_split_regions(void **state)
@@ -1348,7 +1343,7 @@ static void test_protect_split_regions(void **state)
 	assert_int_equal(translate(env, 0, SPLIT_AT + 0x2000).perm, HV_PERM_RW);
 	assert_int_equal(protect(env, 0, SPLIT_AT + 0x2000, 0x1000, HV_PERM_RW), HV_HC_OK);
 	assert_int_equal(verify_all(env), 0);
-	env_free(env);
+	mock_env_free(env);
 }
 
 /* Without an ept_changed op the call still works. */
@@ -1360,7 +1355,7 @@ static void test_protect_without_ept_changed_op(void **state)
 	assert_int_equal(protect(env, 0, 0x7000, 0x2000, HV_PERM_RX), HV_HC_OK);
 	assert_int_equal(translate(env, 0, 0x8000).perm, HV_PERM_RX);
 	assert_int_equal(ept_changed_seen.calls, 0);
-	env_free(env);
+	mock_env_free(env);
 }
 
 int main(void)

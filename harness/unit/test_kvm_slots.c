@@ -16,17 +16,9 @@
 
 static struct mock_env *start_env(void (*make)(struct hv_system_config *))
 {
-	struct mock_env *env = calloc(1, sizeof(*env));
+	struct mock_env *env = mock_env_new(make);
 	assert_non_null(env);
-	make(&env->cfg);
-	assert_int_equal(mock_env_start(env), HV_OK);
 	return env;
-}
-
-static void stop_env(struct mock_env *env)
-{
-	mock_env_stop(env);
-	free(env);
 }
 
 static void plan_of(struct mock_env *env, uint32_t part, struct hxk_slot_plan *plan)
@@ -74,7 +66,7 @@ static void test_one_partition(void **state)
 	assert_int_equal(p.unenforced_bytes[0], HV_PAGE_SIZE);
 	assert_non_null(strstr(hxk_unenforced_str(HXK_UNENF_NX_RW), "execute-disable"));
 	hxk_slot_plan_free(&p);
-	stop_env(env);
+	mock_env_free(env);
 }
 
 static void test_read_only_channel(void **state)
@@ -94,7 +86,7 @@ static void test_read_only_channel(void **state)
 	assert_int_equal(p.n, 3);
 	assert_false(p.slots[2].readonly); /* RW member */
 	hxk_slot_plan_free(&p);
-	stop_env(env);
+	mock_env_free(env);
 }
 
 /* Two RAM regions back to back: one slot when their HPAs are contiguous,
@@ -131,7 +123,7 @@ static void test_merging(void **state)
 	assert_int_equal(p.n, 2); /* RAM merged, MMIO */
 	assert_int_equal(p.slots[0].size, 8ull << 20);
 	hxk_slot_plan_free(&p);
-	stop_env(env);
+	mock_env_free(env);
 
 	env = start_env(apart);
 	plan_of(env, 0, &p);
@@ -139,7 +131,7 @@ static void test_merging(void **state)
 	assert_int_equal(p.slots[1].gpa, 4ull << 20);
 	assert_int_equal(p.slots[1].hpa, MOCK_P1_RAM_HPA);
 	hxk_slot_plan_free(&p);
-	stop_env(env);
+	mock_env_free(env);
 }
 
 static void test_slot_limit(void **state)
@@ -156,7 +148,7 @@ static void test_slot_limit(void **state)
 	/* A root outside the pool is a malformed EPT. */
 	assert_int_equal(hxk_slot_plan_build(&env->pool, 0x1000, MOCK_HOST_MEM, 32, &p, &err), -1);
 	assert_non_null(strstr(err.msg, "walking the EPT"));
-	stop_env(env);
+	mock_env_free(env);
 }
 
 static void test_outside_host(void **state)
@@ -173,7 +165,7 @@ static void test_outside_host(void **state)
 	assert_int_equal(p.n, 1);
 	assert_true(p.unenforced & HXK_UNENF_OUTSIDE);
 	hxk_slot_plan_free(&p);
-	stop_env(env);
+	mock_env_free(env);
 }
 
 /* ---- applying a new plan ------------------------------------------------ */
@@ -262,7 +254,7 @@ static void test_apply_after_protect(void **state)
 	assert_null(hxk_slot_find(&cur, 0x400000));
 	assert_null(hxk_slot_find(&cur, 0x600800));
 	hxk_slot_plan_free(&cur);
-	stop_env(env);
+	mock_env_free(env);
 }
 
 static void test_apply_errors(void **state)
@@ -283,7 +275,7 @@ static void test_apply_errors(void **state)
 	assert_non_null(strstr(err.msg, "no free memslot id"));
 	hxk_slot_plan_free(&next);
 	hxk_slot_plan_free(&cur);
-	stop_env(env);
+	mock_env_free(env);
 }
 
 int main(void)

@@ -26,19 +26,11 @@
 
 static struct mock_env *env_new(void (*setup)(struct mock_env *))
 {
-	struct mock_env *env = calloc(1, sizeof(*env));
+	struct mock_env *env = mock_env_new(mock_config_two);
 	assert_non_null(env);
-	mock_config_two(&env->cfg);
-	assert_int_equal(mock_env_start(env), HV_OK);
 	if (setup)
 		setup(env);
 	return env;
-}
-
-static void env_free(struct mock_env *env)
-{
-	mock_env_stop(env);
-	free(env);
 }
 
 static struct hv_msr_rule *find_rule(struct mock_env *env, uint32_t part, uint32_t msr)
@@ -402,7 +394,7 @@ static void run_row(const struct msr_row *row)
 			fail_msg("%s: a host MSR changed on #GP", row->name);
 		if (res.msr.valid)
 			fail_msg("%s: MSR apply on #GP", row->name);
-		env_free(env);
+		mock_env_free(env);
 		return;
 	}
 	if (res.action != HV_ACT_RESUME)
@@ -426,7 +418,7 @@ static void run_row(const struct msr_row *row)
 			         (unsigned long long)row->value);
 		if (res.msr.valid)
 			fail_msg("%s: MSR apply on a read", row->name);
-		env_free(env);
+		mock_env_free(env);
 		return;
 	}
 	if (row->host_wr) {
@@ -453,7 +445,7 @@ static void run_row(const struct msr_row *row)
 			    memcmp(&before.parts[p].vcpus[v], &after.parts[p].vcpus[v],
 			           sizeof(struct hv_vcpu)))
 				fail_msg("%s: vCPU %u of partition %u changed", row->name, v, p);
-	env_free(env);
+	mock_env_free(env);
 }
 
 static void test_msr_table(void **state)
@@ -513,7 +505,7 @@ static void test_msr_guard_protected(void **state)
 		if (mock_msr_written(&env->plat, msr) || env->plat.calls[MOCK_OP_WRMSR] ||
 		    env->plat.calls[MOCK_OP_RDMSR])
 			fail_msg("MSR %#x reached the host", msr);
-		env_free(env);
+		mock_env_free(env);
 	}
 }
 
@@ -650,7 +642,7 @@ static void test_msr_host_failure(void **state)
 	assert_int_equal(res.vector, HV_VEC_GP);
 	assert_int_equal(ex.st.rip, RIP0);
 	assert_false(mock_msr_written(&env->plat, 0x1234));
-	env_free(env);
+	mock_env_free(env);
 }
 
 static void test_msr_bad_record(void **state)
@@ -677,7 +669,7 @@ static void test_msr_bad_record(void **state)
 			assert_int_equal(res.halt_reason, HV_HALT_BAD_EXIT);
 		}
 	}
-	env_free(env);
+	mock_env_free(env);
 }
 
 /* A rule count beyond the table (a config never validated) is bounded:
@@ -701,7 +693,7 @@ static void test_msr_rule_count_bounded(void **state)
 	ex.st.gpr[HV_RCX] = 0x2000 + HV_MAX_MSR_RULES;
 	hv_handle_exit(&env->sys, &ex, &res);
 	assert_int_equal(res.action, HV_ACT_INJECT);
-	env_free(env);
+	mock_env_free(env);
 }
 
 static void test_msr_insn_len(void **state)
@@ -724,7 +716,7 @@ static void test_msr_insn_len(void **state)
 	hv_handle_exit(&env->sys, &ex, &res);
 	assert_int_equal(res.action, HV_ACT_RESUME);
 	assert_int_equal(ex.st.rip, RIP0 + 4);
-	env_free(env);
+	mock_env_free(env);
 }
 
 int main(void)

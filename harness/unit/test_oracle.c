@@ -43,22 +43,6 @@ static void on_report(void *ctx, enum hv_invariant inv, uint64_t index, const ch
 	snprintf(f->last, sizeof(f->last), "%s", msg);
 }
 
-/* Identity-mapped long-mode page tables in p0's RAM (2 MiB pages, 4 GiB). */
-static void page_tables(struct fx *f, uint64_t ram_hpa)
-{
-	uint64_t pml4[512] = {0}, pdpt[512] = {0}, pd[512];
-	pml4[0] = (PT_GPA + 0x1000) | 7;
-	for (int i = 0; i < 4; i++)
-		pdpt[i] = (PT_GPA + 0x2000 + 0x1000ull * i) | 7;
-	mock_poke(&f->env, ram_hpa + PT_GPA, pml4, sizeof(pml4));
-	mock_poke(&f->env, ram_hpa + PT_GPA + 0x1000, pdpt, sizeof(pdpt));
-	for (int d = 0; d < 4; d++) {
-		for (int i = 0; i < 512; i++)
-			pd[i] = ((uint64_t)d << 30 | (uint64_t)i << 21) | 0x87;
-		mock_poke(&f->env, ram_hpa + PT_GPA + 0x2000 + 0x1000ull * d, pd, sizeof(pd));
-	}
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -70,7 +54,7 @@ static int setup(void **state)
 	assert_ptr_equal(f->env.sys.ops, &hx_observer_ops);
 	f->o = hx_oracle_new(&f->env.sys, on_report, f);
 	assert_non_null(f->o);
-	page_tables(f, MOCK_P0_RAM_HPA);
+	mock_identity_page_tables(&f->env, MOCK_P0_RAM_HPA, PT_GPA);
 	*state = f;
 	return 0;
 }

@@ -79,21 +79,6 @@ static void rec_hcall(struct fx *f, uint32_t p, uint64_t nr, uint64_t a1, uint64
 	rec(f, x);
 }
 
-static void page_tables(struct fx *f, uint64_t ram_hpa)
-{
-	uint64_t pml4[512] = {0}, pdpt[512] = {0}, pd[512];
-	pml4[0] = (PT_GPA + 0x1000) | 7;
-	for (int i = 0; i < 4; i++)
-		pdpt[i] = (PT_GPA + 0x2000 + 0x1000ull * i) | 7;
-	mock_poke(&f->env, ram_hpa + PT_GPA, pml4, sizeof(pml4));
-	mock_poke(&f->env, ram_hpa + PT_GPA + 0x1000, pdpt, sizeof(pdpt));
-	for (int d = 0; d < 4; d++) {
-		for (int i = 0; i < 512; i++)
-			pd[i] = ((uint64_t)d << 30 | (uint64_t)i << 21) | 0x87;
-		mock_poke(&f->env, ram_hpa + PT_GPA + 0x2000 + 0x1000ull * d, pd, sizeof(pd));
-	}
-}
-
 /* Indices of notable exits in the recording. */
 enum {
 	X_CPUID1 = 0,
@@ -149,8 +134,8 @@ static int setup(void **state)
 	assert_non_null(f);
 	mock_config_two(&f->env.cfg);
 	assert_int_equal(mock_env_start(&f->env), HV_OK);
-	page_tables(f, MOCK_P0_RAM_HPA);
-	page_tables(f, MOCK_P1_RAM_HPA);
+	mock_identity_page_tables(&f->env, MOCK_P0_RAM_HPA, PT_GPA);
+	mock_identity_page_tables(&f->env, MOCK_P1_RAM_HPA, PT_GPA);
 	f->rec = hx_recorder_new(&f->env.sys, "mock-two", "test_replay", on_violation, f);
 	assert_non_null(f->rec);
 	record_sequence(f);
