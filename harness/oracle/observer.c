@@ -203,6 +203,15 @@ const uint8_t *hx_obs_bytes(const struct hx_obs_view *v, uint32_t off, uint32_t 
 	return v->data + off;
 }
 
+const uint8_t *hx_obs_seen_bytes(const struct hx_obs_view *v, const struct hx_obs_entry *e)
+{
+	if (e->kind == HX_OBS_PHYS_READ && !e->failed)
+		return hx_obs_bytes(v, e->data, e->len);
+	if (e->kind == HX_OBS_PHYS_WRITE && e->has_before)
+		return hx_obs_bytes(v, e->before, e->len);
+	return NULL;
+}
+
 const char *hx_obs_kind_str(uint32_t kind)
 {
 	switch (kind) {

@@ -114,6 +114,14 @@ struct hx_obs_view hx_observer_view(const struct hx_observer *obs);
  * offset/len do not lie inside the view's data. */
 const uint8_t *hx_obs_bytes(const struct hx_obs_view *v, uint32_t off, uint32_t len);
 
+/* The e->len bytes host memory held at e->addr just before call e, as far
+ * as e shows them: what a successful PHYS_READ got, or what a PHYS_WRITE
+ * replaced (when has_before). NULL for every other call or when the
+ * payload is not in the view. Taken over a log backwards, the last bytes
+ * kept for an address are its value when the exit began: replay and
+ * BUILD-EQ rebuild the memory an exit saw that way. */
+const uint8_t *hx_obs_seen_bytes(const struct hx_obs_view *v, const struct hx_obs_entry *e);
+
 /* "cpuid", "rdmsr", ... ; "unknown" otherwise. */
 const char *hx_obs_kind_str(uint32_t kind);
 

@@ -277,11 +277,7 @@ static void preload(struct beq_run *r, const struct hx_trace_exit *e)
 	uint64_t host = r->vm.host_size;
 	for (uint32_t k = v->nentries; k-- > 0;) {
 		const struct hx_obs_entry *o = &v->entries[k];
-		const uint8_t *bytes = NULL;
-		if (o->kind == HX_OBS_PHYS_READ && !o->failed)
-			bytes = hx_obs_bytes(v, o->data, o->len);
-		else if (o->kind == HX_OBS_PHYS_WRITE && o->has_before)
-			bytes = hx_obs_bytes(v, o->before, o->len);
+		const uint8_t *bytes = hx_obs_seen_bytes(v, o);
 		if (bytes && o->addr < host && o->len <= host - o->addr)
 			memcpy(r->vm.window + o->addr, bytes, o->len);
 	}

@@ -217,11 +217,7 @@ void rp_platform_enter(struct rp_platform *p, const struct hx_trace_exit *e)
 	 * that is its value when the exit happened. */
 	for (uint32_t k = v->nentries; k-- > 0;) {
 		const struct hx_obs_entry *o = &v->entries[k];
-		const uint8_t *bytes = NULL;
-		if (o->kind == HX_OBS_PHYS_READ && !o->failed)
-			bytes = hx_obs_bytes(v, o->data, o->len);
-		else if (o->kind == HX_OBS_PHYS_WRITE && o->has_before)
-			bytes = hx_obs_bytes(v, o->before, o->len);
+		const uint8_t *bytes = hx_obs_seen_bytes(v, o);
 		if (bytes)
 			rp_mem_write(&p->mem, o->addr, bytes, o->len);
 	}

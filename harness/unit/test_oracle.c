@@ -543,6 +543,36 @@ static void test_log_bounds(void **state)
 	assert_true(f->obs.log.data_len <= HX_OBS_MAX_DATA);
 }
 
+/* hx_obs_seen_bytes: the memory a call shows as it was before the call. */
+static void test_seen_bytes(void **state)
+{
+	(void)state;
+	static const uint8_t data[] = {1, 2, 3, 4, 5, 6, 7, 8};
+	static const struct {
+		const char *name;
+		struct hx_obs_entry e;
+		int want; /* offset into data, or -1 for NULL */
+	} cases[] = {
+	        {"read", {.kind = HX_OBS_PHYS_READ, .len = 4, .data = 2}, 2},
+	        {"failed read", {.kind = HX_OBS_PHYS_READ, .failed = 1, .len = 4, .data = 2}, -1},
+	        {"write with before",
+	         {.kind = HX_OBS_PHYS_WRITE, .has_before = 1, .len = 2, .data = 0, .before = 6},
+	         6},
+	        {"write without before", {.kind = HX_OBS_PHYS_WRITE, .len = 2, .data = 0}, -1},
+	        {"read beyond the data", {.kind = HX_OBS_PHYS_READ, .len = 4, .data = 6}, -1},
+	        {"console", {.kind = HX_OBS_CONSOLE, .len = 2, .data = 0}, -1},
+	        {"cpuid", {.kind = HX_OBS_CPUID}, -1},
+	};
+	struct hx_obs_view v = {.data = data, .data_len = sizeof(data)};
+	for (size_t i = 0; i < HV_ARRAY_LEN(cases); i++) {
+		const uint8_t *got = hx_obs_seen_bytes(&v, &cases[i].e);
+		const uint8_t *want = cases[i].want < 0 ? NULL : data + cases[i].want;
+		if (got != want)
+			fail_msg("%s: got %p, expected %p", cases[i].name, (const void *)got,
+			         (const void *)want);
+	}
+}
+
 /* ---- address width of address MSRs ---- */
 
 #define CPUID7_ECX_LA57 (1u << 16)
@@ -642,6 +672,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_malformed_records, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_writes_through_observer, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_log_bounds, setup, teardown),
+	        cmocka_unit_test(test_seen_bytes),
 	        cmocka_unit_test(test_address_width),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
