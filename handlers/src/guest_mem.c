@@ -137,17 +137,17 @@ static hv_status copy(struct hv_system *sys, uint32_t part, uint64_t gpa, uint8_
 	s = check(sys, root, gpa, len, need);
 	if (s != HV_OK)
 		return s;
+	/* Leaf by leaf, each moved in page pieces like the single-leaf case. */
 	uint64_t left = len;
 	for (uint64_t n = 0; left > 0 && n <= ((uint64_t)len >> HV_PAGE_SHIFT) + 1; n++) {
 		uint64_t hpa, room;
 		s = piece(sys, root, gpa, need, &hpa, &room);
 		if (s != HV_OK)
 			return s;
-		uint32_t step = (uint32_t)piece_len(gpa, left);
-		int rc = src ? sys->ops->phys_write(sys->ops_ctx, hpa, src, step)
-		             : sys->ops->phys_read(sys->ops_ctx, hpa, dst, step);
-		if (rc != 0)
-			return HV_ERR_PLATFORM;
+		uint32_t step = (uint32_t)min_u64(room, left);
+		s = move_in_leaf(sys, gpa, hpa, dst, src, step);
+		if (s != HV_OK)
+			return s;
 		if (src)
 			src += step;
 		else
