@@ -11,12 +11,8 @@
 
 #include "cli.h"
 #include "hv/exit.h"
+#include "oracle.h"
 #include "trace.h"
-
-static const char *const gpr_names[HV_GPR_COUNT] = {
-        "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-        "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
-};
 
 static const char *perm_str(uint8_t perm, char buf[4])
 {
@@ -127,7 +123,7 @@ static void print_state(const char *what, const struct hv_vcpu_state *st,
 	printf("  %s rip 0x%" PRIx64 " cpl %u", what, st->rip, st->cpl);
 	for (int i = 0; i < HV_GPR_COUNT; i++)
 		if (base ? st->gpr[i] != base->gpr[i] : st->gpr[i] != 0)
-			printf(" %s 0x%" PRIx64, gpr_names[i], st->gpr[i]);
+			printf(" %s 0x%" PRIx64, hx_gpr_names[i], st->gpr[i]);
 	if (!base)
 		printf("\n      rflags 0x%" PRIx64 " cr0 0x%" PRIx64 " cr3 0x%" PRIx64
 		       " cr4 0x%" PRIx64 " efer 0x%" PRIx64,

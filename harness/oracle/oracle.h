@@ -69,6 +69,10 @@
 #define HX_ORACLE_MAX_OPS_PER_EXIT HX_OBS_MAX_ENTRIES
 #define HX_ORACLE_STEP_BUDGET (1u << 20)
 
+/* Names of the general-purpose registers in hv/exit.h order ("rax", "rcx",
+ * ... "r15"), for messages and dumps. */
+extern const char *const hx_gpr_names[HV_GPR_COUNT];
+
 /* Longest message passed to the report callback (including the NUL). */
 #define HX_ORACLE_MSG_MAX 256
 

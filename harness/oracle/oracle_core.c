@@ -11,7 +11,7 @@
 #include "hv/msr.h"
 #include "oracle_internal.h"
 
-const char *const oracle_gpr_names[HV_GPR_COUNT] = {
+const char *const hx_gpr_names[HV_GPR_COUNT] = {
         "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
         "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
 };
@@ -292,7 +292,7 @@ static void check_regs(struct hx_oracle *o, const struct hv_exit *out, const str
 			continue;
 		oracle_report(o, HV_INV_CONTAIN,
 		              "%s exit (%s) changed %s: 0x%llx -> 0x%llx, which it may not", why,
-		              hv_action_str(res->action), oracle_gpr_names[r],
+		              hv_action_str(res->action), hx_gpr_names[r],
 		              (unsigned long long)a->gpr[r], (unsigned long long)b->gpr[r]);
 	}
 	static const struct {

@@ -77,7 +77,7 @@ void oracle_check_cpuid(struct hx_oracle *o, const struct hv_exit *out, const st
 		if (r >> 32)
 			oracle_report(o, HV_INV_CPUID_MASK,
 			              "leaf 0x%x: upper half of %s not cleared (0x%llx)", leaf,
-			              oracle_gpr_names[regs[i]], (unsigned long long)r);
+			              hx_gpr_names[regs[i]], (unsigned long long)r);
 	}
 	if (leaf == 1) {
 		if (ans[2] & HV_CPUID1_ECX_VMX)

@@ -79,8 +79,6 @@ static inline uint64_t oracle_mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 31);
 }
 
-extern const char *const oracle_gpr_names[HV_GPR_COUNT];
-
 /* Who owns host address hpa: "partition 1 (p1) RAM", "hypervisor memory",
  * "channel 0 (link)", "EPT page pool", "unowned memory". */
 void oracle_describe_hpa(const struct hx_oracle *o, uint64_t hpa, char *buf, size_t len);
