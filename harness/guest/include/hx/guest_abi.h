@@ -41,10 +41,10 @@
 /* Guest-physical layout inside partition RAM (which starts at GPA 0). */
 #define HX_GUEST_GDT_GPA 0x1000ull
 #define HX_GUEST_BOOT_INFO_GPA 0x2000ull
-#define HX_GUEST_PT_GPA 0x3000ull      /* PML4; PDPT at +0x1000, 4 PDs after */
+#define HX_GUEST_PT_GPA 0x3000ull /* PML4; PDPT at +0x1000, 4 PDs after */
 #define HX_GUEST_PT_PAGES 6u
-#define HX_GUEST_LOAD_MIN 0x10000ull   /* ELF segments must load at or above */
-#define HX_GUEST_MIN_RAM (2ull << 20)  /* partition RAM at GPA 0 of at least 2 MiB */
+#define HX_GUEST_LOAD_MIN 0x10000ull  /* ELF segments must load at or above */
+#define HX_GUEST_MIN_RAM (2ull << 20) /* partition RAM at GPA 0 of at least 2 MiB */
 
 /* ucall: the guest writes the GPA of a struct hx_ucall to this port with a
  * 32-bit OUT. */
