@@ -275,7 +275,9 @@ static bool apic_base_write_ok(const struct hv_system *sys, const struct hv_exit
 {
 	if (v & 0x2ffull)
 		return false;
-	if ((v >> 36) != 0 && (v >> guest_maxphyaddr(sys, exit)) != 0)
+	/* guest_maxphyaddr is at least 32: a value below 2^32 needs no
+	 * CPUID query. */
+	if ((v >> 32) != 0 && (v >> guest_maxphyaddr(sys, exit)) != 0)
 		return false;
 	uint64_t new_mode = v & (APIC_BASE_EN | APIC_BASE_EXTD);
 	uint64_t old_mode = cur & (APIC_BASE_EN | APIC_BASE_EXTD);

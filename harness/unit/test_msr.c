@@ -124,6 +124,14 @@ static void apic_xapic_36bit(struct mock_env *env)
 	/* No leaf 0x80000008 for the partition: MAXPHYADDR is 36. */
 	env->cfg.partitions[0].cpuid.max_ext_leaf = 0x80000007;
 }
+static void apic_xapic_32bit(struct mock_env *env)
+{
+	apic_xapic(env);
+	/* The partition's leaf 0x80000008 reports a 32-bit MAXPHYADDR. */
+	struct hv_cpuid_policy *pol = &env->cfg.partitions[0].cpuid;
+	pol->rules[pol->nrules++] = (struct hv_cpuid_rule){
+	        .leaf = 0x80000008, .and_mask = {~0xffu, ~0u, ~0u, ~0u}, .or_bits = {32, 0, 0, 0}};
+}
 static void efer_wide(struct mock_env *env)
 {
 	rule_of(env, 0, HV_MSR_EFER)->writable_mask = ~0ull;
@@ -299,6 +307,12 @@ static const struct msr_row msr_rows[] = {
         {WR("APIC base bit 40 with MAXPHYADDR 36", apic_xapic_36bit, HV_MSR_APIC_BASE, 0xfee00900,
             0x100),
          .gp = true},
+        {WR("APIC base bit 33 with MAXPHYADDR 32", apic_xapic_32bit, HV_MSR_APIC_BASE, 0xfee00900,
+            0x2),
+         .gp = true},
+        {WR("APIC base bit 31 with MAXPHYADDR 32", apic_xapic_32bit, HV_MSR_APIC_BASE, 0x80000900,
+            0),
+         .value = 0x80000900},
         {WR("x2APIC mode without CPUID x2APIC", apic_xapic, HV_MSR_APIC_BASE, 0xfee00d00, 0),
          .gp = true},
         {WR("xAPIC to x2APIC", apic_xapic_x2, HV_MSR_APIC_BASE, 0xfee00d00, 0),
