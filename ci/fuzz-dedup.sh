@@ -17,25 +17,26 @@ bin=$build/fuzz/fuzz_$t
 [ -x "$bin" ] || { echo "fuzz-dedup: $bin missing" >&2; exit 2; }
 mkdir -p "$out/unique"
 sym=$(command -v llvm-symbolizer || true)
-export ASAN_OPTIONS=symbolize=1:abort_on_error=1:detect_leaks=0${sym:+:external_symbolizer_path=$sym}
+export ASAN_OPTIONS=symbolize=1:abort_on_error=1:handle_abort=1:detect_leaks=0${sym:+:external_symbolizer_path=$sym}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 shopt -s nullglob
 declare -A seen=()
 for c in "$out"/crashes/*; do
   [ -f "$c" ] || continue
   report=$(timeout 60 "$bin" "$c" 2>&1)
+  # (subshells below: the shell's own "Aborted" notices stay out of the output)
+  # Frames in the project's own code (harness/, handlers/, mocks/), below
+  # the reporting helpers.
+  frames=$(printf '%s\n' "$report" | grep -E '^ +#[0-9]+ ' | grep -E '/(harness|handlers|mocks)/' |
+    grep -v -E ' in (fz_fail|on_violation|oracle_report|LLVMFuzzerTestOneInput|run_file|main) ' |
+    awk '{print $4}')
   key=$(printf '%s\n' "$report" | grep -o 'invariant [A-Z-]* violated' | head -1 | awk '{print $2}')
-  if [ -z "$key" ]; then
-    kind=$(printf '%s\n' "$report" | grep -o -E 'ERROR: [A-Za-z]+Sanitizer: [a-z-]+|runtime error' | head -1)
-    frames=$(printf '%s\n' "$report" | grep -E '^ +#[0-9]+ ' |
-      grep -v -E 'fz_fail|abort|raise|__sanitizer|__asan|__ubsan|libc\.so|LLVMFuzzerTestOneInput|run_file|main ' |
-      head -3 | awk '{print $4}' | tr '\n' ' ')
-    key="${kind:-does not fail on its own (state left by earlier inputs, or a time-out)} ${frames}"
+  if [ -n "$key" ]; then
+    # An invariant: its id and the function that checked it.
+    key="$key $(printf '%s\n' "$frames" | head -1)"
   else
-    # Invariant failures: the id plus the function that checked it.
-    frames=$(printf '%s\n' "$report" | grep -E '^ +#[0-9]+ ' |
-      grep -v -E 'fz_fail|abort|raise|__sanitizer|on_violation|oracle_report' | head -1 | awk '{print $4}')
-    key="$key ${frames}"
+    kind=$(printf '%s\n' "$report" | grep -o -E 'ERROR: [A-Za-z]+Sanitizer: [a-z-]+|runtime error' | head -1)
+    key="${kind:-does not fail on its own (state left by earlier inputs, or a time-out)} $(printf '%s\n' "$frames" | head -3 | tr '\n' ' ')"
   fi
   id=$(printf '%s' "$key" | sha1sum | cut -c1-12)
   [ -n "${seen[$id]:-}" ] && continue
@@ -46,12 +47,12 @@ for c in "$out"/crashes/*; do
     cp "$c" "$out/unique/$id"
     printf '%s\n%s\n' "$key" "$report" >"$out/unique/$id.txt"
     if [ "$t" = exits ]; then
-      HX_FUZZ_NORMALIZE="$out/unique/$id.hxt" "$bin" "$c" >/dev/null 2>&1
+      (HX_FUZZ_NORMALIZE="$out/unique/$id.hxt" "$bin" "$c" >/dev/null 2>&1; :) 2>/dev/null
       [ -f "$out/unique/$id.hxt" ] && [ -x "$build/hx" ] &&
         timeout 120 "$build/hx" minimize "$out/unique/$id.hxt" -o "$out/unique/$id.min.hxt" >/dev/null 2>&1
     elif [ "$t" = hcall ]; then
       # The calls up to the failing one, as a trace for `hx replay`.
-      HX_FUZZ_TRACE_OUT="$out/unique/$id.hxt" "$bin" "$c" >/dev/null 2>&1
+      (HX_FUZZ_TRACE_OUT="$out/unique/$id.hxt" "$bin" "$c" >/dev/null 2>&1; :) 2>/dev/null
     fi
     if [ "$t" = exits ]; then
       :

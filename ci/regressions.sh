@@ -15,7 +15,7 @@ cmake --build "$build" -j "$(nproc)" --target fuzz_all hx >"$build/regressions-b
   exit 1
 }
 sym=$(command -v llvm-symbolizer || true)
-export ASAN_OPTIONS=symbolize=1:abort_on_error=1:detect_leaks=0${sym:+:external_symbolizer_path=$sym}
+export ASAN_OPTIONS=symbolize=1:abort_on_error=1:handle_abort=1:detect_leaks=0${sym:+:external_symbolizer_path=$sym}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 targets=$(ls harness/fuzz/fuzz_*.c | sed 's|.*/fuzz_||; s|\.c$||')
 passed=0 failed=0

@@ -43,11 +43,12 @@ cmake --build "$BUILD" -j "$(nproc)" --target "${want[@]}" >"$BUILD/repro-build.
   tail -20 "$BUILD/repro-build.log" >&2; die "build failed, see $BUILD/repro-build.log"; }
 
 sym=$(command -v llvm-symbolizer || true)
-export ASAN_OPTIONS=symbolize=1:abort_on_error=1:detect_leaks=0${sym:+:external_symbolizer_path=$sym}
+export ASAN_OPTIONS=symbolize=1:abort_on_error=1:handle_abort=1:detect_leaks=0${sym:+:external_symbolizer_path=$sym}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fail=0
 echo "repro: $BUILD/fuzz/fuzz_$target $crash"
-"$BUILD/fuzz/fuzz_$target" "$crash"
+# The report goes to stderr (fd 3); the shell's own "Aborted" notice does not.
+("$BUILD/fuzz/fuzz_$target" "$crash" 2>&3; r=$?; exit $r) 3>&2 2>/dev/null
 rc=$?
 [ "$rc" -eq 0 ] || fail=1
 if [ "$target" = exits ]; then
@@ -69,7 +70,7 @@ fi
 if [ "$target" = hcall ]; then
   # The same hypercalls as an exit trace, through `hx replay`.
   trace=$(mktemp --suffix=.hxt)
-  HX_FUZZ_TRACE_OUT=$trace "$BUILD/fuzz/fuzz_$target" "$crash" >/dev/null 2>&1
+  (HX_FUZZ_TRACE_OUT=$trace "$BUILD/fuzz/fuzz_$target" "$crash" >/dev/null 2>&1; :) 2>/dev/null
   if [ -s "$trace" ]; then
     echo "repro: the input's hypercalls as a trace: $BUILD/hx replay -v $trace"
     "$BUILD/hx" replay -v "$trace"
