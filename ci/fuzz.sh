@@ -84,13 +84,15 @@ for t in $TARGETS; do
     end=$(date +%s.%N)
     execs=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -1 | awk '{print $2}')
     if [ -z "$execs" ]; then # fork mode: derive from the last status line
-      execs=$(grep -o 'exec/s: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+      execs=$(grep -o -E 'exec/s:? [0-9]+' "$log" | tail -1 | awk '{print $2}')
     fi
     units=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | awk '{print $2}')
     if [ "${execs:-0}" = 0 ] && [ -n "$units" ]; then # stopped within the first second
       execs=$(awk -v n="$units" -v a="$start" -v b="$end" 'BEGIN { printf "%d", n / (b - a) }')
     fi
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2" edges"}')
+    # (-fork status lines count features under "cov:")
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 |
+      awk -v f="$JOBS" '{print $2 (f > 1 ? " features" : " edges")}')
     # Inputs in the fuzzer's corpus at the end (seeds kept + new ones).
     corp=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | awk '{print $2}')
     if [ -n "$(ls -A "$out/crashes")" ]; then
