@@ -3,11 +3,11 @@
 # engines (libFuzzer and AFL++ persistent mode, the two running side by
 # side, one core each), from the seed corpora only; fails on any crash or
 # invariant violation, or when an engine does not run.
-# Usage: ci/fuzz-smoke.sh BUILD_DIR [SECONDS_PER_TARGET]   (default 8)
+# Usage: ci/fuzz-smoke.sh BUILD_DIR [SECONDS_PER_TARGET]   (default 10)
 # Reports: reports/fuzz/smoke/<engine>/<target>/ (CI uploads reports/fuzz/ on failure).
 set -uo pipefail
 build=${1:?usage: ci/fuzz-smoke.sh BUILD_DIR [SECONDS_PER_TARGET]}
-secs=${2:-${FUZZ_SMOKE_SECONDS:-8}}
+secs=${2:-${FUZZ_SMOKE_SECONDS:-10}}
 cd "$(dirname "$0")/.."
 t0=$(date +%s)
 targets=$(ls harness/fuzz/fuzz_*.c | sed 's|.*/fuzz_||; s|\.c$||' | tr '\n' ' ')
