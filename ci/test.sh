@@ -10,6 +10,10 @@
 #               recorded outputs, DET; malformed traces refused
 #   build-eq    the freestanding core inside a KVM guest gives bit-identical
 #               outputs to the hosted core on every corpus trace
+#   regressions every kept fuzz input and seed through the replay drivers
+#   fuzz-smoke  every fuzz target a few seconds on libFuzzer and on AFL++
+#   clusterfuzzlite  .clusterfuzzlite/build.sh run locally with CC, CFLAGS,
+#               LIB_FUZZING_ENGINE and OUT set
 #   budgets     instructions per exit type (callgrind) within ci/budgets.conf
 #   coverage    handlers/ line and branch coverage at or above the gate
 set -uo pipefail
@@ -30,6 +34,9 @@ gate cli bash ci/cli-tests.sh "$build"
 gate kvm bash ci/kvm-tests.sh "$build"
 gate replay bash ci/replay-tests.sh "$build"
 gate build-eq bash ci/buildeq.sh "$build"
+gate regressions bash ci/regressions.sh "$build"
+gate fuzz-smoke bash ci/fuzz-smoke.sh "$build"
+gate clusterfuzzlite bash ci/cfl-check.sh
 gate budgets bash ci/budget-check.sh "$build"
 gate coverage bash ci/coverage.sh "$build" gate
 echo
