@@ -10,7 +10,10 @@ all: build
 help:
 	@echo "make            build everything (hosted, sanitized, freestanding)"
 	@echo "make demo       validate and dump the sample configs"
-	@echo "make test       unit tests, freestanding link check, coverage gate"
+	@echo "make fuzz       fuzz every target (ENGINE=libfuzzer|afl TARGETS=... FUZZ_SECONDS=180 JOBS=N)"
+	@echo "make repro CRASH=FILE   reproduce a crash with a symbolized report"
+	@echo "make test       every CI gate: unit, KVM, replay, BUILD-EQ, fuzz smoke, budgets, coverage"
+	@echo "make bench      reports/latency.{json,md,png}"
 	@echo "make freestanding  link the bare-metal image and print its size"
 	@echo "make coverage   reports/coverage/index.html for handlers/"
 	@echo "make clean      remove $(BUILD)/"
