@@ -7,14 +7,11 @@
 
 typedef void (*hv_exit_fn)(struct hv_system *sys, struct hv_exit *exit, struct hv_result *res);
 
-enum hv_exit_flags {
-	HV_EXF_HANDLED = 1u << 0, /* a real handler; otherwise contained */
-};
-
+/* Every reason has an entry; reasons this hypervisor does not emulate point
+ * at exit_unhandled, which contains them. */
 struct hv_exit_entry {
 	const char *name;
 	hv_exit_fn fn;
-	uint32_t flags;
 };
 
 static void exit_hlt(struct hv_system *sys, struct hv_exit *exit, struct hv_result *res)
@@ -46,16 +43,16 @@ static void exit_unhandled(struct hv_system *sys, struct hv_exit *exit, struct h
 }
 
 static const struct hv_exit_entry exit_table[] = {
-        [HV_EXIT_CPUID] = {"cpuid", hv_handle_cpuid, HV_EXF_HANDLED},
-        [HV_EXIT_RDMSR] = {"rdmsr", hv_handle_rdmsr, HV_EXF_HANDLED},
-        [HV_EXIT_WRMSR] = {"wrmsr", hv_handle_wrmsr, HV_EXF_HANDLED},
-        [HV_EXIT_VMCALL] = {"vmcall", hv_handle_vmcall, HV_EXF_HANDLED},
-        [HV_EXIT_EPT_VIOLATION] = {"ept-violation", hv_handle_ept_violation, HV_EXF_HANDLED},
-        [HV_EXIT_HLT] = {"hlt", exit_hlt, HV_EXF_HANDLED},
-        [HV_EXIT_IO] = {"io", exit_unhandled, 0},
-        [HV_EXIT_TRIPLE_FAULT] = {"triple-fault", exit_triple_fault, HV_EXF_HANDLED},
-        [HV_EXIT_XSETBV] = {"xsetbv", exit_unhandled, 0},
-        [HV_EXIT_INVALID_STATE] = {"invalid-state", exit_unhandled, 0},
+        [HV_EXIT_CPUID] = {"cpuid", hv_handle_cpuid},
+        [HV_EXIT_RDMSR] = {"rdmsr", hv_handle_rdmsr},
+        [HV_EXIT_WRMSR] = {"wrmsr", hv_handle_wrmsr},
+        [HV_EXIT_VMCALL] = {"vmcall", hv_handle_vmcall},
+        [HV_EXIT_EPT_VIOLATION] = {"ept-violation", hv_handle_ept_violation},
+        [HV_EXIT_HLT] = {"hlt", exit_hlt},
+        [HV_EXIT_IO] = {"io", exit_unhandled},
+        [HV_EXIT_TRIPLE_FAULT] = {"triple-fault", exit_triple_fault},
+        [HV_EXIT_XSETBV] = {"xsetbv", exit_unhandled},
+        [HV_EXIT_INVALID_STATE] = {"invalid-state", exit_unhandled},
 };
 _Static_assert(HV_ARRAY_LEN(exit_table) == HV_EXIT_COUNT, "every exit reason has an entry");
 
