@@ -37,7 +37,7 @@ static void base_partition(struct hv_partition_config *p, const char *name, uint
 	add_msr(p, HV_MSR_FS_BASE, HV_MSR_EMULATED, 0, ~0ull);
 	add_msr(p, HV_MSR_GS_BASE, HV_MSR_EMULATED, 0, ~0ull);
 	add_msr(p, HV_MSR_MTRRCAP, HV_MSR_PASS_R, 0, 0);
-	add_msr(p, 0x1234, HV_MSR_PASS_RW, 0, 0);
+	add_msr(p, MOCK_PASS_RW_MSR, HV_MSR_PASS_RW, 0, 0);
 }
 
 void mock_config_one(struct hv_system_config *cfg)
@@ -85,7 +85,7 @@ hv_status mock_env_start(struct mock_env *env)
 	mock_platform_init(&env->plat, MOCK_HOST_MEM);
 	mock_cpuid_typical_host(&env->plat);
 	mock_set_msr(&env->plat, HV_MSR_MTRRCAP, 0x508);
-	mock_set_msr(&env->plat, 0x1234, 0x55);
+	mock_set_msr(&env->plat, MOCK_PASS_RW_MSR, 0x55);
 	hv_status s = hv_pool_init(&env->pool, env->plat.mem + MOCK_POOL_HPA, MOCK_POOL_HPA,
 	                           MOCK_POOL_PAGES);
 	if (s != HV_OK)

@@ -23,6 +23,9 @@
 #define MOCK_RAM_SIZE (8ull << 20)
 #define MOCK_MMIO_GPA 0xfe000000ull
 #define MOCK_MMIO_HPA (48ull << 20)
+/* The pass-rw MSR of the mock partitions: one the allow-list (hv/msr.h)
+ * allows read-write (IA32_PRED_CMD). */
+#define MOCK_PASS_RW_MSR 0x49u
 #define MOCK_CONSOLE_GPA 0xfed00000ull
 #define MOCK_CHAN_HPA (40ull << 20)
 #define MOCK_CHAN_SIZE 0x2000ull
@@ -31,7 +34,8 @@
 /* One partition ("p0") with two vCPUs, all hypercalls allowed, halt on
  * violations, MSR policy: TSC_AUX emulated (writable low 32 bits), EFER
  * emulated (SCE|LME|LMA|NXE writable), PAT emulated, FS/GS base emulated,
- * MTRRCAP pass-read, 0x1234 pass-rw (host has it), everything else denied. */
+ * MTRRCAP pass-read, IA32_PRED_CMD (MOCK_PASS_RW_MSR) pass-rw (the mock host
+ * has it), everything else denied. */
 void mock_config_one(struct hv_system_config *cfg);
 /* mock_config_one plus partition "p1" and channel "link". */
 void mock_config_two(struct hv_system_config *cfg);

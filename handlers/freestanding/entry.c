@@ -29,7 +29,7 @@ __attribute__((used, section(".hv_entry_points"))) static const void *const entr
         (const void *)hv_gpt_translate,   (const void *)hv_gpt_fetch,
         (const void *)hv_guest_read,      (const void *)hv_guest_write,
         (const void *)hv_exit_reason_str, (const void *)hv_action_str,
-        (const void *)hv_halt_reason_str, (const void *)hv_msr_is_protected,
+        (const void *)hv_halt_reason_str, (const void *)hv_msr_pass_allowed,
 };
 
 /* Never returns: a real firmware would set up its own stack, page tables and

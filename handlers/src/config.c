@@ -30,7 +30,9 @@ static const struct error_info error_infos[] = {
         [HV_CFG_HV_RANGE] = {"hypervisor range is empty, not 4 KiB aligned or outside host "
                              "memory",
                              HV_ERR_RANGE},
-        [HV_CFG_NAME] = {"name is empty or not NUL-terminated", HV_ERR_INVAL},
+        [HV_CFG_NAME] = {"name is empty, not NUL-terminated or has a character outside "
+                         "printable ASCII",
+                         HV_ERR_INVAL},
         [HV_CFG_DUPLICATE_NAME] = {"name is used twice", HV_ERR_INVAL},
         [HV_CFG_VCPUS] = {"vCPU count is 0 or above the limit", HV_ERR_LIMIT},
         [HV_CFG_CONTAIN_POLICY] = {"unknown violation policy", HV_ERR_INVAL},
@@ -44,8 +46,8 @@ static const struct error_info error_infos[] = {
                                      HV_ERR_RANGE},
         [HV_CFG_REGION_HPA_LIMIT] = {"region HPA range goes beyond host memory", HV_ERR_RANGE},
         [HV_CFG_REGION_TYPE] = {"unknown region type", HV_ERR_INVAL},
-        [HV_CFG_REGION_PERM] = {"region permissions are empty, write without read, or have "
-                                "unknown bits",
+        [HV_CFG_REGION_PERM] = {"region permissions are empty, lack read (write-only and "
+                                "execute-only pages are refused), or have unknown bits",
                                 HV_ERR_INVAL},
         [HV_CFG_REGION_MEMTYPE] = {"invalid memory type (MMIO must be UC)", HV_ERR_INVAL},
         [HV_CFG_REGION_HV_OVERLAP] = {"region touches hypervisor memory", HV_ERR_OVERLAP},
@@ -82,8 +84,15 @@ static const struct error_info error_infos[] = {
         [HV_CFG_TOO_MANY_MSR_RULES] = {"too many MSR rules", HV_ERR_LIMIT},
         [HV_CFG_MSR_MODE] = {"unknown MSR mode", HV_ERR_INVAL},
         [HV_CFG_MSR_DUPLICATE] = {"MSR has two rules", HV_ERR_INVAL},
-        [HV_CFG_MSR_PROTECTED] = {"protected MSR cannot be passed through", HV_ERR_PERM},
+        [HV_CFG_MSR_PROTECTED] = {"MSR is not on the passthrough allow-list", HV_ERR_PERM},
         [HV_CFG_TOO_MANY_CPUID_RULES] = {"too many CPUID rules", HV_ERR_LIMIT},
+        [HV_CFG_POOL_PLACEMENT] = {"EPT page pool is not inside the hypervisor range",
+                                   HV_ERR_RANGE},
+        [HV_CFG_MSR_PASS_READ_ONLY] = {"MSR may be passed through for reading only (pass-r)",
+                                       HV_ERR_PERM},
+        [HV_CFG_MSR_INIT] = {"emulated MSR init value is one a WRMSR of it would refuse with "
+                             "#GP",
+                             HV_ERR_INVAL},
 };
 _Static_assert(HV_ARRAY_LEN(error_infos) == HV_CFG_ERROR_COUNT, "every config error has a text");
 
@@ -159,13 +168,19 @@ static bool below(uint64_t base, uint64_t size, uint64_t limit)
 	return base <= limit && size <= limit - base;
 }
 
+/* Names end up in logs, consoles and reports: printable ASCII only, so a
+ * name can never carry a terminal escape or a forged line. */
 static bool name_ok(const char *name)
 {
 	if (name[0] == '\0')
 		return false;
-	for (uint32_t i = 1; i < HV_NAME_LEN; i++)
-		if (name[i] == '\0')
+	for (uint32_t i = 0; i < HV_NAME_LEN; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c == '\0')
 			return true;
+		if (c < 0x20 || c > 0x7e)
+			return false;
+	}
 	return false;
 }
 
@@ -193,8 +208,11 @@ static bool perm_valid(uint8_t perm)
 	if (perm == 0 || (perm & ~(uint8_t)HV_PERM_RWX) != 0)
 		return false;
 	/* Write without read is an EPT misconfiguration (SDM Vol. 3C,
-	 * 29.3.3.1). Execute-only is architecturally allowed. */
-	return !((perm & HV_PERM_W) && !(perm & HV_PERM_R));
+	 * 29.3.3.1). Execute-only exists on Intel only where
+	 * IA32_VMX_EPT_VPID_CAP bit 0 says so (SDM Vol. 3C, 29.3.2), and AMD
+	 * nested page tables cannot express it at all (a present entry is
+	 * readable, APM Vol. 2, 15.25.5), so every mapping must be readable. */
+	return (perm & HV_PERM_R) != 0;
 }
 
 static hv_status check_system(const struct hv_system_config *cfg, struct hv_config_diag *d)
@@ -445,9 +463,18 @@ static hv_status check_msrs(const struct hv_system_config *cfg, uint32_t p,
 			if (pol->rules[j].msr == r->msr)
 				return fail2(d, HV_CFG_MSR_DUPLICATE, me,
 				             ref_of(p, HV_CFG_OBJ_MSR_RULE, j), r->msr);
+		/* Passthrough only from the allow-list (hv/msr.h): an MSR the
+		 * list does not name may never reach the host. */
 		if ((r->mode == HV_MSR_PASS_R || r->mode == HV_MSR_PASS_RW) &&
-		    hv_msr_is_protected(r->msr))
+		    !hv_msr_pass_allowed(r->msr, HV_MSR_PASS_R))
 			return fail(d, HV_CFG_MSR_PROTECTED, me, r->msr);
+		if (r->mode == HV_MSR_PASS_RW && !hv_msr_pass_allowed(r->msr, HV_MSR_PASS_RW))
+			return fail(d, HV_CFG_MSR_PASS_READ_ONLY, me, r->msr);
+		/* A guest that reads its MSR and writes the value back must not
+		 * fault, so init obeys what a WRMSR of it would be checked
+		 * against. */
+		if (r->mode == HV_MSR_EMULATED && !hv_msr_init_ok(r->msr, r->init))
+			return fail(d, HV_CFG_MSR_INIT, me, r->msr);
 	}
 	return HV_OK;
 }

@@ -2,8 +2,9 @@
  * fixed rules no policy can undo:
  *  - absent MSRs (those of features the partition never sees, or of SMM)
  *    #GP on read and write whatever the policy;
- *  - protected MSRs are never written on the host (defence in depth: the
- *    config validator already refuses to pass them through);
+ *  - only MSRs on the passthrough allow-list (msr_pass.c) reach the host,
+ *    in the mode the list names (defence in depth: the config validator
+ *    already refuses other passthrough rules);
  *  - architectural #GP conditions of emulated writes (reserved bits,
  *    canonical addresses, EFER, APIC base, PAT) are enforced.
  * Section references: Intel SDM Vol. 4 (MSR tables), Vol. 3A/3C, AMD APM
@@ -51,81 +52,6 @@ static const struct msr_range absent_msrs[] = {
         {HV_MSR_VM_HSAVE_PA, HV_MSR_VM_HSAVE_PA + 1},
 };
 
-/* MSRs never passed through (hv_config_validate refuses PASS_R and
- * PASS_RW for them) and never written on the host whatever the policy. */
-static const struct msr_range protected_msrs[] = {
-        /* IA32_APIC_BASE: enabling, disabling or relocating the local APIC
-         * (SDM Vol. 3A, "Local APIC Status and Location") or switching it to x2APIC mode ("Extended
-         * XAPIC (x2APIC)") would change the host's interrupt delivery for every partition. */
-        {HV_MSR_APIC_BASE, HV_MSR_APIC_BASE},
-        /* IA32_FEATURE_CONTROL: its lock bit and VMX/SMX/SGX enables are
-         * set once by firmware (SDM Vol. 3C, "Enabling and
-         * Entering VMX Operation"); reading it reveals
-         * the host's configuration. */
-        {HV_MSR_FEATURE_CONTROL, HV_MSR_FEATURE_CONTROL},
-        /* IA32_BIOS_UPDT_TRIG: a write loads microcode from a linear address
-         * (SDM Vol. 3A, "Microcode Update Loader"), for the whole core. */
-        {0x79, 0x79},
-        /* IA32_SMM_MONITOR_CTL and IA32_SMBASE: SMM configuration. */
-        {0x9b, 0x9b},
-        {HV_MSR_SMBASE, HV_MSR_SMBASE},
-        /* SYSENTER MSRs: the guest's own state (applied to the vCPU); on the
-         * host they are the hypervisor's fast-system-call entry (SDM Vol.
-         * 3A, 5.8.7 "Performing Fast Calls to System Procedures"). */
-        {HV_MSR_SYSENTER_CS, HV_MSR_SYSENTER_EIP},
-        /* IA32_MISC_ENABLE: bit 22 limits CPUID's maximum leaf and bit 34
-         * disables XD (NX) for the whole core (SDM Vol. 4, Table 2-2). */
-        {0x1a0, 0x1a0},
-        /* SMRR: "These MSRs may be written only in SMM; an attempt to write
-         * them outside of SMM causes a general-protection exception" (SDM
-         * Vol. 3A, "System-Management Range Register Interface"); their value locates SMRAM. */
-        {HV_MSR_SMRR_PHYSBASE, HV_MSR_SMRR_PHYSMASK},
-        /* MTRRs (SDM Vol. 3A, "Memory Type Range Registers"): variable ranges, fixed ranges and the
-         * default type set the host's physical memory types for every
-         * partition, and reading them reveals the host memory map. */
-        {HV_MSR_MTRR_PHYSBASE0, HV_MSR_MTRR_PHYSBASE0 + 0x1f},
-        {HV_MSR_MTRR_FIX64K, HV_MSR_MTRR_FIX64K},
-        {0x258, 0x259},
-        {0x268, 0x26f},
-        {HV_MSR_PAT, HV_MSR_PAT}, /* guest state; host's own memory types */
-        {HV_MSR_MTRR_DEF_TYPE, HV_MSR_MTRR_DEF_TYPE},
-        /* VMX capability MSRs (absent, and read-only on the host). */
-        {HV_MSR_VMX_BASIC, HV_MSR_VMX_LAST},
-        /* SMM MSRs (absent, see above). */
-        {0x4e0, 0x4e3},
-        /* x2APIC registers (SDM Vol. 3A, "x2APIC Register Address Space"): a write to the host's
-         * ICR (0x830) sends INIT/SIPI/IPIs to any processor, including
-         * those of other partitions. */
-        {0x800, 0x8ff},
-        /* EFER, STAR, LSTAR, CSTAR, SFMASK, FS/GS/KERNEL_GS base, TSC_AUX:
-         * the guest's own state; on the host they are the hypervisor's
-         * paging mode (EFER.LME/NXE), system-call entry points (SDM Vol.
-         * 3A, 5.8.8 "Fast System Calls in 64-Bit Mode") and segment bases. EFER.SVME would enable
-         * SVM. */
-        {HV_MSR_EFER, HV_MSR_SFMASK},
-        {HV_MSR_FS_BASE, HV_MSR_TSC_AUX},
-        /* AMD SYSCFG (MTRR extensions, memory encryption enable), HWCR
-         * (SMMLOCK), IORRs, TOP_MEM and TOP_MEM2 define the host memory map
-         * and SMM lock (APM Vol. 2, "Memory-Type Range Registers" and "System-Management
-         * Mode"). */
-        {0xc0010010, 0xc0010010},
-        {0xc0010015, 0xc0010019},
-        {0xc001001a, 0xc001001a},
-        {0xc001001d, 0xc001001d},
-        /* AMD SMM_BASE, SMM_ADDR/SMM_MASK (ASeg/TSeg, APM Vol. 2, "SMRAM Protected Areas"),
-         * VM_CR, IGNNE, SMM_CTL, VM_HSAVE_PA, SVM_KEY (APM Vol. 2, "SVM Related MSRs"). */
-        {0xc0010111, 0xc0010118},
-};
-
-/* Not protected (reading the host value is fine and common) but never
- * written on the host: IA32_TSC is the time base the hypervisor and every
- * partition share (SDM Vol. 3B, "Time-Stamp Counter"), IA32_MTRRCAP is read-only (SDM
- * Vol. 3A, "MTRR Feature Identification"). */
-static const struct msr_range host_read_only_msrs[] = {
-        {HV_MSR_TSC, HV_MSR_TSC},
-        {HV_MSR_MTRRCAP, HV_MSR_MTRRCAP},
-};
-
 static const struct msr_range guest_state_msrs[] = {
         {HV_MSR_SYSENTER_CS, HV_MSR_SYSENTER_EIP},
         {HV_MSR_PAT, HV_MSR_PAT},
@@ -143,11 +69,6 @@ static const struct msr_range address_msrs[] = {
         {HV_MSR_FS_BASE, HV_MSR_KERNEL_GS_BASE},
 };
 
-bool hv_msr_is_protected(uint32_t msr)
-{
-	return in_ranges(protected_msrs, HV_ARRAY_LEN(protected_msrs), msr);
-}
-
 bool hv_msr_is_guest_state(uint32_t msr)
 {
 	return in_ranges(guest_state_msrs, HV_ARRAY_LEN(guest_state_msrs), msr);
@@ -161,12 +82,6 @@ bool hv_msr_is_address(uint32_t msr)
 static bool msr_is_absent(uint32_t msr)
 {
 	return in_ranges(absent_msrs, HV_ARRAY_LEN(absent_msrs), msr);
-}
-
-static bool host_write_forbidden(uint32_t msr)
-{
-	return hv_msr_is_protected(msr) ||
-	       in_ranges(host_read_only_msrs, HV_ARRAY_LEN(host_read_only_msrs), msr);
 }
 
 /* The partition's rule for msr, or NULL (unknown MSR). */
@@ -242,13 +157,18 @@ static uint32_t guest_maxphyaddr(const struct hv_system *sys, const struct hv_ex
 	 EFER_FFXSR | EFER_TCE)
 #define CR0_PG (1ull << 31)
 
+/* Reserved bits #GP. SVME #GP always: SVM is hidden, and on Intel bit 12 is
+ * reserved (APM Vol. 2, "Enabling SVM"; SDM Vol. 4, IA32_EFER). */
+static bool efer_bits_ok(uint64_t v)
+{
+	return (v & ~EFER_DEFINED) == 0 && (v & HV_EFER_SVME) == 0;
+}
+
 /* EFER write rules. *value may be adjusted (LMA is not written). */
 static bool efer_write_ok(const struct hv_exit *exit, uint64_t cur, uint64_t *value)
 {
 	uint64_t v = *value;
-	/* Reserved bits #GP. SVME #GP always: SVM is hidden, and on Intel bit
-	 * 12 is reserved (APM Vol. 2, "Enabling SVM"; SDM Vol. 4, IA32_EFER). */
-	if ((v & ~EFER_DEFINED) || (v & HV_EFER_SVME))
+	if (!efer_bits_ok(v))
 		return false;
 	/* Changing LME while paging is enabled #GPs (SDM Vol. 3A,
 	 * "Initializing IA-32e Mode"; APM Vol. 2, "Enabling and Activating
@@ -326,6 +246,31 @@ static bool arch_write_ok(const struct hv_system *sys, const struct hv_exit *exi
 	}
 }
 
+bool hv_msr_init_ok(uint32_t msr, uint64_t value)
+{
+	/* 48 bits: canonical on every processor, whether or not the
+	 * partition's CPUID shows LA57. */
+	if (hv_msr_is_address(msr))
+		return canonical(value, 48);
+	switch (msr) {
+	case HV_MSR_EFER:
+		return efer_bits_ok(value);
+	case HV_MSR_APIC_BASE:
+		/* Reserved bits 7:0 and 9; below 4 GiB, under the smallest
+		 * MAXPHYADDR a partition can report (guest_maxphyaddr); and in
+		 * xAPIC mode, where reset leaves the local APIC (SDM Vol. 3A,
+		 * "x2APIC State Transitions"), so EXTD needs no CPUID check. */
+		return (value & 0x2ffull) == 0 && (value >> 32) == 0 &&
+		       (value & APIC_BASE_EXTD) == 0;
+	case HV_MSR_PAT:
+		return pat_ok(value);
+	case HV_MSR_TSC_AUX:
+		return (value >> 32) == 0;
+	default:
+		return true;
+	}
+}
+
 void hv_handle_rdmsr(struct hv_system *sys, struct hv_exit *exit, struct hv_result *res)
 {
 	if (!exit_record_ok(sys, exit)) {
@@ -347,9 +292,9 @@ void hv_handle_rdmsr(struct hv_system *sys, struct hv_exit *exit, struct hv_resu
 		break;
 	case HV_MSR_PASS_R:
 	case HV_MSR_PASS_RW:
-		/* Defence in depth: a protected MSR that slipped through
-		 * validation is never read from the host either. */
-		if (hv_msr_is_protected(msr))
+		/* Defence in depth: a rule that slipped past validation
+		 * still cannot read an MSR off the allow-list. */
+		if (!hv_msr_pass_allowed(msr, HV_MSR_PASS_R))
 			goto gp;
 		if (sys->ops->rdmsr(sys->ops_ctx, msr, &value) != 0)
 			goto gp;
@@ -399,9 +344,9 @@ void hv_handle_wrmsr(struct hv_system *sys, struct hv_exit *exit, struct hv_resu
 		if (hv_msr_is_guest_state(msr))
 			res->msr = (struct hv_msr_apply){.msr = msr, .valid = 1, .value = value};
 	} else {
-		/* MSR-GUARD: whatever the policy says, these never reach the
-		 * host (see the tables above for each reason). */
-		if (host_write_forbidden(msr))
+		/* MSR-GUARD: whatever the policy says, only MSRs the
+		 * allow-list names as writable reach the host. */
+		if (!hv_msr_pass_allowed(msr, HV_MSR_PASS_RW))
 			goto gp;
 		if (sys->ops->wrmsr(sys->ops_ctx, msr, value) != 0)
 			goto gp;

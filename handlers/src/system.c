@@ -20,6 +20,22 @@ hv_status hv_system_init(struct hv_system *sys, const struct hv_system_config *c
 	hv_status s = hv_config_validate(cfg, diag);
 	if (s != HV_OK)
 		return s;
+	/* The pool holds every partition's EPT tables. Validation keeps the
+	 * hypervisor range clear of partitions and channels, so a pool inside
+	 * it can never be mapped into a partition; a pool anywhere else could
+	 * (a partition could then rewrite its own EPT). */
+	uint64_t pool_size = (uint64_t)pool->npages << HV_PAGE_SHIFT;
+	if (!hv_range_ok(pool->hpa, pool_size) ||
+	    !hv_range_inside(pool->hpa, pool_size, cfg->hv_base, cfg->hv_size)) {
+		if (diag)
+			*diag = (struct hv_config_diag){.error = HV_CFG_POOL_PLACEMENT,
+			                                .partition = -1,
+			                                .index = -1,
+			                                .other_partition = -1,
+			                                .other_index = -1,
+			                                .addr = pool->hpa};
+		return HV_ERR_RANGE;
+	}
 
 	hv_memset(sys, 0, sizeof(*sys));
 	sys->cfg = cfg;

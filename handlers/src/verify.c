@@ -274,12 +274,28 @@ static uint32_t vf_owner(const struct vf *v, uint64_t c, bool *owned)
 	return lo; /* first entry starting above c */
 }
 
+/* The first boundary of the host map above c: the pool, the hypervisor
+ * range and host memory start or end there. Every step of vf_own stops at
+ * the next one, so a run is classified piece by piece wherever it starts
+ * (a run owned up to the pool base must still be reported from there on). */
+static uint64_t vf_next_boundary(const struct vf *v, uint64_t c)
+{
+	const struct hv_system_config *cfg = v->cfg;
+	const uint64_t marks[] = {v->pool->hpa, v->pool_end, cfg->hv_base,
+	                          cfg->hv_base + cfg->hv_size, cfg->host_mem_size};
+	uint64_t next = UINT64_MAX;
+	for (size_t i = 0; i < HV_ARRAY_LEN(marks); i++)
+		if (marks[i] > c)
+			next = vf_min(next, marks[i]);
+	return next;
+}
+
 static void vf_own(struct vf *v, const struct vf_run *r)
 {
 	const struct hv_system_config *cfg = v->cfg;
 	const struct hv_pool *pool = v->pool;
 	uint64_t c = r->hpa, end = r->hpa + r->size;
-	for (uint32_t step = 0; c < end && step < 2 * VF_MAX_EXPECT + 8; step++) {
+	for (uint32_t step = 0; c < end && step < 2 * VF_MAX_EXPECT + 16; step++) {
 		int reason = -1;
 		uint64_t next;
 		if (c >= pool->hpa && c < v->pool_end) {
@@ -288,8 +304,6 @@ static void vf_own(struct vf *v, const struct vf_run *r)
 		} else if (c >= cfg->hv_base && c - cfg->hv_base < cfg->hv_size) {
 			reason = HV_VR_HV_MEMORY;
 			next = cfg->hv_base + cfg->hv_size;
-			if (pool->hpa > c)
-				next = vf_min(next, pool->hpa);
 		} else if (c >= cfg->host_mem_size) {
 			reason = HV_VR_OUTSIDE_HOST;
 			next = end;
@@ -304,12 +318,9 @@ static void vf_own(struct vf *v, const struct vf_run *r)
 				next = cfg->host_mem_size;
 				if (k < v->nexp)
 					next = vf_min(next, v->exp[v->by_hpa[k]].hpa);
-				if (cfg->hv_base > c)
-					next = vf_min(next, cfg->hv_base);
-				if (pool->hpa > c)
-					next = vf_min(next, pool->hpa);
 			}
 		}
+		next = vf_min(next, vf_next_boundary(v, c));
 		if (reason >= 0) {
 			uint64_t g = r->gpa + (c - r->hpa);
 			vf_report(v, HV_INV_EPT_OWN, (enum hv_verify_reason)reason, g, c,

@@ -1113,7 +1113,9 @@ const char *hx_config_diag_path(const struct hv_config_diag *d, char *buf, size_
 		return buf;
 	case HV_CFG_OBJ_MSR_RULE:
 		snprintf(buf, len, "partitions[%d].msrs[%d]%s", p, i,
-		         d->error == HV_CFG_MSR_DUPLICATE ? ".msr" : ".mode");
+		         d->error == HV_CFG_MSR_DUPLICATE ? ".msr"
+		         : d->error == HV_CFG_MSR_INIT    ? ".init"
+		                                          : ".mode");
 		return buf;
 	default:
 		break;

@@ -7,6 +7,7 @@
 
 #include "hv/device.h"
 #include "hv/ept.h"
+#include "hv/msr.h"
 
 /* An append-only text buffer that truncates silently and always stays
  * NUL-terminated. */
@@ -335,9 +336,26 @@ static void put_detail(struct out *o, const struct hv_system_config *cfg,
 		}
 		break;
 	case HV_CFG_MSR_PROTECTED:
+		put(o, " (MSR 0x%llx: %s)", addr, hv_msr_pass_refusal((uint32_t)addr));
+		break;
 	case HV_CFG_MSR_DUPLICATE:
 	case HV_CFG_MSR_MODE:
+	case HV_CFG_MSR_PASS_READ_ONLY:
 		put(o, " (MSR 0x%llx)", addr);
+		break;
+	case HV_CFG_MSR_INIT:
+		if (pc && d->index >= 0 && d->index < HV_MAX_MSR_RULES)
+			put(o, " (MSR 0x%llx, init 0x%llx; handlers/docs/msr.md, \"Reset values\")",
+			    addr, (unsigned long long)pc->msr.rules[d->index].init);
+		else
+			put(o, " (MSR 0x%llx)", addr);
+		break;
+	case HV_CFG_POOL_PLACEMENT:
+		if (cfg) {
+			put(o, " (pool at hpa 0x%llx; hypervisor ", addr);
+			put_range(o, cfg->hv_base, cfg->hv_size);
+			put(o, ")");
+		}
 		break;
 	default:
 		break;

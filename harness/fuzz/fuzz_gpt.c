@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "fz.h"
+#include "hv/ept.h"
 #include "hv/gpt.h"
 #include "mock_config.h"
 
@@ -59,7 +60,7 @@ struct ref_region {
 static const struct ref_region ref_regions[] = {
         {RAM0_GPA, RAM0_SIZE, RAM0_HPA, HV_PERM_RWX},
         {RO_GPA, PG_SIZE, SMALL_HPA, HV_PERM_R},
-        {XO_GPA, PG_SIZE, SMALL_HPA + PG_SIZE, HV_PERM_X},
+        {XO_GPA, PG_SIZE, SMALL_HPA + PG_SIZE, HV_PERM_X}, /* configured RX, see setup */
         {RW_GPA, PG_SIZE, SMALL_HPA + 2 * PG_SIZE, HV_PERM_RW},
         {MMIO_GPA, PG_SIZE, MMIO_HPA, HV_PERM_RW},
         {HIGH_GPA, HIGH_SIZE, HIGH_HPA, HV_PERM_RWX},
@@ -74,7 +75,7 @@ static void add_region(struct hv_partition_config *p, const struct ref_region *r
 	        .hpa = r->hpa,
 	        .size = r->size,
 	        .type = type,
-	        .perm = r->perm,
+	        .perm = r->perm == HV_PERM_X ? HV_PERM_RX : r->perm,
 	        .memtype = type == HV_REGION_MMIO ? HV_MT_UC : HV_MT_WB,
 	};
 }
@@ -98,6 +99,14 @@ static void setup(void)
 	p->devices[p->ndevices++] =
 	        (struct hv_device_config){.gpa = DEV_GPA, .size = PG_SIZE, .type = HV_DEV_CONSOLE};
 	hv_status s = mock_env_start(env);
+	/* Configs cannot ask for execute-only pages (neither AMD NPT nor every
+	 * Intel EPT can map them); memory-protect can still make one at run
+	 * time, which is how the walker meets it. */
+	if (s == HV_OK) {
+		s = hv_ept_protect(&env->pool, env->sys.parts[0].ept_root, XO_GPA, PG_SIZE,
+		                   HV_PERM_X);
+		env->sys.parts[0].protected_ = 1;
+	}
 	if (s != HV_OK) {
 		fprintf(stderr, "fuzz_gpt: mock system: %s\n", hv_status_str(s));
 		abort();

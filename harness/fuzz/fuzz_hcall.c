@@ -162,7 +162,9 @@ static void build_config(struct hv_system_config *cfg)
 	        (struct hv_device_config){.gpa = 0x209000, .size = PG, .type = HV_DEV_CONSOLE};
 	add_ram(p0, 0x20a000, 10 * MIB + 128 * KIB, PG, HV_PERM_RWX);
 	add_member(p0, 1, 0x300000, HV_PERM_R);
-	add_ram(p0, 0x400000, 10 * MIB + 192 * KIB, PG, HV_PERM_X);
+	/* RX: configs cannot ask for execute-only pages; MEM_PROTECT can still
+	 * make this one execute-only at run time. */
+	add_ram(p0, 0x400000, 10 * MIB + 192 * KIB, PG, HV_PERM_RX);
 	add_ram(p0, GPA_TOP - 16 * KIB, 10 * MIB + 256 * KIB, 16 * KIB, HV_PERM_RW);
 
 	struct hv_partition_config *p1 = &cfg->partitions[1];

@@ -422,10 +422,10 @@ static void check_calls(struct hx_oracle *o, const struct hx_obs_view *log)
 			}
 			break;
 		case HX_OBS_WRMSR:
-			if (hv_msr_is_protected(e->id))
+			if (!hv_msr_pass_allowed(e->id, HV_MSR_PASS_RW))
 				oracle_report(o, HV_INV_MSR_GUARD,
-				              "%s exit wrote protected MSR 0x%x on the host (value "
-				              "0x%llx)",
+				              "%s exit wrote MSR 0x%x on the host (value 0x%llx), "
+				              "which is not on the writable passthrough list",
 				              why, e->id, (unsigned long long)e->value);
 			break;
 		case HX_OBS_CONSOLE:

@@ -104,6 +104,10 @@ MUT(hv_wraps, {
 /* identity */
 MUT(name_empty, c->partitions[1].name[0] = '\0')
 MUT(name_unterminated, memset(c->partitions[1].name, 'a', HV_NAME_LEN))
+MUT(name_escape, strcpy(c->partitions[1].name, "\x1b[2J"))
+MUT(name_newline, strcpy(c->partitions[1].name, "p1\nok: forged"))
+MUT(name_high_byte, strcpy(c->partitions[1].name, "p\xc3\xa9"))
+MUT(channel_name_tab, strcpy(c->channels[0].name, "li\tnk"))
 MUT(channel_name_empty, c->channels[0].name[0] = '\0')
 MUT(name_duplicate, strcpy(c->partitions[1].name, "p0"))
 MUT(channel_name_duplicate, add_channel(c, "link", MOCK_CHAN_HPA + 0x10000, 0x1000))
@@ -138,6 +142,7 @@ MUT(region_type_bad, p0r(c, 1)->type = 2)
 MUT(region_perm_none, p0r(c, 0)->perm = 0)
 MUT(region_perm_w_only, p0r(c, 0)->perm = HV_PERM_W)
 MUT(region_perm_wx, p0r(c, 0)->perm = HV_PERM_W | HV_PERM_X)
+MUT(region_perm_x_only, p0r(c, 0)->perm = HV_PERM_X)
 MUT(region_perm_unknown, p0r(c, 0)->perm = HV_PERM_RWX | 8)
 MUT(region_memtype_2, p0r(c, 0)->memtype = 2)
 MUT(region_memtype_3, p0r(c, 0)->memtype = 3)
@@ -220,6 +225,15 @@ MUT(msr_protected_r, {
 	m->rules[m->nrules++] =
 	        (struct hv_msr_rule){.msr = HV_MSR_VMX_BASIC, .mode = HV_MSR_PASS_R};
 })
+MUT(msr_tsc_adjust_rw, {
+	struct hv_msr_policy *m = &c->partitions[1].msr;
+	m->rules[m->nrules++] = (struct hv_msr_rule){.msr = 0x3b, .mode = HV_MSR_PASS_RW};
+})
+MUT(msr_tsc_rw, {
+	struct hv_msr_policy *m = &c->partitions[1].msr;
+	m->rules[m->nrules++] = (struct hv_msr_rule){.msr = HV_MSR_TSC, .mode = HV_MSR_PASS_RW};
+})
+MUT(msr_efer_init_svme, c->partitions[0].msr.rules[1].init |= HV_EFER_SVME)
 
 static const struct bad_case bad_cases[] = {
         {"no partitions", no_partitions, HV_CFG_NO_PARTITIONS, NO, N, NO, NO, N, NO, 0,
@@ -248,6 +262,15 @@ static const struct bad_case bad_cases[] = {
          "partition 1 \"\": name is empty"},
         {"partition name unterminated", name_unterminated, HV_CFG_NAME, 1, N, NO, NO, N, NO, 0,
          "aaaa...\""},
+        {"partition name with ESC", name_escape, HV_CFG_NAME, 1, N, NO, NO, N, NO, 0,
+         "partition 1 \"\\x1b[2J\": name is empty, not NUL-terminated or has a character "
+         "outside printable ASCII"},
+        {"partition name with a newline", name_newline, HV_CFG_NAME, 1, N, NO, NO, N, NO, 0,
+         "\"p1\\x0aok: forged\""},
+        {"partition name with a non-ASCII byte", name_high_byte, HV_CFG_NAME, 1, N, NO, NO, N, NO,
+         0, "\"p\\xc3\\xa9\""},
+        {"channel name with a TAB", channel_name_tab, HV_CFG_NAME, NO, CH, 0, NO, N, NO, 0,
+         "channel 0 \"li\\x09nk\""},
         {"channel name empty", channel_name_empty, HV_CFG_NAME, NO, CH, 0, NO, N, NO, 0,
          "channel 0 \"\""},
         {"partition name twice", name_duplicate, HV_CFG_DUPLICATE_NAME, 1, N, NO, 0, P, NO, 0,
@@ -295,6 +318,8 @@ static const struct bad_case bad_cases[] = {
         {"region no access", region_perm_none, HV_CFG_REGION_PERM, 0, R, 0, NO, N, NO, 0, "---"},
         {"region write-only", region_perm_w_only, HV_CFG_REGION_PERM, 0, R, 0, NO, N, NO, 0, "-w-"},
         {"region write+execute", region_perm_wx, HV_CFG_REGION_PERM, 0, R, 0, NO, N, NO, 0, "-wx"},
+        {"region execute-only", region_perm_x_only, HV_CFG_REGION_PERM, 0, R, 0, NO, N, NO, 0,
+         "--x"},
         {"region unknown perm bit", region_perm_unknown, HV_CFG_REGION_PERM, 0, R, 0, NO, N, NO, 0,
          "perm 0xf"},
         {"region memtype 2", region_memtype_2, HV_CFG_REGION_MEMTYPE, 0, R, 0, NO, N, NO, 0,
@@ -398,7 +423,14 @@ static const struct bad_case bad_cases[] = {
         {"feature control pass-rw", msr_protected_rw, HV_CFG_MSR_PROTECTED, 1, MR, 7, NO, N, NO,
          HV_MSR_FEATURE_CONTROL, "(MSR 0x3a, pass-rw)"},
         {"VMX basic pass-r", msr_protected_r, HV_CFG_MSR_PROTECTED, 1, MR, 7, NO, N, NO,
-         HV_MSR_VMX_BASIC, "protected MSR cannot be passed through"},
+         HV_MSR_VMX_BASIC, "MSR is not on the passthrough allow-list (MSR 0x480: VMX"},
+        {"TSC_ADJUST pass-rw", msr_tsc_adjust_rw, HV_CFG_MSR_PROTECTED, 1, MR, 7, NO, N, NO, 0x3b,
+         "(MSR 0x3b: IA32_TSC_ADJUST moves the TSC the hypervisor and every partition share)"},
+        {"TSC pass-rw", msr_tsc_rw, HV_CFG_MSR_PASS_READ_ONLY, 1, MR, 7, NO, N, NO, HV_MSR_TSC,
+         "MSR may be passed through for reading only (pass-r) (MSR 0x10)"},
+        {"EFER init with SVME", msr_efer_init_svme, HV_CFG_MSR_INIT, 0, MR, 1, NO, N, NO,
+         HV_MSR_EFER,
+         "init value is one a WRMSR of it would refuse with #GP (MSR 0xc0000080, init 0x1500;"},
 };
 
 static struct hv_system_config *new_two(void)
@@ -415,6 +447,9 @@ static void test_every_error_has_a_case(void **state)
 	bool covered[HV_CFG_ERROR_COUNT] = {false};
 	for (size_t i = 0; i < HV_ARRAY_LEN(bad_cases); i++)
 		covered[bad_cases[i].error] = true;
+	/* Not a config property: hv_system_init reports it (test_verify.c,
+	 * test_pool_outside_hypervisor). */
+	covered[HV_CFG_POOL_PLACEMENT] = true;
 	for (int e = HV_CFG_OK + 1; e < HV_CFG_ERROR_COUNT; e++) {
 		if (!covered[e])
 			fail_msg("no test case produces %s",
@@ -538,7 +573,6 @@ MUT(ok_device_adjacent_ram, c->partitions[0].devices[0].gpa = MOCK_RAM_SIZE)
 MUT(ok_member_adjacent_ram, c->partitions[1].channels[0].gpa = MOCK_RAM_SIZE)
 MUT(ok_same_gpa_other_partition,
     add_region(c, 1, MOCK_MMIO_GPA, 52ull << 20, 0x1000, HV_REGION_MMIO))
-MUT(ok_execute_only, p0r(c, 0)->perm = HV_PERM_X)
 MUT(ok_read_only, p0r(c, 0)->perm = HV_PERM_R)
 MUT(ok_ram_uc, p0r(c, 0)->memtype = HV_MT_UC)
 MUT(ok_ram_wc, p0r(c, 0)->memtype = HV_MT_WC)
@@ -581,7 +615,6 @@ static const struct {
         {"device adjacent to RAM", ok_device_adjacent_ram},
         {"membership adjacent to RAM", ok_member_adjacent_ram},
         {"same GPA in two partitions", ok_same_gpa_other_partition},
-        {"execute-only", ok_execute_only},
         {"read-only", ok_read_only},
         {"RAM UC", ok_ram_uc},
         {"RAM WC", ok_ram_wc},
@@ -798,7 +831,7 @@ static void test_format_diag_edges(void **state)
 	strcpy(c->partitions[1].name, "a\"b\\c\n\x7f");
 	assert_int_not_equal(hv_config_validate(c, &d), HV_OK);
 	hx_format_config_diag(c, &d, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "partition 1 \"a\\\"b\\\\c\\x0a\\x7f\": name is used twice"));
+	assert_non_null(strstr(buf, "partition 0 \"a\\\"b\\\\c\\x0a\\x7f\": name is empty"));
 
 	/* A tiny buffer truncates cleanly. */
 	char small[12];

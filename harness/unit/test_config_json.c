@@ -145,7 +145,7 @@ static const char full_config[] =
         "      'msrs': [ { 'msr': 'TSC_AUX', 'mode': 'emulated', 'init': 5,"
         "                  'writable': '0xffffffff' },"
         "                { 'msr': 'efer', 'mode': 'emulated', 'init': '0x500' },"
-        "                { 'msr': '0x1234', 'mode': 'pass-rw' },"
+        "                { 'msr': '0x49', 'mode': 'pass-rw' },"
         "                { 'msr': 254, 'mode': 'pass-r' },"
         "                { 'msr': 'Feature_Control', 'mode': 'deny' } ] },"
         "    { 'name': 'beta', 'hypercalls': 'all',"
@@ -238,7 +238,7 @@ static void test_every_field(void **state)
 	assert_int_equal(a->msr.rules[1].msr, HV_MSR_EFER);
 	assert_int_equal(a->msr.rules[1].init, 0x500);
 	assert_int_equal(a->msr.rules[1].writable_mask, 0);
-	assert_int_equal(a->msr.rules[2].msr, 0x1234);
+	assert_int_equal(a->msr.rules[2].msr, 0x49);
 	assert_int_equal(a->msr.rules[2].mode, HV_MSR_PASS_RW);
 	assert_int_equal(a->msr.rules[3].msr, HV_MSR_MTRRCAP);
 	assert_int_equal(a->msr.rules[3].mode, HV_MSR_PASS_R);
@@ -581,8 +581,8 @@ static const struct err_case err_cases[] = {
          "{ 'name': 'link', 'gpa': '0x40000010', 'perm': 'r' } ] } ] }",
          NULL, INV, "partitions[0].channels[0].gpa: partition 0 \"p0\" channel membership 0"},
         {"msr protected", MSR("{ 'msr': 'SMRR_PHYSBASE', 'mode': 'pass-r' }"), NULL, INV,
-         "partitions[0].msrs[0].mode: partition 0 \"p0\" MSR rule 0 (MSR 0x1f2, pass-r): protected "
-         "MSR cannot be passed through"},
+         "partitions[0].msrs[0].mode: partition 0 \"p0\" MSR rule 0 (MSR 0x1f2, pass-r): MSR is "
+         "not on the passthrough allow-list (MSR 0x1f2: SMRR locate SMRAM)"},
         {"msr twice", MSR("{ 'msr': 'PAT', 'mode': 'deny' }, { 'msr': '0x277', 'mode': 'deny' }"),
          NULL, INV,
          "partitions[0].msrs[1].msr: partition 0 \"p0\" MSR rule 1 (MSR 0x277, deny): MSR has "

@@ -1,6 +1,6 @@
 /* RDMSR/WRMSR exits (handlers/src/msr.c) on a mocked system of two
  * partitions (mock_config_two: TSC_AUX, EFER, PAT, FS/GS base emulated,
- * MTRRCAP pass-read, 0x1234 pass-read/write, everything else denied).
+ * MTRRCAP pass-read, IA32_PRED_CMD pass-read/write, everything else denied).
  * Each row: a setup (extra rules, possibly ones the validator would refuse,
  * to prove the handler's own guard), the exit, and the expected #GP or
  * value, host accesses and vCPU update. Every #GP row also checks that no
@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,13 +83,16 @@ static void deny_1235(struct mock_env *env)
 	add_rule(env, 0, 0x1235, HV_MSR_DENY, 0, 0);
 	mock_set_msr(&env->plat, 0x1235, 0x99);
 }
+/* Allow-listed MSRs the mock host does not have. */
+#define MPERF 0xe7u
+#define FLUSH_CMD 0x10bu
 static void pass_r_missing(struct mock_env *env)
 {
-	add_rule(env, 0, 0x1236, HV_MSR_PASS_R, 0, 0);
+	add_rule(env, 0, MPERF, HV_MSR_PASS_R, 0, 0);
 }
 static void pass_rw_missing(struct mock_env *env)
 {
-	add_rule(env, 0, 0x1236, HV_MSR_PASS_RW, 0, 0);
+	add_rule(env, 0, FLUSH_CMD, HV_MSR_PASS_RW, 0, 0);
 }
 static void emu_masked(struct mock_env *env)
 {
@@ -216,8 +220,8 @@ static const struct msr_row msr_rows[] = {
         {RD("read of a denied MSR never reaches the host", deny_1235, 0x1235), .gp = true},
         {RD("pass-r MTRRCAP", NULL, HV_MSR_MTRRCAP), .rax = 0xdeadbeef00000000ull, .value = 0x508,
          .host_rd = 1},
-        {RD("pass-rw read", NULL, 0x1234), .value = 0x55, .host_rd = 1},
-        {RD("pass-r MSR the host lacks", pass_r_missing, 0x1236), .gp = true, .host_rd = 1},
+        {RD("pass-rw read", NULL, MOCK_PASS_RW_MSR), .value = 0x55, .host_rd = 1},
+        {RD("pass-r MSR the host lacks", pass_r_missing, MPERF), .gp = true, .host_rd = 1},
         {RD("emulated PAT in EDX:EAX", NULL, HV_MSR_PAT), .value = PAT_INIT},
         {RD("emulated EFER initial value", NULL, HV_MSR_EFER), .value = EFER_INIT},
         {RD("upper half of RCX ignored", NULL, 0xffffffff00000000ull | HV_MSR_PAT),
@@ -236,10 +240,10 @@ static const struct msr_row msr_rows[] = {
         {WR("write of an unknown MSR", NULL, 0x12345678, 0, 0), .gp = true},
         {WR("write of a denied MSR", deny_1235, 0x1235, 1, 0), .gp = true},
         {WR("write of a pass-r MSR", NULL, HV_MSR_MTRRCAP, 0, 0), .gp = true},
-        {WR("pass-rw write reaches the host, upper halves ignored", NULL, 0x1234,
+        {WR("pass-rw write reaches the host, upper halves ignored", NULL, MOCK_PASS_RW_MSR,
             0xffffffff00000077ull, 0xaaaaaaaa00000001ull),
          .value = 0x100000077ull, .host_wr = 1, .host_rd = 0},
-        {WR("pass-rw write the host refuses", pass_rw_missing, 0x1236, 1, 0), .gp = true,
+        {WR("pass-rw write the host refuses", pass_rw_missing, FLUSH_CMD, 1, 0), .gp = true,
          .host_wr = 1},
         {WR("rule with an unknown mode", mode_bogus, 0x1238, 1, 0), .gp = true},
         /* writes: emulated values and masks */
@@ -290,8 +294,9 @@ static const struct msr_row msr_rows[] = {
         {WR("DS_AREA pass-rw non-canonical never reaches the host", ds_area_rw, 0x600, 0,
             0x00008000),
          .gp = true},
-        {WR("DS_AREA pass-rw canonical", ds_area_rw, 0x600, 0x1000, 0), .value = 0x1000,
-         .host_wr = 1},
+        {WR("DS_AREA pass-rw (slipped) canonical never reaches the host", ds_area_rw, 0x600, 0x1000,
+            0),
+         .gp = true},
         /* IA32_APIC_BASE */
         {WR("APIC base rewritten unchanged", apic_xapic, HV_MSR_APIC_BASE, 0xfee00900, 0),
          .value = 0xfee00900},
@@ -469,28 +474,36 @@ static void test_msr_table(void **state)
 		run_row(&msr_rows[i]);
 }
 
-/* ---- MSR-GUARD over the whole protected list ----------------------------- */
+/* ---- MSR-GUARD: nothing off the allow-list reaches the host --------------- */
 
+/* The MSRs the protected list used to name, the host-wide and
+ * address-bearing ones a deny-list let through (TSC_ADJUST, DS_AREA, Intel
+ * PT, CET, MMIO_CFG_BASE, DEBUGCTL, XSS, TSC_DEADLINE, SPEC_CTRL, MC banks,
+ * PMU), and MSRs nobody named at all. */
 static const uint32_t guarded[] = {
-        0x1b,       0x3a,       0x79,       0x9b,       0x9e,       0x174,      0x175,
-        0x176,      0x1a0,      0x1f2,      0x1f3,      0x200,      0x213,      0x21f,
-        0x250,      0x258,      0x259,      0x268,      0x26f,      0x277,      0x2ff,
-        0x480,      0x48c,      0x493,      0x4e0,      0x4e3,      0x800,      0x830,
-        0x8ff,      0xc0000080, 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, 0xc0000100,
-        0xc0000101, 0xc0000102, 0xc0000103, 0xc0010010, 0xc0010015, 0xc0010016, 0xc0010019,
-        0xc001001a, 0xc001001d, 0xc0010111, 0xc0010112, 0xc0010113, 0xc0010114, 0xc0010117,
-        0xc0010118,
+        0x3b,       0x48,       0xc1,       0x186,      0x1d9,      0x3f1,      0x401,
+        0x560,      0x561,      0x570,      0x571,      0x580,      0x600,      0x6a0,
+        0x6a2,      0x6a4,      0x6a8,      0x6e0,      0xda0,      0x1234,     0xc0010000,
+        0xc0010020, 0xc0010058, 0xc0010200, 0x40000000, 0x1b,       0x3a,       0x79,
+        0x9b,       0x9e,       0x174,      0x175,      0x176,      0x1a0,      0x1f2,
+        0x1f3,      0x200,      0x213,      0x21f,      0x250,      0x258,      0x259,
+        0x268,      0x26f,      0x277,      0x2ff,      0x480,      0x48c,      0x493,
+        0x4e0,      0x4e3,      0x800,      0x830,      0x8ff,      0xc0000080, 0xc0000081,
+        0xc0000082, 0xc0000083, 0xc0000084, 0xc0000100, 0xc0000101, 0xc0000102, 0xc0000103,
+        0xc0010010, 0xc0010015, 0xc0010016, 0xc0010019, 0xc001001a, 0xc001001d, 0xc0010111,
+        0xc0010112, 0xc0010113, 0xc0010114, 0xc0010117, 0xc0010118,
 };
 
-/* A pass-rw rule for a protected MSR (one hv_config_validate refuses) must
- * still never reach the host, for reads or writes, whatever the value. */
+/* A pass-rw rule for an MSR off the allow-list (one hv_config_validate
+ * refuses) must still never reach the host, for reads or writes, whatever
+ * the value. */
 static void test_msr_guard_protected(void **state)
 {
 	(void)state;
 	static const uint64_t values[] = {0, 0x1000, 0xfee00900, 0xffffffffffffffffull};
 	for (size_t i = 0; i < HV_ARRAY_LEN(guarded); i++) {
 		uint32_t msr = guarded[i];
-		assert_true(hv_msr_is_protected(msr));
+		assert_false(hv_msr_pass_allowed(msr, HV_MSR_PASS_R));
 		struct mock_env *env = env_new(NULL);
 		struct hv_msr_rule *r = find_rule(env, 0, msr);
 		if (r)
@@ -523,8 +536,8 @@ static void test_msr_guard_protected(void **state)
 	}
 }
 
-/* The protected list is also what hv_config_validate refuses to pass
- * through, while TSC and MTRRCAP may be pass-read. */
+/* The allow-list is also what hv_config_validate accepts: nothing else may
+ * be passed through, and read-only entries may not be pass-rw. */
 static void test_msr_validator_agrees(void **state)
 {
 	(void)state;
@@ -543,36 +556,53 @@ static void test_msr_validator_agrees(void **state)
 				continue; /* already emulated in mock_config_one: duplicate */
 			assert_int_not_equal(hv_config_validate(cfg, &diag), HV_OK);
 			assert_int_equal(diag.error, HV_CFG_MSR_PROTECTED);
+			assert_int_equal(diag.addr, guarded[i]);
 		}
 	}
-	static const uint32_t readable[] = {HV_MSR_TSC, 0x600, 0x10a};
-	for (size_t i = 0; i < HV_ARRAY_LEN(readable); i++) {
-		mock_config_one(cfg);
-		struct hv_msr_policy *pol = &cfg->partitions[0].msr;
-		pol->rules[pol->nrules++] =
-		        (struct hv_msr_rule){.msr = readable[i], .mode = HV_MSR_PASS_R};
-		assert_int_equal(hv_config_validate(cfg, &diag), HV_OK);
+	/* Every allow-list entry may be pass-r; pass-rw only where it says. */
+	uint32_t n;
+	const struct hv_msr_pass_entry *list = hv_msr_pass_list(&n);
+	assert_true(n > 0);
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint8_t mode = HV_MSR_PASS_R; mode <= HV_MSR_PASS_RW; mode++) {
+			mock_config_one(cfg);
+			struct hv_msr_policy *pol = &cfg->partitions[0].msr;
+			uint32_t k = 0; /* replace the mock's own rule for it, if any */
+			while (k < pol->nrules && pol->rules[k].msr != list[i].msr)
+				k++;
+			if (k == pol->nrules)
+				pol->nrules++;
+			pol->rules[k] = (struct hv_msr_rule){.msr = list[i].msr, .mode = mode};
+			hv_status s = hv_config_validate(cfg, &diag);
+			if (mode == HV_MSR_PASS_R || list[i].mode == HV_MSR_PASS_RW) {
+				assert_int_equal(s, HV_OK);
+			} else {
+				assert_int_equal(s, HV_ERR_PERM);
+				assert_int_equal(diag.error, HV_CFG_MSR_PASS_READ_ONLY);
+				assert_int_equal(diag.addr, list[i].msr);
+			}
+		}
 	}
 	free(cfg);
 }
 
 struct pred_row {
 	uint32_t msr;
-	bool protected_, guest, address;
+	bool pass_r, guest, address;
 };
 
 static void test_msr_predicates(void **state)
 {
 	(void)state;
 	static const struct pred_row rows[] = {
-	        {HV_MSR_TSC, false, false, false},
-	        {HV_MSR_MTRRCAP, false, false, false},
+	        {HV_MSR_TSC, true, false, false},
+	        {HV_MSR_MTRRCAP, true, false, false},
 	        {0x1234, false, false, false},
-	        {HV_MSR_APIC_BASE, true, false, false},
-	        {HV_MSR_FEATURE_CONTROL, true, false, false},
-	        {HV_MSR_SYSENTER_CS, true, true, false},
-	        {HV_MSR_SYSENTER_ESP, true, true, true},
-	        {HV_MSR_SYSENTER_EIP, true, true, true},
+	        {HV_MSR_APIC_BASE, false, false, false},
+	        {HV_MSR_FEATURE_CONTROL, false, false, false},
+	        {HV_MSR_SYSENTER_CS, false, true, false},
+	        {HV_MSR_SYSENTER_ESP, false, true, true},
+	        {HV_MSR_SYSENTER_EIP, false, true, true},
 	        {0x177, false, false, false},
 	        {0x1f1, false, false, false},
 	        {0x1f4, false, false, false},
@@ -583,7 +613,7 @@ static void test_msr_predicates(void **state)
 	        {0x25a, false, false, false},
 	        {0x267, false, false, false},
 	        {0x270, false, false, false},
-	        {HV_MSR_PAT, true, true, false},
+	        {HV_MSR_PAT, false, true, false},
 	        {0x2fe, false, false, false},
 	        {0x47f, false, false, false},
 	        {0x494, false, false, false},
@@ -595,17 +625,17 @@ static void test_msr_predicates(void **state)
 	        {0x6a9, false, false, false},
 	        {0x7ff, false, false, false},
 	        {0x900, false, false, false},
-	        {HV_MSR_EFER, true, true, false},
-	        {HV_MSR_STAR, true, true, false},
-	        {HV_MSR_LSTAR, true, true, true},
-	        {HV_MSR_CSTAR, true, true, true},
-	        {HV_MSR_SFMASK, true, true, false},
+	        {HV_MSR_EFER, false, true, false},
+	        {HV_MSR_STAR, false, true, false},
+	        {HV_MSR_LSTAR, false, true, true},
+	        {HV_MSR_CSTAR, false, true, true},
+	        {HV_MSR_SFMASK, false, true, false},
 	        {0xc0000085, false, false, false},
 	        {0xc00000ff, false, false, false},
-	        {HV_MSR_FS_BASE, true, true, true},
-	        {HV_MSR_GS_BASE, true, true, true},
-	        {HV_MSR_KERNEL_GS_BASE, true, true, true},
-	        {HV_MSR_TSC_AUX, true, true, false},
+	        {HV_MSR_FS_BASE, false, true, true},
+	        {HV_MSR_GS_BASE, false, true, true},
+	        {HV_MSR_KERNEL_GS_BASE, false, true, true},
+	        {HV_MSR_TSC_AUX, false, true, false},
 	        {0xc0000104, false, false, false},
 	        {0xc001000f, false, false, false},
 	        {0xc0010011, false, false, false},
@@ -616,11 +646,11 @@ static void test_msr_predicates(void **state)
 	        {0xffffffff, false, false, false},
 	};
 	for (size_t i = 0; i < HV_ARRAY_LEN(rows); i++) {
-		if (hv_msr_is_protected(rows[i].msr) != rows[i].protected_ ||
+		if (hv_msr_pass_allowed(rows[i].msr, HV_MSR_PASS_R) != rows[i].pass_r ||
 		    hv_msr_is_guest_state(rows[i].msr) != rows[i].guest ||
 		    hv_msr_is_address(rows[i].msr) != rows[i].address)
-			fail_msg("MSR %#x: protected %d guest %d address %d", rows[i].msr,
-			         hv_msr_is_protected(rows[i].msr),
+			fail_msg("MSR %#x: pass-r %d guest %d address %d", rows[i].msr,
+			         hv_msr_pass_allowed(rows[i].msr, HV_MSR_PASS_R),
 			         hv_msr_is_guest_state(rows[i].msr),
 			         hv_msr_is_address(rows[i].msr));
 	}
@@ -648,14 +678,14 @@ static void test_msr_host_failure(void **state)
 
 	env->plat.fail_nth[MOCK_OP_WRMSR] = 1;
 	init_exit(&ex, HV_EXIT_WRMSR, 0, 0);
-	ex.st.gpr[HV_RCX] = 0x1234;
+	ex.st.gpr[HV_RCX] = MOCK_PASS_RW_MSR;
 	ex.st.gpr[HV_RAX] = 0x77;
 	ex.st.gpr[HV_RDX] = 0;
 	hv_handle_exit(&env->sys, &ex, &res);
 	assert_int_equal(res.action, HV_ACT_INJECT);
 	assert_int_equal(res.vector, HV_VEC_GP);
 	assert_int_equal(ex.st.rip, RIP0);
-	assert_false(mock_msr_written(&env->plat, 0x1234));
+	assert_false(mock_msr_written(&env->plat, MOCK_PASS_RW_MSR));
 	mock_env_free(env);
 }
 
@@ -733,6 +763,187 @@ static void test_msr_insn_len(void **state)
 	mock_env_free(env);
 }
 
+/* ---- emulated init values ------------------------------------------------- */
+
+struct init_row {
+	uint32_t msr;
+	uint64_t value;
+	bool ok;
+};
+
+static const struct init_row init_rows[] = {
+        {HV_MSR_EFER, 0x500, true},
+        {HV_MSR_EFER, 0xd01, true},
+        {HV_MSR_EFER, 0x1500, false}, /* SVME */
+        {HV_MSR_EFER, 0x200, false},  /* reserved bit 9 */
+        {HV_MSR_EFER, 1ull << 32, false},
+        {HV_MSR_PAT, PAT_INIT, true},
+        {HV_MSR_PAT, 0x0007040600070402ull, false}, /* type 2 */
+        {HV_MSR_PAT, 0x0007040600070408ull, false}, /* type 8 */
+        {HV_MSR_PAT, 0x0307040600070406ull, false}, /* type 3 in entry 7 */
+        {HV_MSR_FS_BASE, 0x00007ffffffff000ull, true},
+        {HV_MSR_FS_BASE, 0xffff800000000000ull, true},
+        {HV_MSR_FS_BASE, 0x0000800000000000ull, false},
+        {HV_MSR_LSTAR, 0x00ff000000000000ull, false}, /* 57-bit canonical only */
+        {HV_MSR_SYSENTER_EIP, 0x8000000000000000ull, false},
+        {HV_MSR_TSC_AUX, 0xffffffffull, true},
+        {HV_MSR_TSC_AUX, 0x100000000ull, false},
+        {HV_MSR_APIC_BASE, 0xfee00900ull, true},
+        {HV_MSR_APIC_BASE, 0xfee00800ull, true},
+        {HV_MSR_APIC_BASE, 0xfee00901ull, false},  /* bit 0 */
+        {HV_MSR_APIC_BASE, 0xfee00b00ull, false},  /* bit 9 */
+        {HV_MSR_APIC_BASE, 0xfee00d00ull, false},  /* x2APIC at reset */
+        {HV_MSR_APIC_BASE, 0x1fee00900ull, false}, /* above 4 GiB */
+        {0x2000, ~0ull, true},                     /* no architectural rule */
+};
+
+/* The validator refuses an init value hv_msr_init_ok refuses, with the MSR
+ * named; and every accepted one survives what a guest does at boot: read
+ * the MSR and write the value back, on every vCPU, without #GP. */
+static void test_msr_init_values(void **state)
+{
+	(void)state;
+	struct hv_system_config *cfg = calloc(1, sizeof(*cfg));
+	assert_non_null(cfg);
+	for (size_t i = 0; i < HV_ARRAY_LEN(init_rows); i++) {
+		const struct init_row *row = &init_rows[i];
+		if (hv_msr_init_ok(row->msr, row->value) != row->ok)
+			fail_msg("MSR %#x init 0x%llx: hv_msr_init_ok says %d", row->msr,
+			         (unsigned long long)row->value, !row->ok);
+		mock_config_one(cfg);
+		struct hv_msr_policy *pol = &cfg->partitions[0].msr;
+		struct hv_msr_rule *r = NULL;
+		for (uint32_t k = 0; k < pol->nrules; k++)
+			if (pol->rules[k].msr == row->msr)
+				r = &pol->rules[k];
+		if (!r)
+			r = &pol->rules[pol->nrules++];
+		*r = (struct hv_msr_rule){
+		        .msr = row->msr, .mode = HV_MSR_EMULATED, .init = row->value};
+		struct hv_config_diag diag;
+		hv_status s = hv_config_validate(cfg, &diag);
+		if (!row->ok) {
+			assert_int_equal(s, HV_ERR_INVAL);
+			assert_int_equal(diag.error, HV_CFG_MSR_INIT);
+			assert_int_equal(diag.addr, row->msr);
+			continue;
+		}
+		assert_int_equal(s, HV_OK);
+		struct mock_env *env = env_new(NULL);
+		struct hv_msr_rule *er = find_rule(env, 0, row->msr);
+		if (er) {
+			*er = *r;
+			for (uint32_t v = 0; v < env->cfg.partitions[0].nvcpus; v++)
+				env->sys.parts[0]
+				        .vcpus[v]
+				        .msr_value[er - env->cfg.partitions[0].msr.rules] =
+				        row->value;
+		} else {
+			add_rule(env, 0, row->msr, HV_MSR_EMULATED, row->value, 0);
+		}
+		for (uint32_t v = 0; v < env->cfg.partitions[0].nvcpus; v++) {
+			struct hv_exit ex;
+			struct hv_result res;
+			init_exit(&ex, HV_EXIT_RDMSR, 0, v);
+			ex.st.gpr[HV_RCX] = row->msr;
+			hv_handle_exit(&env->sys, &ex, &res);
+			assert_int_equal(res.action, HV_ACT_RESUME);
+			uint64_t got = ex.st.gpr[HV_RDX] << 32 | (uint32_t)ex.st.gpr[HV_RAX];
+			assert_int_equal(got, row->value);
+			init_exit(&ex, HV_EXIT_WRMSR, 0, v);
+			ex.st.cr0 = CR0_PG;
+			ex.st.gpr[HV_RCX] = row->msr;
+			ex.st.gpr[HV_RAX] = (uint32_t)got;
+			ex.st.gpr[HV_RDX] = got >> 32;
+			hv_handle_exit(&env->sys, &ex, &res);
+			if (res.action != HV_ACT_RESUME)
+				fail_msg("MSR %#x init 0x%llx: writing it back gives %s", row->msr,
+				         (unsigned long long)row->value, hv_action_str(res.action));
+		}
+		mock_env_free(env);
+	}
+	free(cfg);
+}
+
+/* ---- the allow-list and its documentation ---------------------------------- */
+
+/* handlers/docs/msr.md lists the allow-list as table rows
+ * "| 0xNN | NAME | pass-r(w) | scope | ...": the same MSRs, names, modes and
+ * scopes as hv_msr_pass_list, and nothing else. */
+static void test_msr_pass_list_documented(void **state)
+{
+	(void)state;
+	static const char *const scopes[] = {"thread", "core", "package"};
+	FILE *f = fopen(HX_SOURCE_DIR "/handlers/docs/msr.md", "r");
+	assert_non_null(f);
+	uint32_t n;
+	const struct hv_msr_pass_entry *list = hv_msr_pass_list(&n);
+	bool seen[64] = {false};
+	assert_true(n <= HV_ARRAY_LEN(seen));
+	uint32_t rows = 0;
+	char line[1024];
+	bool in_table = false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "<!-- allow-list -->"))
+			in_table = true;
+		else if (strstr(line, "<!-- /allow-list -->"))
+			in_table = false;
+		if (!in_table || strncmp(line, "| 0x", 4) != 0)
+			continue;
+		unsigned msr;
+		char name[64], mode[16], scope[16];
+		if (sscanf(line, "| 0x%x | %63s | %15s | %15s |", &msr, name, mode, scope) != 4)
+			fail_msg("malformed allow-list row: %s", line);
+		rows++;
+		uint32_t k = 0;
+		while (k < n && list[k].msr != msr)
+			k++;
+		if (k == n)
+			fail_msg("msr.md lists MSR %#x, which the allow-list lacks", msr);
+		assert_string_equal(name, list[k].name);
+		assert_string_equal(mode, list[k].mode == HV_MSR_PASS_RW ? "pass-rw" : "pass-r");
+		assert_string_equal(scope, scopes[list[k].scope]);
+		assert_false(seen[k]);
+		seen[k] = true;
+	}
+	fclose(f);
+	for (uint32_t k = 0; k < n; k++)
+		if (!seen[k])
+			fail_msg("allow-list entry %#x (%s) is not in msr.md", list[k].msr,
+			         list[k].name);
+	assert_int_equal(rows, n);
+	for (uint32_t k = 0; k < n; k++) {
+		assert_true(hv_msr_pass_allowed(list[k].msr, HV_MSR_PASS_R));
+		assert_int_equal(hv_msr_pass_allowed(list[k].msr, HV_MSR_PASS_RW),
+		                 list[k].mode == HV_MSR_PASS_RW);
+		assert_false(hv_msr_pass_allowed(list[k].msr, HV_MSR_EMULATED));
+		assert_true(strlen(list[k].why) > 10 && strlen(list[k].ref) > 5);
+	}
+}
+
+/* The refusal names the hazard of the MSRs a deny-list used to let
+ * through. */
+static void test_msr_refusal_reasons(void **state)
+{
+	(void)state;
+	static const struct {
+		uint32_t msr;
+		const char *fragment;
+	} rows[] = {
+	        {0x3b, "TSC_ADJUST"},    {0x600, "DS_AREA"},       {0x560, "Intel PT"},
+	        {0x570, "Intel PT"},     {0x6a2, "CET"},           {0xc0010058, "PCIe"},
+	        {0x1d9, "DEBUGCTL"},     {0xda0, "XSS"},           {0x6e0, "TSC_DEADLINE"},
+	        {0x48, "SPEC_CTRL"},     {0x40a, "machine-check"}, {0x186, "PERFEVTSEL"},
+	        {0x12345, "shown safe"},
+	};
+	for (size_t i = 0; i < HV_ARRAY_LEN(rows); i++) {
+		const char *why = hv_msr_pass_refusal(rows[i].msr);
+		if (!strstr(why, rows[i].fragment))
+			fail_msg("MSR %#x: refusal \"%s\" lacks \"%s\"", rows[i].msr, why,
+			         rows[i].fragment);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +955,9 @@ int main(void)
 	        cmocka_unit_test(test_msr_bad_record),
 	        cmocka_unit_test(test_msr_rule_count_bounded),
 	        cmocka_unit_test(test_msr_insn_len),
+	        cmocka_unit_test(test_msr_init_values),
+	        cmocka_unit_test(test_msr_pass_list_documented),
+	        cmocka_unit_test(test_msr_refusal_reasons),
 	};
 	return cmocka_run_group_tests_name("msr", tests, NULL, NULL);
 }

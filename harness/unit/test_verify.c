@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "hv/ept.h"
+#include "hv/system.h"
 #include "hv/verify.h"
 #include "mock_config.h"
 
@@ -618,7 +619,7 @@ static void test_dense_config(void **state)
 	struct hv_partition_config *p1 = big_part(b, "b");
 	uint64_t gpa = 0, hpa = 1ull << 30;
 	static const uint64_t sizes[] = {K4, 3 * K4, M2, M2 + K4, G1, 5 * M2, G1 + M2 + K4};
-	static const uint8_t perms[] = {HV_PERM_R, HV_PERM_RW, HV_PERM_RX, HV_PERM_RWX, HV_PERM_X};
+	static const uint8_t perms[] = {HV_PERM_R, HV_PERM_RW, HV_PERM_RX, HV_PERM_RWX, HV_PERM_R};
 	static const uint8_t mts[] = {HV_MT_WB, HV_MT_WT, HV_MT_WC, HV_MT_WP, HV_MT_UC};
 	for (int i = 0; i < 20; i++) {
 		uint64_t size = sizes[i % HV_ARRAY_LEN(sizes)];
@@ -693,6 +694,90 @@ static void test_foreign_then_hypervisor_then_pool(void **state)
 	big_free(b);
 }
 
+/* ---- the pool inside a partition ------------------------------------------- */
+
+#define POOL_TEST_PAGES 16u
+
+/* hv_system_init refuses a pool that is not wholly inside the hypervisor
+ * range, naming the pool's address; the mock's own placement works. */
+static void test_pool_outside_hypervisor(void **state)
+{
+	(void)state;
+	static const struct {
+		uint64_t hpa;
+		bool ok;
+	} rows[] = {
+	        {MOCK_POOL_HPA, true},       {MOCK_HV_SIZE - POOL_TEST_PAGES * K4, true},
+	        {MOCK_HV_SIZE - K4, false},  /* straddles the end of the range */
+	        {MOCK_P0_RAM_HPA, false},    /* the partition's RAM */
+	        {12ull << 20, false},        /* its middle */
+	        {MOCK_MMIO_HPA, false},      /* passthrough MMIO */
+	        {MOCK_HOST_MEM - K4, false}, /* unowned memory, straddling the end */
+	        {MOCK_HOST_MEM + G1, false}, /* beyond host memory */
+	};
+	uint8_t *mem = aligned_alloc(K4, POOL_TEST_PAGES * K4);
+	assert_non_null(mem);
+	for (size_t i = 0; i < HV_ARRAY_LEN(rows); i++) {
+		struct mock_env *env = calloc(1, sizeof(*env));
+		assert_non_null(env);
+		mock_config_one(&env->cfg);
+		struct hv_pool pool;
+		assert_int_equal(hv_pool_init(&pool, mem, rows[i].hpa, POOL_TEST_PAGES), HV_OK);
+		struct hv_config_diag diag;
+		memset(&diag, 0x5a, sizeof(diag));
+		hv_status s = hv_system_init(&env->sys, &env->cfg, &mock_platform_ops, &env->plat,
+		                             &pool, &diag);
+		if (rows[i].ok) {
+			assert_int_equal(s, HV_OK);
+		} else {
+			assert_int_equal(s, HV_ERR_RANGE);
+			assert_int_equal(diag.error, HV_CFG_POOL_PLACEMENT);
+			assert_int_equal(diag.addr, rows[i].hpa);
+			assert_int_equal(pool.used, 0);
+		}
+		free(env);
+	}
+	free(mem);
+}
+
+/* With the pool placed inside the partition's RAM (as a caller that
+ * ignores the contract would), every leaf that maps a table page is
+ * reported as EPT-OWN "table page", wherever the pool sits in the RAM run:
+ * at its start, in its middle, at its end. */
+static void test_verify_pool_inside_ram(void **state)
+{
+	(void)state;
+	static const uint64_t offsets[] = {0, K4, 4ull << 20, MOCK_RAM_SIZE - POOL_TEST_PAGES * K4};
+	uint8_t *mem = aligned_alloc(K4, POOL_TEST_PAGES * K4);
+	struct hv_system_config *cfg = calloc(1, sizeof(*cfg));
+	assert_non_null(mem);
+	assert_non_null(cfg);
+	for (size_t i = 0; i < HV_ARRAY_LEN(offsets); i++) {
+		mock_config_one(cfg);
+		uint64_t pool_hpa = MOCK_P0_RAM_HPA + offsets[i];
+		struct hv_pool pool;
+		assert_int_equal(hv_pool_init(&pool, mem, pool_hpa, POOL_TEST_PAGES), HV_OK);
+		struct hv_verify_part part = {0, false};
+		assert_int_equal(hv_ept_build(&pool, cfg, 0, &part.root), HV_OK);
+		struct seen sn;
+		memset(&sn, 0, sizeof(sn));
+		uint32_t n = hv_ept_verify(cfg, &pool, &part, collect, &sn, MAX_SEEN);
+		/* RAM is mapped at GPA 0, so the pool base is at GPA offsets[i]. */
+		if (n == 0 || !has(&sn, HV_INV_EPT_OWN, HV_VR_TABLE_PAGE, 0, offsets[i])) {
+			dump(&sn);
+			fail_msg("pool at hpa %#llx (ram offset %#llx): table pages not reported",
+			         (unsigned long long)pool_hpa, (unsigned long long)offsets[i]);
+		}
+		/* The RAM after the pool is the partition's own again. */
+		for (uint32_t k = 0; k < sn.n && k < MAX_SEEN; k++)
+			if (sn.v[k].reason == HV_VR_TABLE_PAGE)
+				assert_true(sn.v[k].hpa >= pool_hpa &&
+				            sn.v[k].hpa < pool_hpa + POOL_TEST_PAGES * K4);
+	}
+	free(cfg);
+	free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +798,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_unknown_membership_grants_nothing, fx_setup,
 	                                        fx_teardown),
 	        cmocka_unit_test(test_foreign_then_hypervisor_then_pool),
+	        cmocka_unit_test(test_pool_outside_hypervisor),
+	        cmocka_unit_test(test_verify_pool_inside_ram),
 	};
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
 }

@@ -183,8 +183,12 @@ enum hv_config_error {
 	HV_CFG_TOO_MANY_MSR_RULES,
 	HV_CFG_MSR_MODE,
 	HV_CFG_MSR_DUPLICATE,
-	HV_CFG_MSR_PROTECTED, /* passthrough of an MSR in the protected list */
+	HV_CFG_MSR_PROTECTED, /* passthrough of an MSR not on the allow-list (hv/msr.h) */
 	HV_CFG_TOO_MANY_CPUID_RULES,
+	/* Appended, so earlier codes keep their values in traces. */
+	HV_CFG_POOL_PLACEMENT,     /* hv_system_init: pool not inside the hypervisor range */
+	HV_CFG_MSR_PASS_READ_ONLY, /* pass-rw of an MSR allowed for pass-r only */
+	HV_CFG_MSR_INIT,           /* emulated init value a WRMSR of it would #GP on */
 	HV_CFG_ERROR_COUNT
 };
 

@@ -40,12 +40,40 @@
 #define HV_EFER_NXE (1ull << 11)
 #define HV_EFER_SVME (1ull << 12)
 
-/* true for MSRs that must never be written on the host by a guest and may
- * not be configured as passthrough (neither PASS_R nor PASS_RW: reading
- * them would reveal the host's memory map, SMM layout or the hypervisor's
- * own addresses). hv_handle_wrmsr never forwards them to ops->wrmsr, and
- * also never forwards IA32_TSC or IA32_MTRRCAP, which may be PASS_R. */
-bool hv_msr_is_protected(uint32_t msr);
+/* Where an MSR's state lives (SDM Vol. 4, the "Scope" column). */
+enum hv_msr_scope {
+	HV_MSR_SCOPE_THREAD = 0,
+	HV_MSR_SCOPE_CORE = 1,
+	HV_MSR_SCOPE_PACKAGE = 2,
+};
+
+/* One MSR that may be passed through (msr_pass.c, handlers/docs/msr.md). */
+struct hv_msr_pass_entry {
+	uint32_t msr;
+	uint8_t mode;  /* HV_MSR_PASS_R: reads only; HV_MSR_PASS_RW: reads and writes */
+	uint8_t scope; /* enum hv_msr_scope */
+	const char *name;
+	const char *why; /* one line: why passing it through is safe */
+	const char *ref; /* manual section */
+};
+
+/* The passthrough allow-list; *n gets its length. */
+const struct hv_msr_pass_entry *hv_msr_pass_list(uint32_t *n);
+
+/* true when msr may be passed through in mode (HV_MSR_PASS_R or
+ * HV_MSR_PASS_RW; an entry allowing PASS_RW allows PASS_R too). Every other
+ * MSR, and every other mode, never reaches ops->rdmsr / ops->wrmsr. */
+bool hv_msr_pass_allowed(uint32_t msr, uint8_t mode);
+
+/* Why msr is not on the allow-list: a specific hazard for well-known MSRs,
+ * else a generic text. Never NULL. */
+const char *hv_msr_pass_refusal(uint32_t msr);
+
+/* true when value is an acceptable reset value (init) of an emulated msr:
+ * one that a WRMSR of it onto itself passes on every partition, whatever
+ * its CPUID (address MSRs 48-bit canonical, EFER, APIC base, PAT and
+ * TSC_AUX reserved bits clear; handlers/docs/msr.md). */
+bool hv_msr_init_ok(uint32_t msr, uint64_t value);
 
 /* true for MSRs whose value is part of the guest's own architectural state
  * (EFER, FS/GS base, SYSCALL MSRs, PAT, ...): a granted write is reported in

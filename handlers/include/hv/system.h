@@ -40,8 +40,10 @@ struct hv_system {
 };
 
 /* Validate cfg, build every partition's EPT from pool and reset all state.
- * On failure nothing is left allocated in the pool; *diag says why when the
- * config itself was rejected. */
+ * The pool must lie inside the hypervisor range [cfg->hv_base, +hv_size):
+ * otherwise HV_ERR_RANGE with diag error HV_CFG_POOL_PLACEMENT (addr = pool
+ * HPA). On failure nothing is left allocated in the pool; *diag says why
+ * when the config or the pool placement was rejected. */
 hv_status hv_system_init(struct hv_system *sys, const struct hv_system_config *cfg,
                          const struct hv_platform_ops *ops, void *ops_ctx, struct hv_pool *pool,
                          struct hv_config_diag *diag);

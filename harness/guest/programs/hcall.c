@@ -362,24 +362,32 @@ static uint64_t user_calls(uint64_t arg)
 	return arg + hx_cpl();
 }
 
+/* A hypercall instruction at CPL 3 must have no effect. Which instruction
+ * the hardware breakpoints catch depends on the host: the one the vendor
+ * does not implement is #UD-intercepted and emulated by KVM (VMCALL on
+ * AMD, VMMCALL on Intel) and reaches the core, which raises #UD; the
+ * native one is invisible at CPL 3 and goes to KVM's own hypercall code,
+ * which refuses CPL 3 with -KVM_EPERM (-1) and no fault. The core is not
+ * involved then; what must hold either way is no effect. */
+static void expect_refused_at_cpl3(int vec, int64_t st, const char *what)
+{
+	if (vec == HX_VEC_UD)
+		return;
+	GUEST_ASSERT_EQ(vec, HX_NO_FAULT, "%s at CPL 3", what);
+	GUEST_ASSERT_EQ(st, -1, "%s at CPL 3 not intercepted: KVM's answer", what);
+	GUEST_PRINTF("note: %s at CPL 3 was not intercepted (KVM answered %ld itself)", what, st);
+}
+
 static void test_cpl3(void)
 {
 	fill_buf();
 	GUEST_ASSERT_EQ(hx_user_call(user_calls, 100), 103, "user code did not run at CPL 3");
-	GUEST_ASSERT_EQ(ures.vec_version, HX_VEC_UD, "VMCALL VERSION at CPL 3");
+	expect_refused_at_cpl3(ures.vec_version, ures.st, "VMCALL VERSION");
 	GUEST_ASSERT_EQ(ures.rdi, 0x7777, "VMCALL at CPL 3 changed RDI");
-	GUEST_ASSERT_EQ(ures.vec_info, HX_VEC_UD, "VMCALL PARTITION_INFO at CPL 3");
-	GUEST_ASSERT_EQ(ures.vec_console, HX_VEC_UD, "VMCALL CONSOLE_WRITE at CPL 3");
-	/* The hardware breakpoint on hx_vmmcall_site does not fire at CPL 3
-	 * on these machines' nested KVM: the instruction then reaches KVM's
-	 * own hypercall code, which refuses CPL 3 with -KVM_EPERM (-1). The
-	 * core is not involved either way; what must hold is no effect. */
-	if (ures.vec_vmm_info != HX_VEC_UD) {
-		GUEST_ASSERT_EQ(ures.vec_vmm_info, HX_NO_FAULT, "VMMCALL PARTITION_INFO at CPL 3");
-		GUEST_ASSERT_EQ(ures.vmm_st, -1, "VMMCALL at CPL 3 not intercepted: KVM's answer");
-		GUEST_PRINTF("note: VMMCALL at CPL 3 was not intercepted (KVM answered %ld itself)",
-		             ures.vmm_st);
-	}
+	/* The two VMCALLs below were caught the same way as the first. */
+	GUEST_ASSERT_EQ(ures.vec_info, ures.vec_version, "VMCALL PARTITION_INFO at CPL 3");
+	GUEST_ASSERT_EQ(ures.vec_console, ures.vec_version, "VMCALL CONSOLE_WRITE at CPL 3");
+	expect_refused_at_cpl3(ures.vec_vmm_info, ures.vmm_st, "VMMCALL PARTITION_INFO");
 	buf_unchanged("CPL 3 PARTITION_INFO");
 	GUEST_ASSERT_EQ(hx_cpl(), 0);
 }

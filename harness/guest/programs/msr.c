@@ -10,7 +10,11 @@
 
 #define NO HX_NO_FAULT
 #define GP HX_VEC_GP
-#define NONCANONICAL 0x0000800000000000ull
+/* Not canonical for 48-bit nor for 57-bit linear addresses, so the #GP is
+ * due whether or not the partition's CPUID shows LA57. */
+#define NONCANONICAL 0x0100000000000000ull
+/* Canonical only with 57-bit linear addresses (CPUID.07H:ECX.LA57[16]). */
+#define CANONICAL_57_ONLY 0x0000800000000000ull
 #define PAT_INIT 0x0007040600070406ull
 #define APIC_INIT 0xfee00900ull
 
@@ -130,6 +134,23 @@ void guest_main(void)
 	GUEST_SYNC(2);
 	for (unsigned i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
 		check_write(&writes[i]);
+	/* Canonical with 5-level paging only: #GP exactly when the partition's
+	 * CPUID lacks LA57 (handlers/docs/msr.md). */
+	{
+		uint32_t id[4];
+		hx_cpuid(0, 0, id);
+		bool la57 = false;
+		if (id[0] >= 7) {
+			hx_cpuid(7, 0, id);
+			la57 = (id[2] >> 16) & 1;
+		}
+		const struct wr_case c = {"SYSENTER_ESP canonical for LA57 only",
+		                          HV_MSR_SYSENTER_ESP, CANONICAL_57_ONLY, la57 ? NO : GP};
+		check_write(&c);
+		const struct wr_case back = {"SYSENTER_ESP back", HV_MSR_SYSENTER_ESP,
+		                             0xffff800000001000ull, NO};
+		check_write(&back);
+	}
 	GUEST_SYNC(3);
 
 	/* Emulated values: writes that succeeded stick, failed ones left
