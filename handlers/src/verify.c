@@ -9,8 +9,10 @@
  *  - One walk per partition. Every table is entered at most once: a table
  *    page seen before (in this partition or another) is reported as shared
  *    and not followed, so the work is at most 512 entries per pool page in
- *    use. "Seen" is a bitmap of HV_VERIFY_MAX_POOL_PAGES bits on the stack
- *    (no heap); larger pools are refused with one violation.
+ *    use. "Seen" is a bitmap of one bit per pool page in use, from the
+ *    caller (hv_ept_verify_ex) or on the stack (hv_ept_verify, up to
+ *    HV_VERIFY_MAX_POOL_PAGES); a pool in use beyond it is refused with one
+ *    violation.
  *  - Entry form is checked per entry; ownership and exactness are checked
  *    per run: leaves contiguous in GPA and HPA with equal effective
  *    permissions and memory type are merged first, so a 1 GiB leaf or a
@@ -56,7 +58,7 @@ struct vf {
 	uint32_t max_report;
 	uint32_t found;
 	uint64_t pool_end;
-	uint64_t seen[HV_VERIFY_MAX_POOL_PAGES / 64];
+	uint64_t *seen; /* one bit per pool page in use */
 	/* the partition being checked */
 	uint32_t part;
 	bool protected_;
@@ -426,9 +428,9 @@ static void vf_partition(struct vf *v, uint32_t p, const struct hv_verify_part *
 	vf_sweep(v, v->swept_to, HV_GPA_LIMIT, NULL);
 }
 
-uint32_t hv_ept_verify(const struct hv_system_config *cfg, const struct hv_pool *pool,
-                       const struct hv_verify_part *parts, hv_violation_fn fn, void *ctx,
-                       uint32_t max_report)
+uint32_t hv_ept_verify_ex(const struct hv_system_config *cfg, const struct hv_pool *pool,
+                          const struct hv_verify_part *parts, hv_violation_fn fn, void *ctx,
+                          uint32_t max_report, uint64_t *seen, uint32_t seen_words)
 {
 	if (!cfg || !pool || !parts)
 		return 1;
@@ -440,15 +442,26 @@ uint32_t hv_ept_verify(const struct hv_system_config *cfg, const struct hv_pool 
 	v.max_report = max_report;
 	v.found = 0;
 	v.part = 0;
+	v.seen = seen;
 	v.pool_end = pool->hpa + ((uint64_t)pool->npages << HV_PAGE_SHIFT);
-	if (pool->used > HV_VERIFY_MAX_POOL_PAGES) {
+	uint64_t words = ((uint64_t)pool->used + 63u) / 64u;
+	if (!seen || words > seen_words) {
 		vf_report(&v, HV_INV_EPT_FORM, HV_VR_POOL_TOO_LARGE, 0, pool->hpa, 0);
 		return v.found;
 	}
 	/* Only pages handed out can be tables (hv_pool_ptr refuses the rest). */
-	hv_memset(v.seen, 0, ((pool->used + 63u) / 64u) * sizeof(v.seen[0]));
+	hv_memset(v.seen, 0, words * sizeof(v.seen[0]));
 	uint32_t n = cfg->npartitions < HV_MAX_PARTITIONS ? cfg->npartitions : HV_MAX_PARTITIONS;
 	for (uint32_t p = 0; p < n; p++)
 		vf_partition(&v, p, &parts[p]);
 	return v.found;
+}
+
+uint32_t hv_ept_verify(const struct hv_system_config *cfg, const struct hv_pool *pool,
+                       const struct hv_verify_part *parts, hv_violation_fn fn, void *ctx,
+                       uint32_t max_report)
+{
+	uint64_t seen[HV_VERIFY_MAX_POOL_PAGES / 64];
+	return hv_ept_verify_ex(cfg, pool, parts, fn, ctx, max_report, seen,
+	                        (uint32_t)HV_ARRAY_LEN(seen));
 }

@@ -202,13 +202,23 @@ static int dump(const struct hv_system_config *cfg, struct hv_pool *pool,
 	}
 	printf("verify (EPT-OWN, EPT-FORM, EPT-EXACT): ");
 	fflush(stdout);
-	uint32_t n = hv_ept_verify(cfg, pool, parts, NULL, NULL, 0);
+	/* A table bitmap for the whole pool: a large EPT is verified, not
+	 * refused as too large for hv_ept_verify's stack bitmap. */
+	uint64_t words = HV_VERIFY_SEEN_WORDS(pool->npages);
+	uint64_t *seen = calloc(words, sizeof(*seen));
+	if (!seen) {
+		fprintf(stderr, "error: out of memory for the verifier's table bitmap\n");
+		return HX_EXIT_FAIL;
+	}
+	uint32_t n = hv_ept_verify_ex(cfg, pool, parts, NULL, NULL, 0, seen, (uint32_t)words);
 	if (n == 0) {
 		printf("ok\n");
+		free(seen);
 		return HX_EXIT_OK;
 	}
 	printf("%u violation%s\n", n, n == 1 ? "" : "s");
-	hv_ept_verify(cfg, pool, parts, print_violation, (void *)cfg, 20);
+	hv_ept_verify_ex(cfg, pool, parts, print_violation, (void *)cfg, 20, seen, (uint32_t)words);
+	free(seen);
 	return HX_EXIT_FAIL;
 }
 

@@ -206,9 +206,57 @@ static struct hx_trace *reorder(const struct hx_trace *t, const uint32_t *order,
 	return c;
 }
 
+/* Move the EPT page pool: to the edges of the hypervisor range (inside,
+ * straddling, just outside), onto a partition's RAM or MMIO, a channel, or
+ * anywhere in host memory, with a new size now and then. The pool's
+ * placement is a caller contract of hv_system_init (hv/system.h); unsealed
+ * inputs leave it to the core, so the core's check, and the verifier
+ * behind it, meet every placement. */
+static void mutate_pool(struct hx_trace *t, unsigned int *seed)
+{
+	const struct hv_system_config *cfg = t->cfg;
+	uint64_t pages = t->pool_pages;
+	if (rnd(seed) % 4 == 0)
+		pages = 1 + rnd(seed) % (pages < 4096 ? 2 * pages + 16 : 4096);
+	uint64_t size = pages << HV_PAGE_SHIFT, hpa;
+	uint64_t k = rnd(seed);
+	switch (k % 6) {
+	case 0:
+		hpa = cfg->hv_base;
+		break;
+	case 1: /* the end of the range: inside, straddling or just past */
+		hpa = cfg->hv_base + cfg->hv_size - size + ((k >> 8) % 3 - 1) * HV_PAGE_SIZE;
+		break;
+	case 2:
+	case 3: {
+		const struct hv_partition_config *pc =
+		        &cfg->partitions[(k >> 8) % (cfg->npartitions ? cfg->npartitions : 1)];
+		if (pc->nregions == 0) {
+			hpa = cfg->hv_base;
+			break;
+		}
+		const struct hv_region *r = &pc->regions[(k >> 16) % pc->nregions];
+		hpa = r->hpa + ((k >> 24) % (r->size / HV_PAGE_SIZE)) * HV_PAGE_SIZE;
+		break;
+	}
+	case 4:
+		hpa = cfg->nchannels ? cfg->channels[(k >> 8) % cfg->nchannels].hpa : 0;
+		break;
+	default:
+		hpa = (rnd(seed) % ((cfg->host_mem_size >> HV_PAGE_SHIFT) + 1)) << HV_PAGE_SHIFT;
+		break;
+	}
+	t->pool_hpa = hpa & ~(uint64_t)(HV_PAGE_SIZE - 1);
+	t->pool_pages = (uint32_t)pages;
+}
+
 static struct hx_trace *mutate_trace(struct hx_trace *t, unsigned int *seed)
 {
 	uint32_t n = t->nexits;
+	if (rnd(seed) % 32 == 0 && t->cfg) {
+		mutate_pool(t, seed);
+		return t;
+	}
 	if (n == 0)
 		return t;
 	uint32_t i = (uint32_t)(rnd(seed) % n);

@@ -113,7 +113,11 @@ static void verify_epts(struct hxk_runner *R, const char *when)
 		vp[i].root = R->sys->parts[i].ept_root;
 		vp[i].protected_ = R->sys->parts[i].protected_ != 0;
 	}
-	uint32_t n = hv_ept_verify(R->cfg, R->sys->pool, vp, verify_report, R, 16);
+	uint64_t words = HV_VERIFY_SEEN_WORDS(R->sys->pool->npages);
+	uint64_t *seen = calloc(words, sizeof(*seen)); /* NULL: reported as too large */
+	uint32_t n = hv_ept_verify_ex(R->cfg, R->sys->pool, vp, verify_report, R, 16, seen,
+	                              seen ? (uint32_t)words : 0);
+	free(seen);
 	R->rep->total_checks += 3ull * R->cfg->npartitions;
 	if (n && !R->opt->quiet)
 		fprintf(R->out, "hx run: hv_ept_verify at %s: %u violation%s\n", when, n,

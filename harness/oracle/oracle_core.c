@@ -172,6 +172,7 @@ void hx_oracle_free(struct hx_oracle *o)
 	free(o->wspan_count);
 	free(o->parts_before);
 	free(o->vparts);
+	free(o->vseen);
 	free(o->cpuid_sys);
 	free(o->pool_snap);
 	free(o);

@@ -1,6 +1,8 @@
 /* EPT oracles: the full verifier (EPT-OWN/FORM/EXACT) and a mapping hash
  * that does not depend on page sizes, so "nothing changed" survives the
  * large-page splits memory-protect may do. */
+#include <stdlib.h>
+
 #include "hv/ept.h"
 #include "oracle_internal.h"
 
@@ -78,8 +80,16 @@ void oracle_ept_verify(struct hx_oracle *o, const struct hv_system *sys)
 		o->vparts[i] = (struct hv_verify_part){.root = sys->parts[i].ept_root,
 		                                       .protected_ = sys->parts[i].protected_ != 0};
 	o->stats.checks += 3; /* EPT-OWN, EPT-FORM, EPT-EXACT */
-	uint32_t n =
-	        hv_ept_verify(o->cfg, sys->pool, o->vparts, on_violation, o, ORACLE_MAX_REPORT);
+	/* The table bitmap is sized for the pool, so any pool the core can
+	 * use is verified, not only those hv_ept_verify's stack can track. */
+	uint64_t words = HV_VERIFY_SEEN_WORDS(sys->pool->npages);
+	if (words > o->vseen_words) {
+		free(o->vseen);
+		o->vseen = calloc(words, sizeof(*o->vseen));
+		o->vseen_words = o->vseen ? (uint32_t)words : 0;
+	}
+	uint32_t n = hv_ept_verify_ex(o->cfg, sys->pool, o->vparts, on_violation, o,
+	                              ORACLE_MAX_REPORT, o->vseen, o->vseen_words);
 	if (n > ORACLE_MAX_REPORT)
 		oracle_report(o, HV_INV_EPT_EXACT, "%u more EPT violations not listed",
 		              n - ORACLE_MAX_REPORT);

@@ -56,6 +56,8 @@ struct hx_oracle {
 	uint32_t exit_violations;
 
 	struct hv_verify_part *vparts; /* scratch for hv_ept_verify */
+	uint64_t *vseen;               /* its table bitmap, sized for the pool */
+	uint32_t vseen_words;
 	/* Scratch system for hv_cpuid_query over an exit's logged host CPUID
 	 * answers (oracle_msr.c); allocated on first use. */
 	struct hv_system *cpuid_sys;

@@ -165,6 +165,15 @@ static bool setup(struct hx_replay *r, const struct hx_trace *t)
 			fail_bad_input(
 			        r, "building the EPTs needs more than the trace's %u pool pages",
 			        pages);
+		else if (diag.error == HV_CFG_POOL_PLACEMENT)
+			fail_bad_input(r,
+			               "hv_system_init: %s (pool [0x%llx, +0x%llx), hypervisor "
+			               "[0x%llx, +0x%llx))",
+			               hv_config_error_str(diag.error),
+			               (unsigned long long)t->pool_hpa,
+			               (unsigned long long)pages << HV_PAGE_SHIFT,
+			               (unsigned long long)t->cfg->hv_base,
+			               (unsigned long long)t->cfg->hv_size);
 		else
 			fail_bad_input(r, "hv_system_init failed: %s (%s)", hv_status_str(s),
 			               hv_config_error_str(diag.error));

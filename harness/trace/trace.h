@@ -109,7 +109,9 @@ int hx_trace_parse(const uint8_t *buf, size_t len, struct hx_trace **out,
 enum hx_trace_parse_flags {
 	/* For fuzzers, whose mutations cannot keep the header consistent: skip
 	 * the checksum and take the payload length and exit count from what is
-	 * there (everything else is checked as usual). Files written by the
+	 * there (everything else is checked as usual, except that a page pool
+	 * outside the hypervisor range is left for hv_system_init to refuse,
+	 * so fuzzing reaches the core's own check). Files written by the
 	 * writers are always sealed; see hx_trace_reseal. */
 	HX_TRACE_UNSEALED = 1u << 0,
 };

@@ -49,6 +49,8 @@ struct rd {
 	/* The file is known to be cut short: a record running past the end is
 	 * read up to the end, so the error names the field that was cut. */
 	bool truncated;
+	/* HX_TRACE_UNSEALED: the pool placement is left to hv_system_init. */
+	bool unsealed;
 	struct hx_trace_error *err;
 };
 

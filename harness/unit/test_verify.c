@@ -694,6 +694,57 @@ static void test_foreign_then_hypervisor_then_pool(void **state)
 	big_free(b);
 }
 
+/* An EPT with more table pages than hv_ept_verify's stack bitmap tracks:
+ * refused (loudly) by hv_ept_verify, verified clean by hv_ept_verify_ex with
+ * a bitmap sized for the pool, refused again with one word too few. */
+static void test_verify_beyond_stack_bitmap(void **state)
+{
+	(void)state;
+	uint32_t pages = HV_VERIFY_MAX_POOL_PAGES + 1200;
+	struct big *b = big_new(pages);
+	struct hv_partition_config *p = big_part(b, "wide");
+	/* HPA off 2M alignment: 4K leaves only, one PT page per 2 MiB */
+	uint64_t size = (uint64_t)(HV_VERIFY_MAX_POOL_PAGES + 512) * M2;
+	add_region(p, 0, (1ull << 40) + K4, size, HV_REGION_RAM, HV_PERM_RW, HV_MT_WB);
+	assert_int_equal(hv_config_validate(&b->cfg, NULL), HV_OK);
+	assert_int_equal(hv_ept_build(&b->pool, &b->cfg, 0, &b->parts[0].root), HV_OK);
+	assert_true(b->pool.used > HV_VERIFY_MAX_POOL_PAGES);
+	struct seen sn = {0};
+	assert_int_equal(hv_ept_verify(&b->cfg, &b->pool, b->parts, collect, &sn, 4), 1);
+	assert_true(has(&sn, HV_INV_EPT_FORM, HV_VR_POOL_TOO_LARGE, 0, 0));
+	uint64_t words = HV_VERIFY_SEEN_WORDS(b->pool.npages);
+	uint64_t *seen = calloc(words, sizeof(*seen));
+	assert_non_null(seen);
+	memset(&sn, 0, sizeof(sn));
+	uint32_t n = hv_ept_verify_ex(&b->cfg, &b->pool, b->parts, collect, &sn, MAX_SEEN, seen,
+	                              (uint32_t)words);
+	if (n)
+		dump(&sn);
+	assert_int_equal(n, 0);
+	uint32_t need = (uint32_t)HV_VERIFY_SEEN_WORDS(b->pool.used);
+	assert_int_equal(hv_ept_verify_ex(&b->cfg, &b->pool, b->parts, NULL, NULL, 0, seen, need),
+	                 0);
+	assert_int_equal(
+	        hv_ept_verify_ex(&b->cfg, &b->pool, b->parts, NULL, NULL, 0, seen, need - 1), 1);
+	assert_int_equal(hv_ept_verify_ex(&b->cfg, &b->pool, b->parts, NULL, NULL, 0, NULL, 0), 1);
+	/* The bitmap really detects sharing there: point the last PD entry
+	 * at the first PT, which is then reachable twice. */
+	uint64_t *pml4 = hv_pool_ptr(&b->pool, b->parts[0].root);
+	uint64_t *pdpt = hv_pool_ptr(&b->pool, pml4[0] & HV_EPTE_ADDR_MASK);
+	uint64_t *pd = hv_pool_ptr(&b->pool, pdpt[0] & HV_EPTE_ADDR_MASK);
+	assert_non_null(pd);
+	uint64_t *pd_last = hv_pool_ptr(&b->pool, pdpt[1] & HV_EPTE_ADDR_MASK);
+	assert_non_null(pd_last);
+	pd_last[0] = pd[0];
+	memset(&sn, 0, sizeof(sn));
+	n = hv_ept_verify_ex(&b->cfg, &b->pool, b->parts, collect, &sn, MAX_SEEN, seen,
+	                     (uint32_t)words);
+	assert_true(n > 0);
+	assert_true(has(&sn, HV_INV_EPT_FORM, HV_VR_TABLE_SHARED, 0, G1));
+	free(seen);
+	big_free(b);
+}
+
 /* ---- the pool inside a partition ------------------------------------------- */
 
 #define POOL_TEST_PAGES 16u
@@ -798,6 +849,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_unknown_membership_grants_nothing, fx_setup,
 	                                        fx_teardown),
 	        cmocka_unit_test(test_foreign_then_hypervisor_then_pool),
+	        cmocka_unit_test(test_verify_beyond_stack_bitmap),
 	        cmocka_unit_test(test_pool_outside_hypervisor),
 	        cmocka_unit_test(test_verify_pool_inside_ram),
 	};

@@ -66,11 +66,15 @@ struct hv_verify_part {
 	                    RAM pages may be absent */
 };
 
-/* Table pages the verifier can track for "reachable twice" (a bitmap of this
- * many bits lives on its stack: 4 KiB; the whole verifier uses about 8 KiB).
- * A pool with more pages in use is not verified: one EPT-FORM violation
- * HV_VR_POOL_TOO_LARGE (partition 0, gpa 0, hpa = pool base) is reported. */
+/* Table pages hv_ept_verify can track for "reachable twice" (a bitmap of
+ * this many bits lives on its stack: 4 KiB; the whole verifier uses about
+ * 8 KiB). A pool with more pages in use is not verified: one EPT-FORM
+ * violation HV_VR_POOL_TOO_LARGE (partition 0, gpa 0, hpa = pool base) is
+ * reported. Callers with larger pools use hv_ept_verify_ex. */
 #define HV_VERIFY_MAX_POOL_PAGES 32768u
+
+/* Words of scratch hv_ept_verify_ex needs for a pool of npages pages. */
+#define HV_VERIFY_SEEN_WORDS(npages) (((uint64_t)(npages) + 63u) / 64u)
 
 /* Check EPT-OWN, EPT-FORM and EPT-EXACT for every partition. Calls fn (may be
  * NULL) for each violation, stops after `max_report` of them and returns the
@@ -81,5 +85,13 @@ struct hv_verify_part {
 uint32_t hv_ept_verify(const struct hv_system_config *cfg, const struct hv_pool *pool,
                        const struct hv_verify_part *parts, hv_violation_fn fn, void *ctx,
                        uint32_t max_report);
+
+/* hv_ept_verify with the caller's scratch for the table bitmap: seen holds
+ * seen_words words, at least HV_VERIFY_SEEN_WORDS(pool->used) of them (size
+ * it for pool->npages and it always suffices); with fewer, or seen NULL,
+ * one HV_VR_POOL_TOO_LARGE violation is reported. */
+uint32_t hv_ept_verify_ex(const struct hv_system_config *cfg, const struct hv_pool *pool,
+                          const struct hv_verify_part *parts, hv_violation_fn fn, void *ctx,
+                          uint32_t max_report, uint64_t *seen, uint32_t seen_words);
 
 #endif
