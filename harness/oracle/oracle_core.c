@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "hv/hcall.h"
-#include "hv/msr.h"
 #include "oracle_internal.h"
+#include "spec_msr.h"
 
 const char *const hx_gpr_names[HV_GPR_COUNT] = {
         "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
@@ -422,11 +422,24 @@ static void check_calls(struct hx_oracle *o, const struct hx_obs_view *log)
 			}
 			break;
 		case HX_OBS_WRMSR:
-			if (hv_msr_is_protected(e->id))
+			/* The oracle's own MSR spec decides, not the handlers'
+			 * tables: only MSRs it classifies as safe may be written on
+			 * the host for a partition; unknown ones are unsafe. */
+			if (!spec_msr_host_write_ok(e->id))
 				oracle_report(o, HV_INV_MSR_GUARD,
-				              "%s exit wrote protected MSR 0x%x on the host (value "
-				              "0x%llx)",
-				              why, e->id, (unsigned long long)e->value);
+				              "%s exit wrote MSR 0x%x (%s) on the host (value "
+				              "0x%llx%s): %s",
+				              why, e->id, spec_msr_name(e->id),
+				              (unsigned long long)e->value,
+				              e->failed ? ", the host refused it" : "",
+				              spec_msr_write_reason(e->id));
+			break;
+		case HX_OBS_RDMSR:
+			if (!spec_msr_host_read_ok(e->id))
+				oracle_report(o, HV_INV_MSR_GUARD,
+				              "%s exit read MSR 0x%x (%s) on the host: %s", why,
+				              e->id, spec_msr_name(e->id),
+				              spec_msr_read_reason(e->id));
 			break;
 		case HX_OBS_CONSOLE:
 			if (e->id != p)
