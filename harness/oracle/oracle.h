@@ -29,18 +29,25 @@
  *               it (non-zero), else CPUID 2, RDMSR/WRMSR 2, VMCALL/VMMCALL 3;
  *               EPT violation: the decoded length res.mmio.insn_len.
  *               RETRY/INJECT/HALT: rip unchanged.
- *  CPUID-MASK   leaf 1 ECX.5 (VMX) clear and ECX.31 set, 0x80000001 ECX.2
- *               (SVM) clear, 0x40000000 signature, 0x40000001 EAX = caller,
- *               upper halves of RAX..RDX zero, and the same (partition,
- *               vCPU, leaf, subleaf, host answers) gives the same answer
- *               within a run (bounded cache).
- *  MSR-GUARD    no host WRMSR of an hv_msr_is_protected() MSR in any exit;
- *               a DENY or unknown MSR (and a write to a PASS_R one) gets #GP,
- *               no host access to it and no register change; a successful
- *               RDMSR of a non-passthrough MSR does not return a value a host
- *               RDMSR gave during that exit; a granted write of an address
- *               MSR is canonical (57 bits when the partition's CPUID shows
- *               LA57, else 48; CR4.LA57 plays no part, handlers/docs/msr.md);
+ *  CPUID-MASK   the oracle's own CPUID spec (spec_cpuid.c, SPEC.md): leaf 1
+ *               VMX, SMX, MONITOR clear and the hypervisor bit set,
+ *               0x80000001 SVM clear (and SKINIT, MONITORX in range), leaves
+ *               5 and 0x8000000A zero in range; 0x40000000 highest leaf and
+ *               signature, 0x40000001 = (partition, vCPU, count, 0); upper
+ *               halves of RAX..RDX zero, and the same (partition, vCPU, leaf,
+ *               subleaf, host answers) gives the same answer within a run
+ *               (bounded cache).
+ *  MSR-GUARD    from the oracle's own MSR spec (spec_msr.c, SPEC.md), never
+ *               the handlers' tables: no host WRMSR in any exit of an MSR the
+ *               spec does not classify as safe to write (unknown = unsafe),
+ *               no host RDMSR of one whose value reveals host state (or
+ *               unknown); a DENY or unknown MSR (and a write to a PASS_R
+ *               one) gets #GP, no host access to it and no register change;
+ *               a successful RDMSR of a non-passthrough MSR does not return
+ *               a value a host RDMSR gave during that exit; a granted write
+ *               of a spec linear-address MSR is canonical (57 bits when the
+ *               partition's CPUID shows LA57, else 48; CR4.LA57 plays no
+ *               part, handlers/docs/msr.md);
  *               an emulated MSR is never written on the host.
  *  HCALL-BOUNDS a hypercall that failed (status != 0) or got #UD made no
  *               memory write, no console output, no channel or EPT change;
@@ -54,6 +61,12 @@
  *  TOTAL        the observer log did not overflow (HX_ORACLE_MAX_OPS_PER_EXIT
  *               platform calls); callers count steps against
  *               HX_ORACLE_STEP_BUDGET.
+ *  contracts    (oracle_contract.c) at hx_oracle_new, with exit index
+ *               UINT64_MAX: the EPT page pool aligned, inside the hypervisor
+ *               range and clear of every region and channel (EPT-OWN); the
+ *               config's layout one that passed validation (CONTAIN). Per
+ *               exit: the same system and an unmoved pool; a malformed
+ *               record not refused is named by its bad field.
  * DET is checked by replay (two runs compared), DECODE-EQ by the KVM runner.
  */
 #ifndef HX_ORACLE_H
@@ -83,8 +96,9 @@ typedef void (*hx_oracle_report_fn)(void *ctx, enum hv_invariant inv, uint64_t e
 struct hx_oracle;
 
 /* Oracle state for the system sys (its config, partition count and pool
- * are captured; sys must stay alive). fn may be NULL (count only).
- * Returns NULL when out of memory. */
+ * are captured; sys must stay alive). fn may be NULL (count only). The
+ * caller contracts of the system are checked here and reported through fn
+ * with exit index UINT64_MAX. Returns NULL when out of memory. */
 struct hx_oracle *hx_oracle_new(const struct hv_system *sys, hx_oracle_report_fn fn, void *ctx);
 void hx_oracle_free(struct hx_oracle *o);
 

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "hv/hcall.h"
-#include "hv/msr.h"
 #include "oracle_internal.h"
+#include "spec_msr.h"
 
 const char *const hx_gpr_names[HV_GPR_COUNT] = {
         "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
@@ -160,6 +160,9 @@ struct hx_oracle *hx_oracle_new(const struct hv_system *sys, hx_oracle_report_fn
 		hx_oracle_free(o);
 		return NULL;
 	}
+	o->pool_hpa = sys->pool ? sys->pool->hpa : 0;
+	o->pool_npages = sys->pool ? sys->pool->npages : 0;
+	oracle_check_system(o);
 	return o;
 }
 
@@ -189,15 +192,6 @@ void hx_oracle_stats(const struct hx_oracle *o, struct hx_oracle_stats *out)
 	*out = o->stats;
 }
 
-/* The dispatcher's own validation of a record (hv/exit.h): records it
- * refuses reach no handler. */
-static bool record_handled(const struct hx_oracle *o, const struct hv_exit *in)
-{
-	return in->partition < o->nparts && in->reason < HV_EXIT_COUNT &&
-	       in->vcpu < o->cfg->partitions[in->partition].nvcpus && in->vcpu < HV_MAX_VCPUS &&
-	       in->insn_len <= 15 && in->st.cpl <= 3;
-}
-
 static bool is_mem_protect(const struct hv_exit *in)
 {
 	return in->reason == HV_EXIT_VMCALL && in->st.cpl == 0 &&
@@ -207,7 +201,7 @@ static bool is_mem_protect(const struct hv_exit *in)
 void hx_oracle_before(struct hx_oracle *o, const struct hv_system *sys, const struct hv_exit *in)
 {
 	o->in = *in;
-	o->in_valid = record_handled(o, in);
+	o->in_valid = !oracle_record_problem(o, in, o->in_problem, sizeof(o->in_problem));
 	memcpy(o->parts_before, sys->parts, o->nparts * sizeof(*o->parts_before));
 	memcpy(o->chans_before, sys->channels, sizeof(o->chans_before));
 	o->pool_used_before = sys->pool->used;
@@ -423,11 +417,24 @@ static void check_calls(struct hx_oracle *o, const struct hx_obs_view *log)
 			}
 			break;
 		case HX_OBS_WRMSR:
-			if (!hv_msr_pass_allowed(e->id, HV_MSR_PASS_RW))
+			/* The oracle's own MSR spec decides, not the handlers'
+			 * tables: only MSRs it classifies as safe may be written on
+			 * the host for a partition; unknown ones are unsafe. */
+			if (!spec_msr_host_write_ok(e->id))
 				oracle_report(o, HV_INV_MSR_GUARD,
-				              "%s exit wrote MSR 0x%x on the host (value 0x%llx), "
-				              "which is not on the writable passthrough list",
-				              why, e->id, (unsigned long long)e->value);
+				              "%s exit wrote MSR 0x%x (%s) on the host (value "
+				              "0x%llx%s): %s",
+				              why, e->id, spec_msr_name(e->id),
+				              (unsigned long long)e->value,
+				              e->failed ? ", the host refused it" : "",
+				              spec_msr_write_reason(e->id));
+			break;
+		case HX_OBS_RDMSR:
+			if (!spec_msr_host_read_ok(e->id))
+				oracle_report(o, HV_INV_MSR_GUARD,
+				              "%s exit read MSR 0x%x (%s) on the host: %s", why,
+				              e->id, spec_msr_name(e->id),
+				              spec_msr_read_reason(e->id));
 			break;
 		case HX_OBS_CONSOLE:
 			if (e->id != p)
@@ -624,6 +631,7 @@ uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint6
 	o->exit_violations = 0;
 	o->stats.exits++;
 
+	oracle_check_caller(o, sys);
 	check_total(o, log);
 	check_record(o, out);
 	check_regs(o, out, res);
@@ -636,11 +644,16 @@ uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint6
 	bool was_halted = o->in_valid && o->parts_before[in->partition].halted != HV_HALT_NONE;
 	if (!o->in_valid || was_halted) {
 		oracle_count(o);
-		if (res->action != HV_ACT_HALT)
+		if (res->action != HV_ACT_HALT && was_halted)
 			oracle_report(o, HV_INV_CONTAIN,
-			              "%s record (%s) was not refused: action %s",
-			              was_halted ? "exit of a halted partition" : "malformed exit",
+			              "exit of a halted partition (%s) was not refused: action %s",
 			              hv_exit_reason_str(in->reason), hv_action_str(res->action));
+		else if (res->action != HV_ACT_HALT)
+			oracle_report(o, HV_INV_CONTAIN,
+			              "malformed exit record (%s: %s; hv/exit.h) was not refused: "
+			              "action %s",
+			              hv_exit_reason_str(in->reason), o->in_problem,
+			              hv_action_str(res->action));
 		if (log->nentries)
 			oracle_report(o, HV_INV_CONTAIN, "%s made %u platform calls",
 			              was_halted ? "exit of a halted partition"

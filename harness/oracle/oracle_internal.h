@@ -26,6 +26,8 @@ struct oracle_cpuid_slot {
 struct hx_oracle {
 	const struct hv_system_config *cfg;
 	const struct hv_pool *pool;
+	uint64_t pool_hpa; /* the pool as the oracle was made (oracle_contract.c) */
+	uint32_t pool_npages;
 	hx_oracle_report_fn fn;
 	void *ctx;
 	uint32_t nparts;
@@ -38,7 +40,8 @@ struct hx_oracle {
 
 	/* Snapshot taken by hx_oracle_before. */
 	struct hv_exit in;
-	bool in_valid; /* partition and vCPU indices of `in` are in range */
+	bool in_valid;       /* partition and vCPU indices of `in` are in range */
+	char in_problem[64]; /* else: which field is not (oracle_record_problem) */
 	struct hv_partition *parts_before;
 	struct hv_channel_state chans_before[HV_MAX_CHANNELS];
 	uint32_t pool_used_before;
@@ -96,6 +99,16 @@ uint64_t oracle_ept_hash(const struct hv_system *sys, uint32_t p, uint64_t skip_
 
 /* Run hv_ept_verify over every partition and report what it finds. */
 void oracle_ept_verify(struct hx_oracle *o, const struct hv_system *sys);
+
+/* Caller contracts (oracle_contract.c). oracle_check_system: the system
+ * the oracle is made for (pool placement, config layout), reported with
+ * exit index UINT64_MAX; returns the number of problems. oracle_check_caller:
+ * per exit, the same system and pool. oracle_record_problem: the first field
+ * of an exit record out of range, written to buf, or NULL. */
+uint32_t oracle_check_system(struct hx_oracle *o);
+void oracle_check_caller(struct hx_oracle *o, const struct hv_system *sys);
+const char *oracle_record_problem(const struct hx_oracle *o, const struct hv_exit *in, char *buf,
+                                  size_t len);
 
 /* Per-family checks (oracle_cpuid.c, oracle_msr.c, oracle_hcall.c,
  * oracle_core.c). */

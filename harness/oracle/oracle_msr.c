@@ -1,11 +1,12 @@
-/* MSR-GUARD for RDMSR/WRMSR exits (the host-WRMSR-of-a-protected-MSR rule
- * applies to every exit and is checked in oracle_core.c). */
+/* MSR-GUARD for RDMSR/WRMSR exits (the rules on host RDMSR/WRMSR apply to
+ * every exit and are checked in oracle_core.c); which MSRs hold a linear
+ * address comes from the oracle's own spec (spec_msr.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "hv/cpuid.h"
-#include "hv/msr.h"
 #include "oracle_internal.h"
+#include "spec_msr.h"
 
 #define CPUID7_ECX_LA57 (1u << 16) /* SDM Vol. 2A, CPUID leaf 07H, ECX[16] */
 
@@ -159,7 +160,7 @@ void oracle_check_msr(struct hx_oracle *o, const struct hv_exit *out, const stru
 			}
 		}
 	}
-	if (is_write && res->action == HV_ACT_RESUME && hv_msr_is_address(msr)) {
+	if (is_write && res->action == HV_ACT_RESUME && spec_msr_is_linear_address(msr)) {
 		uint64_t val = in->st.gpr[HV_RDX] << 32 | (uint32_t)in->st.gpr[HV_RAX];
 		/* Every 48-bit canonical value is 57-bit canonical too: the
 		 * partition's CPUID only matters for the others. */
