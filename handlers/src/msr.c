@@ -63,8 +63,15 @@ static const struct msr_range guest_state_msrs[] = {
  * Vol. 2B, WRMSR; Vol. 4 per MSR). */
 static const struct msr_range address_msrs[] = {
         {HV_MSR_SYSENTER_ESP, HV_MSR_SYSENTER_EIP},
+        {0x580, 0x587}, /* IA32_RTIT_ADDR0_A .. ADDR3_B (SDM Vol. 3C, Intel PT) */
         {0x600, 0x600}, /* IA32_DS_AREA */
+        /* IA32_U_CET, IA32_S_CET: bits 63:12 are the legacy code-page
+         * bitmap's linear address, the flags below bit 12 cannot make a
+         * value non-canonical (SDM Vol. 1, CET; Vol. 4). */
+        {0x6a0, 0x6a0},
+        {0x6a2, 0x6a2},
         {0x6a4, 0x6a8}, /* IA32_PL0..3_SSP, IA32_INTERRUPT_SSP_TABLE_ADDR */
+        {0xd90, 0xd90}, /* IA32_BNDCFGS: bits 63:12 the MPX bound directory base */
         {HV_MSR_LSTAR, HV_MSR_CSTAR},
         {HV_MSR_FS_BASE, HV_MSR_KERNEL_GS_BASE},
 };
