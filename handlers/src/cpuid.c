@@ -405,6 +405,15 @@ static bool hypervisor_leaf(const struct hv_system *sys, uint32_t partition, uin
 void hv_cpuid_query(const struct hv_system *sys, uint32_t partition, uint32_t vcpu, uint64_t cr4,
                     uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
+	/* The caller's contract, checked where it is cheap: an index out of
+	 * range would read past the config's and the system's tables. Such a
+	 * caller gets zeros, as for a leaf no processor has. (A vCPU count
+	 * outside 1..HV_MAX_VCPUS is clamped by the topology leaves.) */
+	if (partition >= sys->cfg->npartitions || partition >= HV_MAX_PARTITIONS ||
+	    vcpu >= HV_MAX_VCPUS) {
+		out[0] = out[1] = out[2] = out[3] = 0;
+		return;
+	}
 	if (hypervisor_leaf(sys, partition, vcpu, leaf, out))
 		return;
 

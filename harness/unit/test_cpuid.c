@@ -1137,6 +1137,31 @@ static void test_cpuid_query_clamps_vcpus(void **state)
 	mock_env_free(env);
 }
 
+/* Indices beyond the tables (the caller's contract broken): zeros, and
+ * nothing past the config or the system is read (ASan would say). */
+static void test_cpuid_query_bad_indices(void **state)
+{
+	(void)state;
+	struct mock_env *env = env_new(HOST_AMD, NULL);
+	static const uint32_t bad[][2] = {{2, 0},
+	                                  {HV_MAX_PARTITIONS, 0},
+	                                  {UINT32_MAX, 0},
+	                                  {0, HV_MAX_VCPUS},
+	                                  {0, UINT32_MAX}};
+	for (size_t i = 0; i < HV_ARRAY_LEN(bad); i++) {
+		uint32_t out[4] = {1, 2, 3, 4};
+		hv_cpuid_query(&env->sys, bad[i][0], bad[i][1], 0, 1, 0, out);
+		for (int r = 0; r < 4; r++)
+			assert_int_equal(out[r], 0);
+		hv_cpuid_query(&env->sys, bad[i][0], bad[i][1], 0, 0x40000001, 0, out);
+		assert_int_equal(out[0], 0);
+	}
+	uint32_t out[4];
+	hv_cpuid_query(&env->sys, 1, 1, 0, 0x40000001, 0, out);
+	assert_int_equal(out[0], 1); /* a valid index still answers */
+	mock_env_free(env);
+}
+
 /* More rules than a policy can hold (a config never validated): only the
  * first HV_MAX_CPUID_RULES are looked at. */
 static void test_cpuid_rule_count_bounded(void **state)
@@ -1202,6 +1227,7 @@ int main(void)
 	        cmocka_unit_test(test_cpuid_bad_record),
 	        cmocka_unit_test(test_cpuid_insn_len),
 	        cmocka_unit_test(test_cpuid_query_clamps_vcpus),
+	        cmocka_unit_test(test_cpuid_query_bad_indices),
 	        cmocka_unit_test(test_cpuid_rule_count_bounded),
 	        cmocka_unit_test(test_cpuid_vendor_strings),
 	};

@@ -21,8 +21,10 @@ struct hv_system;
 /* The answer vCPU `vcpu` of `partition` gets for CPUID(leaf, subleaf) when
  * its CR4 is `cr4` (which only feeds OSXSAVE/OSPKE): host values through
  * sys->ops, the partition's rules, then the fixed rules. out = EAX, EBX,
- * ECX, EDX. The caller guarantees partition < npartitions and
- * vcpu < nvcpus (hv_handle_cpuid checks). Also used by the MSR handler for
+ * ECX, EDX. partition < npartitions and vcpu < nvcpus are the caller's to
+ * guarantee (hv_handle_cpuid checks); a partition or a vCPU index beyond
+ * the tables gets all zeros and nothing is read. Also used by the MSR
+ * handler for
  * the features the partition sees (LA57, x2APIC, MAXPHYADDR). */
 void hv_cpuid_query(const struct hv_system *sys, uint32_t partition, uint32_t vcpu, uint64_t cr4,
                     uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
