@@ -137,7 +137,7 @@ for bin in "${bins[@]}"; do
   run "$tag ept dump (no args)" 2 "usage: hx ept dump" "$bin" ept dump
   run "$tag config check missing file" 2 "$tmp/none.json: cannot open: No such file or directory" \
     "$bin" config check "$tmp/none.json"
-  run "$tag config check directory" 2 "cannot read: Is a directory" "$bin" config check corpus/configs
+  run "$tag config check directory" 2 "corpus/configs: is a directory, not a regular file" "$bin" config check corpus/configs
   head -c 20000000 /dev/zero >"$tmp/big.json"
   run "$tag config check oversized file" 2 "file is larger than" "$bin" config check "$tmp/big.json"
   sed 's/"size": "16M" }/"size": "8K" }/' corpus/configs/one.json >"$tmp/tiny-hv.json"
@@ -152,4 +152,6 @@ for name in "${!expect[@]}"; do
 done
 
 echo "cli: $passed passed, $failed failed"
+# FIFOs, devices, sockets, empty files and stdin as inputs of every command.
+bash ci/cli-inputs.sh "$build" || failed=$((failed + 1))
 [ "$failed" -eq 0 ]

@@ -13,6 +13,8 @@
 #include <strings.h>
 
 #include "diag.h"
+#include "escape.h"
+#include "input_file.h"
 #include "hv/device.h"
 #include "hv/hcall.h"
 #include "hv/msr.h"
@@ -926,6 +928,10 @@ static enum hx_config_status parse(const char *name, const char *text, size_t le
 	memset(cfg, 0, sizeof(*cfg));
 	if (!name)
 		name = "<config>";
+	/* The name starts every message: a file name with control bytes must
+	 * not reach the terminal raw. */
+	char ename[256];
+	name = hx_escape(name, ename, sizeof(ename));
 
 	size_t start = 0;
 	while (start < len && is_json_space(text[start]))
@@ -1000,31 +1006,15 @@ enum hx_config_status hx_config_load(const char *path, struct hv_system_config *
 	if (!err)
 		err = &local;
 	memset(err, 0, sizeof(*err));
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		set_error(err, HX_CONFIG_IO, "%s: cannot open: %s", path, strerror(errno));
+	uint8_t *buf;
+	size_t len;
+	char why[HX_INPUT_ERR_LEN];
+	if (hx_read_file(path, HX_CONFIG_MAX_BYTES, &buf, &len, why, sizeof(why)) != 0) {
+		char ename[256];
+		set_error(err, HX_CONFIG_IO, "%s: %s", hx_escape(path, ename, sizeof(ename)), why);
 		return err->status;
 	}
-	char *buf = malloc(HX_CONFIG_MAX_BYTES + 1);
-	if (!buf) {
-		fclose(f);
-		set_error(err, HX_CONFIG_IO, "%s: out of memory", path);
-		return err->status;
-	}
-	size_t len = fread(buf, 1, HX_CONFIG_MAX_BYTES + 1, f);
-	int read_errno = ferror(f) ? errno : 0;
-	fclose(f);
-	enum hx_config_status s;
-	if (read_errno) {
-		set_error(err, HX_CONFIG_IO, "%s: cannot read: %s", path, strerror(read_errno));
-		s = err->status;
-	} else if (len > HX_CONFIG_MAX_BYTES) {
-		set_error(err, HX_CONFIG_IO, "%s: file is larger than %u bytes", path,
-		          HX_CONFIG_MAX_BYTES);
-		s = err->status;
-	} else {
-		s = hx_config_parse(path, buf, len, cfg, err);
-	}
+	enum hx_config_status s = hx_config_parse(path, (const char *)buf, len, cfg, err);
 	free(buf);
 	return s;
 }

@@ -6,9 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "escape.h"
 #include "hx/guest_abi.h"
+#include "input_file.h"
 
 /* true when [off, off+len) lies inside a buffer of size bytes */
 static bool in_file(uint64_t off, uint64_t len, size_t size)
@@ -244,37 +245,16 @@ int hxk_elf_parse(const uint8_t *data, size_t size, struct hxk_elf *e, struct hx
 int hxk_elf_read_file(const char *path, struct hxk_elf *e, struct hxk_err *err)
 {
 	memset(e, 0, sizeof(*e));
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return hxk_fail_errno(err, "%s: cannot open", path);
-	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return hxk_fail(err, "%s: not a regular file", path);
-	}
-	if ((uint64_t)st.st_size > HXK_ELF_MAX_BYTES) {
-		fclose(f);
-		return hxk_fail(err, "%s: file too large (%lld bytes, limit %u)", path,
-		                (long long)st.st_size, HXK_ELF_MAX_BYTES);
-	}
-	size_t size = (size_t)st.st_size;
-	uint8_t *buf = malloc(size ? size : 1);
-	if (!buf) {
-		fclose(f);
-		return hxk_fail(err, "%s: out of memory", path);
-	}
-	size_t got = fread(buf, 1, size, f);
-	int rerr = ferror(f);
-	fclose(f);
-	if (rerr || got != size) {
-		free(buf);
-		return hxk_fail(err, "%s: read error", path);
-	}
+	uint8_t *buf;
+	size_t size;
+	char why[HX_INPUT_ERR_LEN];
+	if (hx_read_file(path, HXK_ELF_MAX_BYTES, &buf, &size, why, sizeof(why)) != 0)
+		return hxk_fail(err, "%s: %s", hx_esc(path), why);
 	struct hxk_err inner;
 	int r = hxk_elf_parse(buf, size, e, &inner);
 	free(buf);
 	if (r != 0)
-		return hxk_fail(err, "%s: %s", path, inner.msg);
+		return hxk_fail(err, "%s: %s", hx_esc(path), inner.msg);
 	return 0;
 }
 

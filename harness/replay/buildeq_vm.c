@@ -17,7 +17,9 @@
 #include "buildeq_internal.h"
 #include "guest_setup.h"
 #include "hostmem.h"
+#include "escape.h"
 #include "hx/guest_abi.h"
+#include "input_file.h"
 
 #define SIZE_2M (2ull << 20)
 #define SIZE_1G (1ull << 30)
@@ -46,22 +48,9 @@ static bool in_file(uint64_t off, uint64_t len, size_t size)
 
 static int read_file(const char *path, struct beq_image *img, struct hxk_err *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return hxk_fail_errno(err, "cannot open the freestanding image %s", path);
-	img->data = malloc(IMAGE_FILE_MAX + 1);
-	if (!img->data) {
-		fclose(f);
-		return hxk_fail(err, "out of memory reading %s", path);
-	}
-	img->size = fread(img->data, 1, IMAGE_FILE_MAX + 1, f);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad)
-		return hxk_fail(err, "cannot read the freestanding image %s", path);
-	if (img->size > IMAGE_FILE_MAX)
-		return hxk_fail(err, "%s: larger than %u MiB: not a replay image", path,
-		                IMAGE_FILE_MAX >> 20);
+	char why[HX_INPUT_ERR_LEN];
+	if (hx_read_file(path, IMAGE_FILE_MAX, &img->data, &img->size, why, sizeof(why)) != 0)
+		return hxk_fail(err, "the freestanding image %s: %s", hx_esc(path), why);
 	return 0;
 }
 
@@ -146,6 +135,8 @@ int beq_image_read(const char *path, struct beq_image *img, struct hxk_err *err)
 	memset(img, 0, sizeof(*img));
 	if (read_file(path, img, err) != 0)
 		goto fail;
+	char epath[256];
+	path = hx_escape(path, epath, sizeof(epath));
 	Elf64_Ehdr eh;
 	if (img->size < sizeof(eh)) {
 		hxk_fail(err, "%s: %zu bytes: too short for an ELF header", path, img->size);
