@@ -64,6 +64,11 @@ static int check_segment(const char *path, const Elf64_Phdr *ph, uint32_t i, siz
 	if (!in_file(ph->p_offset, ph->p_filesz, size))
 		return hxk_fail(err, "%s: segment %u: file bytes run past the end (%zu bytes)",
 		                path, i, size);
+	return 0;
+}
+
+static int check_placement(const char *path, const Elf64_Phdr *ph, uint32_t i, struct hxk_err *err)
+{
 	if (ph->p_paddr < BEQ_IMAGE_LMA || ph->p_memsz > BEQ_IMAGE_MAX ||
 	    ph->p_paddr - BEQ_IMAGE_LMA > BEQ_IMAGE_MAX - ph->p_memsz)
 		return hxk_fail(err,
@@ -163,13 +168,19 @@ int beq_image_read(const char *path, struct beq_image *img, struct hxk_err *err)
 			         path, i, ph.p_type);
 			goto fail;
 		}
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+		if (ph.p_type != PT_LOAD)
+			continue;
+		/* Checked before an empty segment is skipped: p_memsz 0 must not
+		 * hide file bytes that run past the end. */
+		if (check_segment(path, &ph, i, img->size, err) != 0)
+			goto fail;
+		if (ph.p_memsz == 0)
 			continue;
 		if (img->nsegs == BEQ_MAX_SEGS) {
 			hxk_fail(err, "%s: more than %d loadable segments", path, BEQ_MAX_SEGS);
 			goto fail;
 		}
-		if (check_segment(path, &ph, i, img->size, err) != 0)
+		if (check_placement(path, &ph, i, err) != 0)
 			goto fail;
 		img->segs[img->nsegs].lma = ph.p_paddr;
 		img->segs[img->nsegs].filesz = ph.p_filesz;
