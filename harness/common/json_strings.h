@@ -16,12 +16,12 @@
 #include <stddef.h>
 
 struct hx_json_string_error {
-	size_t offset;   /* of the offending byte or escape */
-	unsigned line;   /* 1-based position of offset */
-	unsigned column; /* 1-based, in bytes */
-	bool in_key;     /* the string is an object key */
-	char path[256];  /* of the value, or of the object holding the key; "" at the top */
-	char key[64];    /* the key (escaped for printing) when in_key */
+	size_t offset;    /* of the offending byte or escape */
+	unsigned line;    /* 1-based position of offset */
+	unsigned column;  /* 1-based, in bytes */
+	bool in_key;      /* the string is an object key */
+	char path[256];   /* of the value, or of the object holding the key; "" at the top */
+	char key[64];     /* the key (escaped for printing) when in_key */
 	char reason[160]; /* "string contains a NUL character (\\u0000)" */
 };
 
