@@ -99,6 +99,80 @@ for bin in "$build/hx" "$build/hx_asan"; do
     bash -c 'cat "$1" | "$2" trace dump /dev/stdin' _ "$trace" "$bin"
 done
 
+# Text from inputs is printed escaped. patch_trace IN OUT OLD NEW: replace
+# bytes (same length) in a trace and reseal its FNV-1a checksum, so the
+# reader gets past the checksum to the field under test.
+patch_trace() {
+  python3 - "$@" <<'PY'
+import sys
+src, dst, old, new = sys.argv[1], sys.argv[2], sys.argv[3].encode(), sys.argv[4].encode().decode('unicode_escape').encode('latin-1')
+b = bytearray(open(src, 'rb').read())
+assert len(old) == len(new) and old in b
+i = b.index(old)
+b[i:i + len(old)] = new
+n = int.from_bytes(b[16:24], 'little')
+h = 0xcbf29ce484222325
+for c in b[40:40 + n]:
+    h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
+b[24:32] = h.to_bytes(8, 'little')
+open(dst, 'wb').write(b)
+PY
+  [ $? -eq 0 ] || bad "patch_trace $3 -> $4 failed"
+}
+# config name and note are free text: accepted, printed escaped.
+patch_trace "$trace" "$tmp/esc-meta.hxt" 'two-channel.json' '\x1b[2J\nok: fake.js'
+patch_trace "$tmp/esc-meta.hxt" "$tmp/esc-meta.hxt" 'hx-gen-seeds' '\rPASS\x1b[0m   '
+# partition names must be printable ASCII, as in JSON configs.
+patch_trace "$trace" "$tmp/esc-name.hxt" $'\x05alpha' '\x05\x1b[2J\n'
+# A config file whose name forges a line.
+forged=$tmp/$'x\nok: forged.json'
+cp corpus/configs/one.json "$forged"
+# no_raw NAME: the last output holds no ESC/CR byte and no forged line.
+no_raw() {
+  if grep -q $'[\x1b\r]' "$tmp/out" || grep -qE '^(ok: f(orged|ake)|PASS)' "$tmp/out"; then
+    bad "$1: input bytes printed raw"
+    cat -A "$tmp/out" | head -10 | sed 's/^/    /'
+  else
+    ok
+  fi
+}
+for bin in "$build/hx" "$build/hx_asan"; do
+  tag=$(basename "$bin")
+  run "$tag trace dump (escapes in config name and note)" 0 \
+    'config "\x1b[2J\x0aok: fake.js"' "$bin" trace dump "$tmp/esc-meta.hxt"
+  no_raw "$tag trace dump (escapes in config name and note)"
+  run "$tag trace dump (note)" 0 'note: \x0dPASS\x1b[0m    (synthetic host)' "$bin" trace dump "$tmp/esc-meta.hxt"
+  run "$tag replay (escapes in config name)" 0 "esc-meta.hxt: pass" "$bin" replay "$tmp/esc-meta.hxt"
+  run "$tag trace dump (escape in a partition name)" 2 \
+    "field 'partitions[0].name' at byte offset" "$bin" trace dump "$tmp/esc-name.hxt"
+  run "$tag replay (escape in a partition name)" 2 \
+    "byte 0x1b at 0 is not printable ASCII (names must be 0x20..0x7e)" "$bin" replay "$tmp/esc-name.hxt"
+  no_raw "$tag replay (escape in a partition name)"
+  run "$tag config check (forged file name)" 0 'ok: 1 partition' "$bin" config check "$forged"
+  run "$tag config check (forged file name, escaped)" 0 'x\x0aok: forged.json' "$bin" config check "$forged"
+  no_raw "$tag config check (forged file name)"
+  run "$tag ept dump (forged file name)" 0 'x\x0aok: forged.json' "$bin" ept dump "$forged"
+  no_raw "$tag ept dump (forged file name)"
+  run "$tag replay (forged file name)" 2 "x\x0aok: forged.json: BAD INPUT: field 'header.magic' at byte offset 0: not an hx trace" "$bin" replay "$forged"
+  no_raw "$tag replay (forged file name)"
+  run "$tag unknown command (escape)" 2 "hx: unknown command '\x1b[2J'" "$bin" $'\x1b[2J'
+  no_raw "$tag unknown command (escape)"
+done
+
+# Outputs are written atomically and never in place of a non-regular file.
+for bin in "$build/hx" "$build/hx_asan"; do
+  tag=$(basename "$bin")
+  for s in "${specials[@]}"; do
+    IFS='|' read -r kind f why <<<"$s"
+    [ "$kind" = socket ] && why="is a socket, not a regular file"
+    run "$tag run --record ($kind)" 2 "$f: $why: refusing to replace it with a trace" \
+      "$bin" run "$cfg" "$guest" --record "$f"
+  done
+  run "$tag run --record /dev/null" 2 "/dev/null: is a character device, not a regular file: refusing" \
+    "$bin" run "$cfg" "$guest" --record /dev/null
+  [ -c /dev/null ] || bad "/dev/null is no longer a character device"
+done
+
 # The fuzz targets' replay driver reads corpus files the same way.
 if [ -x "$build/fuzz/fuzz_config" ]; then
   run "fuzz_config (fifo)" 2 "$tmp/fifo: is a FIFO, not a regular file" "$build/fuzz/fuzz_config" "$tmp/fifo"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "buildeq.h"
 #include "cli.h"
 #include "replay.h"
@@ -30,6 +31,9 @@ static int usage(void)
 
 static void print_result(const char *path, const struct hx_beq_result *r, bool verbose)
 {
+	/* The path is the user's, messages may quote the image's symbols. */
+	path = hx_esc(path);
+	const char *msg = hx_esc(r->msg);
 	switch (r->status) {
 	case HX_BEQ_PASS:
 		printf("%s: build-eq pass: %llu exits, %llu platform calls, %llu EPT pool pages "
@@ -38,13 +42,13 @@ static void print_result(const char *path, const struct hx_beq_result *r, bool v
 		       (unsigned long long)r->pool_pages, r->seconds);
 		break;
 	case HX_BEQ_FAIL:
-		printf("%s: build-eq FAIL: %s [field %s]\n", path, r->msg, r->field);
+		printf("%s: build-eq FAIL: %s [field %s]\n", path, msg, hx_esc(r->field));
 		break;
 	case HX_BEQ_ERROR:
-		printf("%s: build-eq ERROR: %s\n", path, r->msg);
+		printf("%s: build-eq ERROR: %s\n", path, msg);
 		break;
 	default:
-		printf("%s: BAD INPUT: %s\n", path, r->msg);
+		printf("%s: BAD INPUT: %s\n", path, msg);
 		break;
 	}
 	if (verbose) {
@@ -52,7 +56,7 @@ static void print_result(const char *path, const struct hx_beq_result *r, bool v
 		       r->guest_seconds);
 		if (r->hosted_status != HX_REPLAY_PASS && r->status != HX_BEQ_BAD_INPUT)
 			printf("  %s: note: the hosted replay itself reports: %s\n", path,
-			       r->hosted_msg);
+			       hx_esc(r->hosted_msg));
 	}
 }
 
@@ -91,7 +95,7 @@ int hx_cmd_buildeq(int argc, char **argv)
 	char err[512];
 	struct hx_beq *b = hx_beq_new(&opts, err, sizeof(err));
 	if (!b) {
-		fprintf(stderr, "hx buildeq: %s\n", err);
+		fprintf(stderr, "hx buildeq: %s\n", hx_esc(err));
 		return HX_EXIT_USAGE;
 	}
 	uint32_t pass = 0, fail = 0, error = 0, bad = 0;
@@ -100,7 +104,7 @@ int hx_cmd_buildeq(int argc, char **argv)
 		struct hx_trace *t;
 		struct hx_trace_error terr;
 		if (hx_trace_load(path, &t, &terr) != 0) {
-			printf("%s: BAD INPUT: %s\n", path, terr.msg);
+			printf("%s: BAD INPUT: %s\n", hx_esc(path), hx_esc(terr.msg));
 			bad++;
 			continue;
 		}

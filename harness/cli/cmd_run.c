@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "cli.h"
 #include "config_json.h"
 #include "hv/verify.h"
@@ -77,7 +78,7 @@ struct run_args {
 static int bad(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "hx run: ");
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, hx_esc(arg));
 	fprintf(stderr, "\n(see hx run --help)\n");
 	return HX_EXIT_USAGE;
 }
@@ -237,7 +238,7 @@ int hx_cmd_run(int argc, char **argv)
 		                                 : NULL;
 	if (a->opt.only_partition >= 0 && (uint32_t)a->opt.only_partition >= cfg->npartitions) {
 		fprintf(stderr, "hx run: --partition %d, but %s has %u partition%s\n",
-		        a->opt.only_partition, a->config, cfg->npartitions,
+		        a->opt.only_partition, hx_esc(a->config), cfg->npartitions,
 		        cfg->npartitions == 1 ? "" : "s");
 		goto out;
 	}
@@ -245,28 +246,29 @@ int hx_cmd_run(int argc, char **argv)
 		if (a->guest_for[i] || a->expect_set[i]) {
 			fprintf(stderr,
 			        "hx run: partition %u named in --guest/--expect, but %s has %u\n",
-			        i, a->config, cfg->npartitions);
+			        i, hx_esc(a->config), cfg->npartitions);
 			goto out;
 		}
 	}
 	a->opt.config_name = base_name(a->config);
 	if (!a->opt.quiet)
-		printf("hx run: %s with %s: %u partition%s, timeout %.1f s%s%s\n", a->config,
-		       a->image, cfg->npartitions, cfg->npartitions == 1 ? "" : "s",
-		       a->opt.timeout_s, a->opt.single_step ? ", single-step" : "",
+		printf("hx run: %s with %s: %u partition%s, timeout %.1f s%s%s\n",
+		       hx_esc(a->config), hx_esc(a->image), cfg->npartitions,
+		       cfg->npartitions == 1 ? "" : "s", a->opt.timeout_s,
+		       a->opt.single_step ? ", single-step" : "",
 		       a->opt.record ? ", recording" : "");
 	fflush(stdout);
 	struct hxk_err err;
 	enum hxk_run_status st = hxk_run(cfg, images, &a->opt, rep, &err);
 	fflush(stdout);
 	if (st != HXK_RUN_DONE) {
-		fprintf(stderr, "hx run: %s\n", err.msg);
+		fprintf(stderr, "hx run: %s\n", hx_esc(err.msg));
 		rc = HX_EXIT_USAGE;
 		goto out;
 	}
 	hxk_report_print(stdout, cfg, rep, a->stats);
 	if (a->opt.record && rep->recorded && !a->opt.quiet)
-		printf("trace written to %s\n", a->opt.record);
+		printf("trace written to %s\n", hx_esc(a->opt.record));
 	rc = rep->passed ? HX_EXIT_OK : HX_EXIT_FAIL;
 out:
 	free(a);
