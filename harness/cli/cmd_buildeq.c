@@ -76,7 +76,7 @@ int hx_cmd_buildeq(int argc, char **argv)
 				fprintf(stderr,
 				        "hx buildeq: --timeout %s: not a number of seconds in "
 				        "(0, 3600]\n",
-				        argv[i]);
+				        hx_esc(argv[i]));
 				return HX_EXIT_USAGE;
 			}
 		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {

@@ -440,7 +440,7 @@ int beq_vm_run(struct beq_vm *m, double deadline, uint32_t *sig, struct hxk_err 
 		if (beq_now() >= deadline) {
 			char fn[160];
 			beq_image_symbolize(m->img, run->s.regs.regs.rip, fn, sizeof(fn));
-			hxk_fail(err, "the image did not answer in time (rip 0x%llx%s)",
+			hxk_fail(err, "the image was at rip 0x%llx%s",
 			         (unsigned long long)run->s.regs.regs.rip, fn);
 			stop = BEQ_STOP_TIMEOUT;
 			break;
