@@ -173,6 +173,43 @@ for bin in "$build/hx" "$build/hx_asan"; do
   [ -c /dev/null ] || bad "/dev/null is no longer a character device"
 done
 
+# Numeric and repeated arguments: strict numbers (no sign, blank, octal,
+# empty), each single-valued option at most once, no empty output name.
+for bin in "$build/hx" "$build/hx_asan"; do
+  tag=$(basename "$bin")
+  for v in '' ' 0' '+0' '-1' '0x' '1k' '18446744073709551616'; do
+    run "$tag run --partition '$v'" 2 "hx run: --partition $v: expected a partition index 0..63" \
+      "$bin" run "$cfg" "$guest" --partition "$v"
+    run "$tag trace dump --bytes '$v'" 2 "hx trace dump: --bytes $v: wants a number 0..4096" \
+      "$bin" trace dump "$trace" --bytes "$v"
+  done
+  run "$tag run --partition 010 (decimal)" 2 "hx run: --partition 10, but" "$bin" run "$cfg" "$guest" --partition 010
+  run "$tag run --max-exits -1" 2 "hx run: --max-exits -1: expected a positive count" \
+    "$bin" run "$cfg" "$guest" --max-exits -1
+  run "$tag run --timeout nan" 2 "hx run: --timeout nan: expected seconds" "$bin" run "$cfg" "$guest" --timeout nan
+  for o in "--partition 0" "--timeout 5" "--max-exits 9" "--vcpus 1" "--record $tmp/r.hxt"; do
+    # shellcheck disable=SC2086 # two words: option and value
+    run "$tag run $o twice" 2 "hx run: option ${o%% *} is given twice" "$bin" run "$cfg" "$guest" $o $o
+  done
+  run "$tag run --guest 0= twice" 2 "partition already has a guest" \
+    "$bin" run "$cfg" "$guest" --guest "0=$guest" --guest "0=$guest"
+  run "$tag run --expect twice" 2 "an expectation for all partitions is already given" \
+    "$bin" run "$cfg" "$guest" --expect pass --expect fail
+  run "$tag run --expect 0= twice" 2 "partition already has an expectation" \
+    "$bin" run "$cfg" "$guest" --expect 0=pass --expect 0=fail
+  run "$tag run --record ''" 2 "hx run: --record : empty file name" "$bin" run "$cfg" "$guest" --record ''
+  run "$tag trace dump --bytes twice" 2 "hx trace dump: --bytes is given twice" \
+    "$bin" trace dump "$trace" --bytes 1 --bytes 2
+  run "$tag buildeq --timeout twice" 2 "hx buildeq: --timeout is given twice" \
+    "$bin" buildeq --timeout 1 --timeout 2 "$trace"
+  run "$tag buildeq --image twice" 2 "hx buildeq: --image is given twice" \
+    "$bin" buildeq --image "$image" --image "$image" "$trace"
+  run "$tag buildeq --timeout 1e999" 2 "not a number of seconds in (0, 3600]" \
+    "$bin" buildeq --timeout 1e999 "$trace"
+  run "$tag config check ''" 2 "empty file name" "$bin" config check ''
+  run "$tag run '' guest" 2 "empty file name" "$bin" run '' "$guest"
+done
+
 # The fuzz targets' replay driver reads corpus files the same way.
 if [ -x "$build/fuzz/fuzz_config" ]; then
   run "fuzz_config (fifo)" 2 "$tmp/fifo: is a FIFO, not a regular file" "$build/fuzz/fuzz_config" "$tmp/fifo"

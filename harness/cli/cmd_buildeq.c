@@ -66,7 +66,12 @@ int hx_cmd_buildeq(int argc, char **argv)
 	bool verbose = false;
 	int first = 0;
 	for (int i = 1; i < argc && !first; i++) {
-		if (!strcmp(argv[i], "--image") && i + 1 < argc) {
+		if ((!strcmp(argv[i], "--image") && opts.image) ||
+		    (!strcmp(argv[i], "--timeout") && opts.timeout_s > 0)) {
+			fprintf(stderr, "hx buildeq: %s is given twice (give it at most once)\n",
+			        argv[i]);
+			return HX_EXIT_USAGE;
+		} else if (!strcmp(argv[i], "--image") && i + 1 < argc) {
 			opts.image = argv[++i];
 		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			char *end;

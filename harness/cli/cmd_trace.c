@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "escape.h"
 #include "cli.h"
 #include "hv/exit.h"
@@ -187,15 +188,20 @@ int hx_cmd_trace_dump(int argc, char **argv)
 {
 	const char *path = NULL;
 	uint32_t max = 16;
+	bool bytes_seen = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--bytes") && i + 1 < argc) {
-			char *end;
-			unsigned long v = strtoul(argv[++i], &end, 0);
-			if (*end || v > HX_TRACE_MAX_OP_LEN) {
-				fprintf(stderr, "hx trace dump: --bytes wants 0..%u\n",
-				        HX_TRACE_MAX_OP_LEN);
+			uint64_t v;
+			if (bytes_seen) {
+				fprintf(stderr, "hx trace dump: --bytes is given twice\n");
 				return HX_EXIT_USAGE;
 			}
+			if (!hx_arg_uint(argv[++i], HX_TRACE_MAX_OP_LEN, &v)) {
+				fprintf(stderr, "hx trace dump: --bytes %s: wants a number 0..%u\n",
+				        hx_esc(argv[i]), HX_TRACE_MAX_OP_LEN);
+				return HX_EXIT_USAGE;
+			}
+			bytes_seen = true;
 			max = (uint32_t)v;
 		} else if (argv[i][0] == '-' || path) {
 			fprintf(stderr, "usage: hx trace dump FILE.hxt [--bytes N]\n");

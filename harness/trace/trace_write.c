@@ -161,6 +161,10 @@ int hx_trace_encode(const struct hx_trace *t, uint8_t **buf, size_t *len)
  * the temp file is created and again just before the rename. */
 static int check_destination(const char *path, char *err, size_t errlen)
 {
+	if (!*path) {
+		snprintf(err, errlen, "empty file name for the trace");
+		return -1;
+	}
 	struct stat st;
 	if (lstat(path, &st) != 0)
 		return 0; /* nothing there (or unreachable: the rename will say) */

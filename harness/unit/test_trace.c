@@ -283,6 +283,8 @@ static void test_save_refuses_special_destinations(void **state)
 	assert_non_null(strstr(err, "is a directory"));
 	assert_int_equal(rmdir(sub), 0);
 	assert_int_equal(unlink(fifo), 0);
+	assert_int_equal(hx_trace_save("", f->t, err, sizeof(err)), -1);
+	assert_string_equal(err, "empty file name for the trace");
 }
 
 static void test_streaming_writer(void **state)
