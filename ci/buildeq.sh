@@ -130,7 +130,23 @@ expect_error() { # image, what, pattern, timeout [, 1: the report names the plan
 }
 expect_error hv_replay_fault.elf "exception in the image" "the image took exception 6" 60 1
 expect_error hv_replay_crash.elf "triple fault of the image" "triple-faulted" 60 1
-expect_error hv_replay_hang.elf "hung image" "timeout after 6.0 s" 6 1
+expect_error hv_replay_hang.elf "hung image" "the trace ran out of time after 6 s at exit $index of" 6 1
+
+# A trace far too long for its limit (about 20x on this machine class): the
+# message says the trace ran out of time and how far it got, and the image
+# had answered every exit up to there.
+m=$(python3 ci/trace-repeat.py corpus/exits/cpuid.hxt "$tmp/long.hxt" 300)
+out=$("$hx" buildeq --timeout 1 "$tmp/long.hxt" 2>&1)
+rc=$?
+echo "$out"
+re="^$tmp/long.hxt: build-eq ERROR: exit ([0-9]+) \\([a-z-]+\\): the trace ran out of time after 1 s at exit ([0-9]+) of $m \\(([0-9]+) answered\\)"
+if [ "$rc" -eq 1 ] && [[ $out =~ $re ]] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] &&
+   [ "${BASH_REMATCH[2]}" = "${BASH_REMATCH[3]}" ] && [ "${BASH_REMATCH[2]}" -gt 0 ] &&
+   [ "${BASH_REMATCH[2]}" -lt "$m" ]; then
+  pass "a trace too long for --timeout 1 is reported as running out of time at exit ${BASH_REMATCH[2]} of $m"
+else
+  fail "long trace with --timeout 1: expected exit 1 and 'ran out of time after 1 s at exit K of $m' (got $rc)"
+fi
 expect_error hv_replay_stack.elf "stack overflow" "its stack overflowed" 60
 
 # A file that is not a replay image is refused before anything runs.

@@ -80,6 +80,23 @@ declare -A expect=(
   [wrap-hpa]='partitions[0].regions[0].hpa: partition 0 "p0" region 0 (ram gpa 0x0-0xfffff -> hpa 0xffffffffffff0000+0x100000 (wraps), rwx wb): region HPA range wraps around'
   [write-only]='partitions[0].regions[0].perm: partition 0 "p0" region 0 (ram gpa 0x0-0xffffff -> hpa 0x2000000-0x2ffffff, -w- wb): region permissions are empty, lack read (write-only and execute-only pages are refused)'
   [wrong-type]='partitions[0].vcpus: expected an integer or a number string such as "0x1000" or "4K", got a boolean'
+  [nul-in-name]='partitions[0].name: string contains a NUL character (\u0000) (line 9, column 21)'
+  [nul-in-size]='partitions[0].regions[0].size: string contains a NUL character (\u0000) (line 15, column 23)'
+  [nul-in-perm]='partitions[0].regions[0].perm: string contains a NUL character (\u0000) (line 16, column 21)'
+  [nul-in-enum]='partitions[0].regions[0].type: string contains a NUL character (\u0000) (line 12, column 23)'
+  [nul-in-key]='partitions[0]: key starting "vcpus": string contains a NUL character (\u0000) (line 10, column 13)'
+  [nul-in-comment]='partitions[0].comment: string contains a NUL character (\u0000) (line 10, column 23)'
+  [nul-in-channel-name]='channels[0].name: string contains a NUL character (\u0000) (line 53, column 20)'
+  [nul-in-member-name]='partitions[1].channels[0].name: string contains a NUL character (\u0000) (line 44, column 24)'
+  [raw-tab-in-string]='partitions[0].name: string contains a raw control character 0x09 (tab); JSON requires it escaped (RFC 8259, section 7) (line 9, column 17)'
+  [raw-newline-in-string]='partitions[0].name: string contains a raw control character 0x0a (newline); JSON requires it escaped (RFC 8259, section 7) (line 9, column 18)'
+  [raw-cr-in-key]='partitions[0]: key starting "comment": string contains a raw control character 0x0d (carriage return); JSON requires it escaped (RFC 8259, section 7) (line 10, column 15)'
+  [name-ansi-escape]='partitions[0].name: name "\x1b[2J" contains a control character (0x1b); names must be printable ASCII (0x20..0x7e)'
+  [name-forged-line]='partitions[0].name: name "p0\x0aok: 1 partition" contains a control character (0x0a); names must be printable ASCII (0x20..0x7e)'
+  [name-del]='partitions[0].name: name "p\x7f" contains DEL (0x7f); names must be printable ASCII (0x20..0x7e)'
+  [name-non-ascii]='partitions[0].name: name "caf\xc3\xa9" contains a non-ASCII byte (0xc3); names must be printable ASCII (0x20..0x7e)'
+  [channel-name-escape]='channels[0].name: name "li\x1bnk" contains a control character (0x1b); names must be printable ASCII (0x20..0x7e)'
+  [member-name-escape]='partitions[1].channels[0].name: name "link\x0d" contains a control character (0x0d); names must be printable ASCII (0x20..0x7e)'
 )
 
 passed=0 failed=0
@@ -149,7 +166,7 @@ for bin in "${bins[@]}"; do
   run "$tag ept dump (no args)" 2 "usage: hx ept dump" "$bin" ept dump
   run "$tag config check missing file" 2 "$tmp/none.json: cannot open: No such file or directory" \
     "$bin" config check "$tmp/none.json"
-  run "$tag config check directory" 2 "cannot read: Is a directory" "$bin" config check corpus/configs
+  run "$tag config check directory" 2 "corpus/configs: is a directory, not a regular file" "$bin" config check corpus/configs
   head -c 20000000 /dev/zero >"$tmp/big.json"
   run "$tag config check oversized file" 2 "file is larger than" "$bin" config check "$tmp/big.json"
   sed 's/"size": "16M" }/"size": "8K" }/' corpus/configs/one.json >"$tmp/tiny-hv.json"
@@ -164,4 +181,6 @@ for name in "${!expect[@]}"; do
 done
 
 echo "cli: $passed passed, $failed failed"
+# FIFOs, devices, sockets, empty files and stdin as inputs of every command.
+bash ci/cli-inputs.sh "$build" || failed=$((failed + 1))
 [ "$failed" -eq 0 ]

@@ -64,6 +64,7 @@ tests=(
   "shutdown|shutdown|kvm-halt|--expect halted:shutdown"
   "hang|hang|kvm-halt|--expect timeout --timeout 2"
   "triple|triple|kvm-halt|--expect halted:triple-fault"
+  'hostile|hostile|kvm-one|--expect pass|[solo/0] hostile.c:14: \x1b[31mred\x0aPASS: forged print line'
 )
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hx-kvm.XXXXXX")
@@ -110,6 +111,16 @@ for t in "${tests[@]}"; do
     fail "$name" "hx run exited $rc" "$log"
   fi
 done
+
+# The hostile guest's escapes and forged lines must reach the log escaped:
+# no raw ESC or CR byte, no line that starts with its forged text.
+if selected hostile && [ -f "$tmp/hostile.log" ]; then
+  if grep -q $'[\x1b\r]' "$tmp/hostile.log" || grep -qE '^(ok: forged|PASS: forged)' "$tmp/hostile.log"; then
+    fail hostile "guest bytes printed raw" "$tmp/hostile.log"
+  else
+    passed=$((passed + 1))
+  fi
+fi
 
 # Negative control: partition 0's EPT maps a block of partition 1's RAM.
 # The canary guest must see the foreign canaries and the run must fail with

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,10 +96,22 @@ FILE *hxb_out_open(struct hxb_out *o, const char *path)
 		return NULL;
 	}
 	snprintf(o->path, sizeof(o->path), "%s", path);
-	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.%ld", path, (long)getpid());
-	o->f = fopen(o->tmp, "w");
-	if (!o->f)
+	/* mkstemp, not a pid-based name: the temp file is created new
+	 * (O_EXCL), so a planted symlink or FIFO at a guessable name next to
+	 * the report cannot redirect or block the write. */
+	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", path);
+	int fd = mkstemp(o->tmp);
+	if (fd < 0) {
 		fprintf(stderr, "cannot write %s: %s\n", o->tmp, strerror(errno));
+		return NULL;
+	}
+	/* mkstemp creates 0600; a report is an ordinary shareable file. */
+	if (fchmod(fd, 0644) != 0 || !(o->f = fdopen(fd, "w"))) {
+		fprintf(stderr, "cannot write %s: %s\n", o->tmp, strerror(errno));
+		close(fd);
+		unlink(o->tmp);
+		return NULL;
+	}
 	return o->f;
 }
 

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "bench_util.h"
 #include "config_json.h"
 #include "kvm_raw.h"
@@ -113,7 +114,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[a], "-o"))
 			out = argv[++a];
 		else {
-			fprintf(stderr, "%s: unknown option '%s'\n", prog, argv[a]);
+			fprintf(stderr, "%s: unknown option '%s'\n", prog, hx_esc(argv[a]));
 			return 2;
 		}
 	}
@@ -127,11 +128,11 @@ int main(int argc, char **argv)
 	static struct hv_system_config cfg;
 	struct hx_config_error cerr;
 	if (hx_config_load(cfg_path, &cfg, &cerr) != HX_CONFIG_OK) {
-		fprintf(stderr, "%s: %s\n", prog, cerr.msg);
+		fprintf(stderr, "%s: %s\n", prog, hx_esc(cerr.msg));
 		return 2;
 	}
 	if (access(guest, R_OK) != 0) {
-		fprintf(stderr, "%s: cannot read guest image %s: %s\n", prog, guest,
+		fprintf(stderr, "%s: cannot read guest image %s: %s\n", prog, hx_esc(guest),
 		        strerror(errno));
 		return 2;
 	}

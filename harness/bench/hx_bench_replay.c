@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "bench_util.h"
 #include "replay.h"
 #include "trace.h"
@@ -69,7 +70,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[first], "-o"))
 			out = argv[++first];
 		else {
-			fprintf(stderr, "%s: unknown option '%s'\n", prog, argv[first]);
+			fprintf(stderr, "%s: unknown option '%s'\n", prog, hx_esc(argv[first]));
 			return 2;
 		}
 	}
@@ -113,7 +114,7 @@ int main(int argc, char **argv)
 	if (n == 0 || exits == 0) {
 		fprintf(stderr, "%s: no trace replays cleanly\n", prog);
 		for (int i = 0; i < nskip; i++)
-			fprintf(stderr, "  %s\n", skipped[i]);
+			fprintf(stderr, "  %s\n", hx_esc(skipped[i]));
 		return 2;
 	}
 	/* Warm-up, then alternate the two kinds of round so drift in machine

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "buildeq.h"
 #include "cli.h"
 #include "replay.h"
@@ -30,6 +31,9 @@ static int usage(void)
 
 static void print_result(const char *path, const struct hx_beq_result *r, bool verbose)
 {
+	/* The path is the user's, messages may quote the image's symbols. */
+	path = hx_esc(path);
+	const char *msg = hx_esc(r->msg);
 	switch (r->status) {
 	case HX_BEQ_PASS:
 		printf("%s: build-eq pass: %llu exits, %llu platform calls, %llu EPT pool pages "
@@ -38,13 +42,13 @@ static void print_result(const char *path, const struct hx_beq_result *r, bool v
 		       (unsigned long long)r->pool_pages, r->seconds);
 		break;
 	case HX_BEQ_FAIL:
-		printf("%s: build-eq FAIL: %s [field %s]\n", path, r->msg, r->field);
+		printf("%s: build-eq FAIL: %s [field %s]\n", path, msg, hx_esc(r->field));
 		break;
 	case HX_BEQ_ERROR:
-		printf("%s: build-eq ERROR: %s\n", path, r->msg);
+		printf("%s: build-eq ERROR: %s\n", path, msg);
 		break;
 	default:
-		printf("%s: BAD INPUT: %s\n", path, r->msg);
+		printf("%s: BAD INPUT: %s\n", path, msg);
 		break;
 	}
 	if (verbose) {
@@ -52,7 +56,7 @@ static void print_result(const char *path, const struct hx_beq_result *r, bool v
 		       r->guest_seconds);
 		if (r->hosted_status != HX_REPLAY_PASS && r->status != HX_BEQ_BAD_INPUT)
 			printf("  %s: note: the hosted replay itself reports: %s\n", path,
-			       r->hosted_msg);
+			       hx_esc(r->hosted_msg));
 	}
 }
 
@@ -62,7 +66,12 @@ int hx_cmd_buildeq(int argc, char **argv)
 	bool verbose = false;
 	int first = 0;
 	for (int i = 1; i < argc && !first; i++) {
-		if (!strcmp(argv[i], "--image") && i + 1 < argc) {
+		if ((!strcmp(argv[i], "--image") && opts.image) ||
+		    (!strcmp(argv[i], "--timeout") && opts.timeout_s > 0)) {
+			fprintf(stderr, "hx buildeq: %s is given twice (give it at most once)\n",
+			        argv[i]);
+			return HX_EXIT_USAGE;
+		} else if (!strcmp(argv[i], "--image") && i + 1 < argc) {
 			opts.image = argv[++i];
 		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			char *end;
@@ -72,7 +81,7 @@ int hx_cmd_buildeq(int argc, char **argv)
 				fprintf(stderr,
 				        "hx buildeq: --timeout %s: not a number of seconds in "
 				        "(0, 3600]\n",
-				        argv[i]);
+				        hx_esc(argv[i]));
 				return HX_EXIT_USAGE;
 			}
 		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
@@ -91,7 +100,7 @@ int hx_cmd_buildeq(int argc, char **argv)
 	char err[512];
 	struct hx_beq *b = hx_beq_new(&opts, err, sizeof(err));
 	if (!b) {
-		fprintf(stderr, "hx buildeq: %s\n", err);
+		fprintf(stderr, "hx buildeq: %s\n", hx_esc(err));
 		return HX_EXIT_USAGE;
 	}
 	uint32_t pass = 0, fail = 0, error = 0, bad = 0;
@@ -100,7 +109,7 @@ int hx_cmd_buildeq(int argc, char **argv)
 		struct hx_trace *t;
 		struct hx_trace_error terr;
 		if (hx_trace_load(path, &t, &terr) != 0) {
-			printf("%s: BAD INPUT: %s\n", path, terr.msg);
+			printf("%s: BAD INPUT: %s\n", hx_esc(path), hx_esc(terr.msg));
 			bad++;
 			continue;
 		}

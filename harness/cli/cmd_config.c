@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "cli.h"
 #include "config_json.h"
 #include "diag.h"
@@ -94,7 +95,7 @@ int hx_cmd_config_check(int argc, char **argv)
 	       cfg->nchannels == 1 ? "" : "s", regions, regions == 1 ? "" : "s",
 	       size_str(ram, a, sizeof(a)), size_str(mmio, b, sizeof(b)), devices,
 	       devices == 1 ? "" : "s", members, members == 1 ? "" : "s", vcpus,
-	       vcpus == 1 ? "" : "s", argv[1]);
+	       vcpus == 1 ? "" : "s", hx_esc(argv[1]));
 	free(cfg);
 	return HX_EXIT_OK;
 }
@@ -126,7 +127,7 @@ static void print_owners(const struct dump_part *d, const struct hv_ept_run *run
 		const struct hv_channel_member *m = &pc->channels[i];
 		const struct hv_channel_config *ch = &d->cfg->channels[m->channel];
 		if (hv_ranges_overlap(run->gpa, run->size, m->gpa, ch->size)) {
-			printf("%schannel \"%s\"", sep, ch->name);
+			printf("%schannel \"%s\"", sep, hx_esc(ch->name));
 			sep = ", ";
 		}
 	}
@@ -174,11 +175,11 @@ static int dump(const struct hv_system_config *cfg, struct hv_pool *pool,
 			        "pool: "
 			        "%u of %u pages used; it is the upper half of the hypervisor "
 			        "range)\n",
-			        p, pc->name, hv_status_str(s), pool->used, pool->npages);
+			        p, hx_esc(pc->name), hv_status_str(s), pool->used, pool->npages);
 			return s == HV_ERR_NOMEM ? HX_EXIT_USAGE : HX_EXIT_FAIL;
 		}
 		printf("partition %u \"%s\": %u vCPU%s, EPT root 0x%" PRIx64 ", %u table page%s\n",
-		       p, pc->name, pc->nvcpus, pc->nvcpus == 1 ? "" : "s", parts[p].root,
+		       p, hx_esc(pc->name), pc->nvcpus, pc->nvcpus == 1 ? "" : "s", parts[p].root,
 		       pool->used - before, pool->used - before == 1 ? "" : "s");
 		struct dump_part d = {.cfg = cfg, .partition = p};
 		s = hv_ept_walk(pool, parts[p].root, print_run, &d);
@@ -239,7 +240,7 @@ int hx_cmd_ept_dump(int argc, char **argv)
 		fprintf(stderr,
 		        "error: %s: hypervisor range of %" PRIu64
 		        " bytes has no room for an EPT pool\n",
-		        argv[1], cfg->hv_size);
+		        hx_esc(argv[1]), cfg->hv_size);
 		free(cfg);
 		return HX_EXIT_USAGE;
 	}
@@ -258,7 +259,7 @@ int hx_cmd_ept_dump(int argc, char **argv)
 		char hv[48];
 		printf("config %s: %u partition%s, host memory 0x0-0x%" PRIx64
 		       ", hypervisor 0x%" PRIx64 "-0x%" PRIx64 " (%s)\n",
-		       argv[1], cfg->npartitions, cfg->npartitions == 1 ? "" : "s",
+		       hx_esc(argv[1]), cfg->npartitions, cfg->npartitions == 1 ? "" : "s",
 		       cfg->host_mem_size - 1, cfg->hv_base, cfg->hv_base + cfg->hv_size - 1,
 		       size_str(cfg->hv_size, hv, sizeof(hv)));
 		printf("EPT pool: %" PRIu64 " page%s at hpa 0x%" PRIx64 "\n", pages,

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "cli.h"
 #include "minimize.h"
 #include "replay.h"
@@ -31,7 +32,7 @@ static void on_report(void *ctx, const struct hx_replay_failure *f)
 		return;
 	char line[512];
 	hx_replay_failure_str(f, line, sizeof(line));
-	printf("  %s: %s\n", c->path, line);
+	printf("  %s: %s\n", hx_esc(c->path), hx_esc(line));
 }
 
 static int replay_usage(void)
@@ -78,11 +79,14 @@ int hx_cmd_replay(int argc, char **argv)
 	int worst = HX_EXIT_OK;
 	uint32_t pass = 0, fail = 0, bad = 0;
 	for (int i = first_file; i < argc; i++) {
-		const char *path = argv[i];
+		const char *file = argv[i];
+		/* Only for printing: the file name as given may hold any byte. */
+		char path[512];
+		hx_escape(file, path, sizeof(path));
 		struct hx_trace *t;
 		struct hx_trace_error err;
-		if (hx_trace_load_ex(path, opts.parse_flags, &t, &err) != 0) {
-			printf("%s: BAD INPUT: %s\n", path, err.msg);
+		if (hx_trace_load_ex(file, opts.parse_flags, &t, &err) != 0) {
+			printf("%s: BAD INPUT: %s\n", path, hx_esc(err.msg));
 			bad++;
 			worst = HX_EXIT_USAGE;
 			continue;
@@ -101,7 +105,7 @@ int hx_cmd_replay(int argc, char **argv)
 			pass++;
 			break;
 		case HX_REPLAY_FAIL:
-			printf("%s: FAIL: %s\n", path, line);
+			printf("%s: FAIL: %s\n", path, hx_esc(line));
 			if (res.violations + res.mismatches > 1)
 				printf("%s: %llu invariant violations, %llu output differences in "
 				       "total%s\n",
@@ -114,7 +118,7 @@ int hx_cmd_replay(int argc, char **argv)
 				worst = HX_EXIT_FAIL;
 			break;
 		default:
-			printf("%s: BAD INPUT: %s\n", path, line);
+			printf("%s: BAD INPUT: %s\n", path, hx_esc(line));
 			bad++;
 			worst = HX_EXIT_USAGE;
 			break;
@@ -146,7 +150,7 @@ int hx_cmd_minimize(int argc, char **argv)
 	struct hx_trace *t;
 	struct hx_trace_error err;
 	if (hx_trace_load(in, &t, &err) != 0) {
-		fprintf(stderr, "error: %s: %s\n", in, err.msg);
+		fprintf(stderr, "error: %s: %s\n", hx_esc(in), hx_esc(err.msg));
 		return HX_EXIT_USAGE;
 	}
 	struct hx_trace *small;
@@ -160,10 +164,10 @@ int hx_cmd_minimize(int argc, char **argv)
 	case HX_MIN_OK:
 		break;
 	case HX_MIN_PASSES:
-		fprintf(stderr, "hx minimize: %s passes: nothing to minimize\n", in);
+		fprintf(stderr, "hx minimize: %s passes: nothing to minimize\n", hx_esc(in));
 		return HX_EXIT_FAIL;
 	case HX_MIN_BAD:
-		fprintf(stderr, "error: %s: %s\n", in, line);
+		fprintf(stderr, "error: %s: %s\n", hx_esc(in), hx_esc(line));
 		return HX_EXIT_USAGE;
 	default:
 		fprintf(stderr, "hx minimize: out of memory\n");
@@ -171,15 +175,15 @@ int hx_cmd_minimize(int argc, char **argv)
 	}
 	char msg[512];
 	if (hx_trace_save(out, small, msg, sizeof(msg)) != 0) {
-		fprintf(stderr, "error: %s\n", msg);
+		fprintf(stderr, "error: %s\n", hx_esc(msg));
 		hx_trace_free(small);
 		return HX_EXIT_USAGE;
 	}
 	hx_trace_free(small);
 	printf("%s: %u -> %u exits, %u -> %u recorded calls, %llu -> %llu memory bytes (%u "
 	       "replays)\n",
-	       out, st.exits_before, st.exits_after, st.calls_before, st.calls_after,
+	       hx_esc(out), st.exits_before, st.exits_after, st.calls_before, st.calls_after,
 	       (unsigned long long)st.bytes_before, (unsigned long long)st.bytes_after, st.tries);
-	printf("%s: still fails: %s\n", out, line);
+	printf("%s: still fails: %s\n", hx_esc(out), hx_esc(line));
 	return HX_EXIT_OK;
 }

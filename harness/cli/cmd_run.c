@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
+#include "escape.h"
 #include "cli.h"
 #include "config_json.h"
 #include "hv/verify.h"
@@ -41,15 +43,7 @@ static void usage(FILE *f)
 
 static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
-	if (!s || !*s || *s == '-')
-		return false;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || *end || v > max)
-		return false;
-	*out = v;
-	return true;
+	return hx_arg_uint(s, max, out);
 }
 
 static bool parse_invariant(const char *s, uint32_t *inv)
@@ -64,6 +58,7 @@ static bool parse_invariant(const char *s, uint32_t *inv)
 }
 
 struct run_args {
+	uint32_t seen; /* bit per option of single_opts[] already given */
 	const char *config;
 	const char *image;
 	const char *guest_for[HV_MAX_PARTITIONS];
@@ -77,9 +72,27 @@ struct run_args {
 static int bad(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "hx run: ");
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, hx_esc(arg));
 	fprintf(stderr, "\n(see hx run --help)\n");
 	return HX_EXIT_USAGE;
+}
+
+/* Options that take one value and may appear once: a second one would
+ * silently override the first. (--guest, --expect and --expect-violation
+ * may repeat: they are per partition or a set.) */
+static const char *const single_opts[] = {"--partition", "--record", "--timeout",
+                                          "--max-exits", "--vcpus",  "--break-ept"};
+
+static int once(struct run_args *a, const char *o)
+{
+	for (uint32_t k = 0; k < sizeof(single_opts) / sizeof(single_opts[0]); k++) {
+		if (strcmp(o, single_opts[k]) != 0)
+			continue;
+		if (a->seen & (1u << k))
+			return -1;
+		a->seen |= 1u << k;
+	}
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct run_args *a)
@@ -102,12 +115,16 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->opt.verbose = true;
 		} else if (o[0] == '-' && o[1] == '-' && !val) {
 			return bad("option %s needs a value", o);
+		} else if (once(a, o) != 0) {
+			return bad("option %s is given twice (give each at most once)", o);
 		} else if (!strcmp(o, "--partition")) {
 			if (!parse_uint(val, HV_MAX_PARTITIONS - 1, &n))
 				return bad("--partition %s: expected a partition index 0..63", val);
 			a->opt.only_partition = (int)n;
 			i++;
 		} else if (!strcmp(o, "--record")) {
+			if (!*val)
+				return bad("--record %s: empty file name", val);
 			a->opt.record = val;
 			i++;
 		} else if (!strcmp(o, "--timeout")) {
@@ -138,6 +155,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			idx[eq - val] = 0;
 			if (!parse_uint(idx, HV_MAX_PARTITIONS - 1, &n))
 				return bad("--guest %s: N must be a partition index 0..63", val);
+			if (a->guest_for[n])
+				return bad("--guest %s: partition already has a guest", val);
 			a->guest_for[n] = eq + 1;
 			i++;
 		} else if (!strcmp(o, "--expect")) {
@@ -152,6 +171,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				if (!parse_uint(idx, HV_MAX_PARTITIONS - 1, &n))
 					return bad("--expect %s: N must be a partition index 0..63",
 					           val);
+				if (a->expect_set[n])
+					return bad(
+					        "--expect %s: partition already has an expectation",
+					        val);
 				if (!hxk_expect_parse(eq + 1, &e))
 					return bad("--expect %s: unknown outcome (pass, fail, "
 					           "timeout, "
@@ -160,6 +183,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				a->opt.expect[n] = e;
 				a->expect_set[n] = true;
 			} else {
+				if (a->expect_all_set)
+					return bad(
+					        "--expect %s: an expectation for all partitions is "
+					        "already given",
+					        val);
 				if (!hxk_expect_parse(val, &e))
 					return bad("--expect %s: unknown outcome (pass, fail, "
 					           "timeout, "
@@ -237,7 +265,7 @@ int hx_cmd_run(int argc, char **argv)
 		                                 : NULL;
 	if (a->opt.only_partition >= 0 && (uint32_t)a->opt.only_partition >= cfg->npartitions) {
 		fprintf(stderr, "hx run: --partition %d, but %s has %u partition%s\n",
-		        a->opt.only_partition, a->config, cfg->npartitions,
+		        a->opt.only_partition, hx_esc(a->config), cfg->npartitions,
 		        cfg->npartitions == 1 ? "" : "s");
 		goto out;
 	}
@@ -245,28 +273,29 @@ int hx_cmd_run(int argc, char **argv)
 		if (a->guest_for[i] || a->expect_set[i]) {
 			fprintf(stderr,
 			        "hx run: partition %u named in --guest/--expect, but %s has %u\n",
-			        i, a->config, cfg->npartitions);
+			        i, hx_esc(a->config), cfg->npartitions);
 			goto out;
 		}
 	}
 	a->opt.config_name = base_name(a->config);
 	if (!a->opt.quiet)
-		printf("hx run: %s with %s: %u partition%s, timeout %.1f s%s%s\n", a->config,
-		       a->image, cfg->npartitions, cfg->npartitions == 1 ? "" : "s",
-		       a->opt.timeout_s, a->opt.single_step ? ", single-step" : "",
+		printf("hx run: %s with %s: %u partition%s, timeout %.1f s%s%s\n",
+		       hx_esc(a->config), hx_esc(a->image), cfg->npartitions,
+		       cfg->npartitions == 1 ? "" : "s", a->opt.timeout_s,
+		       a->opt.single_step ? ", single-step" : "",
 		       a->opt.record ? ", recording" : "");
 	fflush(stdout);
 	struct hxk_err err;
 	enum hxk_run_status st = hxk_run(cfg, images, &a->opt, rep, &err);
 	fflush(stdout);
 	if (st != HXK_RUN_DONE) {
-		fprintf(stderr, "hx run: %s\n", err.msg);
+		fprintf(stderr, "hx run: %s\n", hx_esc(err.msg));
 		rc = HX_EXIT_USAGE;
 		goto out;
 	}
 	hxk_report_print(stdout, cfg, rep, a->stats);
 	if (a->opt.record && rep->recorded && !a->opt.quiet)
-		printf("trace written to %s\n", a->opt.record);
+		printf("trace written to %s\n", hx_esc(a->opt.record));
 	rc = rep->passed ? HX_EXIT_OK : HX_EXIT_FAIL;
 out:
 	free(a);

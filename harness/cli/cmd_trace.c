@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
+#include "escape.h"
 #include "cli.h"
 #include "hv/exit.h"
 #include "oracle.h"
@@ -31,13 +33,13 @@ static void print_config(const struct hx_trace *t)
 	       "), %u partitions, %u channels\n",
 	       c->host_mem_size, c->hv_base, c->hv_size, c->npartitions, c->nchannels);
 	for (uint32_t i = 0; i < c->nchannels; i++)
-		printf("  channel %u %.*s: hpa 0x%" PRIx64 " size 0x%" PRIx64 "\n", i, HV_NAME_LEN,
-		       c->channels[i].name, c->channels[i].hpa, c->channels[i].size);
+		printf("  channel %u %s: hpa 0x%" PRIx64 " size 0x%" PRIx64 "\n", i,
+		       hx_esc(c->channels[i].name), c->channels[i].hpa, c->channels[i].size);
 	for (uint32_t p = 0; p < c->npartitions; p++) {
 		const struct hv_partition_config *pc = &c->partitions[p];
-		printf("  partition %u %.*s: %u vcpus, hypercalls 0x%x, on violation %s, %u msr "
+		printf("  partition %u %s: %u vcpus, hypercalls 0x%x, on violation %s, %u msr "
 		       "rules, %u cpuid rules\n",
-		       p, HV_NAME_LEN, pc->name, pc->nvcpus, pc->hcall_allowed,
+		       p, hx_esc(pc->name), pc->nvcpus, pc->hcall_allowed,
 		       pc->contain == HV_CONTAIN_INJECT_GP ? "inject #GP" : "halt", pc->msr.nrules,
 		       pc->cpuid.nrules);
 		for (uint32_t i = 0; i < pc->nregions; i++) {
@@ -186,15 +188,20 @@ int hx_cmd_trace_dump(int argc, char **argv)
 {
 	const char *path = NULL;
 	uint32_t max = 16;
+	bool bytes_seen = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--bytes") && i + 1 < argc) {
-			char *end;
-			unsigned long v = strtoul(argv[++i], &end, 0);
-			if (*end || v > HX_TRACE_MAX_OP_LEN) {
-				fprintf(stderr, "hx trace dump: --bytes wants 0..%u\n",
-				        HX_TRACE_MAX_OP_LEN);
+			uint64_t v;
+			if (bytes_seen) {
+				fprintf(stderr, "hx trace dump: --bytes is given twice\n");
 				return HX_EXIT_USAGE;
 			}
+			if (!hx_arg_uint(argv[++i], HX_TRACE_MAX_OP_LEN, &v)) {
+				fprintf(stderr, "hx trace dump: --bytes %s: wants a number 0..%u\n",
+				        hx_esc(argv[i]), HX_TRACE_MAX_OP_LEN);
+				return HX_EXIT_USAGE;
+			}
+			bytes_seen = true;
 			max = (uint32_t)v;
 		} else if (argv[i][0] == '-' || path) {
 			fprintf(stderr, "usage: hx trace dump FILE.hxt [--bytes N]\n");
@@ -210,14 +217,17 @@ int hx_cmd_trace_dump(int argc, char **argv)
 	struct hx_trace *t;
 	struct hx_trace_error err;
 	if (hx_trace_load(path, &t, &err) != 0) {
-		fprintf(stderr, "error: %s: %s\n", path, err.msg);
+		fprintf(stderr, "error: %s: %s\n", hx_esc(path), hx_esc(err.msg));
 		return HX_EXIT_USAGE;
 	}
+	/* Everything printed below that came from the file or the command
+	 * line is escaped: a trace's names and note are free bytes. */
 	printf("trace %s: format version %u, %u exits, config \"%s\", pool hpa 0x%" PRIx64
 	       " (%u pages)\n",
-	       path, t->version, t->nexits, t->config_name, t->pool_hpa, t->pool_pages);
+	       hx_esc(path), t->version, t->nexits, hx_esc(t->config_name), t->pool_hpa,
+	       t->pool_pages);
 	if (t->note[0])
-		printf("note: %s\n", t->note);
+		printf("note: %s\n", hx_esc(t->note));
 	print_config(t);
 	for (uint32_t i = 0; i < t->nexits; i++)
 		print_exit(i, &t->exits[i], max);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
 #include "cli.h"
 
 struct hx_command {
@@ -49,8 +50,8 @@ int main(int argc, char **argv)
 		if (argc >= 3 && !strcmp(argv[2], c->name))
 			return c->fn(argc - 2, argv + 2);
 	}
-	fprintf(stderr, "hx: unknown command '%s%s%s'\n", argv[1], argc >= 3 ? " " : "",
-	        argc >= 3 ? argv[2] : "");
+	fprintf(stderr, "hx: unknown command '%s%s%s'\n", hx_esc(argv[1]), argc >= 3 ? " " : "",
+	        argc >= 3 ? hx_esc(argv[2]) : "");
 	usage(stderr);
 	return HX_EXIT_USAGE;
 }

@@ -13,6 +13,9 @@
 #include <strings.h>
 
 #include "diag.h"
+#include "escape.h"
+#include "input_file.h"
+#include "json_strings.h"
 #include "hv/device.h"
 #include "hv/hcall.h"
 #include "hv/msr.h"
@@ -69,10 +72,15 @@ static bool jfail(struct jctx *c, const char *fmt, ...)
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	c->err->status = HX_CONFIG_SCHEMA;
+	/* The reason may quote input strings and the path holds input keys:
+	 * both are escaped (the file name already is). */
+	char ereason[sizeof(reason)], epath[sizeof(c->path)];
+	hx_escape(reason, ereason, sizeof(ereason));
+	hx_escape(c->path, epath, sizeof(epath));
 	if (c->plen)
-		snprintf(c->err->msg, sizeof(c->err->msg), "%s: %s: %s", c->file, c->path, reason);
+		snprintf(c->err->msg, sizeof(c->err->msg), "%s: %s: %s", c->file, epath, ereason);
 	else
-		snprintf(c->err->msg, sizeof(c->err->msg), "%s: %s", c->file, reason);
+		snprintf(c->err->msg, sizeof(c->err->msg), "%s: %s", c->file, ereason);
 	return false;
 }
 
@@ -317,15 +325,42 @@ static bool field_u32(struct jctx *c, const cJSON *obj, const char *key, uint32_
 	return ok;
 }
 
-static bool field_string(struct jctx *c, const cJSON *obj, const char *key, char *out, size_t cap)
+/* The first byte of a name outside printable ASCII, described; NULL when
+ * there is none. Names are printed in messages, dumps and traces: a
+ * control byte or escape sequence in one could rewrite a terminal or forge
+ * an "ok:" line, so only 0x20..0x7e is allowed. */
+static const char *bad_name_byte(const char *name, char *buf, size_t len)
+{
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (*p < 0x20)
+			snprintf(buf, len, "a control character (0x%02x)", *p);
+		else if (*p == 0x7f)
+			snprintf(buf, len, "DEL (0x7f)");
+		else if (*p > 0x7f)
+			snprintf(buf, len, "a non-ASCII byte (0x%02x)", *p);
+		else
+			continue;
+		return buf;
+	}
+	return NULL;
+}
+
+/* A partition or channel name (or a reference to one). */
+static bool field_name(struct jctx *c, const cJSON *obj, const char *key, char *out, size_t cap)
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
 	if (!item)
 		return true;
 	size_t m = path_key(c, key);
 	bool ok = true;
+	char what[48];
+	const char *bad = NULL;
 	if (!cJSON_IsString(item))
 		ok = jfail(c, "expected a string, got %s", type_name(item));
+	else if ((bad = bad_name_byte(item->valuestring, what, sizeof(what))) != NULL)
+		ok = jfail(c,
+		           "name \"%.40s\" contains %s; names must be printable ASCII (0x20..0x7e)",
+		           item->valuestring, bad);
 	else if (strlen(item->valuestring) >= cap)
 		ok = jfail(c, "\"%.40s...\" is longer than %zu bytes", item->valuestring, cap - 1);
 	else
@@ -490,7 +525,7 @@ static bool parse_member(struct jctx *c, const cJSON *obj, const struct hv_syste
 	char name[HV_NAME_LEN] = "";
 	if (!expect_object(c, obj) || !check_keys(c, obj, keys, HV_ARRAY_LEN(keys)))
 		return false;
-	if (!field_string(c, obj, "name", name, sizeof(name)) ||
+	if (!field_name(c, obj, "name", name, sizeof(name)) ||
 	    !field_u64(c, obj, "gpa", &mb->gpa) || !field_perm(c, obj, "perm", &mb->perm))
 		return false;
 	for (uint32_t i = 0; i < cfg->nchannels; i++)
@@ -755,7 +790,7 @@ static bool parse_partition(struct jctx *c, const cJSON *obj, const struct hv_sy
 	pc->nvcpus = 1;
 	pc->hcall_allowed = HV_HC_ALL;
 	pc->contain = HV_CONTAIN_HALT;
-	if (!field_string(c, obj, "name", pc->name, sizeof(pc->name)) ||
+	if (!field_name(c, obj, "name", pc->name, sizeof(pc->name)) ||
 	    !field_u32(c, obj, "vcpus", &pc->nvcpus) ||
 	    !parse_hypercalls(c, obj, &pc->hcall_allowed) ||
 	    !field_enum(c, obj, "on_violation", policies, HV_ARRAY_LEN(policies), &pc->contain))
@@ -804,7 +839,7 @@ static bool parse_channel(struct jctx *c, const cJSON *obj, struct hv_channel_co
 {
 	static const struct keyspec keys[] = {{"name", true}, {"hpa", true}, {"size", true}};
 	return expect_object(c, obj) && check_keys(c, obj, keys, HV_ARRAY_LEN(keys)) &&
-	       field_string(c, obj, "name", ch->name, sizeof(ch->name)) &&
+	       field_name(c, obj, "name", ch->name, sizeof(ch->name)) &&
 	       field_u64(c, obj, "hpa", &ch->hpa) && field_u64(c, obj, "size", &ch->size);
 }
 
@@ -926,12 +961,31 @@ static enum hx_config_status parse(const char *name, const char *text, size_t le
 	memset(cfg, 0, sizeof(*cfg));
 	if (!name)
 		name = "<config>";
+	/* The name starts every message: a file name with control bytes must
+	 * not reach the terminal raw. */
+	char ename[256];
+	name = hx_escape(name, ename, sizeof(ename));
 
 	size_t start = 0;
 	while (start < len && is_json_space(text[start]))
 		start++;
 	if (start == len) {
 		set_error(err, HX_CONFIG_SYNTAX, "%s: empty file, expected a JSON object", name);
+		return err->status;
+	}
+	/* Strings first: an escaped NUL would be cut by cJSON without a word,
+	 * and a raw TAB or newline inside a string passes the whitespace rule
+	 * below; both are named by the path of their string. */
+	struct hx_json_string_error serr;
+	if (!hx_json_check_strings(text, len, &serr)) {
+		const char *sep = serr.path[0] ? ": " : "";
+		if (serr.in_key)
+			set_error(err, HX_CONFIG_SYNTAX,
+			          "%s: %s%skey starting \"%s\": %s (line %u, column %u)", name,
+			          serr.path, sep, serr.key, serr.reason, serr.line, serr.column);
+		else
+			set_error(err, HX_CONFIG_SYNTAX, "%s: %s%s%s (line %u, column %u)", name,
+			          serr.path, sep, serr.reason, serr.line, serr.column);
 		return err->status;
 	}
 	/* JSON allows no raw control characters (RFC 8259, sections 2 and 7),
@@ -1000,31 +1054,15 @@ enum hx_config_status hx_config_load(const char *path, struct hv_system_config *
 	if (!err)
 		err = &local;
 	memset(err, 0, sizeof(*err));
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		set_error(err, HX_CONFIG_IO, "%s: cannot open: %s", path, strerror(errno));
+	uint8_t *buf;
+	size_t len;
+	char why[HX_INPUT_ERR_LEN];
+	if (hx_read_file(path, HX_CONFIG_MAX_BYTES, &buf, &len, why, sizeof(why)) != 0) {
+		char ename[256];
+		set_error(err, HX_CONFIG_IO, "%s: %s", hx_escape(path, ename, sizeof(ename)), why);
 		return err->status;
 	}
-	char *buf = malloc(HX_CONFIG_MAX_BYTES + 1);
-	if (!buf) {
-		fclose(f);
-		set_error(err, HX_CONFIG_IO, "%s: out of memory", path);
-		return err->status;
-	}
-	size_t len = fread(buf, 1, HX_CONFIG_MAX_BYTES + 1, f);
-	int read_errno = ferror(f) ? errno : 0;
-	fclose(f);
-	enum hx_config_status s;
-	if (read_errno) {
-		set_error(err, HX_CONFIG_IO, "%s: cannot read: %s", path, strerror(read_errno));
-		s = err->status;
-	} else if (len > HX_CONFIG_MAX_BYTES) {
-		set_error(err, HX_CONFIG_IO, "%s: file is larger than %u bytes", path,
-		          HX_CONFIG_MAX_BYTES);
-		s = err->status;
-	} else {
-		s = hx_config_parse(path, buf, len, cfg, err);
-	}
+	enum hx_config_status s = hx_config_parse(path, (const char *)buf, len, cfg, err);
 	free(buf);
 	return s;
 }

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "escape.h"
+#include "input_file.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 __AFL_FUZZ_INIT();
@@ -15,17 +18,21 @@ __AFL_FUZZ_INIT();
 /* Loop iterations before the process restarts, bounding any slow leak. */
 #define AFL_PERSIST_ITERATIONS 10000
 
+/* The same limit as the fuzzing loop's buffer would impose; a larger file
+ * is refused rather than silently cut. */
+#define AFL_MAX_INPUT (1u << 20)
+
 static int run_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
+	uint8_t *buf;
+	size_t n;
+	char why[HX_INPUT_ERR_LEN];
+	if (hx_read_file(path, AFL_MAX_INPUT, &buf, &n, why, sizeof(why)) != 0) {
+		fprintf(stderr, "%s: %s\n", hx_esc(path), why);
 		return 2;
 	}
-	static uint8_t buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
 	LLVMFuzzerTestOneInput(buf, n);
+	free(buf);
 	return 0;
 }
 

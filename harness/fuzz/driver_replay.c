@@ -9,6 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "escape.h"
+#include "input_file.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Inputs above this size are refused, as libFuzzer's -max_len would. */
@@ -16,28 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int run_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
+	uint8_t *buf;
+	size_t size;
+	char why[HX_INPUT_ERR_LEN];
+	if (hx_read_file(path, REPLAY_MAX_INPUT, &buf, &size, why, sizeof(why)) != 0) {
+		fprintf(stderr, "replay: %s: %s\n", hx_esc(path), why);
 		return -1;
 	}
-	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || st.st_size < 0 ||
-	    (uint64_t)st.st_size > REPLAY_MAX_INPUT) {
-		fprintf(stderr, "replay: %s: unreadable or larger than %u bytes\n", path,
-		        REPLAY_MAX_INPUT);
-		fclose(f);
-		return -1;
-	}
-	size_t size = (size_t)st.st_size;
-	uint8_t *buf = malloc(size ? size : 1);
-	if (!buf || fread(buf, 1, size, f) != size) {
-		fprintf(stderr, "replay: %s: read failed\n", path);
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
 	LLVMFuzzerTestOneInput(buf, size);
 	free(buf);
 	return 0;
@@ -53,7 +41,7 @@ static int run_dir(const char *dir)
 {
 	DIR *d = opendir(dir);
 	if (!d) {
-		fprintf(stderr, "replay: %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "replay: %s: %s\n", hx_esc(dir), strerror(errno));
 		return -1;
 	}
 	char **names = NULL;
@@ -102,7 +90,7 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		struct stat st;
 		if (stat(argv[i], &st) != 0) {
-			fprintf(stderr, "replay: %s: %s\n", argv[i], strerror(errno));
+			fprintf(stderr, "replay: %s: %s\n", hx_esc(argv[i]), strerror(errno));
 			return 2;
 		}
 		int r = S_ISDIR(st.st_mode) ? run_dir(argv[i]) : (run_file(argv[i]) == 0 ? 1 : -1);

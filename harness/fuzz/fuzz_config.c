@@ -17,6 +17,7 @@
 
 #include "config_json.h"
 #include "diag.h"
+#include "escape.h"
 #include "fz.h"
 #include "hv/ept.h"
 #include "hv/verify.h"
@@ -51,6 +52,9 @@ static void check_error(enum hx_config_status st, const struct hx_config_error *
 	FZ_CHECK(n > 0 && strncmp(err->msg, NAME, strlen(NAME)) == 0, "TOTAL",
 	         "%s config: message '%s' does not name the file", hx_config_status_str(st),
 	         err->msg);
+	/* Messages quote input text: it must arrive escaped, never raw. */
+	FZ_CHECK(hx_is_printable(err->msg, n), "TOTAL",
+	         "%s config: message holds a byte outside 0x20..0x7e", hx_config_status_str(st));
 }
 
 /* Build every partition's EPT and verify the whole system. */
@@ -124,6 +128,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		         eu.msg, hx_config_status_str(sa), ea.msg);
 		return 0;
 	}
+	/* The loader's name rule, on its own: printable ASCII only. */
+	for (uint32_t p = 0; p < u->npartitions && p < HV_MAX_PARTITIONS; p++)
+		FZ_CHECK(hx_is_printable(u->partitions[p].name, strlen(u->partitions[p].name)),
+		         "TOTAL", "partition %u name accepted with a non-printable byte", p);
+	for (uint32_t ch = 0; ch < u->nchannels && ch < HV_MAX_CHANNELS; ch++)
+		FZ_CHECK(hx_is_printable(u->channels[ch].name, strlen(u->channels[ch].name)),
+		         "TOTAL", "channel %u name accepted with a non-printable byte", ch);
 	struct hv_config_diag diag;
 	memset(&diag, 0, sizeof(diag));
 	hv_status v = hv_config_validate(u, &diag);

@@ -6,9 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "escape.h"
 #include "hx/guest_abi.h"
+#include "input_file.h"
 
 /* true when [off, off+len) lies inside a buffer of size bytes */
 static bool in_file(uint64_t off, uint64_t len, size_t size)
@@ -20,6 +21,11 @@ static int parse_segments(struct hxk_elf *e, const Elf64_Ehdr *eh, struct hxk_er
 {
 	if (eh->e_phnum == 0)
 		return hxk_fail(err, "no program headers (e_phnum 0): nothing to load");
+	/* PN_XNUM moves the real count into section 0 (gABI "Program Header");
+	 * no guest needs 65535 headers, so the extension is refused. */
+	if (eh->e_phnum == PN_XNUM)
+		return hxk_fail(err, "e_phnum 0x%x (PN_XNUM, extended numbering) is not supported",
+		                eh->e_phnum);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr))
 		return hxk_fail(err, "e_phentsize %u, expected %zu", eh->e_phentsize,
 		                sizeof(Elf64_Phdr));
@@ -43,11 +49,10 @@ static int parse_segments(struct hxk_elf *e, const Elf64_Ehdr *eh, struct hxk_er
 			                "program header %u: PT_TLS: thread-local storage is "
 			                "not supported in guests",
 			                i);
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
-			continue;
-		if (e->nsegs == HXK_ELF_MAX_SEGS)
-			return hxk_fail(err, "more than %d loadable segments", HXK_ELF_MAX_SEGS);
-		if (ph.p_filesz > ph.p_memsz)
+		/* The file range of every header is checked before anything is
+		 * skipped: an empty or non-loadable segment must not hide bytes
+		 * that run past the end of the file. */
+		if (ph.p_type == PT_LOAD && ph.p_filesz > ph.p_memsz)
 			return hxk_fail(
 			        err, "segment %u: p_filesz 0x%llx larger than p_memsz 0x%llx", i,
 			        (unsigned long long)ph.p_filesz, (unsigned long long)ph.p_memsz);
@@ -58,6 +63,10 @@ static int parse_segments(struct hxk_elf *e, const Elf64_Ehdr *eh, struct hxk_er
 			        "the file (%zu bytes)",
 			        i, (unsigned long long)ph.p_offset, (unsigned long long)ph.p_filesz,
 			        e->size);
+		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+			continue;
+		if (e->nsegs == HXK_ELF_MAX_SEGS)
+			return hxk_fail(err, "more than %d loadable segments", HXK_ELF_MAX_SEGS);
 		if (ph.p_vaddr != ph.p_paddr)
 			return hxk_fail(
 			        err,
@@ -219,6 +228,10 @@ int hxk_elf_parse(const uint8_t *data, size_t size, struct hxk_elf *e, struct hx
 		return hxk_fail(err, "ELF version %u, expected %u", data[EI_VERSION], EV_CURRENT);
 	Elf64_Ehdr eh;
 	memcpy(&eh, data, sizeof(eh));
+	if (eh.e_version != EV_CURRENT)
+		return hxk_fail(err, "e_version %u, expected %u", eh.e_version, EV_CURRENT);
+	if (eh.e_ehsize != sizeof(Elf64_Ehdr))
+		return hxk_fail(err, "e_ehsize %u, expected %zu", eh.e_ehsize, sizeof(Elf64_Ehdr));
 	if (eh.e_machine != EM_X86_64)
 		return hxk_fail(err, "e_machine %u, expected EM_X86_64 (%u)", eh.e_machine,
 		                EM_X86_64);
@@ -244,37 +257,16 @@ int hxk_elf_parse(const uint8_t *data, size_t size, struct hxk_elf *e, struct hx
 int hxk_elf_read_file(const char *path, struct hxk_elf *e, struct hxk_err *err)
 {
 	memset(e, 0, sizeof(*e));
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return hxk_fail_errno(err, "%s: cannot open", path);
-	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return hxk_fail(err, "%s: not a regular file", path);
-	}
-	if ((uint64_t)st.st_size > HXK_ELF_MAX_BYTES) {
-		fclose(f);
-		return hxk_fail(err, "%s: file too large (%lld bytes, limit %u)", path,
-		                (long long)st.st_size, HXK_ELF_MAX_BYTES);
-	}
-	size_t size = (size_t)st.st_size;
-	uint8_t *buf = malloc(size ? size : 1);
-	if (!buf) {
-		fclose(f);
-		return hxk_fail(err, "%s: out of memory", path);
-	}
-	size_t got = fread(buf, 1, size, f);
-	int rerr = ferror(f);
-	fclose(f);
-	if (rerr || got != size) {
-		free(buf);
-		return hxk_fail(err, "%s: read error", path);
-	}
+	uint8_t *buf;
+	size_t size;
+	char why[HX_INPUT_ERR_LEN];
+	if (hx_read_file(path, HXK_ELF_MAX_BYTES, &buf, &size, why, sizeof(why)) != 0)
+		return hxk_fail(err, "%s: %s", hx_esc(path), why);
 	struct hxk_err inner;
 	int r = hxk_elf_parse(buf, size, e, &inner);
 	free(buf);
 	if (r != 0)
-		return hxk_fail(err, "%s: %s", path, inner.msg);
+		return hxk_fail(err, "%s: %s", hx_esc(path), inner.msg);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
 #include "runner_int.h"
 
 static void plat_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
@@ -76,9 +77,14 @@ static int plat_phys_write(void *ctx, uint64_t hpa, const void *src, uint32_t le
 void hxk_console_flush(struct hxk_pstate *p)
 {
 	struct hxk_runner *R = p->R;
-	if (p->conlen && !R->opt->quiet)
-		fprintf(R->out, "[%s console] %.*s\n", R->cfg->partitions[p->index].name,
-		        (int)p->conlen, p->con);
+	if (p->conlen && !R->opt->quiet) {
+		/* Guest bytes: escaped, so console output cannot carry terminal
+		 * escapes or carriage returns. */
+		char text[4 * sizeof(p->con) + 4];
+		hx_escape_n(p->con, p->conlen, text, sizeof(text));
+		fprintf(R->out, "[%s console] %s\n", hx_esc(R->cfg->partitions[p->index].name),
+		        text);
+	}
 	p->conlen = 0;
 }
 
@@ -96,7 +102,7 @@ static void plat_console(void *ctx, uint32_t partition, const char *buf, uint32_
 		}
 		if (p->conlen == sizeof(p->con))
 			hxk_console_flush(p);
-		p->con[p->conlen++] = (c >= 0x20 && c < 0x7f) ? c : '.';
+		p->con[p->conlen++] = c;
 	}
 }
 

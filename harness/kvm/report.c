@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
 #include "hv/verify.h"
 #include "runner.h"
 #include "slots.h"
@@ -66,7 +67,7 @@ static void print_expect(FILE *f, const struct hxk_expect *e)
 static void print_part(FILE *f, const struct hv_system_config *cfg, uint32_t i,
                        const struct hxk_part_report *pr)
 {
-	fprintf(f, "partition %u \"%s\": ", i, cfg->partitions[i].name);
+	fprintf(f, "partition %u \"%s\": ", i, hx_esc(cfg->partitions[i].name));
 	if (pr->outcome == HXK_OUT_NOT_RUN) {
 		fprintf(f, "not run\n");
 		return;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
 #include "hv/ept.h"
 #include "hx/guest_abi.h"
 #include "runner_int.h"
@@ -12,7 +13,7 @@ static const char *owner_name(const struct hv_system_config *cfg, int owner, cha
 		snprintf(buf, len, "the hypervisor");
 	else if (owner > 0 && (uint32_t)owner <= cfg->npartitions)
 		snprintf(buf, len, "partition %d \"%s\"", owner - 1,
-		         cfg->partitions[owner - 1].name);
+		         hx_esc(cfg->partitions[owner - 1].name));
 	else
 		snprintf(buf, len, "unknown owner %d", owner);
 	return buf;
@@ -51,27 +52,33 @@ void hxk_handle_ucall(struct hxk_runner *R, struct hxk_vstate *v, uint64_t gpa)
 	}
 	uc.file[sizeof(uc.file) - 1] = 0;
 	uc.msg[sizeof(uc.msg) - 1] = 0;
+	/* File and message are guest memory: a guest must not be able to
+	 * forge harness output lines or drive the terminal through them. */
+	char efile[4 * sizeof(uc.file)], emsg[4 * sizeof(uc.msg)];
+	hx_escape(uc.file, efile, sizeof(efile));
+	hx_escape(uc.msg, emsg, sizeof(emsg));
+	pname = hx_esc(pname);
 	switch (uc.type) {
 	case HX_UCALL_SYNC:
 		p->rep->syncs++;
 		p->rep->last_sync = uc.args[0];
 		if (R->opt->verbose)
 			fprintf(R->out, "[%s/%u] sync %llu (%s:%u)\n", pname, v->index,
-			        (unsigned long long)uc.args[0], uc.file, uc.line);
+			        (unsigned long long)uc.args[0], efile, uc.line);
 		v->yield = true;
 		break;
 	case HX_UCALL_PRINT:
 		if (!R->opt->quiet)
-			fprintf(R->out, "[%s/%u] %s:%u: %s\n", pname, v->index, uc.file, uc.line,
-			        uc.msg);
+			fprintf(R->out, "[%s/%u] %s:%u: %s\n", pname, v->index, efile, uc.line,
+			        emsg);
 		break;
 	case HX_UCALL_DONE:
 		hxk_vcpu_done(v);
 		break;
 	case HX_UCALL_ASSERT:
 		hxk_stop_partition(p, HXK_OUT_FAIL, 0,
-		                   "assertion %s:%u: %s (0x%llx, 0x%llx) on vCPU %u", uc.file,
-		                   uc.line, uc.msg, (unsigned long long)uc.args[0],
+		                   "assertion %s:%u: %s (0x%llx, 0x%llx) on vCPU %u", efile,
+		                   uc.line, emsg, (unsigned long long)uc.args[0],
 		                   (unsigned long long)uc.args[1], v->index);
 		break;
 	case HX_UCALL_EXCEPTION:
@@ -80,14 +87,14 @@ void hxk_handle_ucall(struct hxk_runner *R, struct hxk_vstate *v, uint64_t gpa)
 		                   "%u%s%s",
 		                   (unsigned long long)uc.args[0], (unsigned long long)uc.args[1],
 		                   (unsigned long long)uc.args[2], v->index, uc.msg[0] ? ": " : "",
-		                   uc.msg);
+		                   emsg);
 		break;
 	case HX_UCALL_FOUND:
 		on_found(R, v, &uc);
 		break;
 	default:
 		hxk_stop_partition(p, HXK_OUT_CRASH, 0, "unknown ucall type %u from %s:%u", uc.type,
-		                   uc.file, uc.line);
+		                   efile, uc.line);
 		break;
 	}
 }

@@ -172,14 +172,39 @@ static const char *status_name(uint32_t s)
 	return s < HV_ARRAY_LEN(names) && names[s] ? names[s] : "unknown status";
 }
 
+/* The per-trace limit ran out: say how far the trace got, and how long the
+ * image sat on the step it was given, so a trace that is merely too long
+ * for the limit reads differently from an image that stopped answering. */
+static void record_timeout(struct beq_run *r, int64_t index, double waited, const char *where)
+{
+	double limit = r->b->timeout_s;
+	uint32_t total = r->t->nexits;
+	char step[96];
+	if (index >= 0)
+		snprintf(step, sizeof(step), "at exit %lld of %u (%lld answered)", (long long)index,
+		         total, (long long)index);
+	else if (!r->init_seen)
+		snprintf(step, sizeof(step), "before exit 0 of %u (the image was still starting)",
+		         total);
+	else
+		snprintf(step, sizeof(step), "after all %u exits, waiting for the final state",
+		         total);
+	record_error(r, index,
+	             "the trace ran out of time after %.3g s %s; the image had been on this step "
+	             "for %.2f s; "
+	             "%s (--timeout raises the limit)",
+	             limit, step, waited, where);
+}
+
 /* Run the image to its next signal; anything but `want` is recorded. */
 static bool await(struct beq_run *r, int64_t index, uint32_t want)
 {
 	uint32_t sig = 0;
 	struct hxk_err err = {{0}};
+	double began = beq_now();
 	int stop = beq_vm_run(&r->vm, r->deadline, &sig, &err);
 	if (stop == BEQ_STOP_TIMEOUT) {
-		record_error(r, index, "timeout after %.1f s: %s", r->b->timeout_s, err.msg);
+		record_timeout(r, index, beq_now() - began, err.msg);
 		return false;
 	}
 	if (stop != BEQ_STOP_SIGNAL) {

@@ -17,7 +17,9 @@
 #include "buildeq_internal.h"
 #include "guest_setup.h"
 #include "hostmem.h"
+#include "escape.h"
 #include "hx/guest_abi.h"
+#include "input_file.h"
 
 #define SIZE_2M (2ull << 20)
 #define SIZE_1G (1ull << 30)
@@ -46,22 +48,9 @@ static bool in_file(uint64_t off, uint64_t len, size_t size)
 
 static int read_file(const char *path, struct beq_image *img, struct hxk_err *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return hxk_fail_errno(err, "cannot open the freestanding image %s", path);
-	img->data = malloc(IMAGE_FILE_MAX + 1);
-	if (!img->data) {
-		fclose(f);
-		return hxk_fail(err, "out of memory reading %s", path);
-	}
-	img->size = fread(img->data, 1, IMAGE_FILE_MAX + 1, f);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad)
-		return hxk_fail(err, "cannot read the freestanding image %s", path);
-	if (img->size > IMAGE_FILE_MAX)
-		return hxk_fail(err, "%s: larger than %u MiB: not a replay image", path,
-		                IMAGE_FILE_MAX >> 20);
+	char why[HX_INPUT_ERR_LEN];
+	if (hx_read_file(path, IMAGE_FILE_MAX, &img->data, &img->size, why, sizeof(why)) != 0)
+		return hxk_fail(err, "the freestanding image %s: %s", hx_esc(path), why);
 	return 0;
 }
 
@@ -75,6 +64,11 @@ static int check_segment(const char *path, const Elf64_Phdr *ph, uint32_t i, siz
 	if (!in_file(ph->p_offset, ph->p_filesz, size))
 		return hxk_fail(err, "%s: segment %u: file bytes run past the end (%zu bytes)",
 		                path, i, size);
+	return 0;
+}
+
+static int check_placement(const char *path, const Elf64_Phdr *ph, uint32_t i, struct hxk_err *err)
+{
 	if (ph->p_paddr < BEQ_IMAGE_LMA || ph->p_memsz > BEQ_IMAGE_MAX ||
 	    ph->p_paddr - BEQ_IMAGE_LMA > BEQ_IMAGE_MAX - ph->p_memsz)
 		return hxk_fail(err,
@@ -146,6 +140,8 @@ int beq_image_read(const char *path, struct beq_image *img, struct hxk_err *err)
 	memset(img, 0, sizeof(*img));
 	if (read_file(path, img, err) != 0)
 		goto fail;
+	char epath[256];
+	path = hx_escape(path, epath, sizeof(epath));
 	Elf64_Ehdr eh;
 	if (img->size < sizeof(eh)) {
 		hxk_fail(err, "%s: %zu bytes: too short for an ELF header", path, img->size);
@@ -172,13 +168,19 @@ int beq_image_read(const char *path, struct beq_image *img, struct hxk_err *err)
 			         path, i, ph.p_type);
 			goto fail;
 		}
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+		if (ph.p_type != PT_LOAD)
+			continue;
+		/* Checked before an empty segment is skipped: p_memsz 0 must not
+		 * hide file bytes that run past the end. */
+		if (check_segment(path, &ph, i, img->size, err) != 0)
+			goto fail;
+		if (ph.p_memsz == 0)
 			continue;
 		if (img->nsegs == BEQ_MAX_SEGS) {
 			hxk_fail(err, "%s: more than %d loadable segments", path, BEQ_MAX_SEGS);
 			goto fail;
 		}
-		if (check_segment(path, &ph, i, img->size, err) != 0)
+		if (check_placement(path, &ph, i, err) != 0)
 			goto fail;
 		img->segs[img->nsegs].lma = ph.p_paddr;
 		img->segs[img->nsegs].filesz = ph.p_filesz;
@@ -438,7 +440,7 @@ int beq_vm_run(struct beq_vm *m, double deadline, uint32_t *sig, struct hxk_err 
 		if (beq_now() >= deadline) {
 			char fn[160];
 			beq_image_symbolize(m->img, run->s.regs.regs.rip, fn, sizeof(fn));
-			hxk_fail(err, "the image did not answer in time (rip 0x%llx%s)",
+			hxk_fail(err, "the image was at rip 0x%llx%s",
 			         (unsigned long long)run->s.regs.regs.rip, fn);
 			stop = BEQ_STOP_TIMEOUT;
 			break;

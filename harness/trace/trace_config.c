@@ -161,11 +161,26 @@ static bool rd_count(struct rd *r, const char *field, uint32_t max, uint32_t *n)
 	return true;
 }
 
+/* Partition and channel names follow the config loader's rule: printable
+ * ASCII only, since dumps and messages print them (a control byte could
+ * forge output lines or drive the terminal). */
 static bool get_name(struct rd *r, const char *field, char out[HV_NAME_LEN])
 {
 	uint8_t n;
 	memset(out, 0, HV_NAME_LEN);
-	return rd_u8(r, field, &n) && rd_text(r, field, n, HV_NAME_LEN, out);
+	if (!rd_u8(r, field, &n) || !rd_text(r, field, n, HV_NAME_LEN, out))
+		return false;
+	for (uint8_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)out[i];
+		if (c >= 0x20 && c <= 0x7e)
+			continue;
+		r->pos -= n - i;
+		rd_fail(r, field,
+		        "byte 0x%02x at %u is not printable ASCII (names must be 0x20..0x7e)", c,
+		        i);
+		return false;
+	}
+	return true;
 }
 
 static bool get_partition(struct rd *r, struct hv_partition_config *p)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input_file.h"
 #include "trace_internal.h"
 
 static uint64_t le(const uint8_t *p, unsigned n)
@@ -316,47 +317,16 @@ int hx_trace_load_ex(const char *path, uint32_t flags, struct hx_trace **out,
 	memset(err, 0, sizeof(*err));
 	err->exit_index = -1;
 	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f) {
+	uint8_t *buf;
+	size_t len;
+	char why[HX_INPUT_ERR_LEN];
+	if (hx_read_file(path, HX_TRACE_MAX_FILE, &buf, &len, why, sizeof(why)) != 0) {
 		snprintf(err->field, sizeof(err->field), "file");
-		snprintf(err->msg, sizeof(err->msg), "cannot open: %s", strerror(errno));
+		snprintf(err->msg, sizeof(err->msg), "%.300s", why);
 		return -1;
 	}
-	size_t cap = 1 << 16, len = 0;
-	uint8_t *buf = malloc(cap);
-	int rc = -1;
-	while (buf) {
-		if (len == cap) {
-			if (cap > HX_TRACE_MAX_FILE) {
-				snprintf(err->field, sizeof(err->field), "file");
-				snprintf(err->msg, sizeof(err->msg),
-				         "larger than the limit of %llu bytes", HX_TRACE_MAX_FILE);
-				goto out;
-			}
-			uint8_t *nb = realloc(buf, cap * 2);
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (!buf) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		goto out;
-	}
-	if (ferror(f)) {
-		snprintf(err->field, sizeof(err->field), "file");
-		snprintf(err->msg, sizeof(err->msg), "read error: %s", strerror(errno));
-		goto out;
-	}
-	rc = hx_trace_parse_ex(buf, len, flags, out, err);
-out:
+	int rc = hx_trace_parse_ex(buf, len, flags, out, err);
 	free(buf);
-	fclose(f);
 	return rc;
 }
 

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
+#include "input_file.h"
 #include "trace_internal.h"
 
 /* ---- in-memory traces ---- */
@@ -152,9 +154,37 @@ int hx_trace_encode(const struct hx_trace *t, uint8_t **buf, size_t *len)
 
 /* ---- atomic files ---- */
 
+/* rename() would replace whatever is at path: refuse to put a trace in
+ * place of a device (-o /dev/null as root would replace the device node), a
+ * FIFO or a directory, also behind a symlink (the link itself would be
+ * replaced, its target left alone: fine for a regular file). Checked when
+ * the temp file is created and again just before the rename. */
+static int check_destination(const char *path, char *err, size_t errlen)
+{
+	if (!*path) {
+		snprintf(err, errlen, "empty file name for the trace");
+		return -1;
+	}
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return 0; /* nothing there (or unreachable: the rename will say) */
+	if (S_ISLNK(st.st_mode) && stat(path, &st) != 0)
+		return 0; /* a dangling link is replaced like a missing file */
+	if (S_ISREG(st.st_mode))
+		return 0;
+	char name[256];
+	snprintf(err, errlen, "%s: is %s, not a regular file: refusing to replace it with a trace",
+	         hx_escape(path, name, sizeof(name)), hx_file_type_name(st.st_mode));
+	return -1;
+}
+
 /* A temp file next to path, opened for writing. */
 static FILE *open_temp(const char *path, char **tmp, char *err, size_t errlen)
 {
+	if (check_destination(path, err, errlen) != 0) {
+		*tmp = NULL;
+		return NULL;
+	}
 	size_t n = strlen(path) + 16;
 	*tmp = malloc(n);
 	if (!*tmp) {
@@ -195,6 +225,8 @@ static int finish_temp(FILE *f, char *tmp, const char *path, char *err, size_t e
 		snprintf(err, errlen, "%s: close failed: %s", path, strerror(errno));
 		rc = -1;
 	}
+	if (rc == 0 && check_destination(path, err, errlen) != 0)
+		rc = -1;
 	if (rc == 0 && rename(tmp, path) != 0) {
 		snprintf(err, errlen, "%s: rename failed: %s", path, strerror(errno));
 		rc = -1;

@@ -513,7 +513,8 @@ static void test_image_reader(void **state)
 
 	static const struct {
 		const char *name;
-		int what; /* 0 truncate, 1 magic, 2 low paddr, 3 vaddr, 4 entry, 5 filesz */
+		int what; /* 0 truncate, 1 magic, 2 low paddr, 3 vaddr, 4 entry, 5 filesz,
+		           * 6-7 an empty segment hiding a bad file range */
 		const char *text;
 	} rows[] = {
 	        {"truncated", 0, "too short"},
@@ -522,6 +523,8 @@ static void test_image_reader(void **state)
 	        {"runs elsewhere", 3, "is not BEQ_HIGH_BASE + p_paddr"},
 	        {"entry outside", 4, "entry point"},
 	        {"file bytes past the end", 5, "run past the end"},
+	        {"empty segment, offset past the end", 6, "segment 0: file bytes run past the end"},
+	        {"empty segment, filesz above memsz", 7, "p_filesz 0x100000000 above p_memsz 0x0"},
 	};
 	for (size_t i = 0; i < HV_ARRAY_LEN(rows); i++) {
 		memcpy(buf, orig, len);
@@ -548,6 +551,14 @@ static void test_image_reader(void **state)
 		case 5:
 			ph->p_filesz = len;
 			ph->p_memsz = len;
+			break;
+		case 6:
+			ph->p_memsz = ph->p_filesz = 0;
+			ph->p_offset = len + 1;
+			break;
+		case 7:
+			ph->p_memsz = 0;
+			ph->p_filesz = 1ull << 32;
 			break;
 		}
 		spill(path, buf, n);

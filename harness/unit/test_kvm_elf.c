@@ -207,6 +207,73 @@ static void m_strtab_type(uint8_t *b, size_t *len)
 	shdr(b, 3)->sh_type = SHT_PROGBITS;
 }
 
+/* A second program header after the first; the builder leaves room. */
+static Elf64_Phdr *second(uint8_t *b)
+{
+	ehdr(b)->e_phnum = 2;
+	*phdr(b, 1) = *phdr(b, 0);
+	return phdr(b, 1);
+}
+static void m_empty_filesz(uint8_t *b, size_t *len)
+{
+	/* p_memsz 0 must not hide file bytes far past the end */
+	Elf64_Phdr *p = second(b);
+	p->p_memsz = 0;
+	p->p_filesz = *len + 0x10000;
+}
+static void m_empty_offset(uint8_t *b, size_t *len)
+{
+	Elf64_Phdr *p = second(b);
+	p->p_memsz = p->p_filesz = 0;
+	p->p_offset = *len + 1;
+}
+static void m_note_past_end(uint8_t *b, size_t *len)
+{
+	Elf64_Phdr *p = second(b);
+	p->p_type = PT_NOTE;
+	p->p_offset = *len - 8;
+	p->p_filesz = p->p_memsz = 16;
+}
+static void m_note_offset_wrap(uint8_t *b, size_t *len)
+{
+	(void)len;
+	Elf64_Phdr *p = second(b);
+	p->p_type = PT_NOTE;
+	p->p_offset = ~0ull - 7;
+	p->p_filesz = 16;
+}
+static void m_phnum_xnum(uint8_t *b, size_t *len)
+{
+	(void)len;
+	ehdr(b)->e_phnum = PN_XNUM;
+}
+static void m_phnum_many(uint8_t *b, size_t *len)
+{
+	(void)len;
+	ehdr(b)->e_phnum = 0xfffe; /* 0xfffe * 56 bytes: far past the file */
+}
+static void m_ehsize(uint8_t *b, size_t *len)
+{
+	(void)len;
+	ehdr(b)->e_ehsize = 52;
+}
+static void m_e_version(uint8_t *b, size_t *len)
+{
+	(void)len;
+	ehdr(b)->e_version = 2;
+}
+static void m_memsz_huge(uint8_t *b, size_t *len)
+{
+	(void)len;
+	phdr(b, 0)->p_memsz = 1ull << 40;
+}
+static void m_second_overlaps(uint8_t *b, size_t *len)
+{
+	(void)len;
+	Elf64_Phdr *p = second(b);
+	p->p_vaddr = p->p_paddr = phdr(b, 0)->p_vaddr + phdr(b, 0)->p_memsz - 1;
+}
+
 static const struct bad_row bad_rows[] = {
         {"short", m_short, "too short"},
         {"magic", m_magic, "bad magic"},
@@ -237,6 +304,16 @@ static const struct bad_row bad_rows[] = {
         {"symtab bounds", m_symtab_bounds, ".symtab"},
         {"symtab link", m_symtab_link, "sh_link"},
         {"strtab type", m_strtab_type, "string table"},
+        {"empty segment, filesz past the end", m_empty_filesz, "segment 1: p_filesz 0x"},
+        {"empty segment, offset past the end", m_empty_offset, "segment 1: file bytes [0x"},
+        {"note past the end", m_note_past_end, "segment 1: file bytes"},
+        {"note offset wraps", m_note_offset_wrap, "segment 1: file bytes [0xfffffffffffffff8"},
+        {"phnum PN_XNUM", m_phnum_xnum, "PN_XNUM"},
+        {"phnum 0xfffe", m_phnum_many, "65534 entries) run past the end"},
+        {"ehsize", m_ehsize, "e_ehsize 52, expected 64"},
+        {"e_version", m_e_version, "e_version 2"},
+        {"memsz 1 TiB", m_memsz_huge, "above 4 GiB"},
+        {"second segment overlaps by one byte", m_second_overlaps, "overlaps an earlier"},
 };
 
 static void test_rejections(void **state)
@@ -282,6 +359,27 @@ static void test_good_image(void **state)
 	assert_true(hxk_elf_code_boundary(&e, BASE + 3, &v));
 	assert_int_equal(v, BASE + 3);
 	assert_false(hxk_elf_code_boundary(&e, BASE, &v));
+	hxk_elf_free(&e);
+}
+
+/* Empty segments inside the file, and headers such as PT_GNU_STACK with
+ * no file bytes, are still accepted (and not loaded). */
+static void test_empty_segments_inside_the_file(void **state)
+{
+	(void)state;
+	uint8_t buf[CAP];
+	size_t len = build(buf);
+	Elf64_Phdr *p = second(buf);
+	p->p_memsz = p->p_filesz = 0;
+	struct hxk_elf e;
+	struct hxk_err err;
+	assert_int_equal(hxk_elf_parse(buf, len, &e, &err), 0);
+	assert_int_equal(e.nsegs, 1);
+	hxk_elf_free(&e);
+	p->p_type = PT_GNU_STACK;
+	p->p_offset = 0;
+	assert_int_equal(hxk_elf_parse(buf, len, &e, &err), 0);
+	assert_int_equal(e.nsegs, 1);
 	hxk_elf_free(&e);
 }
 
@@ -377,9 +475,12 @@ static void test_read_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_rejections),         cmocka_unit_test(test_good_image),
-	        cmocka_unit_test(test_placement_and_load), cmocka_unit_test(test_load_unbacked),
+	        cmocka_unit_test(test_rejections),
+	        cmocka_unit_test(test_good_image),
+	        cmocka_unit_test(test_placement_and_load),
+	        cmocka_unit_test(test_load_unbacked),
 	        cmocka_unit_test(test_read_file),
+	        cmocka_unit_test(test_empty_segments_inside_the_file),
 	};
 	return cmocka_run_group_tests_name("kvm_elf", tests, NULL, NULL);
 }

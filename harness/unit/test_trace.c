@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hv/msr.h"
@@ -254,6 +255,36 @@ static void test_save_load(void **state)
 	assert_non_null(strstr(err, "/nonexistent-dir/t.hxt"));
 	assert_int_equal(hx_trace_load("/nonexistent-dir/t.hxt", &back, &e), -1);
 	assert_non_null(strstr(e.msg, "cannot open"));
+}
+
+/* The rename would replace a FIFO, a directory or a device node at the
+ * destination (or behind a symlink): refused, nothing left behind. A
+ * symlink to a regular file is replaced like the file. */
+static void test_save_refuses_special_destinations(void **state)
+{
+	struct fx *f = *state;
+	char fifo[128], link[128], sub[128], err[256];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", f->dir);
+	snprintf(link, sizeof(link), "%s/link", f->dir);
+	snprintf(sub, sizeof(sub), "%s/sub", f->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(hx_trace_save(fifo, f->t, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "fifo: is a FIFO, not a regular file: refusing to replace it"));
+	assert_true(only_file(f->dir, "fifo"));
+	assert_int_equal(symlink("/dev/null", link), 0);
+	assert_int_equal(hx_trace_save(link, f->t, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "link: is a character device, not a regular file"));
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(hx_trace_save(sub, f->t, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "sub: is a directory, not a regular file"));
+	assert_null(hx_trace_writer_open(sub, &(struct hx_trace_meta){.cfg = &f->cfg}, err,
+	                                 sizeof(err)));
+	assert_non_null(strstr(err, "is a directory"));
+	assert_int_equal(rmdir(sub), 0);
+	assert_int_equal(unlink(fifo), 0);
+	assert_int_equal(hx_trace_save("", f->t, err, sizeof(err)), -1);
+	assert_string_equal(err, "empty file name for the trace");
 }
 
 static void test_streaming_writer(void **state)
@@ -532,7 +563,28 @@ static void test_bad_config(void **state)
 	assert_non_null(strstr(err.msg, "rejected by validation"));
 	free(b);
 
+	/* Names follow the config loader's rule: printable ASCII only. */
+	*cfg = f->cfg;
+	snprintf(cfg->partitions[1].name, sizeof(cfg->partitions[1].name), "b\nok: x");
+	t = hx_trace_new(&meta);
+	assert_int_equal(hx_trace_encode(t, &b, &len), 0);
+	hx_trace_free(t);
+	assert_int_equal(parse_copy(b, len, &err), -1);
+	assert_string_equal(err.field, "partitions[1].name");
+	assert_non_null(strstr(err.msg, "byte 0x0a at 1 is not printable ASCII"));
+	free(b);
+	*cfg = f->cfg;
+	cfg->channels[0].name[0] = 0x1b;
+	t = hx_trace_new(&meta);
+	assert_int_equal(hx_trace_encode(t, &b, &len), 0);
+	hx_trace_free(t);
+	assert_int_equal(parse_copy(b, len, &err), -1);
+	assert_string_equal(err.field, "channels[0].name");
+	assert_non_null(strstr(err.msg, "byte 0x1b at 0"));
+	free(b);
+
 	/* A pool outside hypervisor memory. */
+	*cfg = f->cfg;
 	*cfg = f->cfg;
 	meta.pool_hpa = MOCK_P0_RAM_HPA;
 	t = hx_trace_new(&meta);
@@ -626,6 +678,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_save_refuses_special_destinations, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_streaming_writer, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_truncated_everywhere, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_every_byte_changed, setup, teardown),
