@@ -10,41 +10,13 @@ build=${1:?usage: ci/cli-inputs.sh BUILD_DIR}
 cd "$(dirname "$0")/.."
 build=$(cd "$build" && pwd)
 
-passed=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export GCOV_PREFIX=$tmp/gcov GCOV_PREFIX_STRIP=0
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-}
-
-# run NAME WANT_RC FRAGMENT CMD...: exit code (124 is a hang), fragment in
-# the output, no sanitizer report. Standard input is /dev/null unless the
-# caller redirects it.
-run() {
-  local name=$1 want=$2 frag=$3
-  shift 3
-  timeout 20 "$@" >"$tmp/out" 2>&1
-  local rc=$?
-  if [ "$rc" -eq 124 ]; then
-    bad "$name: hung (killed after 20 s)"
-  elif [ "$rc" -ne "$want" ]; then
-    bad "$name: exit $rc, want $want"
-    sed 's/^/    /' "$tmp/out" | head -20
-  elif grep -qE 'Sanitizer|runtime error:' "$tmp/out"; then
-    bad "$name: sanitizer report"
-    sed 's/^/    /' "$tmp/out" | head -40
-  elif [ -n "$frag" ] && ! grep -qF -- "$frag" "$tmp/out"; then
-    bad "$name: output lacks: $frag"
-    sed 's/^/    /' "$tmp/out" | head -20
-  else
-    ok
-  fi
-}
+CLI_TIMEOUT=20
+# shellcheck source=ci/cli-lib.sh
+. ci/cli-lib.sh
 
 cfg=corpus/configs/kvm-one.json
 trace=corpus/exits/cpuid.hxt

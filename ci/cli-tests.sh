@@ -99,40 +99,14 @@ declare -A expect=(
   [member-name-escape]='partitions[1].channels[0].name: name "link\x0d" contains a control character (0x0d); names must be printable ASCII (0x20..0x7e)'
 )
 
-passed=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # Keep coverage counters of the sanitized build out of the build tree, so
 # these runs do not change what the coverage gate measures.
 export GCOV_PREFIX=$tmp/gcov GCOV_PREFIX_STRIP=0
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-}
-
-# run NAME WANT_RC FRAGMENT CMD...: exit code, fragment in the output, no
-# sanitizer report.
-run() {
-  local name=$1 want=$2 frag=$3
-  shift 3
-  timeout 60 "$@" >"$tmp/out" 2>&1
-  local rc=$?
-  if [ "$rc" -ne "$want" ]; then
-    bad "$name: exit $rc, want $want"
-    sed 's/^/    /' "$tmp/out" | head -20
-  elif grep -qE 'Sanitizer|runtime error:' "$tmp/out"; then
-    bad "$name: sanitizer report"
-    sed 's/^/    /' "$tmp/out" | head -40
-  elif [ -n "$frag" ] && ! grep -qF -- "$frag" "$tmp/out"; then
-    bad "$name: output lacks: $frag"
-    sed 's/^/    /' "$tmp/out" | head -20
-  else
-    ok
-  fi
-}
+# shellcheck source=ci/cli-lib.sh
+. ci/cli-lib.sh
 
 bins=()
 for b in hx hx_asan; do

@@ -915,21 +915,6 @@ static bool is_json_space(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
 }
 
-/* Line and column (1-based) of offset in text. */
-static void position(const char *text, size_t off, unsigned *line, unsigned *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
 static void syntax_error(struct hx_config_error *err, const char *name, const char *text,
                          size_t len, size_t off, const char *what)
 {
@@ -938,7 +923,7 @@ static void syntax_error(struct hx_config_error *err, const char *name, const ch
 	size_t k = 0;
 	if (off > len)
 		off = len;
-	position(text, off, &line, &col);
+	hx_json_position(text, off, &line, &col);
 	for (size_t i = off; i < len && k < 16 && text[i] != '\n'; i++)
 		near[k++] = (text[i] >= 0x20 && text[i] < 0x7f) ? text[i] : '?';
 	near[k] = '\0';

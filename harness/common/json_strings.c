@@ -65,7 +65,7 @@ static void put_path(const struct scan *s, size_t frames, char *out, size_t cap)
 	}
 }
 
-static void position(const char *text, size_t off, unsigned *line, unsigned *col)
+void hx_json_position(const char *text, size_t off, unsigned *line, unsigned *col)
 {
 	*line = 1;
 	*col = 1;
@@ -172,7 +172,7 @@ bool hx_json_check_strings(const char *text, size_t len, struct hx_json_string_e
 		char why[sizeof(e->reason)];
 		if (!scan_string(&s, i, &end, &bad, why, sizeof(why))) {
 			e->offset = bad;
-			position(text, bad, &e->line, &e->column);
+			hx_json_position(text, bad, &e->line, &e->column);
 			e->in_key = is_key;
 			snprintf(e->reason, sizeof(e->reason), "%s", why);
 			/* A key's path is its object's; a value's includes its key. */

@@ -25,6 +25,9 @@ struct hx_json_string_error {
 	char reason[160]; /* "string contains a NUL character (\\u0000)" */
 };
 
+/* Line and column (1-based, in bytes) of offset in text. */
+void hx_json_position(const char *text, size_t off, unsigned *line, unsigned *col);
+
 /* True when every string is clean; otherwise false and *e says where. */
 bool hx_json_check_strings(const char *text, size_t len, struct hx_json_string_error *e);
 
