@@ -268,9 +268,12 @@ static int64_t check_current_perm(const struct hcall *hc, uint64_t gpa, uint64_t
 static int64_t hc_mem_protect(struct hcall *hc)
 {
 	uint64_t gpa = hc->arg[0], size = hc->arg[1], perm64 = hc->arg[2];
-	/* W without R is an EPT misconfiguration (Intel SDM Vol. 3C, 29.3.3.1). */
-	if ((perm64 & ~(uint64_t)HV_PERM_RWX) != 0 ||
-	    (perm64 & (HV_PERM_R | HV_PERM_W)) == HV_PERM_W)
+	/* Anything but "no access" must include R, as in configs: W without R
+	 * is an EPT misconfiguration (Intel SDM Vol. 3C, 29.3.3.1), and
+	 * execute-only exists only on some Intel processors (29.3.2, with
+	 * IA32_VMX_EPT_VPID_CAP bit 0) and on no AMD nested page table (APM
+	 * Vol. 2, 15.25.5). */
+	if ((perm64 & ~(uint64_t)HV_PERM_RWX) != 0 || (perm64 != 0 && !(perm64 & HV_PERM_R)))
 		return HV_HC_EINVAL;
 	if ((gpa | size) & (HV_PAGE_SIZE - 1) || !hv_range_ok(gpa, size))
 		return HV_HC_EINVAL;

@@ -162,8 +162,7 @@ static void build_config(struct hv_system_config *cfg)
 	        (struct hv_device_config){.gpa = 0x209000, .size = PG, .type = HV_DEV_CONSOLE};
 	add_ram(p0, 0x20a000, 10 * MIB + 128 * KIB, PG, HV_PERM_RWX);
 	add_member(p0, 1, 0x300000, HV_PERM_R);
-	/* RX: configs cannot ask for execute-only pages; MEM_PROTECT can still
-	 * make this one execute-only at run time. */
+	/* RX: neither configs nor MEM_PROTECT can make a page execute-only. */
 	add_ram(p0, 0x400000, 10 * MIB + 192 * KIB, PG, HV_PERM_RX);
 	add_ram(p0, GPA_TOP - 16 * KIB, 10 * MIB + 256 * KIB, 16 * KIB, HV_PERM_RW);
 
@@ -387,7 +386,7 @@ static int64_t model_status(const struct hv_system_config *cfg, uint32_t p, uint
 		return a[2] < model.msg_len[a[0]] ? HV_HC_E2BIG : HV_HC_OK;
 	}
 	case HV_HC_MEM_PROTECT:
-		if ((a[2] & ~(uint64_t)HV_PERM_RWX) || (a[2] & HV_PERM_RW) == HV_PERM_W)
+		if ((a[2] & ~(uint64_t)HV_PERM_RWX) || (a[2] != 0 && !(a[2] & HV_PERM_R)))
 			return HV_HC_EINVAL;
 		if (((a[0] | a[1]) & (PG - 1)) || a[1] == 0 || a[0] + a[1] <= a[0])
 			return HV_HC_EINVAL;

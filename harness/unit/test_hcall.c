@@ -656,6 +656,7 @@ static const struct fail_row fail_rows[] = {
         /* MEM_PROTECT: arguments */
         {"protect perm bit 3", CFG_TWO, NULL, 0, MP, {0x5000, 0x1000, 8}, HV_HC_EINVAL},
         {"protect perm W only", CFG_TWO, NULL, 0, MP, {0x5000, 0x1000, HV_PERM_W}, HV_HC_EINVAL},
+        {"protect perm X only", CFG_TWO, NULL, 0, MP, {0x5000, 0x1000, HV_PERM_X}, HV_HC_EINVAL},
         {"protect perm WX",
          CFG_TWO,
          NULL,

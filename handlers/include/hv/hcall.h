@@ -26,8 +26,8 @@
  *                                                        kept) if maxlen < length
  *   5  MEM_PROTECT     RDI=gpa, RSI=size, RDX=perm       EPT perms of the range
  *                      (gpa, size 4 KiB aligned, size    set to perm (HV_PERM_*
- *                      > 0; perm R/W/X bits, no W        bits; 0 = no access)
- *                      without R, else EINVAL)
+ *                      > 0; perm R/W/X bits, 0 or        bits; 0 = no access)
+ *                      with R, else EINVAL)
  *   6  YIELD           -                                 counted, returns at once
  *   7  SHUTDOWN        -                                 partition halted (no return)
  *

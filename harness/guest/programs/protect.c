@@ -41,6 +41,12 @@ void guest_main(void)
 	for (uint64_t off = 0; off < 8 * PAGE; off += PAGE)
 		writable(BIG + off, true);
 
+	/* Every accessible page stays readable: write-only and execute-only
+	 * requests are refused and change nothing. */
+	GUEST_ASSERT_EQ(protect(p1, PAGE, HV_PERM_X), HV_HC_EINVAL, "execute-only");
+	GUEST_ASSERT_EQ(protect(p1, PAGE, HV_PERM_W | HV_PERM_X), HV_HC_EINVAL, "write+execute");
+	writable(p1, true);
+
 	/* rwx -> r: reads keep working, writes #GP, neighbours unaffected. */
 	GUEST_ASSERT_EQ(protect(p1, PAGE, HV_PERM_R), HV_HC_OK);
 	GUEST_ASSERT_EQ(hx_read64_safe(p1, &v), HX_NO_FAULT);
