@@ -28,6 +28,9 @@
 #include "trace.h"
 
 static struct hx_replay *engine;
+/* The custom mutator parses every input too: the same config cache keeps
+ * it from parsing the same config again and again. */
+static struct hx_trace_cache *mutator_cache;
 
 /* ---- turning any parsable input into a sealed trace without outputs ---- */
 
@@ -35,7 +38,9 @@ static struct hx_trace *parse_unsealed(const uint8_t *data, size_t size)
 {
 	struct hx_trace *t = NULL;
 	struct hx_trace_error err;
-	if (hx_trace_parse_ex(data, size, HX_TRACE_UNSEALED, &t, &err) != 0)
+	if (!mutator_cache && !(mutator_cache = hx_trace_cache_new()))
+		abort();
+	if (hx_trace_parse_cached(data, size, HX_TRACE_UNSEALED, mutator_cache, &t, &err) != 0)
 		return NULL;
 	return t;
 }
@@ -66,8 +71,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	static int normalize_checked;
 	static const char *normalize;
+	static bool check_reset;
 	if (!normalize_checked) {
 		normalize = getenv("HX_FUZZ_NORMALIZE");
+		/* Compare every reset world with a fresh build (slow). */
+		const char *cr = getenv("HX_FUZZ_CHECK_RESET");
+		check_reset = cr && *cr && strcmp(cr, "0") != 0;
 		normalize_checked = 1;
 	}
 	if (normalize && *normalize)
@@ -77,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hx_replay_opts_default(&opts);
 	opts.compare_outputs = false;
 	opts.parse_flags = HX_TRACE_UNSEALED;
+	opts.check_reset = check_reset;
 	struct hx_replay_result res;
 	int st = hx_replay_bytes(engine, data, size, &opts, &res);
 	if (st == HX_REPLAY_BAD_INPUT) {

@@ -19,6 +19,27 @@ struct hx_replay {
 	uint32_t pool_cap; /* pages allocated at pool_mem */
 	uint64_t *hashes;  /* per-exit output hash of the first run */
 	uint32_t hashes_cap;
+	struct hx_trace_cache *tcache; /* configs shared between inputs */
+
+	/* The world last built: the system right after hv_system_init for the
+	 * config world_cfg_id and this pool placement. A later run with the
+	 * same key is reset to it instead of being built again: the pool's
+	 * pages and count, and the state of the partitions its exits named,
+	 * are restored (opts.check_reset proves it exact). */
+	uint64_t world_cfg_id; /* 0: no world */
+	uint64_t world_pool_hpa;
+	uint32_t world_pool_pages;
+	uint32_t world_pool_used;
+	uint8_t *world_pool; /* the pool's used pages after the build */
+	struct hv_partition *world_parts;
+	struct hv_channel_state world_chans[HV_MAX_CHANNELS];
+	uint64_t *touched;     /* bitmap of partitions the exits since then named */
+	bool tables_touched;   /* an exit since then may have written EPT tables */
+	struct hx_oracle *orc; /* the world's oracle, reset per run */
+	uint64_t world_builds, world_resets;
+	struct hv_system *chk_sys; /* check_reset: the fresh build compared with */
+	uint8_t *chk_pool;
+	uint32_t chk_cap;
 
 	/* the run in progress */
 	const struct hx_replay_opts *opts;
@@ -43,9 +64,11 @@ struct hx_replay *hx_replay_new(void)
 	struct hx_replay *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	if (!rp_mem_init(&r->plat.mem)) {
-		rp_mem_free(&r->plat.mem);
-		free(r);
+	r->tcache = hx_trace_cache_new();
+	r->world_parts = calloc(HV_MAX_PARTITIONS, sizeof(*r->world_parts));
+	r->touched = calloc(HV_MAX_PARTITIONS / 64, sizeof(*r->touched));
+	if (!r->tcache || !r->world_parts || !r->touched || !rp_mem_init(&r->plat.mem)) {
+		hx_replay_free(r);
 		return NULL;
 	}
 	return r;
@@ -58,7 +81,20 @@ void hx_replay_free(struct hx_replay *r)
 	rp_mem_free(&r->plat.mem);
 	free(r->pool_mem);
 	free(r->hashes);
+	hx_trace_cache_free(r->tcache);
+	free(r->world_pool);
+	free(r->world_parts);
+	free(r->touched);
+	hx_oracle_free(r->orc);
+	free(r->chk_sys);
+	free(r->chk_pool);
 	free(r);
+}
+
+void hx_replay_world_stats(const struct hx_replay *r, uint64_t *builds, uint64_t *resets)
+{
+	*builds = r->world_builds;
+	*resets = r->world_resets;
 }
 
 /* ---- failures ---- */
@@ -132,8 +168,125 @@ static void on_mismatch(void *ctx, const char *field, const char *msg)
 
 /* ---- one run ---- */
 
-static bool setup(struct hx_replay *r, const struct hx_trace *t)
+/* ---- the world: built once per config, reset between runs ---- */
+
+static void world_forget(struct hx_replay *r)
 {
+	r->world_cfg_id = 0;
+	hx_oracle_free(r->orc);
+	r->orc = NULL;
+}
+
+static bool world_matches(const struct hx_replay *r, const struct hx_trace *t)
+{
+	return r->world_cfg_id != 0 && t->cfg_id == r->world_cfg_id &&
+	       t->pool_hpa == r->world_pool_hpa && t->pool_pages == r->world_pool_pages;
+}
+
+/* Remember the system just built, when its config has an id to find it by. */
+static void world_keep(struct hx_replay *r, const struct hx_trace *t)
+{
+	if (t->cfg_id == 0)
+		return;
+	size_t bytes = (size_t)r->pool.used << HV_PAGE_SHIFT;
+	uint8_t *snap = realloc(r->world_pool, bytes ? bytes : 1);
+	if (!snap)
+		return; /* built again next time */
+	r->world_pool = snap;
+	memcpy(snap, r->pool.mem, bytes);
+	r->world_pool_used = r->pool.used;
+	memcpy(r->world_parts, r->sys.parts, t->cfg->npartitions * sizeof(*r->world_parts));
+	memcpy(r->world_chans, r->sys.channels, sizeof(r->world_chans));
+	memset(r->touched, 0, HV_MAX_PARTITIONS / 8);
+	r->tables_touched = false;
+	r->world_cfg_id = t->cfg_id;
+	r->world_pool_hpa = t->pool_hpa;
+	r->world_pool_pages = t->pool_pages;
+}
+
+/* Exactly the state after hv_system_init again. Exits change only what the
+ * handlers write: the exiting partition's struct, the channel mailboxes and
+ * EPT tables (hypercalls only, through the pool). Guest memory lives in
+ * the replay platform, which every run resets anyway. */
+static void world_reset(struct hx_replay *r)
+{
+	struct hv_pool *pool = &r->pool;
+	if (pool->used != r->world_pool_used || r->tables_touched) {
+		hv_pool_release_to(pool, r->world_pool_used);
+		memcpy(pool->mem, r->world_pool, (size_t)r->world_pool_used << HV_PAGE_SHIFT);
+	}
+	for (uint32_t w = 0; w < HV_MAX_PARTITIONS / 64; w++) {
+		for (uint64_t bits = r->touched[w]; bits; bits &= bits - 1) {
+			uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			r->sys.parts[p] = r->world_parts[p];
+		}
+		r->touched[w] = 0;
+	}
+#ifndef HX_REPLAY_PLANT_LEAK /* test-only builds: a reset that forgets the mailboxes */
+	memcpy(r->sys.channels, r->world_chans, sizeof(r->world_chans));
+#endif
+	r->tables_touched = false;
+}
+
+/* What an exit may change, for world_reset. */
+static void world_note_exit(struct hx_replay *r, const struct hv_exit *in)
+{
+	if (in->partition < HV_MAX_PARTITIONS)
+		r->touched[in->partition / 64] |= 1ull << (in->partition % 64);
+	if (in->reason == HV_EXIT_VMCALL)
+		r->tables_touched = true;
+}
+
+/* opts->check_reset: the reset system must equal a fresh build byte for
+ * byte (pool pages and count, every partition, the mailboxes); a
+ * difference is state leaking from one input into the next. */
+static void world_check(struct hx_replay *r, const struct hx_trace *t)
+{
+	uint32_t pages = t->pool_pages;
+	if (!r->chk_sys)
+		r->chk_sys = calloc(1, sizeof(*r->chk_sys));
+	if (pages > r->chk_cap) {
+		free(r->chk_pool);
+		r->chk_pool = aligned_alloc(HV_PAGE_SIZE, (size_t)pages << HV_PAGE_SHIFT);
+		r->chk_cap = r->chk_pool ? pages : 0;
+	}
+	struct hv_system *fresh = r->chk_sys;
+	uint8_t *mem = r->chk_pool;
+	struct hv_pool pool;
+	struct hv_config_diag diag;
+	const char *what = NULL;
+	if (!fresh || !mem || hv_pool_init(&pool, mem, t->pool_hpa, pages) != HV_OK ||
+	    hv_system_init(fresh, t->cfg, &replay_platform_ops, &r->plat, &pool, &diag) != HV_OK)
+		what = "a fresh build for the comparison failed";
+	else if (pool.used != r->pool.used)
+		what = "pool pages in use";
+	else if (memcmp(pool.mem, r->pool.mem, (size_t)pool.used << HV_PAGE_SHIFT) != 0)
+		what = "EPT pool contents";
+	else if (memcmp(fresh->parts, r->sys.parts, t->cfg->npartitions * sizeof(fresh->parts[0])))
+		what = "partition state";
+	else if (memcmp(fresh->channels, r->sys.channels, sizeof(fresh->channels)) != 0)
+		what = "channel mailboxes";
+	if (what)
+		fail_invariant(r, HV_INV_DET, -1,
+		               "state reset between inputs differs from a fresh build: %s", what);
+}
+
+static bool setup(struct hx_replay *r, const struct hx_trace *t, bool *reused)
+{
+	*reused = false;
+	rp_mem_reset(&r->plat.mem, t->cfg->host_mem_size);
+	rp_platform_start(&r->plat, t);
+	if (world_matches(r, t)) {
+		world_reset(r);
+		r->world_resets++;
+		*reused = true;
+		if (r->opts->check_reset)
+			world_check(r, t);
+		hx_observer_init(&r->obs, &replay_platform_ops, &r->plat);
+		hx_observer_install(&r->obs, &r->sys);
+		return true;
+	}
+	world_forget(r);
 	uint32_t pages = t->pool_pages;
 	if (pages == 0 || pages > HX_TRACE_MAX_POOL_PAGES) {
 		fail_bad_input(r, "page pool of %u pages is outside 1..%u", pages,
@@ -155,8 +308,6 @@ static bool setup(struct hx_replay *r, const struct hx_trace *t)
 		               (unsigned long long)t->pool_hpa, pages);
 		return false;
 	}
-	rp_mem_reset(&r->plat.mem, t->cfg->host_mem_size);
-	rp_platform_start(&r->plat, t);
 	struct hv_config_diag diag;
 	hv_status s =
 	        hv_system_init(&r->sys, t->cfg, &replay_platform_ops, &r->plat, &r->pool, &diag);
@@ -179,6 +330,8 @@ static bool setup(struct hx_replay *r, const struct hx_trace *t)
 			               hv_config_error_str(diag.error));
 		return false;
 	}
+	r->world_builds++;
+	world_keep(r, t);
 	hx_observer_init(&r->obs, &replay_platform_ops, &r->plat);
 	hx_observer_install(&r->obs, &r->sys);
 	return true;
@@ -201,16 +354,27 @@ static void run_pass(struct hx_replay *r, const struct hx_trace *t, uint32_t nex
 {
 	const struct hx_replay_opts *o = r->opts;
 	r->cur = NULL;
-	if (!setup(r, t))
+	bool reused;
+	if (!setup(r, t, &reused))
 		return;
 	struct hx_oracle *orc = NULL;
 	if (pass == 0) {
-		orc = hx_oracle_new(&r->sys, on_violation, r);
+		/* A reset world keeps its oracle (the caller contracts it checked
+		 * at creation hold for the same config and pool) and its start
+		 * state, verified when it was built. */
+		if (reused && r->orc) {
+			hx_oracle_reset(r->orc);
+		} else {
+			hx_oracle_free(r->orc);
+			r->orc = hx_oracle_new(&r->sys, on_violation, r);
+			reused = false;
+		}
+		orc = r->orc;
 		if (!orc) {
 			fail_bad_input(r, "out of memory");
 			return;
 		}
-		if (o->verify_start_end)
+		if (o->verify_start_end && !reused)
 			hx_oracle_verify_all(orc, &r->sys, UINT64_MAX);
 	}
 	for (uint32_t i = 0; i < nexits; i++) {
@@ -221,6 +385,7 @@ static void run_pass(struct hx_replay *r, const struct hx_trace *t, uint32_t nex
 		rp_platform_enter(&r->plat, e);
 		struct hv_exit exit = e->in;
 		struct hv_result res;
+		world_note_exit(r, &exit);
 		hx_observer_begin_exit(&r->obs);
 		if (orc)
 			hx_oracle_before(orc, &r->sys, &exit);
@@ -257,7 +422,6 @@ static void run_pass(struct hx_replay *r, const struct hx_trace *t, uint32_t nex
 		struct hx_oracle_stats st;
 		hx_oracle_stats(orc, &st);
 		r->res->checks += st.checks;
-		hx_oracle_free(orc);
 	}
 	hx_observer_uninstall(&r->obs, &r->sys);
 }
@@ -294,6 +458,10 @@ int hx_replay_run(struct hx_replay *r, const struct hx_trace *t, const struct hx
 	run_pass(r, t, nexits, 0);
 	if (opts->check_det && res->status == HX_REPLAY_PASS)
 		run_pass(r, t, nexits, 1);
+	/* A failing input may have changed state no reset restores (another
+	 * partition, say): the next input gets a world built afresh. */
+	if (res->status != HX_REPLAY_PASS)
+		world_forget(r);
 	return res->status;
 }
 
@@ -302,7 +470,8 @@ int hx_replay_bytes(struct hx_replay *r, const uint8_t *buf, size_t len,
 {
 	struct hx_trace *t;
 	struct hx_trace_error err;
-	if (hx_trace_parse_ex(buf, len, opts ? opts->parse_flags : 0, &t, &err) != 0) {
+	if (hx_trace_parse_cached(buf, len, opts ? opts->parse_flags : 0, r->tcache, &t, &err) !=
+	    0) {
 		memset(res, 0, sizeof(*res));
 		res->status = HX_REPLAY_BAD_INPUT;
 		res->first.kind = HX_RF_BAD_INPUT;

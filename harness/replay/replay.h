@@ -59,6 +59,11 @@ struct hx_replay_opts {
 	bool verify_start_end; /* full EPT verify before the first and after the last exit (true) */
 	uint64_t step_budget;  /* max exits (TOTAL); 0 = HX_ORACLE_STEP_BUDGET */
 	uint32_t parse_flags;  /* hx_replay_bytes: HX_TRACE_UNSEALED for fuzzers */
+	/* A run whose config (the trace's cfg_id) and pool equal the last
+	 * one's starts from that system reset, not built again. check_reset
+	 * then compares the reset system with a fresh build and reports any
+	 * difference as DET (slow: for tests and HX_FUZZ_CHECK_RESET=1). */
+	bool check_reset;
 	hx_replay_report_fn report;
 	void *report_ctx;
 	/* Observation hooks (BUILD-EQ runs the freestanding build in
@@ -88,6 +93,8 @@ void hx_replay_opts_default(struct hx_replay_opts *opts);
 struct hx_replay;
 struct hx_replay *hx_replay_new(void);
 void hx_replay_free(struct hx_replay *r);
+/* Systems built, and systems reset instead, since hx_replay_new. */
+void hx_replay_world_stats(const struct hx_replay *r, uint64_t *builds, uint64_t *resets);
 
 /* Replay a parsed trace. opts NULL: defaults. Returns res->status. */
 int hx_replay_run(struct hx_replay *r, const struct hx_trace *t, const struct hx_replay_opts *opts,

@@ -84,8 +84,14 @@ struct hx_trace {
 	uint32_t version;
 	char config_name[HX_TRACE_NAME_MAX]; /* e.g. "two-channel.json"; may be "" */
 	char note[HX_TRACE_NOTE_MAX];        /* free text: who recorded it, how */
-	struct hv_system_config *cfg;        /* owned, heap */
-	uint64_t pool_hpa;                   /* where the EPT page pool lives */
+	struct hv_system_config *cfg;        /* owned, heap; shared when cfg_shared */
+	/* Parsed with a cache (hx_trace_parse_cached): the config is shared
+	 * with every trace whose CONF record has the same bytes, and cfg_id
+	 * names it (equal ids, equal configs; 0 for a config of its own). Do
+	 * not modify a shared config. */
+	void *cfg_shared;
+	uint64_t cfg_id;
+	uint64_t pool_hpa; /* where the EPT page pool lives */
 	uint32_t pool_pages;
 	uint32_t nexits;
 	uint32_t cap;
@@ -125,6 +131,16 @@ int hx_trace_reseal(uint8_t *buf, size_t len);
 
 /* Read and parse a file (at most HX_TRACE_MAX_FILE bytes). */
 int hx_trace_load(const char *path, struct hx_trace **out, struct hx_trace_error *err);
+/* A cache of the last few configs parsed through it (trace_cache.c):
+ * fuzzers parse thousands of inputs carrying the same few configs. */
+struct hx_trace_cache;
+struct hx_trace_cache *hx_trace_cache_new(void);
+void hx_trace_cache_free(struct hx_trace_cache *c);
+void hx_trace_cache_stats(const struct hx_trace_cache *c, uint64_t *hits, uint64_t *misses);
+/* hx_trace_parse_ex, sharing the config through cache (may be NULL). */
+int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
+                          struct hx_trace_cache *cache, struct hx_trace **out,
+                          struct hx_trace_error *err);
 int hx_trace_load_ex(const char *path, uint32_t flags, struct hx_trace **out,
                      struct hx_trace_error *err);
 void hx_trace_free(struct hx_trace *t);

@@ -51,6 +51,9 @@ struct rd {
 	bool truncated;
 	/* HX_TRACE_UNSEALED: the pool placement is left to hv_system_init. */
 	bool unsealed;
+	struct hx_trace_cache *cache; /* may be NULL */
+	/* The CONF record's body, for the cache after validation. */
+	size_t conf_at, conf_len;
 	struct hx_trace_error *err;
 };
 
@@ -91,5 +94,14 @@ void *tr_copy_log(const struct hx_obs_view *log, struct hx_obs_view *view);
 /* Encode header for a payload. */
 void tr_header(uint8_t out[HX_TRACE_HEADER_SIZE], uint64_t payload_len, uint64_t checksum,
                uint32_t nexits);
+
+/* trace_cache.c */
+struct tr_cfg_entry;
+void tr_cfg_unref(struct tr_cfg_entry *e);
+/* Share the cached config when its bytes are body's (t->cfg, cfg_id,
+ * cfg_shared set); false on a miss. */
+bool tr_cache_lookup(struct hx_trace_cache *c, const uint8_t *body, size_t len, struct hx_trace *t);
+/* Make t's own (validated) config the cache's, shared from now on. */
+void tr_cache_insert(struct hx_trace_cache *c, const uint8_t *body, size_t len, struct hx_trace *t);
 
 #endif

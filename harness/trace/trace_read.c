@@ -81,8 +81,22 @@ static bool parse_records(struct rd *r, size_t payload_end, uint32_t header_exit
 		}
 		if (i == 0 && !tr_get_meta(r, t))
 			return false;
-		if (i == 1 && !tr_get_config(r, t->cfg))
-			return false;
+		if (i == 1) {
+			r->conf_at = r->pos - r->base;
+			r->conf_len = body_end - r->pos;
+			if (r->cache &&
+			    tr_cache_lookup(r->cache, r->buf + r->conf_at, r->conf_len, t)) {
+				r->pos = body_end; /* the same bytes parsed before */
+			} else {
+				t->cfg = calloc(1, sizeof(*t->cfg));
+				if (!t->cfg) {
+					rd_fail(r, "config", "out of memory");
+					return false;
+				}
+				if (!tr_get_config(r, t->cfg))
+					return false;
+			}
+		}
 		if (!expect_end(r, i == 0 ? "meta" : "config"))
 			return false;
 	}
@@ -196,6 +210,13 @@ int hx_trace_reseal(uint8_t *buf, size_t len)
 int hx_trace_parse_ex(const uint8_t *buf, size_t len, uint32_t flags, struct hx_trace **out,
                       struct hx_trace_error *err)
 {
+	return hx_trace_parse_cached(buf, len, flags, NULL, out, err);
+}
+
+int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
+                          struct hx_trace_cache *cache, struct hx_trace **out,
+                          struct hx_trace_error *err)
+{
 	bool unsealed = flags & HX_TRACE_UNSEALED;
 	struct hx_trace_error scratch;
 	if (!err)
@@ -240,16 +261,15 @@ int hx_trace_parse_ex(const uint8_t *buf, size_t len, uint32_t flags, struct hx_
 		               (unsigned long long)payload_len);
 
 	struct hx_trace *t = calloc(1, sizeof(*t));
-	if (!t || !(t->cfg = calloc(1, sizeof(*t->cfg)))) {
-		free(t);
+	if (!t)
 		return fail_at(err, 0, "file", "out of memory");
-	}
 	t->version = version;
 	struct rd r = {.buf = buf,
 	               .pos = HX_TRACE_HEADER_SIZE,
 	               .end = len,
 	               .exit = -1,
 	               .unsealed = unsealed,
+	               .cache = cache,
 	               .err = err};
 
 	if (payload_len > have) {
@@ -286,8 +306,10 @@ int hx_trace_parse_ex(const uint8_t *buf, size_t len, uint32_t flags, struct hx_
 		hx_trace_free(t);
 		return -1;
 	}
-	/* The config must be one the core accepts. */
+	/* The config must be one the core accepts (a shared one was). */
 	struct hv_config_diag diag;
+	if (t->cfg_shared)
+		goto done;
 	if (hv_config_validate(t->cfg, &diag) != HV_OK) {
 		char why[sizeof(err->msg)];
 		snprintf(why, sizeof(why), "rejected by validation: %s (partition %d, index %d)",
@@ -299,6 +321,9 @@ int hx_trace_parse_ex(const uint8_t *buf, size_t len, uint32_t flags, struct hx_
 		snprintf(err->msg, sizeof(err->msg), "config: %.300s", why);
 		return -1;
 	}
+	if (cache)
+		tr_cache_insert(cache, buf + r.conf_at, r.conf_len, t);
+done:
 	*out = t;
 	return 0;
 }
@@ -338,6 +363,9 @@ void hx_trace_free(struct hx_trace *t)
 		free(t->exit_mem[i]);
 	free(t->exit_mem);
 	free(t->exits);
-	free(t->cfg);
+	if (t->cfg_shared)
+		tr_cfg_unref(t->cfg_shared);
+	else
+		free(t->cfg);
 	free(t);
 }

@@ -1,0 +1,97 @@
+/* Configs shared between traces: fuzz inputs are mutations of a few seeds,
+ * so almost every input carries a CONF record already parsed and validated
+ * for an earlier one. Parsing with a cache compares the record's bytes with
+ * the configs last parsed through it and, when they are equal, shares that
+ * config (refcounted) instead of parsing and validating it again. The bytes
+ * decide, so a shared config is exactly what parsing would have produced. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace_internal.h"
+
+struct tr_cfg_entry {
+	uint32_t refs; /* the cache's own reference + one per trace */
+	uint64_t id;
+	struct hv_system_config *cfg;
+	size_t len;
+	uint8_t bytes[]; /* the CONF record's body */
+};
+
+/* A few configs, most recently used first: a fuzzer's corpus mixes the
+ * seeds of several configs. */
+#define TR_CACHE_ENTRIES 8
+
+struct hx_trace_cache {
+	struct tr_cfg_entry *e[TR_CACHE_ENTRIES];
+	uint64_t next_id;
+	uint64_t hits, misses;
+};
+
+struct hx_trace_cache *hx_trace_cache_new(void)
+{
+	struct hx_trace_cache *c = calloc(1, sizeof(*c));
+	if (c)
+		c->next_id = 1;
+	return c;
+}
+
+void tr_cfg_unref(struct tr_cfg_entry *e)
+{
+	if (e && --e->refs == 0) {
+		free(e->cfg);
+		free(e);
+	}
+}
+
+void hx_trace_cache_free(struct hx_trace_cache *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < TR_CACHE_ENTRIES; i++)
+		tr_cfg_unref(c->e[i]);
+	free(c);
+}
+
+void hx_trace_cache_stats(const struct hx_trace_cache *c, uint64_t *hits, uint64_t *misses)
+{
+	*hits = c ? c->hits : 0;
+	*misses = c ? c->misses : 0;
+}
+
+bool tr_cache_lookup(struct hx_trace_cache *c, const uint8_t *body, size_t len, struct hx_trace *t)
+{
+	int i = 0;
+	while (i < TR_CACHE_ENTRIES &&
+	       !(c->e[i] && c->e[i]->len == len && memcmp(c->e[i]->bytes, body, len) == 0))
+		i++;
+	if (i == TR_CACHE_ENTRIES) {
+		c->misses++;
+		return false;
+	}
+	struct tr_cfg_entry *e = c->e[i];
+	memmove(&c->e[1], &c->e[0], (size_t)i * sizeof(c->e[0])); /* to the front */
+	c->e[0] = e;
+	c->hits++;
+	e->refs++;
+	t->cfg = e->cfg;
+	t->cfg_id = e->id;
+	t->cfg_shared = e;
+	return true;
+}
+
+void tr_cache_insert(struct hx_trace_cache *c, const uint8_t *body, size_t len, struct hx_trace *t)
+{
+	struct tr_cfg_entry *e = malloc(sizeof(*e) + len);
+	if (!e)
+		return; /* the trace keeps its own config */
+	e->refs = 2;    /* the cache and t */
+	e->id = c->next_id++;
+	e->cfg = t->cfg;
+	e->len = len;
+	memcpy(e->bytes, body, len);
+	tr_cfg_unref(c->e[TR_CACHE_ENTRIES - 1]); /* the least recently used */
+	memmove(&c->e[1], &c->e[0], (TR_CACHE_ENTRIES - 1) * sizeof(c->e[0]));
+	c->e[0] = e;
+	t->cfg_id = e->id;
+	t->cfg_shared = e;
+}
