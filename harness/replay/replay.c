@@ -21,22 +21,10 @@ struct hx_replay {
 	uint32_t hashes_cap;
 	struct hx_trace_cache *tcache; /* configs shared between inputs */
 
-	/* The world last built: the system right after hv_system_init for the
-	 * config world_cfg_id and this pool placement. A later run with the
-	 * same key is reset to it instead of being built again: the pool's
-	 * pages and count, and the state of the partitions its exits named,
-	 * are restored (opts.check_reset proves it exact). */
-	uint64_t world_cfg_id; /* 0: no world */
-	uint64_t world_pool_hpa;
-	uint32_t world_pool_pages;
-	uint32_t world_pool_used;
-	uint8_t *world_pool; /* the pool's used pages after the build */
-	struct hv_partition *world_parts;
-	struct hv_channel_state world_chans[HV_MAX_CHANNELS];
-	uint64_t *touched;     /* bitmap of partitions the exits since then named */
-	bool tables_touched;   /* an exit since then may have written EPT tables */
-	struct hx_oracle *orc; /* the world's oracle, reset per run */
-	uint64_t world_builds, world_resets;
+	/* Systems as built, to reset to instead of building again
+	 * (replay_world.c); opts.check_reset proves each reset exact. */
+	struct rp_worlds worlds;
+	struct hx_oracle *orc;     /* the oracle of a run whose world is not kept */
 	struct hv_system *chk_sys; /* check_reset: the fresh build compared with */
 	uint8_t *chk_pool;
 	uint32_t chk_cap;
@@ -65,9 +53,8 @@ struct hx_replay *hx_replay_new(void)
 	if (!r)
 		return NULL;
 	r->tcache = hx_trace_cache_new();
-	r->world_parts = calloc(HV_MAX_PARTITIONS, sizeof(*r->world_parts));
-	r->touched = calloc(HV_MAX_PARTITIONS / 64, sizeof(*r->touched));
-	if (!r->tcache || !r->world_parts || !r->touched || !rp_mem_init(&r->plat.mem)) {
+	r->worlds.active = -1;
+	if (!r->tcache || !rp_mem_init(&r->plat.mem)) {
 		hx_replay_free(r);
 		return NULL;
 	}
@@ -81,11 +68,9 @@ void hx_replay_free(struct hx_replay *r)
 	rp_mem_free(&r->plat.mem);
 	free(r->pool_mem);
 	free(r->hashes);
-	hx_trace_cache_free(r->tcache);
-	free(r->world_pool);
-	free(r->world_parts);
-	free(r->touched);
+	rp_worlds_free(&r->worlds);
 	hx_oracle_free(r->orc);
+	hx_trace_cache_free(r->tcache);
 	free(r->chk_sys);
 	free(r->chk_pool);
 	free(r);
@@ -93,8 +78,8 @@ void hx_replay_free(struct hx_replay *r)
 
 void hx_replay_world_stats(const struct hx_replay *r, uint64_t *builds, uint64_t *resets)
 {
-	*builds = r->world_builds;
-	*resets = r->world_resets;
+	*builds = r->worlds.builds;
+	*resets = r->worlds.resets + r->worlds.switches;
 }
 
 /* ---- failures ---- */
@@ -170,73 +155,6 @@ static void on_mismatch(void *ctx, const char *field, const char *msg)
 
 /* ---- the world: built once per config, reset between runs ---- */
 
-static void world_forget(struct hx_replay *r)
-{
-	r->world_cfg_id = 0;
-	hx_oracle_free(r->orc);
-	r->orc = NULL;
-}
-
-static bool world_matches(const struct hx_replay *r, const struct hx_trace *t)
-{
-	return r->world_cfg_id != 0 && t->cfg_id == r->world_cfg_id &&
-	       t->pool_hpa == r->world_pool_hpa && t->pool_pages == r->world_pool_pages;
-}
-
-/* Remember the system just built, when its config has an id to find it by. */
-static void world_keep(struct hx_replay *r, const struct hx_trace *t)
-{
-	if (t->cfg_id == 0)
-		return;
-	size_t bytes = (size_t)r->pool.used << HV_PAGE_SHIFT;
-	uint8_t *snap = realloc(r->world_pool, bytes ? bytes : 1);
-	if (!snap)
-		return; /* built again next time */
-	r->world_pool = snap;
-	memcpy(snap, r->pool.mem, bytes);
-	r->world_pool_used = r->pool.used;
-	memcpy(r->world_parts, r->sys.parts, t->cfg->npartitions * sizeof(*r->world_parts));
-	memcpy(r->world_chans, r->sys.channels, sizeof(r->world_chans));
-	memset(r->touched, 0, HV_MAX_PARTITIONS / 8);
-	r->tables_touched = false;
-	r->world_cfg_id = t->cfg_id;
-	r->world_pool_hpa = t->pool_hpa;
-	r->world_pool_pages = t->pool_pages;
-}
-
-/* Exactly the state after hv_system_init again. Exits change only what the
- * handlers write: the exiting partition's struct, the channel mailboxes and
- * EPT tables (hypercalls only, through the pool). Guest memory lives in
- * the replay platform, which every run resets anyway. */
-static void world_reset(struct hx_replay *r)
-{
-	struct hv_pool *pool = &r->pool;
-	if (pool->used != r->world_pool_used || r->tables_touched) {
-		hv_pool_release_to(pool, r->world_pool_used);
-		memcpy(pool->mem, r->world_pool, (size_t)r->world_pool_used << HV_PAGE_SHIFT);
-	}
-	for (uint32_t w = 0; w < HV_MAX_PARTITIONS / 64; w++) {
-		for (uint64_t bits = r->touched[w]; bits; bits &= bits - 1) {
-			uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(bits);
-			r->sys.parts[p] = r->world_parts[p];
-		}
-		r->touched[w] = 0;
-	}
-#ifndef HX_REPLAY_PLANT_LEAK /* test-only builds: a reset that forgets the mailboxes */
-	memcpy(r->sys.channels, r->world_chans, sizeof(r->world_chans));
-#endif
-	r->tables_touched = false;
-}
-
-/* What an exit may change, for world_reset. */
-static void world_note_exit(struct hx_replay *r, const struct hv_exit *in)
-{
-	if (in->partition < HV_MAX_PARTITIONS)
-		r->touched[in->partition / 64] |= 1ull << (in->partition % 64);
-	if (in->reason == HV_EXIT_VMCALL)
-		r->tables_touched = true;
-}
-
 /* opts->check_reset: the reset system must equal a fresh build byte for
  * byte (pool pages and count, every partition, the mailboxes); a
  * difference is state leaking from one input into the next. */
@@ -276,9 +194,7 @@ static bool setup(struct hx_replay *r, const struct hx_trace *t, bool *reused)
 	*reused = false;
 	rp_mem_reset(&r->plat.mem, t->cfg->host_mem_size);
 	rp_platform_start(&r->plat, t);
-	if (world_matches(r, t)) {
-		world_reset(r);
-		r->world_resets++;
+	if (rp_world_enter(&r->worlds, t, &r->sys, &r->pool, r->pool_mem, r->pool_cap) >= 0) {
 		*reused = true;
 		if (r->opts->check_reset)
 			world_check(r, t);
@@ -286,7 +202,9 @@ static bool setup(struct hx_replay *r, const struct hx_trace *t, bool *reused)
 		hx_observer_install(&r->obs, &r->sys);
 		return true;
 	}
-	world_forget(r);
+	/* Building overwrites whatever world the system held. */
+	r->worlds.active = -1;
+	r->worlds.dirty_parts = HV_MAX_PARTITIONS;
 	uint32_t pages = t->pool_pages;
 	if (pages == 0 || pages > HX_TRACE_MAX_POOL_PAGES) {
 		fail_bad_input(r, "page pool of %u pages is outside 1..%u", pages,
@@ -330,8 +248,7 @@ static bool setup(struct hx_replay *r, const struct hx_trace *t, bool *reused)
 			               hv_config_error_str(diag.error));
 		return false;
 	}
-	r->world_builds++;
-	world_keep(r, t);
+	rp_world_keep(&r->worlds, t, &r->sys, &r->pool);
 	hx_observer_init(&r->obs, &replay_platform_ops, &r->plat);
 	hx_observer_install(&r->obs, &r->sys);
 	return true;
@@ -362,14 +279,20 @@ static void run_pass(struct hx_replay *r, const struct hx_trace *t, uint32_t nex
 		/* A reset world keeps its oracle (the caller contracts it checked
 		 * at creation hold for the same config and pool) and its start
 		 * state, verified when it was built. */
-		if (reused && r->orc) {
-			hx_oracle_reset(r->orc);
-		} else {
+		struct hx_oracle **slot = rp_world_oracle(&r->worlds);
+		if (!slot) {
 			hx_oracle_free(r->orc);
-			r->orc = hx_oracle_new(&r->sys, on_violation, r);
+			r->orc = NULL;
+			slot = &r->orc; /* a world not kept: its own oracle */
+		}
+		if (reused && *slot) {
+			hx_oracle_reset(*slot);
+		} else {
+			hx_oracle_free(*slot);
+			*slot = hx_oracle_new(&r->sys, on_violation, r);
 			reused = false;
 		}
-		orc = r->orc;
+		orc = *slot;
 		if (!orc) {
 			fail_bad_input(r, "out of memory");
 			return;
@@ -385,7 +308,7 @@ static void run_pass(struct hx_replay *r, const struct hx_trace *t, uint32_t nex
 		rp_platform_enter(&r->plat, e);
 		struct hv_exit exit = e->in;
 		struct hv_result res;
-		world_note_exit(r, &exit);
+		rp_world_note_exit(&r->worlds, &exit);
 		hx_observer_begin_exit(&r->obs);
 		if (orc)
 			hx_oracle_before(orc, &r->sys, &exit);
@@ -461,7 +384,7 @@ int hx_replay_run(struct hx_replay *r, const struct hx_trace *t, const struct hx
 	/* A failing input may have changed state no reset restores (another
 	 * partition, say): the next input gets a world built afresh. */
 	if (res->status != HX_REPLAY_PASS)
-		world_forget(r);
+		rp_world_drop_active(&r->worlds);
 	return res->status;
 }
 

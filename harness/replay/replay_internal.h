@@ -61,6 +61,46 @@ uint32_t rp_compare(const struct hx_trace_exit *rec, const struct hv_exit *out,
                     const struct hv_result *res, const struct hx_obs_view *log, rp_mismatch_fn fail,
                     void *ctx);
 
+/* The worlds (replay_world.c): systems as built, per config and pool. */
+#define RP_WORLDS 8
+struct hx_oracle;
+struct rp_world {
+	uint64_t cfg_id; /* the trace cache's config id; 0: empty slot */
+	uint64_t pool_hpa;
+	uint32_t pool_pages, pool_used;
+	const struct hv_system_config *cfg; /* shared through the trace cache */
+	uint8_t *pool;                      /* the pool's used pages after the build */
+	size_t pool_cap;
+	struct hv_partition *parts; /* cfg->npartitions of them */
+	uint32_t nparts_cap;
+	struct hv_channel_state chans[HV_MAX_CHANNELS];
+	struct hx_oracle *orc; /* this world's oracle, reset per run */
+	uint64_t last_use;
+};
+struct rp_worlds {
+	struct rp_world w[RP_WORLDS];
+	int active;           /* the slot whose state the system holds; -1: none */
+	uint32_t dirty_parts; /* partitions of the system that may be non-zero */
+	uint64_t touched[HV_MAX_PARTITIONS / 64]; /* partitions named since the reset */
+	bool tables_touched;                      /* an exit since then may write EPTs */
+	uint64_t clock, builds, resets, switches;
+};
+/* Put the system (and pool, at pool_mem of pool_cap pages) back into t's
+ * world as built. Returns its slot, or -1 when there is none: build it. */
+int rp_world_enter(struct rp_worlds *ws, const struct hx_trace *t, struct hv_system *sys,
+                   struct hv_pool *pool, uint8_t *pool_mem, uint32_t pool_cap);
+/* sys was just built for t: keep it (the least recently used slot goes).
+ * Returns the slot, or -1 (not kept). */
+int rp_world_keep(struct rp_worlds *ws, const struct hx_trace *t, const struct hv_system *sys,
+                  const struct hv_pool *pool);
+/* What the exit about to run may change. */
+void rp_world_note_exit(struct rp_worlds *ws, const struct hv_exit *in);
+/* Forget the active world (a failing run may have changed anything). */
+void rp_world_drop_active(struct rp_worlds *ws);
+/* The active world's oracle slot, NULL without an active world. */
+struct hx_oracle **rp_world_oracle(struct rp_worlds *ws);
+void rp_worlds_free(struct rp_worlds *ws);
+
 /* Hash of everything an exit produced (DET). */
 uint64_t rp_output_hash(const struct hv_exit *out, const struct hv_result *res,
                         const struct hx_obs_view *log);
