@@ -13,7 +13,7 @@ FUZZ_JOBS ?= $(if $(filter command line environment,$(origin JOBS)),$(JOBS),1)
 
 fuzz: configure
 	ENGINE=$(ENGINE) TARGETS="$(TARGETS)" FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) \
-		BUILD=$(BUILD) bash ci/fuzz.sh
+		BUILD=$(BUILD) BUILD_JOBS=$(JOBS) bash ci/fuzz.sh
 
 repro: configure
 	BUILD=$(BUILD) bash ci/repro.sh "$(CRASH)" $(TARGET)
