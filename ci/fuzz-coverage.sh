@@ -22,7 +22,7 @@
 # Exit status: 0 done, 1 some input failed (left out, reports written),
 # 2 bad arguments, a missing tool, an empty corpus or a build failure.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 root=$PWD
 COV_BUILD=${COV_BUILD:-build-fuzz-coverage}
 REPORT=${REPORT:-reports/fuzz-coverage}
@@ -126,10 +126,12 @@ PY
 
 rows=()
 bins=()
+merged=()
 for t in $TARGETS; do
   bin=$COV_BUILD/fuzz/fuzz_$t
   mapfile -t files <<<"${inputs[$t]}"
   mkdir -p "$tmp/raw/$t"
+  left_out=0
   echo "fuzz-coverage: $t: replaying ${#files[@]} inputs"
   if ! LLVM_PROFILE_FILE="$tmp/raw/$t/all.profraw" timeout 1800 "$bin" "${files[@]}" \
     >"$tmp/$t.log" 2>&1; then
@@ -140,6 +142,7 @@ for t in $TARGETS; do
       if ! LLVM_PROFILE_FILE="$tmp/raw/$t/one-%p.profraw" timeout 120 "$bin" "$f" >"$tmp/$t.one.log" 2>&1; then
         echo "fuzz-coverage: $t: left out $f, the replay driver fails on it (make repro CRASH=$f TARGET=$t):" >&2
         grep -E 'hx-fuzz|ERROR|SUMMARY|runtime error|replay:' "$tmp/$t.one.log" | head -3 | sed 's/^/    /' >&2
+        left_out=$((left_out + 1))
         failed=1
       fi
     done
@@ -152,8 +155,9 @@ for t in $TARGETS; do
   "$profdata" merge -sparse -o "$tmp/$t.profdata" "$tmp/raw/$t"/*.profraw 2>"$tmp/$t.merge.log" ||
     { cat "$tmp/$t.merge.log" >&2; die "llvm-profdata merge failed for $t"; }
   totals=$(render "$t" "$tmp/$t.profdata" "$bin") || exit 2
-  rows+=("$t ${#files[@]} $totals")
+  rows+=("$t $((${#files[@]} - left_out)) $totals")
   bins+=("$bin")
+  merged+=("$t")
 done
 [ ${#bins[@]} -gt 0 ] || die "no target produced a profile"
 
@@ -172,7 +176,8 @@ rows+=("all $n_all $totals")
     # shellcheck disable=SC2086
     printf '%-8s %7s %8s %10s %14s %14s\n' $r
   done
-  echo "(a target's figures are of the handlers/ code linked into it; all: of every target's)"
+  echo "(inputs: replayed cleanly; a target's figures are of the handlers/ code linked into it;"
+  echo " all: ${merged[*]} merged, of the code linked into any of them)"
 } >"$stage/summary.txt"
 
 # Into place: each rendered directory replaces its old one.

@@ -108,7 +108,7 @@ engine_status() { # target_out_dir log
 
 # Waits for pid while printing the progress of target t (index i of n).
 watch_engine() { # pid target i out log start
-  local pid=$1 t=$2 i=$3 out=$4 log=$5 t0=$6 now el left st line last=0 cols
+  local pid=$1 t=$2 i=$3 out=$4 log=$5 t0=$6 now el left line last=0 cols e k v c
   cols=$(tput cols 2>/dev/null || echo 100)
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
@@ -163,7 +163,7 @@ stop_engines() {
   exit 130
 }
 trap stop_engines INT TERM
-n_run=$(echo $TARGETS | wc -w)
+n_run=$(wc -w <<<"$TARGETS")
 i_run=0
 
 total=0
