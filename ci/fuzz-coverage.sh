@@ -115,12 +115,22 @@ render() { # name profdata binary...
   "$llvmcov" export -summary-only -instr-profile="$prof" "$first" "${objs[@]}" "$root/handlers" \
     >"$tmp/$name.json" 2>"$tmp/$name.export.log" ||
     { cat "$tmp/$name.export.log" >&2; die "llvm-cov export failed for $name"; }
-  python3 - "$tmp/$name.json" <<'PY'
+  python3 - "$tmp/$name.json" "$root/" "$tmp/$name.missed" <<'PY'
 import json, sys
-t = json.load(open(sys.argv[1]))["data"][0]["totals"]
+d = json.load(open(sys.argv[1]))["data"][0]
+t = d["totals"]
 l, b = t["lines"], t["branches"]
 print("%.1f %.1f %d/%d %d/%d" % (l["percent"], b["percent"], l["covered"], l["count"],
                                  b["covered"], b["count"]))
+# The files with the most lines never reached.
+files = sorted(d["files"], key=lambda f: -(f["summary"]["lines"]["count"] -
+                                          f["summary"]["lines"]["covered"]))
+with open(sys.argv[3], "w") as out:
+    for f in files[:5]:
+        s = f["summary"]["lines"]
+        if s["count"] > s["covered"]:
+            out.write("  %-28s %4d lines never reached (%.1f%% reached)\n" % (
+                f["filename"].replace(sys.argv[2], "", 1), s["count"] - s["covered"], s["percent"]))
 PY
 }
 
@@ -178,6 +188,10 @@ rows+=("all $n_all $totals")
   done
   echo "(inputs: replayed cleanly; a target's figures are of the handlers/ code linked into it;"
   echo " all: ${merged[*]} merged, of the code linked into any of them)"
+  if [ -s "$tmp/all.missed" ]; then
+    echo "most lines never reached by any target:"
+    cat "$tmp/all.missed"
+  fi
 } >"$stage/summary.txt"
 
 # Into place: each rendered directory replaces its old one.
