@@ -20,7 +20,7 @@
 # `hx replay` takes. The corpus REPORT_DIR/<t>/corpus/ grows run after run.
 # Exit status: 0 no crash, 1 crashes found, 2 bad arguments or build failure.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 ENGINE=${ENGINE:-libfuzzer}
 FUZZ_SECONDS=${FUZZ_SECONDS:-180}
 JOBS=${FUZZ_JOBS:-1}
@@ -108,13 +108,15 @@ engine_status() { # target_out_dir log
 
 # Waits for pid while printing the progress of target t (index i of n).
 watch_engine() { # pid target i out log start
-  local pid=$1 t=$2 i=$3 out=$4 log=$5 t0=$6 now el left line last=0 cols e k v c
+  local pid=$1 t=$2 i=$3 out=$4 log=$5 t0=$6 now el left line last=0 every=1 cols e k v c
   cols=$(tput cols 2>/dev/null || echo 100)
+  [ "$tty" -eq 0 ] && every=$PROGRESS
+  # Short sleeps: the end of a run (the time to a first crash) is seen at once.
   while kill -0 "$pid" 2>/dev/null; do
-    sleep 1
+    sleep 0.2
     [ "$PROGRESS" -eq 0 ] && continue
     now=$(date +%s); el=$((now - t0)); left=$((per - el)); [ "$left" -lt 0 ] && left=0
-    if [ "$tty" -eq 0 ] && [ $((el - last)) -lt "$PROGRESS" ]; then continue; fi
+    [ $((el - last)) -lt "$every" ] && continue
     last=$el
     read -r e k v c < <(engine_status "$out" "$log")
     line=$(printf '%s [%d/%d] %ds, %ds left  %s execs/s  corpus %s  cov %s  crashes %s' \

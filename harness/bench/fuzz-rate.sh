@@ -12,7 +12,7 @@
 # FUZZ_BUILD_DIR is built with ci/fuzz-build.sh libfuzzer when its binaries
 # are missing. Nothing is written to corpus/ or reports/fuzz/.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
   echo "usage: fuzz-rate.sh FUZZ_BUILD_DIR OUT.json [SECONDS]" >&2
   exit 2
