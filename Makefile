@@ -12,6 +12,7 @@ help:
 	@echo "make demo       validate and dump the sample configs"
 	@echo "make fuzz       fuzz every target (ENGINE=libfuzzer|afl TARGETS=... FUZZ_SECONDS=180 JOBS=N)"
 	@echo "make repro CRASH=FILE   reproduce a crash with a symbolized report"
+	@echo "make fuzz-coverage  reports/fuzz-coverage/<target>/index.html: handlers/ lines the corpora reach (TARGETS=...)"
 	@echo "make test       every CI gate: unit, KVM, replay, BUILD-EQ, fuzz smoke, budgets, coverage"
 	@echo "make bench      reports/latency.{json,md,png}"
 	@echo "make freestanding  link the bare-metal image and print its size"

@@ -7,6 +7,7 @@
 #   kvm        hx-bench-kvm: raw KVM exits beside the runner (needs /dev/kvm)
 #   replay     hx-bench-replay on corpus/exits/*.hxt
 #   fuzz       fuzz-rate.sh: libFuzzer execs/s per target (FUZZ_SECONDS each)
+#              and the engine's ceiling (an empty target, same flags)
 #   ept        hx-bench-ept: EPT build/verify against memset
 #   size       image-size.sh: freestanding image per file, loadable, xz -9e
 # A part that cannot run here (no /dev/kvm, no fuzz build) is reported as

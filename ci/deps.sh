@@ -3,6 +3,8 @@
 # Idempotent: packages already present are left alone.
 set -euo pipefail
 
+# llvm: llvm-symbolizer (crash reports), llvm-profdata and llvm-cov
+# (make fuzz-coverage), unversioned names for clang's own version.
 packages=(
   build-essential cmake make pkg-config
   clang llvm lld libclang-rt-dev

@@ -8,6 +8,10 @@
 #                          and reproduce crashes (default build)
 #   REPORT_DIR=DIR         default reports/fuzz
 #   FUZZ_NOBUILD=1         use the engine and replay builds as they are
+#   BUILD_JOBS=N           compile jobs for those builds (default: every core)
+#   FUZZ_PROGRESS=N        while a target runs: on a terminal, one status line
+#                          updated in place; otherwise a plain line every N
+#                          seconds (default 10; 0: no progress output)
 # Prints per target: execs/s, corpus size, coverage (edges), crashes (inputs
 # / distinct) and the time until the first crash. Crash inputs land in REPORT_DIR/<t>/crashes/
 # (this run only); each distinct one (by invariant id or top sanitizer
@@ -16,13 +20,14 @@
 # `hx replay` takes. The corpus REPORT_DIR/<t>/corpus/ grows run after run.
 # Exit status: 0 no crash, 1 crashes found, 2 bad arguments or build failure.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 ENGINE=${ENGINE:-libfuzzer}
 FUZZ_SECONDS=${FUZZ_SECONDS:-180}
 JOBS=${FUZZ_JOBS:-1}
 BUILD=${BUILD:-build}
 REPORT_DIR=${REPORT_DIR:-reports/fuzz}
 FUZZ_NOBUILD=${FUZZ_NOBUILD:-0}
+PROGRESS=${FUZZ_PROGRESS:-10}
 
 all_targets=$(ls harness/fuzz/fuzz_*.c | sed 's|.*/fuzz_||; s|\.c$||' | tr '\n' ' ')
 TARGETS=${TARGETS:-$all_targets}
@@ -33,6 +38,7 @@ for t in $TARGETS; do
 done
 [[ "$FUZZ_SECONDS" =~ ^[0-9]+$ ]] && [ "$FUZZ_SECONDS" -gt 0 ] || die "FUZZ_SECONDS must be a positive integer"
 [[ "$JOBS" =~ ^[0-9]+$ ]] && [ "$JOBS" -gt 0 ] || die "JOBS must be a positive integer"
+[[ "$PROGRESS" =~ ^[0-9]+$ ]] || die "FUZZ_PROGRESS must be a number of seconds (0: off), not '$PROGRESS'"
 
 ntargets=$(echo $TARGETS | wc -w)
 per=$(( FUZZ_SECONDS / ntargets )); [ "$per" -lt 5 ] && per=5
@@ -48,7 +54,7 @@ if [ "$FUZZ_NOBUILD" != 1 ]; then
   if [ ! -f "$BUILD/CMakeCache.txt" ]; then
     cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >>"$log" 2>&1 || die "configure of $BUILD failed, see $log"
   fi
-  cmake --build "$BUILD" -j "$(nproc)" --target fuzz_all hx >>"$log" 2>&1 || {
+  cmake --build "$BUILD" -j "${BUILD_JOBS:-$(nproc)}" --target fuzz_all hx >>"$log" 2>&1 || {
     tail -20 "$log" >&2; die "build of $BUILD failed, see $log"; }
 fi
 
@@ -63,6 +69,105 @@ seed_dirs() {
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 \
   AFL_QUIET=1 AFL_SKIP_CRASHES=1
 
+# Live progress, read from the engine's own output: libFuzzer's last status
+# line ("#N ... cov: C ... corp: K ... exec/s: E", in -fork mode
+# "exec/s E") in its log, AFL++'s fuzzer_stats files (one per instance).
+# Prints "execs/s corpus coverage crashes" ("-" while not known yet).
+engine_status() { # target_out_dir log
+  local out=$1 log=$2 line crashes
+  crashes=$(find "$out/crashes" -type f 2>/dev/null | wc -l)
+  if [ "$ENGINE" = libfuzzer ]; then
+    line=$(tail -c 65536 "$log" 2>/dev/null | grep -a -E '^#[0-9]+' | tail -1)
+    if [ -z "$line" ]; then echo "- - - $crashes"; return; fi
+    echo "$line" | awk -v c="$crashes" '{
+      e = "-"; k = "-"; v = "-"
+      for (i = 1; i < NF; i++) {
+        if ($i == "exec/s:" || $i == "exec/s") e = $(i + 1)
+        else if ($i == "corp:") { k = $(i + 1); sub(/\/.*/, "", k) }
+        else if ($i == "cov:") v = $(i + 1)
+      }
+      print e, k, v, c }'
+  else
+    # Per instance: the StatsD values ci/afl-statsd.py keeps (every second),
+    # else fuzzer_stats (AFL++ rewrites it once a minute).
+    local inst f files=()
+    for inst in "$out"/afl/*/; do
+      inst=$(basename "$inst")
+      f=$out/statsd-$inst
+      [ -s "$f" ] || f=$out/afl/$inst/fuzzer_stats
+      [ -f "$f" ] && files+=("$f")
+    done
+    if [ ${#files[@]} -eq 0 ]; then echo "- - - $crashes"; return; fi
+    awk -F '[ :]+' '$2 !~ /^[0-9.]+$/ { next }
+      $1 == "execs_per_sec" { e += $2 } $1 == "corpus_count" { k += $2 }
+      $1 == "edges_found" && $2 + 0 > v { v = $2 + 0 }
+      $1 == "saved_crashes" || $1 == "unique_crashes" { c += $2 }
+      END { printf "%d %d %d %d\n", e, k, v, c }' "${files[@]}"
+  fi
+}
+
+# Waits for pid while printing the progress of target t (index i of n).
+watch_engine() { # pid target i out log start
+  local pid=$1 t=$2 i=$3 out=$4 log=$5 t0=$6 now el left line last=0 every=1 cols e k v c
+  cols=$(tput cols 2>/dev/null || echo 100)
+  [ "$tty" -eq 0 ] && every=$PROGRESS
+  # Short sleeps: the end of a run (the time to a first crash) is seen at once.
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 0.2
+    [ "$PROGRESS" -eq 0 ] && continue
+    now=$(date +%s); el=$((now - t0)); left=$((per - el)); [ "$left" -lt 0 ] && left=0
+    [ $((el - last)) -lt "$every" ] && continue
+    last=$el
+    read -r e k v c < <(engine_status "$out" "$log")
+    line=$(printf '%s [%d/%d] %ds, %ds left  %s execs/s  corpus %s  cov %s  crashes %s' \
+      "$t" "$i" "$n_run" "$el" "$left" "$e" "$k" "$v" "$c")
+    if [ "$tty" -eq 1 ]; then
+      printf '\r\033[K%s' "${line:0:$((cols - 1))}"
+    else
+      echo "  $line"
+    fi
+  done
+  [ "$tty" -eq 1 ] && [ "$PROGRESS" -gt 0 ] && printf '\r\033[K'
+  wait "$pid"
+}
+tty=0
+[ -t 1 ] && tty=1
+engine_pids=()
+statsd_pids=()
+# Starts ci/afl-statsd.py for the afl-fuzz instance name of the current
+# target; sets statsd_env to the variables that make afl-fuzz report to it
+# (empty when it did not start: the progress line then reads fuzzer_stats).
+start_statsd() { # instance
+  local f=$out/statsd-$1 port="" _
+  rm -f "$f" "$f.port"
+  statsd_env=()
+  command -v python3 >/dev/null || return 0
+  python3 ci/afl-statsd.py "$f" >"$f.port" 2>/dev/null &
+  statsd_pids+=($!)
+  for _ in $(seq 30); do
+    port=$(head -1 "$f.port" 2>/dev/null)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] && statsd_env=(AFL_STATSD=1 AFL_STATSD_PORT="$port")
+  return 0
+}
+stop_statsd() {
+  for p in "${statsd_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  statsd_pids=()
+  rm -f "$out"/statsd-*
+}
+stop_engines() {
+  [ "$tty" -eq 1 ] && printf '\r\033[K'
+  for p in "${engine_pids[@]}" "${statsd_pids[@]}"; do kill "$p" 2>/dev/null; done
+  rm -f "${out:-/nonexistent}"/statsd-*
+  echo "fuzz: interrupted" >&2
+  exit 130
+}
+trap stop_engines INT TERM
+n_run=$(wc -w <<<"$TARGETS")
+i_run=0
+
 total=0
 printf '%-8s %9s %8s %20s %8s %s\n' target execs/s corpus coverage crashes "first crash"
 for t in $TARGETS; do
@@ -74,13 +179,17 @@ for t in $TARGETS; do
   log=$out/$ENGINE.log
   seeds=$(seed_dirs "$t")
   execs="" corp="" cov="" first=""
+  i_run=$((i_run + 1))
   start=$(date +%s.%N)
+  t0=$(date +%s)
   if [ "$ENGINE" = libfuzzer ]; then
     args=(-max_total_time="$per" -print_final_stats=1 -artifact_prefix="$out/crashes/"
           -timeout=10 -rss_limit_mb=4096 -max_len=1048576)
     [ -f "$dict" ] && args+=(-dict="$dict")
     [ "$JOBS" -gt 1 ] && args+=(-fork="$JOBS" -ignore_crashes=1)
-    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} "$bin" "${args[@]}" "$out/corpus" $seeds >"$log" 2>&1
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} "$bin" "${args[@]}" "$out/corpus" $seeds >"$log" 2>&1 &
+    engine_pids=($!)
+    watch_engine $! "$t" "$i_run" "$out" "$log" "$t0"
     end=$(date +%s.%N)
     execs=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -1 | awk '{print $2}')
     if [ -z "$execs" ]; then # fork mode: derive from the last status line
@@ -110,12 +219,25 @@ for t in $TARGETS; do
     [ -f "$dict" ] && args+=(-x "$dict")
     rm -rf "$out/afl"
     export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0
+    engine_pids=()
     if [ "$JOBS" -gt 1 ]; then
-      for j in $(seq 2 "$JOBS"); do afl-fuzz "${args[@]}" -S "s$j" -- "$bin" >"$log.s$j" 2>&1 & done
-      afl-fuzz "${args[@]}" -M main -- "$bin" >"$log" 2>&1; wait
+      for j in $(seq 2 "$JOBS"); do
+        start_statsd "s$j"
+        env "${statsd_env[@]}" afl-fuzz "${args[@]}" -S "s$j" -- "$bin" >"$log.s$j" 2>&1 &
+        engine_pids+=($!)
+      done
+      start_statsd main
+      env "${statsd_env[@]}" afl-fuzz "${args[@]}" -M main -- "$bin" >"$log" 2>&1 &
+      engine_pids+=($!)
+      watch_engine $! "$t" "$i_run" "$out" "$log" "$t0"
+      for p in "${engine_pids[@]}"; do wait "$p"; done
     else
-      afl-fuzz "${args[@]}" -- "$bin" >"$log" 2>&1
+      start_statsd default
+      env "${statsd_env[@]}" afl-fuzz "${args[@]}" -- "$bin" >"$log" 2>&1 &
+      engine_pids=($!)
+      watch_engine $! "$t" "$i_run" "$out" "$log" "$t0"
     fi
+    stop_statsd
     unset ASAN_OPTIONS
     stats=$(ls "$out"/afl/*/fuzzer_stats 2>/dev/null | head -1)
     if [ -n "$stats" ]; then

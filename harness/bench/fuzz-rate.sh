@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Execs/s of every libFuzzer target (harness/fuzz/fuzz_*.c): a short run of
 # each built binary (ASan+UBSan, as `make fuzz` builds them) on its seeds,
-# into a throw-away corpus. Writes JSON to OUT (atomically).
+# into a throw-away corpus, beside the engine's ceiling: the same run of an
+# empty target built with the same flags (harness/bench/fuzz_ceiling.c,
+# FUZZ_BUILD_DIR/bench/fuzz_ceiling) from an empty corpus. Each target's
+# ratio_to_ceiling is its execs/s over the ceiling's. Writes JSON to OUT
+# (atomically).
 #
 #   harness/bench/fuzz-rate.sh FUZZ_BUILD_DIR OUT.json [SECONDS]
 #
 # FUZZ_BUILD_DIR is built with ci/fuzz-build.sh libfuzzer when its binaries
 # are missing. Nothing is written to corpus/ or reports/fuzz/.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
   echo "usage: fuzz-rate.sh FUZZ_BUILD_DIR OUT.json [SECONDS]" >&2
   exit 2
@@ -32,8 +36,10 @@ if [ -z "$targets" ]; then
   json_err "no fuzz targets in harness/fuzz"
   exit 0
 fi
+ceiling_bin=$fbuild/bench/fuzz_ceiling
 missing=0
 for t in $targets; do [ -x "$fbuild/fuzz/fuzz_$t" ] || missing=1; done
+[ -x "$ceiling_bin" ] || missing=1
 if [ "$missing" -eq 1 ]; then
   mkdir -p "$fbuild"
   echo "fuzz-rate: building the libFuzzer targets in $fbuild (log: $fbuild/fuzz-build.log)" >&2
@@ -43,8 +49,35 @@ if [ "$missing" -eq 1 ]; then
   fi
 fi
 
+# One run of a libFuzzer binary; sets execs, units, cov and rc.
+run_one() { # name binary [seed dir]
+  local name=$1 bin=$2
+  shift 2
+  mkdir -p "$tmp/$name"
+  local args=(-max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=4096
+              -artifact_prefix="$tmp/$name/")
+  [ -f "corpus/$name/$name.dict" ] && args+=(-dict="corpus/$name/$name.dict")
+  "$bin" "${args[@]}" "$tmp/$name" "$@" >"$tmp/$name.log" 2>&1
+  rc=$?
+  execs=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$tmp/$name.log" | tail -1 | awk '{print $2}')
+  units=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$tmp/$name.log" | tail -1 | awk '{print $2}')
+  cov=$(grep -o 'cov: [0-9]*' "$tmp/$name.log" | tail -1 | awk '{print $2}')
+}
+
 {
-  printf '{"available": true, "seconds_per_target": %d, "engine": "libfuzzer", "sanitizers": "address,undefined", "targets": [' "$secs"
+  printf '{"available": true, "seconds_per_target": %d, "engine": "libfuzzer", "sanitizers": "address,undefined", ' "$secs"
+  ceiling=""
+  if [ -x "$ceiling_bin" ]; then
+    run_one ceiling "$ceiling_bin"
+    note=ok
+    [ "$rc" -ne 0 ] && note="stopped early (exit $rc)"
+    [ "$rc" -eq 0 ] && [ "${execs:-0}" -gt 0 ] && ceiling=$execs
+    printf '"ceiling": {"what": "an empty target (harness/bench/fuzz_ceiling.c), same flags, empty corpus", "execs_per_s": %s, "executions": %s, "note": "%s"}, ' \
+      "${execs:-null}" "${units:-null}" "$note"
+  else
+    printf '"ceiling": {"execs_per_s": null, "note": "not built"}, '
+  fi
+  printf '"targets": ['
   sep=""
   for t in $targets; do
     bin="$fbuild/fuzz/fuzz_$t"
@@ -53,20 +86,17 @@ fi
       sep=", "
       continue
     fi
-    mkdir -p "$tmp/$t"
-    args=(-max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=4096 -artifact_prefix="$tmp/$t/")
-    [ -f "corpus/$t/$t.dict" ] && args+=(-dict="corpus/$t/$t.dict")
     seeds=()
     [ -d "corpus/$t" ] && seeds=("corpus/$t")
-    "$bin" "${args[@]}" "$tmp/$t" "${seeds[@]}" >"$tmp/$t.log" 2>&1
-    rc=$?
-    execs=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$tmp/$t.log" | tail -1 | awk '{print $2}')
-    units=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$tmp/$t.log" | tail -1 | awk '{print $2}')
-    cov=$(grep -o 'cov: [0-9]*' "$tmp/$t.log" | tail -1 | awk '{print $2}')
+    run_one "$t" "$bin" "${seeds[@]}"
     note=ok
     [ "$rc" -ne 0 ] && note="stopped early (exit $rc: a crash or an error; run make fuzz)"
-    printf '%s{"target": "%s", "execs_per_s": %s, "executions": %s, "edges": %s, "note": "%s"}' \
-      "$sep" "$t" "${execs:-null}" "${units:-null}" "${cov:-null}" "$note"
+    ratio=null
+    if [ -n "$ceiling" ] && [ -n "$execs" ]; then
+      ratio=$(awk -v a="$execs" -v b="$ceiling" 'BEGIN { printf "%.6f", a / b }')
+    fi
+    printf '%s{"target": "%s", "execs_per_s": %s, "executions": %s, "edges": %s, "ratio_to_ceiling": %s, "note": "%s"}' \
+      "$sep" "$t" "${execs:-null}" "${units:-null}" "${cov:-null}" "$ratio" "$note"
     sep=", "
   done
   printf ']}\n'

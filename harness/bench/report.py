@@ -81,6 +81,12 @@ def pct(x):
     return "%.1f%%" % (100.0 * x)
 
 
+def pct_fine(x):
+    """A percentage that keeps two significant digits below 1%."""
+    p = 100.0 * x
+    return "%.1f%%" % p if p >= 1 else "%.2g%%" % p
+
+
 def build(parts, out_dir, budgets_path):
     h = load(parts, "handlers.json")
     ept = load(parts, "ept.json")
@@ -294,12 +300,23 @@ def markdown(doc, plot_err):
         w("libFuzzer, %d s per target on its seeds, ASan+UBSan builds (as `make fuzz`), one core." %
           fz["seconds_per_target"])
         w("")
-        w("| target | execs/s | executions | edges | note |")
-        w("|---|--:|--:|--:|---|")
+        ceil = fz.get("ceiling") or {}
+        if ceil.get("execs_per_s"):
+            w("Engine ceiling: %s execs/s, an empty target built with the same flags (%s s from an"
+              " empty corpus; harness/bench/fuzz_ceiling.c). It has no code of its own to"
+              " instrument, so a target's ratio also holds libFuzzer's per-run work on the"
+              " target's own coverage counters." % (ceil["execs_per_s"], fz["seconds_per_target"]))
+        else:
+            w("Engine ceiling: not measured (%s)." % ceil.get("note", "not in this run"))
+        w("")
+        w("| target | execs/s | of the ceiling | executions | edges | note |")
+        w("|---|--:|--:|--:|--:|---|")
         for t in fz["targets"]:
-            w("| %s | %s | %s | %s | %s |" % (t["target"], t.get("execs_per_s") or "-",
-                                            t.get("executions") or "-", t.get("edges") or "-",
-                                            t.get("note", "")))
+            r = t.get("ratio_to_ceiling")
+            w("| %s | %s | %s | %s | %s | %s |" % (t["target"], t.get("execs_per_s") or "-",
+                                                 pct_fine(r) if r is not None else "-",
+                                                 t.get("executions") or "-", t.get("edges") or "-",
+                                                 t.get("note", "")))
     w("")
 
     e = doc["ept"]
@@ -361,8 +378,12 @@ def summary(doc):
         print("replay: not measured (%s)" % rp.get("reason", "?"))
     fz = doc["fuzz"]
     if fz.get("available"):
-        print("fuzz execs/s: " + ", ".join("%s %s" % (t["target"], t.get("execs_per_s") or "-")
-                                          for t in fz["targets"]))
+        ceil = (fz.get("ceiling") or {}).get("execs_per_s")
+        print("fuzz execs/s (engine ceiling %s): " % (ceil or "not measured") + ", ".join(
+            "%s %s%s" % (t["target"], t.get("execs_per_s") or "-",
+                         " (%s)" % pct_fine(t["ratio_to_ceiling"])
+                         if t.get("ratio_to_ceiling") is not None else "")
+            for t in fz["targets"]))
     else:
         print("fuzz: not measured (%s)" % fz.get("reason", "?"))
     for l in doc["ept"]["layouts"]:
