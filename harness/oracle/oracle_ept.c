@@ -56,11 +56,17 @@ static void on_run(void *ctx, const struct hv_ept_run *run)
 uint64_t oracle_ept_hash(const struct hv_system *sys, uint32_t p, uint64_t skip_gpa,
                          uint64_t skip_size)
 {
+	return oracle_ept_hash_pool(sys->pool, sys->parts[p].ept_root, skip_gpa, skip_size);
+}
+
+uint64_t oracle_ept_hash_pool(const struct hv_pool *pool, uint64_t root, uint64_t skip_gpa,
+                              uint64_t skip_size)
+{
 	struct hash_walk w = {.skip_lo = skip_gpa,
 	                      .skip_hi = skip_gpa + skip_size < skip_gpa ? UINT64_MAX
 	                                                                 : skip_gpa + skip_size,
 	                      .hash = 0xcbf29ce484222325ull};
-	if (hv_ept_walk(sys->pool, sys->parts[p].ept_root, on_run, &w) != HV_OK)
+	if (hv_ept_walk(pool, root, on_run, &w) != HV_OK)
 		return 0;
 	flush(&w);
 	return w.hash ? w.hash : 1;
@@ -69,28 +75,61 @@ uint64_t oracle_ept_hash(const struct hv_system *sys, uint32_t p, uint64_t skip_
 static void on_violation(void *ctx, const struct hv_violation *v)
 {
 	struct hx_oracle *o = ctx;
-	oracle_report(o, v->inv, "partition %u gpa 0x%llx -> hpa 0x%llx: %s (entry 0x%llx)",
-	              v->partition, (unsigned long long)v->gpa, (unsigned long long)v->hpa,
+	/* The one-partition view shows partition vpart as its partition 0. */
+	uint32_t part = o->vone ? o->vpart : v->partition;
+	if (part < o->nparts)
+		o->vcount[part]++;
+	oracle_report(o, v->inv, "partition %u gpa 0x%llx -> hpa 0x%llx: %s (entry 0x%llx)", part,
+	              (unsigned long long)v->gpa, (unsigned long long)v->hpa,
 	              hv_verify_reason_str(v->reason), (unsigned long long)v->entry);
 }
 
-void oracle_ept_verify(struct hx_oracle *o, const struct hv_system *sys)
+/* Table bitmap sized for the pool, so any pool the core can use is
+ * verified, not only those hv_ept_verify's stack can track. */
+static void size_seen(struct hx_oracle *o, const struct hv_system *sys)
 {
-	for (uint32_t i = 0; i < o->nparts; i++)
-		o->vparts[i] = (struct hv_verify_part){.root = sys->parts[i].ept_root,
-		                                       .protected_ = sys->parts[i].protected_ != 0};
-	o->stats.checks += 3; /* EPT-OWN, EPT-FORM, EPT-EXACT */
-	/* The table bitmap is sized for the pool, so any pool the core can
-	 * use is verified, not only those hv_ept_verify's stack can track. */
 	uint64_t words = HV_VERIFY_SEEN_WORDS(sys->pool->npages);
 	if (words > o->vseen_words) {
 		free(o->vseen);
 		o->vseen = calloc(words, sizeof(*o->vseen));
 		o->vseen_words = o->vseen ? (uint32_t)words : 0;
 	}
-	uint32_t n = hv_ept_verify_ex(o->cfg, sys->pool, o->vparts, on_violation, o,
+}
+
+uint32_t oracle_ept_verify(struct hx_oracle *o, const struct hv_system *sys, bool report)
+{
+	for (uint32_t i = 0; i < o->nparts; i++) {
+		o->vparts[i] = (struct hv_verify_part){.root = sys->parts[i].ept_root,
+		                                       .protected_ = sys->parts[i].protected_ != 0};
+		o->vcount[i] = 0;
+	}
+	o->stats.checks += 3; /* EPT-OWN, EPT-FORM, EPT-EXACT */
+	size_seen(o, sys);
+	o->vone = false;
+	uint32_t n = hv_ept_verify_ex(o->cfg, sys->pool, o->vparts, report ? on_violation : NULL, o,
 	                              ORACLE_MAX_REPORT, o->vseen, o->vseen_words);
-	if (n > ORACLE_MAX_REPORT)
+	if (report && n > ORACLE_MAX_REPORT)
 		oracle_report(o, HV_INV_EPT_EXACT, "%u more EPT violations not listed",
 		              n - ORACLE_MAX_REPORT);
+	return n;
+}
+
+uint32_t oracle_ept_verify_one(struct hx_oracle *o, const struct hv_system *sys, uint32_t p,
+                               bool report, uint32_t budget)
+{
+	/* What hv_ept_verify checks of a partition depends on the config only
+	 * through that partition's entry, the channels and the host and
+	 * hypervisor ranges: the view holds those and nothing else. */
+	o->vcfg->partitions[0] = o->cfg->partitions[p];
+	o->vpart = p;
+	o->vone = true;
+	o->vcount[p] = 0;
+	struct hv_verify_part part = {.root = sys->parts[p].ept_root,
+	                              .protected_ = sys->parts[p].protected_ != 0};
+	size_seen(o, sys);
+	uint32_t n = hv_ept_verify_ex(o->vcfg, sys->pool, &part, report ? on_violation : NULL, o,
+	                              budget, o->vseen, o->vseen_words);
+	o->vone = false;
+	o->vcount[p] = n; /* all of them, listed or not */
+	return n;
 }
