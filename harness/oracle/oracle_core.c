@@ -618,12 +618,7 @@ static void check_ept_change(struct hx_oracle *o, const struct hv_system *sys,
 	 * with the root the partition had then. */
 	uint32_t p = in->partition;
 	uint64_t gpa = in->st.gpr[HV_RDI], size = in->st.gpr[HV_RSI];
-	struct hv_pool old = {.mem = o->shadow,
-	                      .hpa = sys->pool->hpa,
-	                      .npages = sys->pool->npages,
-	                      .used = o->shadow_used};
-	if (oracle_ept_hash_pool(sys->pool, sys->parts[p].ept_root, gpa, size) !=
-	    oracle_ept_hash_pool(&old, o->parts_before[p].ept_root, gpa, size))
+	if (oracle_protect_outside(o, sys, p, gpa, size))
 		oracle_report(o, HV_INV_HCALL_BOUNDS,
 		              "memory-protect of [0x%llx, +0x%llx) changed the EPT of partition %u "
 		              "outside that range",

@@ -72,6 +72,80 @@ uint64_t oracle_ept_hash_pool(const struct hv_pool *pool, uint64_t root, uint64_
 	return w.hash ? w.hash : 1;
 }
 
+struct win_walk {
+	const struct hv_pool *pool;
+	uint64_t lo, hi;
+	uint32_t tables;
+	bool bad;
+	struct hash_walk h;
+};
+
+/* The table at `level` translating [base, base + 512 slots): visit the
+ * entries whose slot meets the window, as hv_ept_walk would (effective
+ * permissions along the path, leaves without any left out, a table
+ * pointer outside the pool makes the tree malformed). */
+ORACLE_NO_COVERAGE static void win_table(struct win_walk *w, const uint64_t *t, unsigned level,
+                                         uint64_t base, uint8_t path)
+{
+	if (++w->tables > w->pool->used) {
+		w->bad = true;
+		return;
+	}
+	uint64_t slot = 1ull << (HV_PAGE_SHIFT + 9u * level);
+	uint32_t i = w->lo > base ? (uint32_t)((w->lo - base) / slot) : 0;
+	for (; i < 512u && !w->bad; i++) {
+		uint64_t gpa = base + (uint64_t)i * slot;
+		if (gpa >= w->hi)
+			break;
+		uint64_t e = t[i];
+		if ((e & HV_EPTE_PERM_MASK) == 0)
+			continue;
+		uint8_t eff = path & (uint8_t)(e & HV_EPTE_PERM_MASK);
+		if (level == 0 || (level < 3 && (e & HV_EPTE_LARGE))) {
+			if (eff == 0)
+				continue;
+			uint64_t lo = gpa > w->lo ? gpa : w->lo;
+			uint64_t hi = gpa + slot < w->hi ? gpa + slot : w->hi;
+			struct hv_ept_run run = {
+			        .gpa = lo,
+			        .hpa = (e & HV_EPTE_ADDR_MASK & ~(slot - 1)) + (lo - gpa),
+			        .size = hi - lo,
+			        .perm = eff,
+			        .memtype = (uint8_t)((e & HV_EPTE_MT_MASK) >> HV_EPTE_MT_SHIFT),
+			        .level = (uint8_t)level};
+			on_run(&w->h, &run);
+			continue;
+		}
+		const uint64_t *sub = hv_pool_ptr(w->pool, e & HV_EPTE_ADDR_MASK);
+		if (!sub) {
+			w->bad = true;
+			return;
+		}
+		win_table(w, sub, level - 1, gpa, eff);
+	}
+}
+
+uint64_t oracle_ept_window_hash(const struct hv_pool *pool, uint64_t root, uint64_t lo, uint64_t hi,
+                                uint64_t skip_gpa, uint64_t skip_size)
+{
+	struct win_walk w = {.pool = pool,
+	                     .lo = lo,
+	                     .hi = hi,
+	                     .h = {.skip_lo = skip_gpa,
+	                           .skip_hi = skip_gpa + skip_size < skip_gpa
+	                                              ? UINT64_MAX
+	                                              : skip_gpa + skip_size,
+	                           .hash = 0xcbf29ce484222325ull}};
+	const uint64_t *pml4 = (root & (HV_PAGE_SIZE - 1)) ? NULL : hv_pool_ptr(pool, root);
+	if (!pml4)
+		return 0;
+	win_table(&w, pml4, 3, 0, HV_PERM_RWX);
+	if (w.bad)
+		return 0;
+	flush(&w.h);
+	return w.h.hash ? w.h.hash : 1;
+}
+
 static void on_violation(void *ctx, const struct hv_violation *v)
 {
 	struct hx_oracle *o = ctx;

@@ -19,6 +19,19 @@ enum oracle_vstate {
 	ORACLE_V_DIRTY,       /* verified with violations, unchanged since */
 };
 
+/* The oracle's table loops (owner walk, window hash) are not code the
+ * fuzzers should steer by, and with comparison tracing they cost more than
+ * the handlers they check: no coverage instrumentation for them. */
+#if defined(__clang__) && __clang_major__ >= 13
+#define ORACLE_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define ORACLE_NO_COVERAGE
+#endif
+
+/* Level of a table page in the owner map when it is reached twice within
+ * one partition (its place in the GPA space is ambiguous). */
+#define ORACLE_LEVEL_AMBIGUOUS 0xffu
+
 /* A host-physical span. */
 struct oracle_span {
 	uint64_t base;
@@ -75,6 +88,9 @@ struct hx_oracle {
 	 * describes the shadow; owner_shared: some page has two owners (then
 	 * only the full verifier can judge). */
 	uint8_t *owner;
+	uint8_t *plevel; /* per page: its level (0 = PT .. 3 = PML4) */
+	uint64_t *pbase; /* per page: the first GPA it translates */
+	bool *vdangling; /* per partition: a table pointer not into the pool */
 	bool owner_valid;
 	bool owner_shared;
 	uint8_t *vstate; /* enum oracle_vstate */
@@ -144,6 +160,12 @@ uint32_t oracle_ept_verify_one(struct hx_oracle *o, const struct hv_system *sys,
 uint64_t oracle_ept_hash_pool(const struct hv_pool *pool, uint64_t root, uint64_t skip_gpa,
                               uint64_t skip_size);
 
+/* Hash as oracle_ept_hash_pool of the mapping inside the GPA window
+ * [lo, hi) only, walking only the tables that translate it (0: malformed,
+ * or more tables entered than the pool has). */
+uint64_t oracle_ept_window_hash(const struct hv_pool *pool, uint64_t root, uint64_t lo, uint64_t hi,
+                                uint64_t skip_gpa, uint64_t skip_size);
+
 /* The system picture (oracle_pool.c). oracle_pool_init: allocate for the
  * system; oracle_sync: take the system as it is now (no report; the EPT
  * verdicts of partitions whose tables changed are recomputed silently or
@@ -163,6 +185,14 @@ bool oracle_verified_clean(const struct hx_oracle *o, const struct hv_system *sy
  * when the exit began: returns q and sets *pg, or ORACLE_OWNER_NONE (also
  * when the owner map cannot tell: a table shared, already a violation). */
 uint32_t oracle_foreign_change(const struct hx_oracle *o, uint32_t p, uint32_t *pg);
+/* After a successful memory-protect of partition p of [gpa, +size): did
+ * p's mapping change outside that range? Compared between the picture of
+ * the pool and the pool, over the GPA windows of the table pages the exit
+ * changed only (outside them every table on a translation's path is byte
+ * for byte the same), or over the whole space when the owner map cannot
+ * place the changed pages. */
+bool oracle_protect_outside(const struct hx_oracle *o, const struct hv_system *sys, uint32_t p,
+                            uint64_t gpa, uint64_t size);
 /* hx_oracle_verify_all: sync, then verify what is not known clean. */
 uint32_t oracle_verify_all(struct hx_oracle *o, const struct hv_system *sys);
 /* After a full verification that found vcount[] per partition (total n,

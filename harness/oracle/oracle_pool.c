@@ -106,13 +106,16 @@ bool oracle_pool_init(struct hx_oracle *o, const struct hv_system *sys)
 	uint32_t nparts = o->nparts ? o->nparts : 1;
 	o->changed = calloc(np, sizeof(*o->changed));
 	o->owner = malloc(np);
+	o->plevel = malloc(np);
+	o->pbase = malloc((size_t)np * sizeof(*o->pbase));
+	o->vdangling = calloc(nparts, sizeof(*o->vdangling));
 	o->vstate = calloc(nparts, 1);
 	o->vroot = calloc(nparts, sizeof(*o->vroot));
 	o->vprot = calloc(nparts, sizeof(*o->vprot));
 	o->vcount = calloc(nparts, sizeof(*o->vcount));
 	o->vcfg = malloc(sizeof(*o->vcfg));
-	if (!o->changed || !o->owner || !o->vstate || !o->vroot || !o->vprot || !o->vcount ||
-	    !o->vcfg)
+	if (!o->changed || !o->owner || !o->plevel || !o->pbase || !o->vdangling || !o->vstate ||
+	    !o->vroot || !o->vprot || !o->vcount || !o->vcfg)
 		return false;
 	memset(o->owner, ORACLE_OWNER_NONE, np);
 	*o->vcfg = *o->cfg;
@@ -127,6 +130,9 @@ void oracle_pool_free(struct hx_oracle *o)
 	free(o->shadow);
 	free(o->changed);
 	free(o->owner);
+	free(o->plevel);
+	free(o->pbase);
+	free(o->vdangling);
 	free(o->vstate);
 	free(o->vroot);
 	free(o->vprot);
@@ -193,27 +199,37 @@ static bool root_moved(const struct hx_oracle *o, const struct hv_system *sys, u
  * the pages handed out). A page reached twice within q is the verifier's
  * to report; false when a page is another partition's. Every page is
  * entered once per partition: bounded by the pool. */
-static bool own_table(struct hx_oracle *o, const struct hv_pool *pool, uint32_t q, uint64_t hpa,
-                      unsigned level)
+ORACLE_NO_COVERAGE static bool own_table(struct hx_oracle *o, const struct hv_pool *pool,
+                                         uint32_t q, uint64_t hpa, unsigned level, uint64_t base)
 {
 	const uint64_t *t = hv_pool_ptr(pool, hpa);
-	if (!t)
+	if (!t) {
+		o->vdangling[q] = true;
 		return true;
+	}
 	uint64_t pg = (hpa - pool->hpa) >> HV_PAGE_SHIFT;
-	if (pg >= o->pool_npages || o->owner[pg] == q)
+	if (pg >= o->pool_npages)
 		return true;
+	if (o->owner[pg] == q) {
+		o->plevel[pg] = ORACLE_LEVEL_AMBIGUOUS;
+		return true;
+	}
 	if (o->owner[pg] != ORACLE_OWNER_NONE) {
 		o->owner[pg] = ORACLE_OWNER_SHARED;
 		return false;
 	}
 	o->owner[pg] = (uint8_t)q;
+	o->plevel[pg] = (uint8_t)level;
+	o->pbase[pg] = base;
 	if (level == 0)
 		return true;
+	uint64_t slot = 1ull << (HV_PAGE_SHIFT + 9u * level);
 	for (uint32_t i = 0; i < EPT_ENTRIES; i++) {
 		uint64_t e = t[i];
 		if ((e & HV_EPTE_PERM_MASK) == 0 || (level < EPT_TOP_LEVEL && (e & HV_EPTE_LARGE)))
 			continue;
-		if (!own_table(o, pool, q, e & HV_EPTE_ADDR_MASK, level - 1))
+		if (!own_table(o, pool, q, e & HV_EPTE_ADDR_MASK, level - 1,
+		               base + (uint64_t)i * slot))
 			return false;
 	}
 	return true;
@@ -224,9 +240,12 @@ static bool own_partition(struct hx_oracle *o, const struct hv_system *sys, uint
 	uint64_t root = sys->parts[q].ept_root;
 	o->vroot[q] = root;
 	o->vprot[q] = sys->parts[q].protected_ != 0;
-	if (root & (HV_PAGE_SIZE - 1))
+	o->vdangling[q] = false;
+	if (root & (HV_PAGE_SIZE - 1)) {
+		o->vdangling[q] = true;
 		return true; /* the verifier refuses it without following */
-	return own_table(o, sys->pool, q, root, EPT_TOP_LEVEL);
+	}
+	return own_table(o, sys->pool, q, root, EPT_TOP_LEVEL, 0);
 }
 
 /* Walk the partitions of `set` again (their old marks dropped). false:
@@ -313,6 +332,40 @@ uint32_t oracle_foreign_change(const struct hx_oracle *o, uint32_t p, uint32_t *
 		}
 	}
 	return ORACLE_OWNER_NONE;
+}
+
+bool oracle_protect_outside(const struct hx_oracle *o, const struct hv_system *sys, uint32_t p,
+                            uint64_t gpa, uint64_t size)
+{
+	struct hv_pool old = {.mem = o->shadow,
+	                      .hpa = sys->pool->hpa,
+	                      .npages = sys->pool->npages,
+	                      .used = o->shadow_used};
+	uint64_t root = sys->parts[p].ept_root, old_root = o->parts_before[p].ept_root;
+	bool windows = o->owner_valid && !o->owner_shared && !o->vdangling[p] && root == old_root &&
+	               same_pool(o, sys);
+	for (uint32_t i = 0; windows && i < o->nchanged; i++) {
+		uint32_t pg = o->changed[i];
+		if (o->owner[pg] == p && o->plevel[pg] == ORACLE_LEVEL_AMBIGUOUS)
+			windows = false;
+	}
+	if (!windows)
+		return oracle_ept_hash_pool(sys->pool, root, gpa, size) !=
+		       oracle_ept_hash_pool(&old, old_root, gpa, size);
+	/* Pages of no partition are new or unreachable: they matter only
+	 * through a changed page that points to them, whose window holds
+	 * theirs. Pages of other partitions are reported on their own. */
+	for (uint32_t i = 0; i < o->nchanged; i++) {
+		uint32_t pg = o->changed[i];
+		if (o->owner[pg] != p)
+			continue;
+		uint64_t lo = o->pbase[pg];
+		uint64_t hi = lo + (1ull << (HV_PAGE_SHIFT + 9u * (o->plevel[pg] + 1u)));
+		if (oracle_ept_window_hash(sys->pool, root, lo, hi, gpa, size) !=
+		    oracle_ept_window_hash(&old, old_root, lo, hi, gpa, size))
+			return true;
+	}
+	return false;
 }
 
 /* Verify the partitions whose verdict may have moved, reporting like

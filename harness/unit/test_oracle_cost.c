@@ -198,6 +198,32 @@ static void p_p1_vcpu(struct fx *f)
 	f->env.sys.parts[1].vcpus[0].msr_value[0]++;
 }
 
+/* p0's own permissions reduced somewhere else as well: in the page table
+ * the protect splits off, in another 2 MiB leaf of the same directory, in
+ * another directory (the MMIO region at 0xfe000000) and at GPA 0. */
+static void protect_p0(struct fx *f, uint64_t gpa)
+{
+	assert_int_equal(hv_ept_protect(&f->env.pool, f->env.sys.parts[0].ept_root, gpa,
+	                                HV_PAGE_SIZE, HV_PERM_R),
+	                 HV_OK);
+}
+static void p_p0_next_page(struct fx *f)
+{
+	protect_p0(f, PROT_GPA + HV_PAGE_SIZE);
+}
+static void p_p0_other_leaf(struct fx *f)
+{
+	protect_p0(f, 0x600000);
+}
+static void p_p0_mmio(struct fx *f)
+{
+	protect_p0(f, MOCK_MMIO_GPA);
+}
+static void p_p0_gpa0(struct fx *f)
+{
+	protect_p0(f, 0);
+}
+
 /* Point p0's leaf for GPA 0 at p1's RAM (EPT-OWN). */
 static void p_p0_foreign_leaf(struct fx *f)
 {
@@ -275,6 +301,30 @@ static void test_protect_changes_other_partition(void **state)
 		if (!p1_protected && f->count[HV_INV_EPT_EXACT] == 0)
 			fail_msg("p1 not protected: its verifier did not run (last: %s)", f->last);
 		fx_free(f);
+	}
+}
+
+/* A memory-protect that changes its caller's mapping outside the range it
+ * names is reported wherever the change lands, with or without earlier
+ * protects having split the tables. */
+static void test_protect_outside_range(void **state)
+{
+	(void)state;
+	static const plant_fn plants[] = {p_p0_next_page, p_p0_other_leaf, p_p0_mmio, p_p0_gpa0};
+	for (int split = 0; split < 2; split++) {
+		for (size_t i = 0; i < HV_ARRAY_LEN(plants); i++) {
+			struct fx *f = fx_new(split ? EXTRA_PAGES : 1);
+			if (split)
+				assert_int_equal(
+				        run(f, ex_protect(0, PROT_GPA + 0x3000, HV_PERM_R), NULL),
+				        0);
+			run(f, ex_protect(0, PROT_GPA, HV_PERM_R), plants[i]);
+			if (f->count[HV_INV_HCALL_BOUNDS] == 0)
+				fail_msg("plant %zu (split %d): change outside the range not "
+				         "reported (last: %s)",
+				         i, split, f->last);
+			fx_free(f);
+		}
 	}
 }
 
@@ -398,6 +448,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_pool_write_any_size),
 	        cmocka_unit_test(test_protect_changes_other_partition),
+	        cmocka_unit_test(test_protect_outside_range),
 	        cmocka_unit_test(test_other_partition_state),
 	        cmocka_unit_test(test_changes_between_exits),
 	        cmocka_unit_test(test_incremental_equals_full),
