@@ -13,7 +13,7 @@ struct hash_walk {
 	uint64_t hash;
 };
 
-static void flush(struct hash_walk *w)
+ORACLE_NO_COVERAGE static void flush(struct hash_walk *w)
 {
 	if (!w->have)
 		return;
@@ -24,8 +24,8 @@ static void flush(struct hash_walk *w)
 	w->have = false;
 }
 
-static void add_piece(struct hash_walk *w, uint64_t gpa, uint64_t hpa, uint64_t size,
-                      const struct hv_ept_run *run)
+ORACLE_NO_COVERAGE static void add_piece(struct hash_walk *w, uint64_t gpa, uint64_t hpa,
+                                         uint64_t size, const struct hv_ept_run *run)
 {
 	struct hv_ept_run *p = &w->pending;
 	if (w->have && p->gpa + p->size == gpa && p->hpa + p->size == hpa && p->perm == run->perm &&
@@ -39,7 +39,7 @@ static void add_piece(struct hash_walk *w, uint64_t gpa, uint64_t hpa, uint64_t 
 	w->have = true;
 }
 
-static void on_run(void *ctx, const struct hv_ept_run *run)
+ORACLE_NO_COVERAGE static void on_run(void *ctx, const struct hv_ept_run *run)
 {
 	struct hash_walk *w = ctx;
 	uint64_t lo = run->gpa, hi = run->gpa + run->size;

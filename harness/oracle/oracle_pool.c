@@ -140,7 +140,7 @@ void oracle_pool_free(struct hx_oracle *o)
 	free(o->vcfg);
 }
 
-void oracle_pool_diff(struct hx_oracle *o, const struct hv_system *sys)
+ORACLE_NO_COVERAGE void oracle_pool_diff(struct hx_oracle *o, const struct hv_system *sys)
 {
 	uint32_t used = pool_used(o, sys);
 	uint32_t common = used < o->shadow_used ? used : o->shadow_used;
@@ -250,7 +250,8 @@ static bool own_partition(struct hx_oracle *o, const struct hv_system *sys, uint
 
 /* Walk the partitions of `set` again (their old marks dropped). false:
  * a table is shared between partitions, the map is given up. */
-static bool rewalk(struct hx_oracle *o, const struct hv_system *sys, uint64_t set)
+ORACLE_NO_COVERAGE static bool rewalk(struct hx_oracle *o, const struct hv_system *sys,
+                                      uint64_t set)
 {
 	for (uint32_t pg = 0; pg < o->pool_npages; pg++) {
 		uint8_t w = o->owner[pg];
@@ -334,8 +335,28 @@ uint32_t oracle_foreign_change(const struct hx_oracle *o, uint32_t p, uint32_t *
 	return ORACLE_OWNER_NONE;
 }
 
-bool oracle_protect_outside(const struct hx_oracle *o, const struct hv_system *sys, uint32_t p,
-                            uint64_t gpa, uint64_t size)
+/* Does the exit's tree still reach page pg where the owner map placed it
+ * (same level, same first GPA)? Then an entry of pg that did not change
+ * translates as before, down to changed pages below it. */
+ORACLE_NO_COVERAGE static bool on_new_path(const struct hx_oracle *o, const struct hv_pool *pool,
+                                           uint64_t root, uint32_t pg)
+{
+	uint64_t hpa = root;
+	for (unsigned level = EPT_TOP_LEVEL; level > o->plevel[pg]; level--) {
+		const uint64_t *t = hv_pool_ptr(pool, hpa);
+		if (!t)
+			return false;
+		uint64_t e = t[(o->pbase[pg] >> (HV_PAGE_SHIFT + 9u * level)) & (EPT_ENTRIES - 1)];
+		if ((e & HV_EPTE_PERM_MASK) == 0 || (level < EPT_TOP_LEVEL && (e & HV_EPTE_LARGE)))
+			return false;
+		hpa = e & HV_EPTE_ADDR_MASK;
+	}
+	return hpa == o->pool_hpa + ((uint64_t)pg << HV_PAGE_SHIFT);
+}
+
+ORACLE_NO_COVERAGE bool oracle_protect_outside(const struct hx_oracle *o,
+                                               const struct hv_system *sys, uint32_t p,
+                                               uint64_t gpa, uint64_t size)
 {
 	struct hv_pool old = {.mem = o->shadow,
 	                      .hpa = sys->pool->hpa,
@@ -353,17 +374,31 @@ bool oracle_protect_outside(const struct hx_oracle *o, const struct hv_system *s
 		return oracle_ept_hash_pool(sys->pool, root, gpa, size) !=
 		       oracle_ept_hash_pool(&old, old_root, gpa, size);
 	/* Pages of no partition are new or unreachable: they matter only
-	 * through a changed page that points to them, whose window holds
-	 * theirs. Pages of other partitions are reported on their own. */
+	 * through a changed entry that points to them, whose slot holds them.
+	 * Pages of other partitions are reported on their own. */
+	uint64_t skip_hi = gpa + size < gpa ? UINT64_MAX : gpa + size;
 	for (uint32_t i = 0; i < o->nchanged; i++) {
 		uint32_t pg = o->changed[i];
 		if (o->owner[pg] != p)
 			continue;
-		uint64_t lo = o->pbase[pg];
-		uint64_t hi = lo + (1ull << (HV_PAGE_SHIFT + 9u * (o->plevel[pg] + 1u)));
-		if (oracle_ept_window_hash(sys->pool, root, lo, hi, gpa, size) !=
-		    oracle_ept_window_hash(&old, old_root, lo, hi, gpa, size))
-			return true;
+		unsigned level = o->plevel[pg];
+		uint64_t base = o->pbase[pg];
+		uint64_t slot = 1ull << (HV_PAGE_SHIFT + 9u * level);
+		bool whole = !on_new_path(o, sys->pool, root, pg);
+		const uint64_t *was = (const uint64_t *)(o->shadow + (size_t)pg * HV_PAGE_SIZE);
+		const uint64_t *now =
+		        (const uint64_t *)(sys->pool->mem + (size_t)pg * HV_PAGE_SIZE);
+		for (uint32_t k = 0; k < EPT_ENTRIES; k++) {
+			uint64_t lo = base + (whole ? 0 : (uint64_t)k * slot);
+			uint64_t hi = lo + (whole ? slot * EPT_ENTRIES : slot);
+			if (!whole && (was[k] == now[k] || (lo >= gpa && hi <= skip_hi)))
+				continue;
+			if (oracle_ept_window_hash(sys->pool, root, lo, hi, gpa, size) !=
+			    oracle_ept_window_hash(&old, old_root, lo, hi, gpa, size))
+				return true;
+			if (whole)
+				break;
+		}
 	}
 	return false;
 }
