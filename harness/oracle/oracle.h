@@ -6,11 +6,18 @@
  *   struct hx_oracle *o = hx_oracle_new(sys, report_fn, ctx);
  *   for each exit i:
  *       hx_observer_begin_exit(obs);
- *       hx_oracle_before(o, sys, &exit);       // snapshot what must not change
+ *       hx_oracle_before(o, sys, &exit);       // the exit record
  *       hv_handle_exit(sys, &exit, &res);
  *       hx_oracle_after(o, sys, i, &exit, &res, &view);   // view of obs->log
  *   hx_oracle_verify_all(o, sys, i);           // full EPT check at the end
  *   hx_oracle_free(o);
+ *
+ * What an exit must not change is not copied before it: the oracle keeps
+ * a picture of the partitions' state and of the pool pages in use, made at
+ * hx_oracle_new and brought up to date after each exit, and compares the
+ * system with it (one memcmp each, whatever the pool size). A caller that
+ * changes the system between exits says so with hx_oracle_sync (or
+ * hx_oracle_reset); otherwise the change is reported against the next exit.
  *
  * Checked per exit (ids as in hv/verify.h / hv_invariant_id):
  *  CONTAIN      memory written only inside the caller's own writable RAM or

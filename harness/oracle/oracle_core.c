@@ -662,7 +662,7 @@ uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint6
 			              was_halted ? "exit of a halted partition"
 			                         : "malformed exit record",
 			              log->nentries);
-		oracle_ept_after(o, sys);
+		oracle_ept_after(o, sys, false);
 		return o->exit_violations;
 	}
 	switch (in->reason) {
@@ -691,7 +691,7 @@ uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint6
 	}
 	/* EPT-OWN/FORM/EXACT for the partitions whose tables, root or flag
 	 * this exit changed, then the picture takes the new state. */
-	oracle_ept_after(o, sys);
+	oracle_ept_after(o, sys, in->reason == HV_EXIT_VMCALL);
 	return o->exit_violations;
 }
 

@@ -172,14 +172,15 @@ uint64_t oracle_ept_window_hash(const struct hv_pool *pool, uint64_t root, uint6
  * forgotten). oracle_pool_diff: after an exit, which pool pages and which
  * partitions' state differ from the picture (o->changed, o->parts_changed).
  * oracle_ept_after: verify the partitions whose EPT verdict may have changed
- * with this exit, report, and take the new state as the picture.
+ * with this exit (after a hypercall also those never verified), report, and
+ * take the new state as the picture.
  * oracle_verified_clean: every partition verified clean in its current
  * state, and no table shared, so hv_ept_verify would find nothing. */
 bool oracle_pool_init(struct hx_oracle *o, const struct hv_system *sys);
 void oracle_pool_free(struct hx_oracle *o);
 void oracle_sync(struct hx_oracle *o, const struct hv_system *sys);
 void oracle_pool_diff(struct hx_oracle *o, const struct hv_system *sys);
-void oracle_ept_after(struct hx_oracle *o, const struct hv_system *sys);
+void oracle_ept_after(struct hx_oracle *o, const struct hv_system *sys, bool vmcall);
 bool oracle_verified_clean(const struct hx_oracle *o, const struct hv_system *sys);
 /* A pool page this exit changed that partition q != p's tables reached
  * when the exit began: returns q and sets *pg, or ORACLE_OWNER_NONE (also

@@ -429,9 +429,20 @@ static void verify_full(struct hx_oracle *o, const struct hv_system *sys)
 	oracle_full_verified(o, sys, n <= ORACLE_MAX_REPORT);
 }
 
-void oracle_ept_after(struct hx_oracle *o, const struct hv_system *sys)
+static bool any_unknown(const struct hx_oracle *o)
 {
-	if (ept_inputs_changed(o, sys)) {
+	for (uint32_t q = 0; q < o->nparts; q++)
+		if (o->vstate[q] == ORACLE_V_UNKNOWN)
+			return true;
+	return false;
+}
+
+void oracle_ept_after(struct hx_oracle *o, const struct hv_system *sys, bool vmcall)
+{
+	/* Hypercalls have always been followed by a verification: one whose
+	 * tables were never judged (a system handed over with broken tables)
+	 * is judged at the first one, whether or not it changed anything. */
+	if (ept_inputs_changed(o, sys) || (vmcall && any_unknown(o))) {
 		uint64_t set;
 		if (affected(o, sys, &set) && rewalk(o, sys, set))
 			verify_set(o, sys, set);
