@@ -28,6 +28,7 @@
  * Changes made outside exits (a harness restoring a snapshot) must be
  * announced with hx_oracle_reset or hx_oracle_sync; one that is not is
  * reported against the next exit: the oracle fails closed. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,7 +119,11 @@ bool oracle_pool_init(struct hx_oracle *o, const struct hv_system *sys)
 	    !o->vroot || !o->vprot || !o->vcount || !o->vcfg)
 		return false;
 	memset(o->owner, ORACLE_OWNER_NONE, np);
-	*o->vcfg = *o->cfg;
+	/* The view: everything but the partitions (its partition 0 is filled
+	 * per verification). Not a copy of the whole config: 64 partition
+	 * entries are most of its 272 KiB, and an oracle is made per replay. */
+	memcpy(o->vcfg, o->cfg, offsetof(struct hv_system_config, partitions));
+	memcpy(o->vcfg->channels, o->cfg->channels, sizeof(o->vcfg->channels));
 	o->vcfg->npartitions = 1;
 	forget_verdicts(o, sys);
 	take_all(o, sys);
