@@ -6,11 +6,18 @@
  *   struct hx_oracle *o = hx_oracle_new(sys, report_fn, ctx);
  *   for each exit i:
  *       hx_observer_begin_exit(obs);
- *       hx_oracle_before(o, sys, &exit);       // snapshot what must not change
+ *       hx_oracle_before(o, sys, &exit);       // the exit record
  *       hv_handle_exit(sys, &exit, &res);
  *       hx_oracle_after(o, sys, i, &exit, &res, &view);   // view of obs->log
  *   hx_oracle_verify_all(o, sys, i);           // full EPT check at the end
  *   hx_oracle_free(o);
+ *
+ * What an exit must not change is not copied before it: the oracle keeps
+ * a picture of the partitions' state and of the pool pages in use, made at
+ * hx_oracle_new and brought up to date after each exit, and compares the
+ * system with it (one memcmp each, whatever the pool size). A caller that
+ * changes the system between exits says so with hx_oracle_sync (or
+ * hx_oracle_reset); otherwise the change is reported against the next exit.
  *
  * Checked per exit (ids as in hv/verify.h / hv_invariant_id):
  *  CONTAIN      memory written only inside the caller's own writable RAM or
@@ -55,9 +62,15 @@
  *               says (PARTITION_INFO: the struct at RDI; CHANNEL_SEND: the
  *               channel's pages; CHANNEL_RECV: [RSI, RSI+RDX) through the
  *               caller's EPT with write permission; others nothing).
- *  EPT-OWN/FORM/EXACT  hv_ept_verify after every VMCALL (with each
- *               partition's protected_ flag); after an EPT violation the pool
- *               did not grow and the faulting GPA's translation is unchanged.
+ *  EPT-OWN/FORM/EXACT  every exit: the pool pages in use byte for byte
+ *               and the used count are unchanged unless a successful
+ *               MEM_PROTECT changed them (else HCALL-BOUNDS for hypercalls,
+ *               EPT-EXACT for EPT violations, CONTAIN for the rest), and
+ *               never a table page reachable from another partition
+ *               (CONTAIN); a MEM_PROTECT changed the caller's mapping only
+ *               inside its range; after any exit that changed tables, roots
+ *               or protected_ flags, hv_ept_verify's verdict on every
+ *               partition whose verdict can have moved (oracle_pool.c).
  *  TOTAL        the observer log did not overflow (HX_ORACLE_MAX_OPS_PER_EXIT
  *               platform calls); callers count steps against
  *               HX_ORACLE_STEP_BUDGET.
@@ -102,8 +115,18 @@ struct hx_oracle;
 struct hx_oracle *hx_oracle_new(const struct hv_system *sys, hx_oracle_report_fn fn, void *ctx);
 void hx_oracle_free(struct hx_oracle *o);
 
-/* Forget the CPUID answer cache and counters (new run, same system). */
+/* Forget the CPUID answer cache and counters (new run, same system) and
+ * take the system as it is now (hx_oracle_sync). */
 void hx_oracle_reset(struct hx_oracle *o);
+
+/* The caller changed the system outside an exit (restored a snapshot,
+ * planted a table): take it as it is now. The oracle keeps a picture of
+ * the partitions' state and the pool pages in use and compares it after
+ * each exit instead of copying before it, so a change not announced here
+ * (or by hx_oracle_reset / hx_oracle_verify_all) is reported against the
+ * next exit. Reports nothing; partitions whose tables changed are verified
+ * again by the next verification. */
+void hx_oracle_sync(struct hx_oracle *o, const struct hv_system *sys);
 
 /* Snapshot what the exit must not change. Call right before
  * hv_handle_exit with the exit record as it will be passed in. */
@@ -116,8 +139,12 @@ uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint6
                          const struct hv_exit *out, const struct hv_result *res,
                          const struct hx_obs_view *log);
 
-/* Full EPT-OWN/FORM/EXACT check of every partition (start and end of runs).
- * Returns the number of violations. */
+/* Full EPT-OWN/FORM/EXACT check of every partition (start and end of runs),
+ * after hx_oracle_sync. Partitions already verified clean in their current
+ * state are not walked again (the verifier is a function of the tables,
+ * roots and flags, and no table is shared): what it reports is what
+ * hv_ept_verify over the whole system reports. Returns the number of
+ * violations. */
 uint32_t hx_oracle_verify_all(struct hx_oracle *o, const struct hv_system *sys,
                               uint64_t exit_index);
 

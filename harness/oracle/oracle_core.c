@@ -162,6 +162,11 @@ struct hx_oracle *hx_oracle_new(const struct hv_system *sys, hx_oracle_report_fn
 	}
 	o->pool_hpa = sys->pool ? sys->pool->hpa : 0;
 	o->pool_npages = sys->pool ? sys->pool->npages : 0;
+	o->sys = sys;
+	if (!sys->pool || !oracle_pool_init(o, sys)) {
+		hx_oracle_free(o);
+		return NULL;
+	}
 	oracle_check_system(o);
 	return o;
 }
@@ -177,7 +182,7 @@ void hx_oracle_free(struct hx_oracle *o)
 	free(o->vparts);
 	free(o->vseen);
 	free(o->cpuid_sys);
-	free(o->pool_snap);
+	oracle_pool_free(o);
 	free(o);
 }
 
@@ -185,6 +190,12 @@ void hx_oracle_reset(struct hx_oracle *o)
 {
 	memset(o->cpuid, 0, sizeof(o->cpuid));
 	memset(&o->stats, 0, sizeof(o->stats));
+	oracle_sync(o, o->sys);
+}
+
+void hx_oracle_sync(struct hx_oracle *o, const struct hv_system *sys)
+{
+	oracle_sync(o, sys);
 }
 
 void hx_oracle_stats(const struct hx_oracle *o, struct hx_oracle_stats *out)
@@ -192,42 +203,15 @@ void hx_oracle_stats(const struct hx_oracle *o, struct hx_oracle_stats *out)
 	*out = o->stats;
 }
 
-static bool is_mem_protect(const struct hv_exit *in)
-{
-	return in->reason == HV_EXIT_VMCALL && in->st.cpl == 0 &&
-	       in->st.gpr[HV_RAX] == HV_HC_MEM_PROTECT;
-}
-
 void hx_oracle_before(struct hx_oracle *o, const struct hv_system *sys, const struct hv_exit *in)
 {
+	/* The partitions' state and the pool are not copied: the oracle's
+	 * picture of them (oracle_pool.c) is what they were when the exit
+	 * began. */
 	o->in = *in;
 	o->in_valid = !oracle_record_problem(o, in, o->in_problem, sizeof(o->in_problem));
-	memcpy(o->parts_before, sys->parts, o->nparts * sizeof(*o->parts_before));
 	memcpy(o->chans_before, sys->channels, sizeof(o->chans_before));
 	o->pool_used_before = sys->pool->used;
-	o->ept_hashed = false;
-	o->snap_valid = false;
-	if (o->in_valid && (in->reason == HV_EXIT_VMCALL || in->reason == HV_EXIT_EPT_VIOLATION)) {
-		uint32_t used = sys->pool->used;
-		if (used <= ORACLE_SNAP_MAX_PAGES && used > o->snap_cap) {
-			free(o->pool_snap);
-			o->snap_cap = 0;
-			o->pool_snap = malloc((size_t)ORACLE_SNAP_MAX_PAGES * HV_PAGE_SIZE);
-			if (o->pool_snap)
-				o->snap_cap = ORACLE_SNAP_MAX_PAGES;
-		}
-		if (used <= o->snap_cap) {
-			memcpy(o->pool_snap, sys->pool->mem, (size_t)used * HV_PAGE_SIZE);
-			o->snap_pages = used;
-			o->snap_valid = true;
-		} else {
-			o->ept_hash_before = oracle_ept_hash(sys, in->partition, 0, 0);
-			o->ept_hashed = true;
-		}
-		if (is_mem_protect(in))
-			o->ept_skip_hash_before = oracle_ept_hash(
-			        sys, in->partition, in->st.gpr[HV_RDI], in->st.gpr[HV_RSI]);
-	}
 }
 
 /* ---- generic checks ---- */
@@ -540,11 +524,13 @@ static void check_state(struct hx_oracle *o, const struct hv_system *sys, const 
 	const struct hv_exit *in = &o->in;
 	const char *why = hv_exit_reason_str(in->reason);
 	oracle_count(o);
-	for (uint32_t q = 0; q < o->nparts; q++) {
-		if (q == in->partition) {
-			check_own_partition(o, sys, out, res);
+	if (in->partition < o->nparts)
+		check_own_partition(o, sys, out, res);
+	/* Other partitions are looked at only when the state compare found
+	 * a difference (oracle_pool_diff: every partition, byte for byte). */
+	for (uint32_t q = 0; q < o->nparts && o->parts_changed; q++) {
+		if (q == in->partition)
 			continue;
-		}
 		const char *f = partition_diff(&o->parts_before[q], &sys->parts[q]);
 		if (f)
 			oracle_report(o, HV_INV_CONTAIN,
@@ -581,30 +567,43 @@ static void check_state(struct hx_oracle *o, const struct hv_system *sys, const 
 	}
 }
 
-/* The mapping of the exiting partition may change only by a successful
- * memory-protect, and then only inside the range it named. */
+/* The EPT tables may change only by a successful memory-protect, and then
+ * the exiting partition's mapping only inside the range it named. Every
+ * exit is checked, byte for byte over the pool pages in use (the picture
+ * of oracle_pool.c holds them as they were when the exit began). */
 static void check_ept_change(struct hx_oracle *o, const struct hv_system *sys,
                              const struct hv_exit *out, const struct hv_result *res)
 {
 	const struct hv_exit *in = &o->in;
-	o->tables_changed = true;
-	if (o->snap_valid)
-		o->tables_changed = sys->pool->used != o->snap_pages ||
-		                    memcmp(sys->pool->mem, o->pool_snap,
-		                           (size_t)o->snap_pages * HV_PAGE_SIZE) != 0;
-	else if (o->ept_hashed)
-		o->tables_changed = oracle_ept_hash(sys, in->partition, 0, 0) != o->ept_hash_before;
-	else
-		return;
 	oracle_count(o);
 	if (!o->tables_changed)
 		return;
+	/* Whatever the exit, the tables of another partition are never its
+	 * to change (a memory-protect that also reduces another partition's
+	 * permissions passes that partition's verification once it is
+	 * protected: only the owner map shows it). */
+	uint32_t pg, q = oracle_foreign_change(o, in->partition, &pg);
+	if (q != ORACLE_OWNER_NONE) {
+		oracle_count(o);
+		oracle_report(o, HV_INV_CONTAIN,
+		              "%s exit of partition %u changed EPT table page %u (hpa 0x%llx) of "
+		              "partition %u (%.*s)",
+		              hv_exit_reason_str(in->reason), in->partition, pg,
+		              (unsigned long long)(o->pool_hpa + ((uint64_t)pg << HV_PAGE_SHIFT)),
+		              q, HV_NAME_LEN, o->cfg->partitions[q].name);
+	}
 	if (in->reason == HV_EXIT_EPT_VIOLATION) {
 		oracle_report(
 		        o, HV_INV_EPT_EXACT,
 		        "EPT tables changed while handling an EPT violation of partition %u at "
 		        "gpa 0x%llx",
 		        in->partition, (unsigned long long)in->gpa);
+		return;
+	}
+	if (in->reason != HV_EXIT_VMCALL) {
+		oracle_report(o, HV_INV_CONTAIN,
+		              "%s exit of partition %u changed EPT tables (%u pool pages)",
+		              hv_exit_reason_str(in->reason), in->partition, o->nchanged);
 		return;
 	}
 	if (!hcall_ok(o, out, res, HV_HC_MEM_PROTECT)) {
@@ -615,12 +614,15 @@ static void check_ept_change(struct hx_oracle *o, const struct hv_system *sys,
 		        in->partition);
 		return;
 	}
+	/* The mapping before the exit is walked in the picture of the pool,
+	 * with the root the partition had then. */
+	uint32_t p = in->partition;
 	uint64_t gpa = in->st.gpr[HV_RDI], size = in->st.gpr[HV_RSI];
-	if (oracle_ept_hash(sys, in->partition, gpa, size) != o->ept_skip_hash_before)
+	if (oracle_protect_outside(o, sys, p, gpa, size))
 		oracle_report(o, HV_INV_HCALL_BOUNDS,
 		              "memory-protect of [0x%llx, +0x%llx) changed the EPT of partition %u "
 		              "outside that range",
-		              (unsigned long long)gpa, (unsigned long long)size, in->partition);
+		              (unsigned long long)gpa, (unsigned long long)size, p);
 }
 
 uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint64_t exit_index,
@@ -637,6 +639,7 @@ uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint6
 	check_regs(o, out, res);
 	check_rip(o, out, res);
 	check_calls(o, log);
+	oracle_pool_diff(o, sys);
 	check_state(o, sys, out, res);
 	check_ept_change(o, sys, out, res);
 
@@ -659,6 +662,7 @@ uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint6
 			              was_halted ? "exit of a halted partition"
 			                         : "malformed exit record",
 			              log->nentries);
+		oracle_ept_after(o, sys, false);
 		return o->exit_violations;
 	}
 	switch (in->reason) {
@@ -671,12 +675,6 @@ uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint6
 		break;
 	case HV_EXIT_VMCALL:
 		oracle_check_hcall(o, sys, out, res, log);
-		/* The verifier is a function of the tables: when they are byte for
-		 * byte what the last check saw, its verdict cannot change. */
-		if (o->snap_valid && !o->tables_changed)
-			o->stats.checks += 3;
-		else
-			oracle_ept_verify(o, sys);
 		break;
 	case HV_EXIT_EPT_VIOLATION:
 		if (res->action == HV_ACT_RESUME && !in_console_device(o, in->partition, in->gpa)) {
@@ -691,6 +689,9 @@ uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint6
 	default:
 		break;
 	}
+	/* EPT-OWN/FORM/EXACT for the partitions whose tables, root or flag
+	 * this exit changed, then the picture takes the new state. */
+	oracle_ept_after(o, sys, in->reason == HV_EXIT_VMCALL);
 	return o->exit_violations;
 }
 
@@ -698,6 +699,5 @@ uint32_t hx_oracle_verify_all(struct hx_oracle *o, const struct hv_system *sys, 
 {
 	o->index = exit_index;
 	o->exit_violations = 0;
-	oracle_ept_verify(o, sys);
-	return o->exit_violations;
+	return oracle_verify_all(o, sys);
 }

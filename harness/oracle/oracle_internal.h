@@ -6,10 +6,31 @@
 
 #define ORACLE_CPUID_CACHE 1024u /* slots, power of two */
 #define ORACLE_MAX_REPORT 8u     /* EPT verifier violations reported per check */
-/* Pools up to this many used pages are snapshot byte for byte around
- * exits that may touch an EPT (exact and cheaper than walking); larger
- * ones fall back to a mapping hash. */
-#define ORACLE_SNAP_MAX_PAGES 256u
+/* Owner map entries (oracle_pool.c): a pool page no partition's tables
+ * reach, and one reached by more than one partition. */
+#define ORACLE_OWNER_NONE 0xffu
+#define ORACLE_OWNER_SHARED 0xfeu
+_Static_assert(HV_MAX_PARTITIONS < ORACLE_OWNER_SHARED, "partition indices fit the owner map");
+
+/* What the oracle knows of a partition's EPT verdict (oracle_pool.c). */
+enum oracle_vstate {
+	ORACLE_V_UNKNOWN = 0, /* not verified in its current state */
+	ORACLE_V_CLEAN,       /* verified without a violation, unchanged since */
+	ORACLE_V_DIRTY,       /* verified with violations, unchanged since */
+};
+
+/* The oracle's table loops (owner walk, window hash) are not code the
+ * fuzzers should steer by, and with comparison tracing they cost more than
+ * the handlers they check: no coverage instrumentation for them. */
+#if defined(__clang__) && __clang_major__ >= 13
+#define ORACLE_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define ORACLE_NO_COVERAGE
+#endif
+
+/* Level of a table page in the owner map when it is reached twice within
+ * one partition (its place in the GPA space is ambiguous). */
+#define ORACLE_LEVEL_AMBIGUOUS 0xffu
 
 /* A host-physical span. */
 struct oracle_span {
@@ -24,6 +45,7 @@ struct oracle_cpuid_slot {
 };
 
 struct hx_oracle {
+	const struct hv_system *sys; /* the system it was made for */
 	const struct hv_system_config *cfg;
 	const struct hv_pool *pool;
 	uint64_t pool_hpa; /* the pool as the oracle was made (oracle_contract.c) */
@@ -42,17 +64,43 @@ struct hx_oracle {
 	struct hv_exit in;
 	bool in_valid;       /* partition and vCPU indices of `in` are in range */
 	char in_problem[64]; /* else: which field is not (oracle_record_problem) */
-	struct hv_partition *parts_before;
 	struct hv_channel_state chans_before[HV_MAX_CHANNELS];
 	uint32_t pool_used_before;
-	bool ept_hashed;     /* ept_hash_before is valid (large pools) */
-	bool snap_valid;     /* pool_snap holds the used pool pages */
-	bool tables_changed; /* set by the EPT change check */
-	uint32_t snap_pages;
-	uint32_t snap_cap;
-	uint8_t *pool_snap;
-	uint64_t ept_hash_before;
-	uint64_t ept_skip_hash_before; /* memory-protect: without its range */
+
+	/* The oracle's picture of the system (oracle_pool.c), kept equal to
+	 * it by hx_oracle_new/reset/sync/verify_all and after every exit, so
+	 * an exit costs no copy: what differs after it is what it changed.
+	 * parts_before: every partition's struct hv_partition. shadow: the
+	 * bytes of the pool pages in use (shadow_used of them). */
+	struct hv_partition *parts_before;
+	bool parts_changed; /* set by the state compare of this exit */
+	uint8_t *shadow;
+	uint32_t shadow_cap; /* pages allocated at shadow */
+	uint32_t shadow_used;
+	/* Pool pages that differ from the shadow after this exit (changed,
+	 * newly handed out or given back), nchanged of them. */
+	uint32_t *changed;
+	uint32_t nchanged;
+	bool tables_changed; /* nchanged != 0 */
+	/* Which partition's tables reach each pool page in the shadow's
+	 * state (ORACLE_OWNER_*), and the EPT verdict per partition with the
+	 * root and protected_ flag it was reached for. owner_valid: the map
+	 * describes the shadow; owner_shared: some page has two owners (then
+	 * only the full verifier can judge). */
+	uint8_t *owner;
+	uint8_t *plevel; /* per page: its level (0 = PT .. 3 = PML4) */
+	uint64_t *pbase; /* per page: the first GPA it translates */
+	bool *vdangling; /* per partition: a table pointer not into the pool */
+	bool owner_valid;
+	bool owner_shared;
+	uint8_t *vstate; /* enum oracle_vstate */
+	uint64_t *vroot;
+	uint32_t *vprot;
+	uint32_t *vcount; /* scratch: violations per partition in one verify */
+	/* One-partition view of cfg for verifying a single partition. */
+	struct hv_system_config *vcfg;
+	uint32_t vpart; /* partition the view shows (its index 0) */
+	bool vone;      /* a one-partition verification is running */
 
 	/* Exit being checked (for report). */
 	uint64_t index;
@@ -97,8 +145,61 @@ bool oracle_writable(const struct hx_oracle *o, uint32_t p, uint64_t hpa, uint64
 uint64_t oracle_ept_hash(const struct hv_system *sys, uint32_t p, uint64_t skip_gpa,
                          uint64_t skip_size);
 
-/* Run hv_ept_verify over every partition and report what it finds. */
-void oracle_ept_verify(struct hx_oracle *o, const struct hv_system *sys);
+/* Run hv_ept_verify over every partition and report what it finds; with
+ * report false only count. Returns the number of violations; the count per
+ * partition is in o->vcount. */
+uint32_t oracle_ept_verify(struct hx_oracle *o, const struct hv_system *sys, bool report);
+/* The same for partition p alone, through the one-partition view of the
+ * config: exactly what hv_ept_verify finds for p when no table page of p
+ * is reachable from another partition (the caller makes sure). `budget`
+ * violations are reported at most, the rest only counted. */
+uint32_t oracle_ept_verify_one(struct hx_oracle *o, const struct hv_system *sys, uint32_t p,
+                               bool report, uint32_t budget);
+/* Hash as oracle_ept_hash, of the tables in `pool` (the live pool or a view
+ * of the shadow). */
+uint64_t oracle_ept_hash_pool(const struct hv_pool *pool, uint64_t root, uint64_t skip_gpa,
+                              uint64_t skip_size);
+
+/* Hash as oracle_ept_hash_pool of the mapping inside the GPA window
+ * [lo, hi) only, walking only the tables that translate it (0: malformed,
+ * or more tables entered than the pool has). */
+uint64_t oracle_ept_window_hash(const struct hv_pool *pool, uint64_t root, uint64_t lo, uint64_t hi,
+                                uint64_t skip_gpa, uint64_t skip_size);
+
+/* The system picture (oracle_pool.c). oracle_pool_init: allocate for the
+ * system; oracle_sync: take the system as it is now (no report; the EPT
+ * verdicts of partitions whose tables changed are recomputed silently or
+ * forgotten). oracle_pool_diff: after an exit, which pool pages and which
+ * partitions' state differ from the picture (o->changed, o->parts_changed).
+ * oracle_ept_after: verify the partitions whose EPT verdict may have changed
+ * with this exit (after a hypercall also those never verified), report, and
+ * take the new state as the picture.
+ * oracle_verified_clean: every partition verified clean in its current
+ * state, and no table shared, so hv_ept_verify would find nothing. */
+bool oracle_pool_init(struct hx_oracle *o, const struct hv_system *sys);
+void oracle_pool_free(struct hx_oracle *o);
+void oracle_sync(struct hx_oracle *o, const struct hv_system *sys);
+void oracle_pool_diff(struct hx_oracle *o, const struct hv_system *sys);
+void oracle_ept_after(struct hx_oracle *o, const struct hv_system *sys, bool vmcall);
+bool oracle_verified_clean(const struct hx_oracle *o, const struct hv_system *sys);
+/* A pool page this exit changed that partition q != p's tables reached
+ * when the exit began: returns q and sets *pg, or ORACLE_OWNER_NONE (also
+ * when the owner map cannot tell: a table shared, already a violation). */
+uint32_t oracle_foreign_change(const struct hx_oracle *o, uint32_t p, uint32_t *pg);
+/* After a successful memory-protect of partition p of [gpa, +size): did
+ * p's mapping change outside that range? Compared between the picture of
+ * the pool and the pool, over the GPA windows of the table pages the exit
+ * changed only (outside them every table on a translation's path is byte
+ * for byte the same), or over the whole space when the owner map cannot
+ * place the changed pages. */
+bool oracle_protect_outside(const struct hx_oracle *o, const struct hv_system *sys, uint32_t p,
+                            uint64_t gpa, uint64_t size);
+/* hx_oracle_verify_all: sync, then verify what is not known clean. */
+uint32_t oracle_verify_all(struct hx_oracle *o, const struct hv_system *sys);
+/* After a full verification that found vcount[] per partition (total n,
+ * all of them listed when listed_all): remember the verdicts and rebuild
+ * the owner map. */
+void oracle_full_verified(struct hx_oracle *o, const struct hv_system *sys, bool listed_all);
 
 /* Caller contracts (oracle_contract.c). oracle_check_system: the system
  * the oracle is made for (pool placement, config layout), reported with
