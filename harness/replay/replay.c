@@ -76,6 +76,11 @@ void hx_replay_free(struct hx_replay *r)
 	free(r);
 }
 
+struct hx_trace_cache *hx_replay_trace_cache(struct hx_replay *r)
+{
+	return r->tcache;
+}
+
 void hx_replay_world_stats(const struct hx_replay *r, uint64_t *builds, uint64_t *resets)
 {
 	*builds = r->worlds.builds;

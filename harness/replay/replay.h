@@ -96,6 +96,11 @@ void hx_replay_free(struct hx_replay *r);
 /* Systems built, and systems reset instead, since hx_replay_new. */
 void hx_replay_world_stats(const struct hx_replay *r, uint64_t *builds, uint64_t *resets);
 
+/* The engine's config cache (harness/trace/trace.h), for a caller that
+ * parses the same inputs too (a fuzzer's mutator): a config it parsed is
+ * then not parsed again by hx_replay_bytes. Owned by the engine. */
+struct hx_trace_cache *hx_replay_trace_cache(struct hx_replay *r);
+
 /* Replay a parsed trace. opts NULL: defaults. Returns res->status. */
 int hx_replay_run(struct hx_replay *r, const struct hx_trace *t, const struct hx_replay_opts *opts,
                   struct hx_replay_result *res);

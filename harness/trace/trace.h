@@ -163,6 +163,12 @@ int hx_trace_append(struct hx_trace *t, const struct hv_exit *in, const struct h
 /* Append a copy of an existing exit record (possibly of another trace). */
 int hx_trace_append_exit(struct hx_trace *t, const struct hx_trace_exit *e);
 
+/* Put t's exits in the order `order` (n entries, each below t->nexits;
+ * repeats copy the record, records not named are dropped). The config
+ * (shared or not) and the meta stay as they are. Returns 0, or -1 with t
+ * unchanged (an index out of range, over HX_TRACE_MAX_EXITS, no memory). */
+int hx_trace_reorder(struct hx_trace *t, const uint32_t *order, uint32_t n);
+
 /* Encode a whole trace into a malloc'd buffer. Returns 0 or -1. */
 int hx_trace_encode(const struct hx_trace *t, uint8_t **buf, size_t *len);
 /* Encode and write atomically (temp file in the same directory + rename).

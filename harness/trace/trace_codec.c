@@ -7,7 +7,7 @@
 
 #include "trace_internal.h"
 
-uint64_t hx_fnv1a64(const void *buf, size_t len, uint64_t seed)
+TR_NO_COVERAGE uint64_t hx_fnv1a64(const void *buf, size_t len, uint64_t seed)
 {
 	const uint8_t *p = buf;
 	uint64_t h = seed;
@@ -18,14 +18,57 @@ uint64_t hx_fnv1a64(const void *buf, size_t len, uint64_t seed)
 	return h;
 }
 
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
+/* n is 1, 2, 4 or 8. On a little-endian host a load or store of n bytes
+ * is the encoding itself. */
+TR_NO_COVERAGE static void put_le(uint8_t *p, uint64_t v, unsigned n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	switch (n) {
+	case 1:
+		*p = (uint8_t)v;
+		return;
+	case 2: {
+		uint16_t x = (uint16_t)v;
+		memcpy(p, &x, 2);
+		return;
+	}
+	case 4: {
+		uint32_t x = (uint32_t)v;
+		memcpy(p, &x, 4);
+		return;
+	}
+	case 8:
+		memcpy(p, &v, 8);
+		return;
+	}
+#endif
 	for (unsigned i = 0; i < n; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint64_t get_le(const uint8_t *p, unsigned n)
+TR_NO_COVERAGE static uint64_t get_le(const uint8_t *p, unsigned n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	switch (n) {
+	case 1:
+		return *p;
+	case 2: {
+		uint16_t x;
+		memcpy(&x, p, 2);
+		return x;
+	}
+	case 4: {
+		uint32_t x;
+		memcpy(&x, p, 4);
+		return x;
+	}
+	case 8: {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		return x;
+	}
+	}
+#endif
 	uint64_t v = 0;
 	for (unsigned i = 0; i < n; i++)
 		v |= (uint64_t)p[i] << (8 * i);
@@ -34,7 +77,7 @@ static uint64_t get_le(const uint8_t *p, unsigned n)
 
 /* ---- wbuf ---- */
 
-static uint8_t *wb_grow(struct wbuf *w, size_t n)
+TR_NO_COVERAGE static uint8_t *wb_grow(struct wbuf *w, size_t n)
 {
 	if (w->failed)
 		return NULL;
@@ -59,33 +102,33 @@ static uint8_t *wb_grow(struct wbuf *w, size_t n)
 	return at;
 }
 
-void wb_bytes(struct wbuf *w, const void *src, size_t n)
+TR_NO_COVERAGE void wb_bytes(struct wbuf *w, const void *src, size_t n)
 {
 	uint8_t *p = wb_grow(w, n);
 	if (p && n)
 		memcpy(p, src, n);
 }
 
-static void wb_le(struct wbuf *w, uint64_t v, unsigned n)
+TR_NO_COVERAGE static void wb_le(struct wbuf *w, uint64_t v, unsigned n)
 {
 	uint8_t *p = wb_grow(w, n);
 	if (p)
 		put_le(p, v, n);
 }
 
-void wb_u8(struct wbuf *w, uint8_t v)
+TR_NO_COVERAGE void wb_u8(struct wbuf *w, uint8_t v)
 {
 	wb_le(w, v, 1);
 }
-void wb_u16(struct wbuf *w, uint16_t v)
+TR_NO_COVERAGE void wb_u16(struct wbuf *w, uint16_t v)
 {
 	wb_le(w, v, 2);
 }
-void wb_u32(struct wbuf *w, uint32_t v)
+TR_NO_COVERAGE void wb_u32(struct wbuf *w, uint32_t v)
 {
 	wb_le(w, v, 4);
 }
-void wb_u64(struct wbuf *w, uint64_t v)
+TR_NO_COVERAGE void wb_u64(struct wbuf *w, uint64_t v)
 {
 	wb_le(w, v, 8);
 }
@@ -160,7 +203,7 @@ void rd_fail(struct rd *r, const char *field, const char *fmt, ...)
 	         (unsigned long long)r->pos, why);
 }
 
-static const uint8_t *rd_take(struct rd *r, const char *field, size_t n)
+TR_NO_COVERAGE static const uint8_t *rd_take(struct rd *r, const char *field, size_t n)
 {
 	if (r->failed)
 		return NULL;
@@ -173,7 +216,7 @@ static const uint8_t *rd_take(struct rd *r, const char *field, size_t n)
 	return p;
 }
 
-static bool rd_le(struct rd *r, const char *field, unsigned n, uint64_t *v)
+TR_NO_COVERAGE static bool rd_le(struct rd *r, const char *field, unsigned n, uint64_t *v)
 {
 	const uint8_t *p = rd_take(r, field, n);
 	if (!p)
@@ -182,7 +225,7 @@ static bool rd_le(struct rd *r, const char *field, unsigned n, uint64_t *v)
 	return true;
 }
 
-bool rd_u8(struct rd *r, const char *field, uint8_t *v)
+TR_NO_COVERAGE bool rd_u8(struct rd *r, const char *field, uint8_t *v)
 {
 	uint64_t x;
 	if (!rd_le(r, field, 1, &x))
@@ -191,7 +234,7 @@ bool rd_u8(struct rd *r, const char *field, uint8_t *v)
 	return true;
 }
 
-bool rd_u16(struct rd *r, const char *field, uint16_t *v)
+TR_NO_COVERAGE bool rd_u16(struct rd *r, const char *field, uint16_t *v)
 {
 	uint64_t x;
 	if (!rd_le(r, field, 2, &x))
@@ -200,7 +243,7 @@ bool rd_u16(struct rd *r, const char *field, uint16_t *v)
 	return true;
 }
 
-bool rd_u32(struct rd *r, const char *field, uint32_t *v)
+TR_NO_COVERAGE bool rd_u32(struct rd *r, const char *field, uint32_t *v)
 {
 	uint64_t x;
 	if (!rd_le(r, field, 4, &x))
@@ -209,12 +252,12 @@ bool rd_u32(struct rd *r, const char *field, uint32_t *v)
 	return true;
 }
 
-bool rd_u64(struct rd *r, const char *field, uint64_t *v)
+TR_NO_COVERAGE bool rd_u64(struct rd *r, const char *field, uint64_t *v)
 {
 	return rd_le(r, field, 8, v);
 }
 
-const uint8_t *rd_bytes(struct rd *r, const char *field, size_t n)
+TR_NO_COVERAGE const uint8_t *rd_bytes(struct rd *r, const char *field, size_t n)
 {
 	return rd_take(r, field, n);
 }

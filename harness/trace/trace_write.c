@@ -75,6 +75,52 @@ struct hx_trace *hx_trace_new(const struct hx_trace_meta *meta)
 	return t;
 }
 
+int hx_trace_reorder(struct hx_trace *t, const uint32_t *order, uint32_t n)
+{
+	if (n > HX_TRACE_MAX_EXITS)
+		return -1;
+	size_t cap = n ? n : 1;
+	struct hx_trace_exit *e = malloc(cap * sizeof(*e));
+	void **m = calloc(cap, sizeof(*m));
+	/* Each old record's log storage moves to its first use; later uses
+	 * get copies. */
+	bool *moved = calloc(t->nexits ? t->nexits : 1, sizeof(*moved));
+	uint32_t filled = 0;
+	bool ok = e && m && moved;
+	for (; ok && filled < n; filled++) {
+		uint32_t k = order[filled];
+		if (k >= t->nexits)
+			break;
+		e[filled] = t->exits[k];
+		if (!moved[k]) {
+			moved[k] = true;
+			m[filled] = t->exit_mem[k];
+		} else if (!(m[filled] = tr_copy_log(&t->exits[k].log, &e[filled].log))) {
+			break;
+		}
+	}
+	if (!ok || filled < n) { /* free the copies; moved storage is still t's */
+		for (uint32_t i = 0; i < filled; i++)
+			if (m[i] != t->exit_mem[order[i]])
+				free(m[i]);
+		free(e);
+		free(m);
+		free(moved);
+		return -1;
+	}
+	for (uint32_t k = 0; k < t->nexits; k++)
+		if (!moved[k])
+			free(t->exit_mem[k]);
+	free(moved);
+	free(t->exits);
+	free(t->exit_mem);
+	t->exits = e;
+	t->exit_mem = m;
+	t->nexits = n;
+	t->cap = (uint32_t)cap;
+	return 0;
+}
+
 static const struct hx_obs_view no_calls = {0};
 
 static int append(struct hx_trace *t, const struct hv_exit *in, const struct hx_obs_view *log,

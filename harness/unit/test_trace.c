@@ -662,6 +662,51 @@ static void test_unsealed_and_reseal(void **state)
 	free(b);
 }
 
+/* Reordering in place equals building the reordered trace record by
+ * record; a bad index leaves the trace as it was. */
+static void test_reorder(void **state)
+{
+	struct fx *f = *state;
+	struct hx_trace *t;
+	struct hx_trace_error err;
+	assert_int_equal(hx_trace_parse(f->bytes, f->len, &t, &err), 0);
+	static const uint32_t bad[] = {0, 3};
+	assert_int_equal(hx_trace_reorder(t, bad, 2), -1);
+	static const uint32_t twice_bad[] = {1, 1, 7};
+	assert_int_equal(hx_trace_reorder(t, twice_bad, 3), -1);
+	uint8_t *bytes;
+	size_t len;
+	assert_int_equal(hx_trace_encode(t, &bytes, &len), 0);
+	assert_int_equal(len, f->len);
+	assert_memory_equal(bytes, f->bytes, len);
+	free(bytes);
+
+	static const uint32_t order[] = {2, 0, 0, 1, 2};
+	assert_int_equal(hx_trace_reorder(t, order, 5), 0);
+	struct hx_trace_meta meta = {.cfg = f->t->cfg,
+	                             .config_name = f->t->config_name,
+	                             .note = f->t->note,
+	                             .pool_hpa = f->t->pool_hpa,
+	                             .pool_pages = f->t->pool_pages};
+	struct hx_trace *want = hx_trace_new(&meta);
+	assert_non_null(want);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(hx_trace_append_exit(want, &f->t->exits[order[i]]), 0);
+	uint8_t *want_bytes;
+	size_t want_len;
+	assert_int_equal(hx_trace_encode(want, &want_bytes, &want_len), 0);
+	assert_int_equal(hx_trace_encode(t, &bytes, &len), 0);
+	assert_int_equal(len, want_len);
+	assert_memory_equal(bytes, want_bytes, len);
+	free(bytes);
+	free(want_bytes);
+	hx_trace_free(want);
+
+	assert_int_equal(hx_trace_reorder(t, NULL, 0), 0);
+	assert_int_equal(t->nexits, 0);
+	hx_trace_free(t);
+}
+
 static void test_fnv(void **state)
 {
 	(void)state;
@@ -688,6 +733,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_limits_on_append, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_unsealed_and_reseal, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),
 	        cmocka_unit_test(test_fnv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
