@@ -1,7 +1,8 @@
 /* AFL++ persistent-mode driver (shared-memory test cases): the same target
  * source as libFuzzer. Built with afl-clang-fast, which defines the
  * __AFL_* macros. Without an argument it fuzzes; with file arguments it
- * runs them once, like the replay driver. */
+ * runs them once, like the replay driver. A target's LLVMFuzzerInitialize
+ * runs first (deferred initialisation: the fork server starts after it). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,9 @@
 #include "input_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* A target's one-time setup, as libFuzzer calls it: done before
+ * __AFL_INIT, so the fork server hands every child the built fixture. */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 __AFL_FUZZ_INIT();
 
@@ -38,6 +42,8 @@ static int run_file(const char *path)
 
 int main(int argc, char **argv)
 {
+	if (LLVMFuzzerInitialize)
+		LLVMFuzzerInitialize(&argc, &argv);
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++)
 			if (run_file(argv[i]) != 0)

@@ -13,6 +13,8 @@
 #include "input_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* A target's one-time setup, called first as libFuzzer does. */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 /* Inputs above this size are refused, as libFuzzer's -max_len would. */
 #define REPLAY_MAX_INPUT (16u << 20)
@@ -86,6 +88,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
 		return 2;
 	}
+	if (LLVMFuzzerInitialize)
+		LLVMFuzzerInitialize(&argc, &argv);
 	int total = 0;
 	for (int i = 1; i < argc; i++) {
 		struct stat st;

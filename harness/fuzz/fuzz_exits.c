@@ -36,6 +36,16 @@ static struct hx_replay *get_engine(void)
 	return engine;
 }
 
+/* The engine (memory model, caches) before the first input; worlds are
+ * built per config as inputs bring them. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	get_engine();
+	return 0;
+}
+
 /* ---- turning any parsable input into a sealed trace without outputs ---- */
 
 static struct hx_trace *parse_unsealed(const uint8_t *data, size_t size)

@@ -895,6 +895,17 @@ static void clean_memory(void)
 		memset(fx->env.plat.mem + cfg->channels[c].hpa, 0, cfg->channels[c].size);
 }
 
+/* The fixture is built once, before the first input (and, under AFL++,
+ * before the fork server starts). */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if (!fx)
+		setup();
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!fx)

@@ -7,6 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The entry points every target shares with libFuzzer, AFL++ (driver_afl.c)
+ * and the replay driver (driver_replay.c). LLVMFuzzerInitialize is
+ * optional: a target defines it to build its fixture before the first
+ * input. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
 struct fz {
 	const uint8_t *p;
 	size_t n;
