@@ -7,7 +7,9 @@
 #   kvm        hx-bench-kvm: raw KVM exits beside the runner (needs /dev/kvm)
 #   replay     hx-bench-replay on corpus/exits/*.hxt
 #   fuzz       fuzz-rate.sh: libFuzzer execs/s per target (FUZZ_SECONDS each)
-#              and the engine's ceiling (an empty target, same flags)
+#              and the engine's ceiling (an empty target, same flags);
+#              fuzz-before.sh: the same for the targets at BENCH_BEFORE
+#              (a commit, built in a temporary worktree) in the same run
 #   ept        hx-bench-ept: EPT build/verify against memset
 #   size       image-size.sh: freestanding image per file, loadable, xz -9e
 # A part that cannot run here (no /dev/kvm, no fuzz build) is reported as
@@ -15,7 +17,9 @@
 #
 #   ci/bench.sh BUILD_DIR [OUT_DIR]
 # Environment: FUZZ_SECONDS (default 5), FUZZ_BUILD (default
-# build-fuzz-libfuzzer, shared with `make fuzz`), BENCH_ITERS (default 20000),
+# build-fuzz-libfuzzer, shared with `make fuzz`), BENCH_BEFORE (the commit
+# the fuzz figures are compared with; default 183dbdd, the last one before
+# the fuzzers' speed work; "none" to skip), BENCH_ITERS (default 20000),
 # BENCH_KEEP_PARTS=DIR keeps the measured parts (rerun only the report with
 # python3 harness/bench/report.py DIR OUT_DIR ci/budgets.conf).
 set -uo pipefail
@@ -29,6 +33,7 @@ out=${2:-reports}
 fuzz_secs=${FUZZ_SECONDS:-5}
 fuzz_build=${FUZZ_BUILD:-build-fuzz-libfuzzer}
 iters=${BENCH_ITERS:-20000}
+before=${BENCH_BEFORE:-183dbdd}
 bin="$build/bench"
 
 for b in hx-bench-handlers hx-bench-ept; do
@@ -108,6 +113,12 @@ fi
 step "fuzz targets, ${fuzz_secs} s each"
 if ! bash harness/bench/fuzz-rate.sh "$fuzz_build" "$parts/fuzz.json" "$fuzz_secs"; then
   unavailable fuzz.json "fuzz-rate.sh failed"
+fi
+
+if [ "$before" != none ]; then
+  step "fuzz targets at $before (before), ${fuzz_secs} s each"
+  bash harness/bench/fuzz-before.sh "$before" "$parts/fuzz-before.json" "$fuzz_secs" ||
+    unavailable fuzz-before.json "fuzz-before.sh failed"
 fi
 
 step "EPT build and verify"

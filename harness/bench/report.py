@@ -21,6 +21,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # Used when /dev/kvm cannot be measured in this run: DESIGN.md "KVM facts",
 # port I/O round trip on this machine class.
 DESIGN_EXIT_NS = 10200.0
+# The fuzzing-speed goals (execs/s, one core, ASan+UBSan, libFuzzer).
+FUZZ_GOALS = {"exits": 20000, "ept": 10000, "hcall": 50000, "config": 20000}
 
 
 def load(parts, name, required=True):
@@ -94,6 +96,15 @@ def build(parts, out_dir, budgets_path):
     kvm = load(parts, "kvm.json", False) or {"available": False, "reason": "not measured"}
     replay = load(parts, "replay.json", False) or {"available": False, "reason": "not measured"}
     fuzz = load(parts, "fuzz.json", False) or {"available": False, "reason": "not measured"}
+    before = load(parts, "fuzz-before.json", False) or {"available": False,
+                                                         "reason": "not measured"}
+    if fuzz.get("available"):
+        was = {t["target"]: t.get("execs_per_s") for t in before.get("targets", [])}
+        for t in fuzz["targets"]:
+            t["before_execs_per_s"] = was.get(t["target"]) if before.get("available") else None
+            t["goal_execs_per_s"] = FUZZ_GOALS.get(t["target"])
+        fuzz["before"] = {k: before.get(k) for k in ("available", "rev", "reason", "ceiling")
+                          if k in before}
     meta = load(parts, "meta.json", False) or {}
     instr = load_instructions(parts)
     instr_free = load_instructions(parts, "instructions_free.txt")
@@ -309,14 +320,25 @@ def markdown(doc, plot_err):
         else:
             w("Engine ceiling: not measured (%s)." % ceil.get("note", "not in this run"))
         w("")
-        w("| target | execs/s | of the ceiling | executions | edges | note |")
-        w("|---|--:|--:|--:|--:|---|")
+        b = fz.get("before") or {}
+        if b.get("available"):
+            w("Before: the targets at commit %s, built and measured the same way in this run"
+              " on that commit's seeds (harness/bench/fuzz-before.sh)." % b.get("rev"))
+        else:
+            w("Before: not measured in this run (%s)." % b.get("reason", "BENCH_BEFORE=none"))
+        w("")
+        w("| target | before execs/s | execs/s | now / before | goal | now / goal |"
+          " of the ceiling | executions | edges | note |")
+        w("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
         for t in fz["targets"]:
             r = t.get("ratio_to_ceiling")
-            w("| %s | %s | %s | %s | %s | %s |" % (t["target"], t.get("execs_per_s") or "-",
-                                                 pct_fine(r) if r is not None else "-",
-                                                 t.get("executions") or "-", t.get("edges") or "-",
-                                                 t.get("note", "")))
+            now, was, goal = t.get("execs_per_s"), t.get("before_execs_per_s"), t.get("goal_execs_per_s")
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                t["target"], was or "-", now or "-",
+                "%.2fx" % (now / was) if now and was else "-", goal or "-",
+                pct(now / goal) if now and goal else "-",
+                pct_fine(r) if r is not None else "-",
+                t.get("executions") or "-", t.get("edges") or "-", t.get("note", "")))
     w("")
 
     e = doc["ept"]
@@ -380,9 +402,11 @@ def summary(doc):
     if fz.get("available"):
         ceil = (fz.get("ceiling") or {}).get("execs_per_s")
         print("fuzz execs/s (engine ceiling %s): " % (ceil or "not measured") + ", ".join(
-            "%s %s%s" % (t["target"], t.get("execs_per_s") or "-",
-                         " (%s)" % pct_fine(t["ratio_to_ceiling"])
-                         if t.get("ratio_to_ceiling") is not None else "")
+            "%s %s%s%s" % (t["target"], t.get("execs_per_s") or "-",
+                           " (%s)" % pct_fine(t["ratio_to_ceiling"])
+                           if t.get("ratio_to_ceiling") is not None else "",
+                           " [before %s]" % t["before_execs_per_s"]
+                           if t.get("before_execs_per_s") else "")
             for t in fz["targets"]))
     else:
         print("fuzz: not measured (%s)" % fz.get("reason", "?"))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "escape.h"
+#include "no_coverage.h"
 
 /* Deeper nesting is still scanned; only its part of the path is shown as
  * "...". (No config nests more than 6 levels.) */
@@ -28,7 +29,7 @@ struct scan {
 	size_t depth; /* may exceed MAX_FRAMES */
 };
 
-static struct frame *top(struct scan *s)
+HX_NO_COVERAGE static struct frame *top(struct scan *s)
 {
 	return s->depth && s->depth <= MAX_FRAMES ? &s->f[s->depth - 1] : NULL;
 }
@@ -65,7 +66,7 @@ static void put_path(const struct scan *s, size_t frames, char *out, size_t cap)
 	}
 }
 
-void hx_json_position(const char *text, size_t off, unsigned *line, unsigned *col)
+HX_NO_COVERAGE void hx_json_position(const char *text, size_t off, unsigned *line, unsigned *col)
 {
 	*line = 1;
 	*col = 1;
@@ -101,8 +102,8 @@ static bool hex4_is_zero(const char *p, size_t left)
 /* The string token starting at the quote text[i]; *end is the index after
  * its closing quote (len when unterminated). Returns false and fills
  * why and bad on a NUL escape or a raw control character. */
-static bool scan_string(const struct scan *s, size_t i, size_t *end, size_t *bad, char *why,
-                        size_t whylen)
+HX_NO_COVERAGE static bool scan_string(const struct scan *s, size_t i, size_t *end, size_t *bad,
+                                       char *why, size_t whylen)
 {
 	for (size_t j = i + 1; j < s->len; j++) {
 		unsigned char c = (unsigned char)s->text[j];
@@ -132,7 +133,8 @@ static bool scan_string(const struct scan *s, size_t i, size_t *end, size_t *bad
 	return true;
 }
 
-bool hx_json_check_strings(const char *text, size_t len, struct hx_json_string_error *e)
+HX_NO_COVERAGE bool hx_json_check_strings(const char *text, size_t len,
+                                          struct hx_json_string_error *e)
 {
 	struct scan s = {.text = text, .len = len};
 	memset(e, 0, sizeof(*e));

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "no_coverage.h"
 #include "trace.h"
 
 #define TR_TAG(a, b, c, d)                                                                         \
@@ -15,15 +16,9 @@
 #define TR_TAG_EXIT TR_TAG('E', 'X', 'I', 'T')
 
 /* The byte-level primitives (checksum, little-endian loads and stores,
- * bounds of the cursor) run for every byte of every fuzz input; with
- * comparison tracing they cost more than the handlers the input reaches,
- * and their branches say nothing about the input's structure. The record
+ * bounds of the cursor) run for every byte of every fuzz input; the record
  * and field parsers above them stay instrumented. */
-#if defined(__clang__) && __clang_major__ >= 13
-#define TR_NO_COVERAGE __attribute__((no_sanitize("coverage")))
-#else
-#define TR_NO_COVERAGE
-#endif
+#define TR_NO_COVERAGE HX_NO_COVERAGE
 
 #define TR_OP_FAILED 1u
 #define TR_OP_BEFORE 2u
