@@ -13,7 +13,7 @@ struct hash_walk {
 	uint64_t hash;
 };
 
-ORACLE_NO_COVERAGE static void flush(struct hash_walk *w)
+HX_NO_COVERAGE static void flush(struct hash_walk *w)
 {
 	if (!w->have)
 		return;
@@ -24,8 +24,8 @@ ORACLE_NO_COVERAGE static void flush(struct hash_walk *w)
 	w->have = false;
 }
 
-ORACLE_NO_COVERAGE static void add_piece(struct hash_walk *w, uint64_t gpa, uint64_t hpa,
-                                         uint64_t size, const struct hv_ept_run *run)
+HX_NO_COVERAGE static void add_piece(struct hash_walk *w, uint64_t gpa, uint64_t hpa, uint64_t size,
+                                     const struct hv_ept_run *run)
 {
 	struct hv_ept_run *p = &w->pending;
 	if (w->have && p->gpa + p->size == gpa && p->hpa + p->size == hpa && p->perm == run->perm &&
@@ -39,7 +39,7 @@ ORACLE_NO_COVERAGE static void add_piece(struct hash_walk *w, uint64_t gpa, uint
 	w->have = true;
 }
 
-ORACLE_NO_COVERAGE static void on_run(void *ctx, const struct hv_ept_run *run)
+HX_NO_COVERAGE static void on_run(void *ctx, const struct hv_ept_run *run)
 {
 	struct hash_walk *w = ctx;
 	uint64_t lo = run->gpa, hi = run->gpa + run->size;
@@ -84,8 +84,8 @@ struct win_walk {
  * entries whose slot meets the window, as hv_ept_walk would (effective
  * permissions along the path, leaves without any left out, a table
  * pointer outside the pool makes the tree malformed). */
-ORACLE_NO_COVERAGE static void win_table(struct win_walk *w, const uint64_t *t, unsigned level,
-                                         uint64_t base, uint8_t path)
+HX_NO_COVERAGE static void win_table(struct win_walk *w, const uint64_t *t, unsigned level,
+                                     uint64_t base, uint8_t path)
 {
 	if (++w->tables > w->pool->used) {
 		w->bad = true;

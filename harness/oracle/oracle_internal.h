@@ -2,6 +2,7 @@
 #ifndef HX_ORACLE_INTERNAL_H
 #define HX_ORACLE_INTERNAL_H
 
+#include "no_coverage.h"
 #include "oracle.h"
 
 #define ORACLE_CPUID_CACHE 1024u /* slots, power of two */
@@ -21,12 +22,7 @@ enum oracle_vstate {
 
 /* The oracle's table loops (owner walk, window hash) are not code the
  * fuzzers should steer by, and with comparison tracing they cost more than
- * the handlers they check: no coverage instrumentation for them. */
-#if defined(__clang__) && __clang_major__ >= 13
-#define ORACLE_NO_COVERAGE __attribute__((no_sanitize("coverage")))
-#else
-#define ORACLE_NO_COVERAGE
-#endif
+ * the handlers they check: they are marked HX_NO_COVERAGE. */
 
 /* Level of a table page in the owner map when it is reached twice within
  * one partition (its place in the GPA space is ambiguous). */

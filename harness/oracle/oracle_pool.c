@@ -145,7 +145,7 @@ void oracle_pool_free(struct hx_oracle *o)
 	free(o->vcfg);
 }
 
-ORACLE_NO_COVERAGE void oracle_pool_diff(struct hx_oracle *o, const struct hv_system *sys)
+HX_NO_COVERAGE void oracle_pool_diff(struct hx_oracle *o, const struct hv_system *sys)
 {
 	uint32_t used = pool_used(o, sys);
 	uint32_t common = used < o->shadow_used ? used : o->shadow_used;
@@ -204,8 +204,8 @@ static bool root_moved(const struct hx_oracle *o, const struct hv_system *sys, u
  * the pages handed out). A page reached twice within q is the verifier's
  * to report; false when a page is another partition's. Every page is
  * entered once per partition: bounded by the pool. */
-ORACLE_NO_COVERAGE static bool own_table(struct hx_oracle *o, const struct hv_pool *pool,
-                                         uint32_t q, uint64_t hpa, unsigned level, uint64_t base)
+HX_NO_COVERAGE static bool own_table(struct hx_oracle *o, const struct hv_pool *pool, uint32_t q,
+                                     uint64_t hpa, unsigned level, uint64_t base)
 {
 	const uint64_t *t = hv_pool_ptr(pool, hpa);
 	if (!t) {
@@ -255,8 +255,7 @@ static bool own_partition(struct hx_oracle *o, const struct hv_system *sys, uint
 
 /* Walk the partitions of `set` again (their old marks dropped). false:
  * a table is shared between partitions, the map is given up. */
-ORACLE_NO_COVERAGE static bool rewalk(struct hx_oracle *o, const struct hv_system *sys,
-                                      uint64_t set)
+HX_NO_COVERAGE static bool rewalk(struct hx_oracle *o, const struct hv_system *sys, uint64_t set)
 {
 	for (uint32_t pg = 0; pg < o->pool_npages; pg++) {
 		uint8_t w = o->owner[pg];
@@ -343,8 +342,8 @@ uint32_t oracle_foreign_change(const struct hx_oracle *o, uint32_t p, uint32_t *
 /* Does the exit's tree still reach page pg where the owner map placed it
  * (same level, same first GPA)? Then an entry of pg that did not change
  * translates as before, down to changed pages below it. */
-ORACLE_NO_COVERAGE static bool on_new_path(const struct hx_oracle *o, const struct hv_pool *pool,
-                                           uint64_t root, uint32_t pg)
+HX_NO_COVERAGE static bool on_new_path(const struct hx_oracle *o, const struct hv_pool *pool,
+                                       uint64_t root, uint32_t pg)
 {
 	uint64_t hpa = root;
 	for (unsigned level = EPT_TOP_LEVEL; level > o->plevel[pg]; level--) {
@@ -359,9 +358,8 @@ ORACLE_NO_COVERAGE static bool on_new_path(const struct hx_oracle *o, const stru
 	return hpa == o->pool_hpa + ((uint64_t)pg << HV_PAGE_SHIFT);
 }
 
-ORACLE_NO_COVERAGE bool oracle_protect_outside(const struct hx_oracle *o,
-                                               const struct hv_system *sys, uint32_t p,
-                                               uint64_t gpa, uint64_t size)
+HX_NO_COVERAGE bool oracle_protect_outside(const struct hx_oracle *o, const struct hv_system *sys,
+                                           uint32_t p, uint64_t gpa, uint64_t size)
 {
 	struct hv_pool old = {.mem = o->shadow,
 	                      .hpa = sys->pool->hpa,

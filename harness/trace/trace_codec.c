@@ -5,9 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "no_coverage.h"
 #include "trace_internal.h"
 
-TR_NO_COVERAGE uint64_t hx_fnv1a64(const void *buf, size_t len, uint64_t seed)
+/* The byte-level primitives (checksum, little-endian loads and stores,
+ * bounds of the cursor) run for every byte of every fuzz input: not
+ * instrumented (no_coverage.h). The record and field parsers above them
+ * are. */
+HX_NO_COVERAGE uint64_t hx_fnv1a64(const void *buf, size_t len, uint64_t seed)
 {
 	const uint8_t *p = buf;
 	uint64_t h = seed;
@@ -20,7 +25,7 @@ TR_NO_COVERAGE uint64_t hx_fnv1a64(const void *buf, size_t len, uint64_t seed)
 
 /* n is 1, 2, 4 or 8. On a little-endian host a load or store of n bytes
  * is the encoding itself. */
-TR_NO_COVERAGE static void put_le(uint8_t *p, uint64_t v, unsigned n)
+HX_NO_COVERAGE static void put_le(uint8_t *p, uint64_t v, unsigned n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	switch (n) {
@@ -46,7 +51,7 @@ TR_NO_COVERAGE static void put_le(uint8_t *p, uint64_t v, unsigned n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-TR_NO_COVERAGE static uint64_t get_le(const uint8_t *p, unsigned n)
+HX_NO_COVERAGE static uint64_t get_le(const uint8_t *p, unsigned n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	switch (n) {
@@ -77,7 +82,7 @@ TR_NO_COVERAGE static uint64_t get_le(const uint8_t *p, unsigned n)
 
 /* ---- wbuf ---- */
 
-TR_NO_COVERAGE static uint8_t *wb_grow(struct wbuf *w, size_t n)
+HX_NO_COVERAGE static uint8_t *wb_grow(struct wbuf *w, size_t n)
 {
 	if (w->failed)
 		return NULL;
@@ -102,33 +107,33 @@ TR_NO_COVERAGE static uint8_t *wb_grow(struct wbuf *w, size_t n)
 	return at;
 }
 
-TR_NO_COVERAGE void wb_bytes(struct wbuf *w, const void *src, size_t n)
+HX_NO_COVERAGE void wb_bytes(struct wbuf *w, const void *src, size_t n)
 {
 	uint8_t *p = wb_grow(w, n);
 	if (p && n)
 		memcpy(p, src, n);
 }
 
-TR_NO_COVERAGE static void wb_le(struct wbuf *w, uint64_t v, unsigned n)
+HX_NO_COVERAGE static void wb_le(struct wbuf *w, uint64_t v, unsigned n)
 {
 	uint8_t *p = wb_grow(w, n);
 	if (p)
 		put_le(p, v, n);
 }
 
-TR_NO_COVERAGE void wb_u8(struct wbuf *w, uint8_t v)
+HX_NO_COVERAGE void wb_u8(struct wbuf *w, uint8_t v)
 {
 	wb_le(w, v, 1);
 }
-TR_NO_COVERAGE void wb_u16(struct wbuf *w, uint16_t v)
+HX_NO_COVERAGE void wb_u16(struct wbuf *w, uint16_t v)
 {
 	wb_le(w, v, 2);
 }
-TR_NO_COVERAGE void wb_u32(struct wbuf *w, uint32_t v)
+HX_NO_COVERAGE void wb_u32(struct wbuf *w, uint32_t v)
 {
 	wb_le(w, v, 4);
 }
-TR_NO_COVERAGE void wb_u64(struct wbuf *w, uint64_t v)
+HX_NO_COVERAGE void wb_u64(struct wbuf *w, uint64_t v)
 {
 	wb_le(w, v, 8);
 }
@@ -203,7 +208,7 @@ void rd_fail(struct rd *r, const char *field, const char *fmt, ...)
 	         (unsigned long long)r->pos, why);
 }
 
-TR_NO_COVERAGE static const uint8_t *rd_take(struct rd *r, const char *field, size_t n)
+HX_NO_COVERAGE static const uint8_t *rd_take(struct rd *r, const char *field, size_t n)
 {
 	if (r->failed)
 		return NULL;
@@ -216,7 +221,7 @@ TR_NO_COVERAGE static const uint8_t *rd_take(struct rd *r, const char *field, si
 	return p;
 }
 
-TR_NO_COVERAGE static bool rd_le(struct rd *r, const char *field, unsigned n, uint64_t *v)
+HX_NO_COVERAGE static bool rd_le(struct rd *r, const char *field, unsigned n, uint64_t *v)
 {
 	const uint8_t *p = rd_take(r, field, n);
 	if (!p)
@@ -225,7 +230,7 @@ TR_NO_COVERAGE static bool rd_le(struct rd *r, const char *field, unsigned n, ui
 	return true;
 }
 
-TR_NO_COVERAGE bool rd_u8(struct rd *r, const char *field, uint8_t *v)
+HX_NO_COVERAGE bool rd_u8(struct rd *r, const char *field, uint8_t *v)
 {
 	uint64_t x;
 	if (!rd_le(r, field, 1, &x))
@@ -234,7 +239,7 @@ TR_NO_COVERAGE bool rd_u8(struct rd *r, const char *field, uint8_t *v)
 	return true;
 }
 
-TR_NO_COVERAGE bool rd_u16(struct rd *r, const char *field, uint16_t *v)
+HX_NO_COVERAGE bool rd_u16(struct rd *r, const char *field, uint16_t *v)
 {
 	uint64_t x;
 	if (!rd_le(r, field, 2, &x))
@@ -243,7 +248,7 @@ TR_NO_COVERAGE bool rd_u16(struct rd *r, const char *field, uint16_t *v)
 	return true;
 }
 
-TR_NO_COVERAGE bool rd_u32(struct rd *r, const char *field, uint32_t *v)
+HX_NO_COVERAGE bool rd_u32(struct rd *r, const char *field, uint32_t *v)
 {
 	uint64_t x;
 	if (!rd_le(r, field, 4, &x))
@@ -252,12 +257,12 @@ TR_NO_COVERAGE bool rd_u32(struct rd *r, const char *field, uint32_t *v)
 	return true;
 }
 
-TR_NO_COVERAGE bool rd_u64(struct rd *r, const char *field, uint64_t *v)
+HX_NO_COVERAGE bool rd_u64(struct rd *r, const char *field, uint64_t *v)
 {
 	return rd_le(r, field, 8, v);
 }
 
-TR_NO_COVERAGE const uint8_t *rd_bytes(struct rd *r, const char *field, size_t n)
+HX_NO_COVERAGE const uint8_t *rd_bytes(struct rd *r, const char *field, size_t n)
 {
 	return rd_take(r, field, n);
 }

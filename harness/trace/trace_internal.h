@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "no_coverage.h"
 #include "trace.h"
 
 #define TR_TAG(a, b, c, d)                                                                         \
@@ -14,11 +13,6 @@
 #define TR_TAG_META TR_TAG('M', 'E', 'T', 'A')
 #define TR_TAG_CONF TR_TAG('C', 'O', 'N', 'F')
 #define TR_TAG_EXIT TR_TAG('E', 'X', 'I', 'T')
-
-/* The byte-level primitives (checksum, little-endian loads and stores,
- * bounds of the cursor) run for every byte of every fuzz input; the record
- * and field parsers above them stay instrumented. */
-#define TR_NO_COVERAGE HX_NO_COVERAGE
 
 #define TR_OP_FAILED 1u
 #define TR_OP_BEFORE 2u
