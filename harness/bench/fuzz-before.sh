@@ -21,9 +21,12 @@ out=$2
 secs=${3:-5}
 root=$PWD
 
+json_text() { # quotes, backslashes and newlines replaced, as in ci/bench.sh
+  printf '%s' "$1" | tr '"\\\n' "'/ "
+}
 unavailable() { # reason
-  printf '{"available": false, "rev": "%s", "reason": "%s", "targets": []}\n' "$rev" "$1" \
-    >"$out.tmp.$$" && mv -f "$out.tmp.$$" "$out"
+  printf '{"available": false, "rev": "%s", "reason": "%s", "targets": []}\n' "$(json_text "$rev")" \
+    "$(json_text "$1")" >"$out.tmp.$$" && mv -f "$out.tmp.$$" "$out"
   echo "fuzz-before: $1" >&2
   exit 0
 }

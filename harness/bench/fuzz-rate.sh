@@ -31,7 +31,8 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 json_err() { # message
-  printf '{"available": false, "reason": "%s", "targets": []}\n' "$1" >"$out.tmp.$$" && mv -f "$out.tmp.$$" "$out"
+  printf '{"available": false, "reason": "%s", "targets": []}\n' "$(printf '%s' "$1" | tr '"\\\n' "'/ ")" \
+    >"$out.tmp.$$" && mv -f "$out.tmp.$$" "$out"
 }
 
 targets=$(ls harness/fuzz/fuzz_*.c 2>/dev/null | sed 's|.*/fuzz_||; s|\.c$||')
