@@ -64,9 +64,12 @@ struct fixture {
 };
 static struct fixture *fx;
 
-/* Where the current exit is, for failure messages. */
+/* Where the current exit is, for failure messages: the call is kept as
+ * it came and formatted only when a message needs it (formatting it up
+ * front cost more than the hypercall itself). */
 static uint64_t cur_index;
-static char cur_call[256];
+static struct hv_exit cur_exit;
+static const char *call_desc(void);
 
 /* Recording of the input as a trace (HX_FUZZ_TRACE_OUT). */
 static const char *trace_out;
@@ -278,19 +281,19 @@ static bool buffer_ok(uint32_t p, uint64_t gpa, uint64_t len, uint8_t need)
 	return true;
 }
 
-/* Host address of a caller's guest byte (RAM, channel or MMIO window). */
-static uint64_t model_hpa(uint32_t p, uint64_t gpa)
-{
-	const struct window *w = window_at(p, gpa);
-	if (!w)
-		abort();
-	return w->hpa + (gpa - w->gpa);
-}
-
+/* A window at a time: windows are contiguous in host memory. */
 static void read_guest(uint32_t p, uint64_t gpa, void *dst, uint64_t len)
 {
-	for (uint64_t i = 0; i < len; i++)
-		((uint8_t *)dst)[i] = fx->env.plat.mem[model_hpa(p, gpa + i)];
+	for (uint64_t done = 0; done < len;) {
+		const struct window *w = window_at(p, gpa + done);
+		if (!w)
+			abort();
+		uint64_t off = gpa + done - w->gpa, n = w->size - off;
+		if (n > len - done)
+			n = len - done;
+		memcpy((uint8_t *)dst + done, fx->env.plat.mem + w->hpa + off, n);
+		done += n;
+	}
 }
 
 /* MEM_PROTECT range checks: consecutive RAM windows of the caller. Returns
@@ -401,7 +404,7 @@ static int64_t model_status(const struct hv_system_config *cfg, uint32_t p, uint
 static void on_violation(void *ctx, enum hv_invariant inv, uint64_t index, const char *msg)
 {
 	(void)ctx;
-	fz_fail(hv_invariant_id(inv), "exit %llu: %s: %s", (unsigned long long)index, cur_call,
+	fz_fail(hv_invariant_id(inv), "exit %llu: %s: %s", (unsigned long long)index, call_desc(),
 	        msg);
 }
 
@@ -411,6 +414,19 @@ static const char *hc_name(uint64_t nr)
 	                                    "CHANNEL_SEND", "CHANNEL_RECV",  "MEM_PROTECT",
 	                                    "YIELD",        "SHUTDOWN"};
 	return nr < HV_ARRAY_LEN(names) ? names[nr] : "unknown";
+}
+
+static const char *call_desc(void)
+{
+	static char buf[256];
+	const struct hv_exit *e = &cur_exit;
+	uint64_t nr = e->st.gpr[HV_RAX];
+	snprintf(buf, sizeof(buf),
+	         "p%u vcpu %u cpl %u %s (rax %#llx rdi %#llx rsi %#llx rdx %#llx r10 %#llx)",
+	         e->partition, e->vcpu, e->st.cpl, hc_name(nr), (unsigned long long)nr,
+	         (unsigned long long)e->st.gpr[HV_RDI], (unsigned long long)e->st.gpr[HV_RSI],
+	         (unsigned long long)e->st.gpr[HV_RDX], (unsigned long long)e->st.gpr[HV_R10]);
+	return buf;
 }
 
 #define BAD(inv, ...) fz_fail(inv, "exit %llu: %s: " __VA_ARGS__)
@@ -430,7 +446,7 @@ static void check_effects(const struct hv_system_config *cfg, uint32_t p, uint32
 	switch (nr) {
 	case HV_HC_VERSION:
 		if (out->st.gpr[HV_RDI] != HV_HC_ABI_VERSION)
-			BAD("HCALL-ABI", "VERSION returned %#llx", i, cur_call,
+			BAD("HCALL-ABI", "VERSION returned %#llx", i, call_desc(),
 			    (unsigned long long)out->st.gpr[HV_RDI]);
 		break;
 	case HV_HC_CONSOLE_WRITE: {
@@ -443,11 +459,11 @@ static void check_effects(const struct hv_system_config *cfg, uint32_t p, uint32
 			if (e->id != p || !b || n + e->len > ex->len ||
 			    memcmp(b, ex->src + n, e->len) != 0)
 				BAD("HCALL-ABI", "console output is not the guest's bytes", i,
-				    cur_call);
+				    call_desc());
 			n += e->len;
 		}
 		if (n != ex->len)
-			BAD("HCALL-ABI", "console got %llu bytes, expected %llu", i, cur_call,
+			BAD("HCALL-ABI", "console got %llu bytes, expected %llu", i, call_desc(),
 			    (unsigned long long)n, (unsigned long long)ex->len);
 		break;
 	}
@@ -465,22 +481,24 @@ static void check_effects(const struct hv_system_config *cfg, uint32_t p, uint32
 		memcpy(want.name, pc->name, sizeof(want.name) - 1);
 		read_guest(p, a[0], got, INFO_SIZE);
 		if (memcmp(got, &want, sizeof(want)) != 0)
-			BAD("HCALL-ABI", "the info struct at the buffer is wrong", i, cur_call);
+			BAD("HCALL-ABI", "the info struct at the buffer is wrong", i, call_desc());
 		break;
 	}
 	case HV_HC_CHANNEL_SEND: {
 		const struct hv_channel_config *c = &cfg->channels[a[0]];
 		if (memcmp(fx->env.plat.mem + c->hpa, ex->src, a[2]) != 0)
-			BAD("HCALL-ABI", "channel memory does not hold the message", i, cur_call);
+			BAD("HCALL-ABI", "channel memory does not hold the message", i,
+			    call_desc());
 		break;
 	}
 	case HV_HC_CHANNEL_RECV:
 		if (out->st.gpr[HV_RDI] != ex->len)
-			BAD("HCALL-ABI", "RECV returned length %llu, message was %llu", i, cur_call,
-			    (unsigned long long)out->st.gpr[HV_RDI], (unsigned long long)ex->len);
+			BAD("HCALL-ABI", "RECV returned length %llu, message was %llu", i,
+			    call_desc(), (unsigned long long)out->st.gpr[HV_RDI],
+			    (unsigned long long)ex->len);
 		read_guest(p, a[1], got, ex->len);
 		if (memcmp(got, ex->src, ex->len) != 0)
-			BAD("HCALL-ABI", "received bytes differ from the message", i, cur_call);
+			BAD("HCALL-ABI", "received bytes differ from the message", i, call_desc());
 		break;
 	default:
 		break;
@@ -539,11 +557,7 @@ static void run_call(const struct hv_system_config *cfg, struct hv_exit *exit)
 	uint64_t nr = exit->st.gpr[HV_RAX];
 	const uint64_t a[4] = {exit->st.gpr[HV_RDI], exit->st.gpr[HV_RSI], exit->st.gpr[HV_RDX],
 	                       exit->st.gpr[HV_R10]};
-	snprintf(cur_call, sizeof(cur_call),
-	         "p%u vcpu %u cpl %u %s (rax %#llx rdi %#llx rsi %#llx rdx %#llx r10 %#llx)", p,
-	         exit->vcpu, exit->st.cpl, hc_name(nr), (unsigned long long)nr,
-	         (unsigned long long)a[0], (unsigned long long)a[1], (unsigned long long)a[2],
-	         (unsigned long long)a[3]);
+	cur_exit = *exit;
 	unsigned long long idx = (unsigned long long)cur_index;
 
 	/* Expected action and status. */
@@ -586,39 +600,39 @@ static void run_call(const struct hv_system_config *cfg, struct hv_exit *exit)
 
 	if (mp->halted) {
 		if (res.action != HV_ACT_HALT || res.halt_reason != mp->halted)
-			BAD("CONTAIN", "halted partition answered with %s", idx, cur_call,
+			BAD("CONTAIN", "halted partition answered with %s", idx, call_desc(),
 			    hv_action_str(res.action));
 		return;
 	}
 	if (bad_record) {
 		if (res.action != HV_ACT_HALT || res.halt_reason != HV_HALT_BAD_EXIT)
-			BAD("CONTAIN", "malformed record answered with %s", idx, cur_call,
+			BAD("CONTAIN", "malformed record answered with %s", idx, call_desc(),
 			    hv_action_str(res.action));
 		mp->halted = HV_HALT_BAD_EXIT;
 		return;
 	}
 	if (exit->st.cpl != 0) {
 		if (res.action != HV_ACT_INJECT || res.vector != HV_VEC_UD)
-			BAD("HCALL-BOUNDS", "CPL %u call answered with %s, not #UD", idx, cur_call,
-			    exit->st.cpl, hv_action_str(res.action));
+			BAD("HCALL-BOUNDS", "CPL %u call answered with %s, not #UD", idx,
+			    call_desc(), exit->st.cpl, hv_action_str(res.action));
 		return;
 	}
 	if (nr == HV_HC_SHUTDOWN && want == HV_HC_OK) {
 		if (res.action != HV_ACT_HALT || res.halt_reason != HV_HALT_SHUTDOWN)
-			BAD("HCALL-ABI", "SHUTDOWN answered with %s", idx, cur_call,
+			BAD("HCALL-ABI", "SHUTDOWN answered with %s", idx, call_desc(),
 			    hv_action_str(res.action));
 		mp->halted = HV_HALT_SHUTDOWN;
 		return;
 	}
 	if (res.action != HV_ACT_RESUME)
-		BAD("HCALL-ABI", "answered with %s (%s), not resume", idx, cur_call,
+		BAD("HCALL-ABI", "answered with %s (%s), not resume", idx, call_desc(),
 		    hv_action_str(res.action), hv_halt_reason_str(res.halt_reason));
 	int64_t got = (int64_t)exit->st.gpr[HV_RAX];
 	if (nr == HV_HC_MEM_PROTECT && want == HV_HC_OK && got == HV_HC_ENOMEM)
 		return; /* the pool may run out while splitting; nothing changed */
 	if (got != want)
 		BAD(check_stage(nr, got) > check_stage(nr, want) ? "HCALL-BOUNDS" : "HCALL-ABI",
-		    "status %lld, the ABI says %lld", idx, cur_call, (long long)got,
+		    "status %lld, the ABI says %lld", idx, call_desc(), (long long)got,
 		    (long long)want);
 	if (got != HV_HC_OK)
 		return;

@@ -256,7 +256,6 @@ static bool get_partition(struct rd *r, struct hv_partition_config *p)
 
 bool tr_get_config(struct rd *r, struct hv_system_config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
 	if (!rd_u64(r, "config.host_mem_size", &cfg->host_mem_size) ||
 	    !rd_u64(r, "config.hv_base", &cfg->hv_base) ||
 	    !rd_u64(r, "config.hv_size", &cfg->hv_size) ||

@@ -81,6 +81,7 @@ void tr_put_exit(struct wbuf *w, const struct hv_exit *in, const struct hx_obs_v
                  const struct hv_result *res, const struct hv_vcpu_state *out);
 
 bool tr_get_meta(struct rd *r, struct hx_trace *t);
+/* Into a zeroed cfg (tr_cfg_new): fields the record does not carry stay 0. */
 bool tr_get_config(struct rd *r, struct hv_system_config *cfg);
 /* Parse one EXIT body into e; *mem receives the storage of its log. */
 bool tr_get_exit(struct rd *r, struct hx_trace_exit *e, void **mem);
@@ -94,6 +95,11 @@ void *tr_copy_log(const struct hx_obs_view *log, struct hx_obs_view *view);
 /* Encode header for a payload. */
 void tr_header(uint8_t out[HX_TRACE_HEADER_SIZE], uint64_t payload_len, uint64_t checksum,
                uint32_t nexits);
+
+/* trace_cfg_alloc.c: zeroed config buffers, recycled (NULL: out of
+ * memory); tr_cfg_free takes NULL. */
+struct hv_system_config *tr_cfg_new(void);
+void tr_cfg_free(struct hv_system_config *cfg);
 
 /* trace_cache.c */
 struct tr_cfg_entry;

@@ -88,7 +88,7 @@ static bool parse_records(struct rd *r, size_t payload_end, uint32_t header_exit
 			    tr_cache_lookup(r->cache, r->buf + r->conf_at, r->conf_len, t)) {
 				r->pos = body_end; /* the same bytes parsed before */
 			} else {
-				t->cfg = calloc(1, sizeof(*t->cfg));
+				t->cfg = tr_cfg_new();
 				if (!t->cfg) {
 					rd_fail(r, "config", "out of memory");
 					return false;
@@ -366,6 +366,6 @@ void hx_trace_free(struct hx_trace *t)
 	if (t->cfg_shared)
 		tr_cfg_unref(t->cfg_shared);
 	else
-		free(t->cfg);
+		tr_cfg_free(t->cfg);
 	free(t);
 }

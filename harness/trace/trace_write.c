@@ -60,7 +60,7 @@ struct hx_trace *hx_trace_new(const struct hx_trace_meta *meta)
 	struct hx_trace *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->cfg = calloc(1, sizeof(*t->cfg));
+	t->cfg = tr_cfg_new();
 	if (!t->cfg) {
 		free(t);
 		return NULL;
