@@ -8,8 +8,10 @@
 #include "hv/exit.h"
 #include "hv/gpt.h"
 #include "hv/guest_mem.h"
+#include "hv/insn_len.h"
 #include "hv/msr.h"
 #include "hv/pool.h"
+#include "hv/svm.h"
 #include "hv/system.h"
 #include "hv/verify.h"
 
@@ -17,19 +19,37 @@ void hv_image_entry(void);
 
 /* Kept by the linker script (KEEP(.hv_entry_points)). */
 __attribute__((used, section(".hv_entry_points"))) static const void *const entry_points[] = {
-        (const void *)hv_system_init,     (const void *)hv_handle_exit,
-        (const void *)hv_config_validate, (const void *)hv_config_error_str,
-        (const void *)hv_ept_build,       (const void *)hv_ept_map_range,
-        (const void *)hv_ept_translate,   (const void *)hv_ept_protect,
-        (const void *)hv_ept_walk,        (const void *)hv_ept_verify,
-        (const void *)hv_invariant_id,    (const void *)hv_verify_reason_str,
-        (const void *)hv_pool_init,       (const void *)hv_pool_alloc,
-        (const void *)hv_pool_release_to, (const void *)hv_status_str,
-        (const void *)hv_decode,          (const void *)hv_decode_status_str,
-        (const void *)hv_gpt_translate,   (const void *)hv_gpt_fetch,
-        (const void *)hv_guest_read,      (const void *)hv_guest_write,
-        (const void *)hv_exit_reason_str, (const void *)hv_action_str,
-        (const void *)hv_halt_reason_str, (const void *)hv_msr_pass_allowed,
+        (const void *)hv_system_init,
+        (const void *)hv_handle_exit,
+        (const void *)hv_config_validate,
+        (const void *)hv_config_error_str,
+        (const void *)hv_ept_build,
+        (const void *)hv_ept_map_range,
+        (const void *)hv_ept_translate,
+        (const void *)hv_ept_protect,
+        (const void *)hv_ept_walk,
+        (const void *)hv_ept_verify,
+        (const void *)hv_invariant_id,
+        (const void *)hv_verify_reason_str,
+        (const void *)hv_pool_init,
+        (const void *)hv_pool_alloc,
+        (const void *)hv_pool_release_to,
+        (const void *)hv_status_str,
+        (const void *)hv_decode,
+        (const void *)hv_decode_status_str,
+        (const void *)hv_gpt_translate,
+        (const void *)hv_gpt_fetch,
+        (const void *)hv_guest_read,
+        (const void *)hv_guest_write,
+        (const void *)hv_exit_reason_str,
+        (const void *)hv_action_str,
+        (const void *)hv_halt_reason_str,
+        (const void *)hv_msr_pass_allowed,
+        (const void *)hv_svm_exit_read,
+        (const void *)hv_svm_exit_write,
+        (const void *)hv_svm_msr_in_vmcb,
+        (const void *)hv_xlat_str,
+        (const void *)hv_insn_len_for_exit,
 };
 
 /* Never returns: a real firmware would set up its own stack, page tables and

@@ -30,9 +30,9 @@ static void exit_triple_fault(struct hv_system *sys, struct hv_exit *exit, struc
 	hv_result_halt(res, HV_HALT_TRIPLE_FAULT);
 }
 
-/* Exits this hypervisor does not emulate. Port I/O and XSETBV from a
- * partition are contained by its violation policy; a failed VM entry can
- * only halt. */
+/* Exits this hypervisor does not emulate. Port I/O, XSETBV and an
+ * intercepted exception from a partition are contained by its violation
+ * policy; a failed VM entry can only halt. */
 static void exit_unhandled(struct hv_system *sys, struct hv_exit *exit, struct hv_result *res)
 {
 	const struct hv_partition_config *p = &sys->cfg->partitions[exit->partition];
@@ -53,6 +53,7 @@ static const struct hv_exit_entry exit_table[] = {
         [HV_EXIT_TRIPLE_FAULT] = {"triple-fault", exit_triple_fault},
         [HV_EXIT_XSETBV] = {"xsetbv", exit_unhandled},
         [HV_EXIT_INVALID_STATE] = {"invalid-state", exit_unhandled},
+        [HV_EXIT_EXCEPTION] = {"exception", exit_unhandled},
 };
 _Static_assert(HV_ARRAY_LEN(exit_table) == HV_EXIT_COUNT, "every exit reason has an entry");
 

@@ -300,8 +300,10 @@ void hv_handle_rdmsr(struct hv_system *sys, struct hv_exit *exit, struct hv_resu
 	case HV_MSR_PASS_R:
 	case HV_MSR_PASS_RW:
 		/* Defence in depth: a rule that slipped past validation
-		 * still cannot read an MSR off the allow-list. */
-		if (!hv_msr_pass_allowed(msr, HV_MSR_PASS_R))
+		 * still cannot read an MSR off the allow-list; and a
+		 * write-only command (PRED_CMD, FLUSH_CMD) is not read on the
+		 * host, where RDMSR of it #GPs in the hypervisor itself. */
+		if (!hv_msr_pass_readable(msr))
 			goto gp;
 		if (sys->ops->rdmsr(sys->ops_ctx, msr, &value) != 0)
 			goto gp;

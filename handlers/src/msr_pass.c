@@ -11,34 +11,34 @@
 #include "hv/config.h"
 
 static const struct hv_msr_pass_entry pass_list[] = {
-        {HV_MSR_TSC, HV_MSR_PASS_R, HV_MSR_SCOPE_THREAD, "IA32_TSC",
+        {HV_MSR_TSC, HV_MSR_PASS_R, HV_MSR_SCOPE_THREAD, 0, "IA32_TSC",
          "reads the time base; writes would move it for everyone and are never forwarded",
          "SDM Vol. 3B, Time-Stamp Counter; Vol. 4, Table 2-2"},
-        {0x49, HV_MSR_PASS_RW, HV_MSR_SCOPE_THREAD, "IA32_PRED_CMD",
+        {0x49, HV_MSR_PASS_RW, HV_MSR_SCOPE_THREAD, 1, "IA32_PRED_CMD",
          "write-only command (IBPB): a prediction barrier, it holds no state and can only "
          "make the host safer",
          "SDM Vol. 4, Table 2-2; APM Vol. 2, Speculation Control MSRs"},
-        {0xe7, HV_MSR_PASS_R, HV_MSR_SCOPE_THREAD, "IA32_MPERF",
+        {0xe7, HV_MSR_PASS_R, HV_MSR_SCOPE_THREAD, 0, "IA32_MPERF",
          "read-only here: a free-running count of this thread's reference cycles",
          "SDM Vol. 3B, Hardware Coordination Feedback; Vol. 4, Table 2-2"},
-        {0xe8, HV_MSR_PASS_R, HV_MSR_SCOPE_THREAD, "IA32_APERF",
+        {0xe8, HV_MSR_PASS_R, HV_MSR_SCOPE_THREAD, 0, "IA32_APERF",
          "read-only here: a free-running count of this thread's actual cycles",
          "SDM Vol. 3B, Hardware Coordination Feedback; Vol. 4, Table 2-2"},
-        {HV_MSR_MTRRCAP, HV_MSR_PASS_R, HV_MSR_SCOPE_THREAD, "IA32_MTRRCAP",
+        {HV_MSR_MTRRCAP, HV_MSR_PASS_R, HV_MSR_SCOPE_THREAD, 0, "IA32_MTRRCAP",
          "read-only capability bits (range counts, WC/SMRR support), no address",
          "SDM Vol. 3A, MTRR Feature Identification"},
-        {0x10a, HV_MSR_PASS_R, HV_MSR_SCOPE_THREAD, "IA32_ARCH_CAPABILITIES",
+        {0x10a, HV_MSR_PASS_R, HV_MSR_SCOPE_THREAD, 0, "IA32_ARCH_CAPABILITIES",
          "read-only enumeration of the processor's speculation properties, which a "
          "partition needs to choose its own mitigations",
          "SDM Vol. 4, Table 2-2"},
-        {0x10b, HV_MSR_PASS_RW, HV_MSR_SCOPE_THREAD, "IA32_FLUSH_CMD",
+        {0x10b, HV_MSR_PASS_RW, HV_MSR_SCOPE_THREAD, 1, "IA32_FLUSH_CMD",
          "write-only command (L1D flush): writes back and invalidates the L1D, which changes "
          "no data any agent sees",
          "SDM Vol. 4, Table 2-2"},
 #ifdef HV_TEST_PLANT_PASSTHROUGH_MSR
         /* Test-only builds: a wrong entry, to show that the oracles do not
          * trust this table (harness/unit/CMakeLists.txt). */
-        {HV_TEST_PLANT_PASSTHROUGH_MSR, HV_MSR_PASS_RW, HV_MSR_SCOPE_THREAD, "PLANTED",
+        {HV_TEST_PLANT_PASSTHROUGH_MSR, HV_MSR_PASS_RW, HV_MSR_SCOPE_THREAD, 0, "PLANTED",
          "planted by a test-only build", "none"},
 #endif
 };
@@ -56,6 +56,14 @@ bool hv_msr_pass_allowed(uint32_t msr, uint8_t mode)
 	for (size_t i = 0; i < HV_ARRAY_LEN(pass_list); i++)
 		if (pass_list[i].msr == msr)
 			return mode == HV_MSR_PASS_R || pass_list[i].mode == HV_MSR_PASS_RW;
+	return false;
+}
+
+bool hv_msr_pass_readable(uint32_t msr)
+{
+	for (size_t i = 0; i < HV_ARRAY_LEN(pass_list); i++)
+		if (pass_list[i].msr == msr)
+			return !pass_list[i].write_only;
 	return false;
 }
 

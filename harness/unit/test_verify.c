@@ -560,7 +560,7 @@ static double ms_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-static void big_build_and_verify(struct big *b, double budget_ms, const char *what)
+static void big_build_and_verify(struct big *b, const char *what)
 {
 	struct hv_config_diag diag;
 	hv_status s = hv_config_validate(&b->cfg, &diag);
@@ -578,10 +578,9 @@ static void big_build_and_verify(struct big *b, double budget_ms, const char *wh
 	if (n)
 		dump(&sn);
 	assert_int_equal(n, 0);
-	/* generous: sanitizers and a shared machine; the point is no per-4K
-	 * work for large leaves */
-	if (ms > budget_ms)
-		fail_msg("%s: verify took %.1f ms (budget %.0f)", what, ms, budget_ms);
+	/* The time is printed, not gated: a wall-clock budget failed on a
+	 * loaded machine. Verify speed is measured by make bench
+	 * (hx-bench-ept), as instructions, not here. */
 }
 
 static void test_largest_partition(void **state)
@@ -591,7 +590,7 @@ static void test_largest_partition(void **state)
 	add_region(p, 0, 1ull << 40, HV_MAX_REGION_SIZE, HV_REGION_RAM, HV_PERM_RWX, HV_MT_WB);
 	add_region(p, 2ull << 40, (2ull << 40) + M2, HV_MAX_REGION_SIZE / 2, HV_REGION_RAM,
 	           HV_PERM_RW, HV_MT_WB);
-	big_build_and_verify(b, 200, "1 TiB in 1G + 512 GiB in 2M leaves");
+	big_build_and_verify(b, "1 TiB in 1G + 512 GiB in 2M leaves");
 	big_free(b);
 }
 
@@ -601,7 +600,7 @@ static void test_4g_partition_in_4k_pages(void **state)
 	struct hv_partition_config *p = big_part(b, "p4g");
 	/* HPA off 2M alignment by 4K: only 4K leaves, 1M of them */
 	add_region(p, 0, (1ull << 32) + K4, 4ull << 30, HV_REGION_RAM, HV_PERM_RWX, HV_MT_WB);
-	big_build_and_verify(b, 2000, "4 GiB in 4K leaves");
+	big_build_and_verify(b, "4 GiB in 4K leaves");
 	big_free(b);
 }
 
@@ -645,7 +644,7 @@ static void test_dense_config(void **state)
 	        (struct hv_channel_member){.channel = 0, .perm = HV_PERM_RW, .gpa = 1ull << 44};
 	p1->channels[p1->nchannels++] =
 	        (struct hv_channel_member){.channel = 0, .perm = HV_PERM_R, .gpa = 1ull << 45};
-	big_build_and_verify(b, 200, "dense, two partitions");
+	big_build_and_verify(b, "dense, two partitions");
 	/* every leaf size is there */
 	uint64_t bytes[3] = {0, 0, 0};
 	for (uint32_t p = 0; p < 2; p++)

@@ -17,6 +17,7 @@ enum hv_exit_reason {
 	HV_EXIT_TRIPLE_FAULT,
 	HV_EXIT_XSETBV,        /* not handled, contained */
 	HV_EXIT_INVALID_STATE, /* VM-entry failure */
+	HV_EXIT_EXCEPTION,     /* an intercepted exception (qual: HV_QUAL_EXC_*), contained */
 	HV_EXIT_COUNT
 };
 
@@ -63,6 +64,27 @@ struct hv_vcpu_state {
 #define HV_QUAL_FETCH (1ull << 2)
 #define HV_QUAL_PERM_SHIFT 3
 #define HV_QUAL_GLA_VALID (1ull << 7)
+
+/* I/O exit qualification (Intel SDM Vol. 3C, 28.2.1, Table 28-5): access
+ * size - 1 in bits 2:0, bit 3 IN, bit 4 string, bit 5 REP, bit 6 immediate
+ * port operand, port in bits 31:16. AMD IOIO exits are translated to it. */
+#define HV_QUAL_IO_SIZE_MASK 7ull
+#define HV_QUAL_IO_IN (1ull << 3)
+#define HV_QUAL_IO_STRING (1ull << 4)
+#define HV_QUAL_IO_REP (1ull << 5)
+#define HV_QUAL_IO_IMM (1ull << 6)
+#define HV_QUAL_IO_PORT_SHIFT 16
+
+/* Exception exits: the qualification is laid out as the VM-exit
+ * interruption information (Intel SDM Vol. 3C, 28.2.2, Table 28-19: vector
+ * in bits 7:0, type in 10:8, bit 11 error code valid, bit 31 valid), with
+ * the error code in bits 63:32. AMD exits 0x40 + vector are translated to
+ * the same form. */
+#define HV_QUAL_EXC_VECTOR_MASK 0xffull
+#define HV_QUAL_EXC_TYPE_HW (3ull << 8)
+#define HV_QUAL_EXC_HAS_ERROR (1ull << 11)
+#define HV_QUAL_EXC_VALID (1ull << 31)
+#define HV_QUAL_EXC_ERROR_SHIFT 32
 
 struct hv_exit {
 	uint32_t reason;         /* enum hv_exit_reason */

@@ -52,6 +52,9 @@ struct hv_msr_pass_entry {
 	uint32_t msr;
 	uint8_t mode;  /* HV_MSR_PASS_R: reads only; HV_MSR_PASS_RW: reads and writes */
 	uint8_t scope; /* enum hv_msr_scope */
+	/* A write-only command register: RDMSR of it #GPs on hardware (SDM
+	 * Vol. 4, Table 2-2), so a read is never forwarded, whatever the mode. */
+	uint8_t write_only;
 	const char *name;
 	const char *why; /* one line: why passing it through is safe */
 	const char *ref; /* manual section */
@@ -64,6 +67,10 @@ const struct hv_msr_pass_entry *hv_msr_pass_list(uint32_t *n);
  * HV_MSR_PASS_RW; an entry allowing PASS_RW allows PASS_R too). Every other
  * MSR, and every other mode, never reaches ops->rdmsr / ops->wrmsr. */
 bool hv_msr_pass_allowed(uint32_t msr, uint8_t mode);
+
+/* true when a guest RDMSR of msr may reach the host: on the allow-list and
+ * not a write-only command (hv_msr_pass_entry.write_only). */
+bool hv_msr_pass_readable(uint32_t msr);
 
 /* Why msr is not on the allow-list: a specific hazard for well-known MSRs,
  * else a generic text. Never NULL. */

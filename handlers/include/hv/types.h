@@ -35,6 +35,13 @@ enum hv_memtype {
 	HV_MT_WB = 6,
 };
 
+/* Whose virtualization the core runs on: the VM-exit format, the
+ * hypercall instruction and the second-stage table format follow it. */
+enum hv_vendor {
+	HV_VENDOR_INTEL = 0, /* VMX, EPT, VMCALL */
+	HV_VENDOR_AMD = 1,   /* SVM, NPT, VMMCALL */
+};
+
 /* Small freestanding helpers; the core never calls libc. */
 void hv_memcpy(void *dst, const void *src, size_t n);
 void hv_memset(void *dst, int c, size_t n);

@@ -1,0 +1,362 @@
+/* Raw #VMEXITs through the SVM layer: the input fills a VMCB's exit area
+ * and guest state, the stub-saved registers, the SVM features (NRIPS or
+ * not) and the instruction bytes at RIP. Each exit goes the way a VMRUN
+ * loop takes it: hv_svm_exit_read -> hv_handle_exit (with every oracle) ->
+ * hv_svm_exit_write. Properties, from the APM (Vol. 2, 15.6, 15.10.2,
+ * 15.20, 15.25.6, Appendices B and C), written here and not taken from the
+ * code under test:
+ *  - TOTAL: any VMCB is translated or refused, never crashes; refused
+ *    exits carry reason HV_EXIT_COUNT, which the core halts as bad records;
+ *  - XLAT: the reason follows the exit-code table; the state is the VMCB's
+ *    (RAX/RSP) and the stub's (the rest); with NRIPS the length is
+ *    nRIP - RIP; an NPF qualification says the access EXITINFO1 says, and
+ *    permissions exactly when the entry was present;
+ *  - the oracles' invariants on the handled exit;
+ *  - WRITE: only RIP, RAX, RSP, EVENTINJ and the written guest MSR's field
+ *    change in the VMCB; RIP is the resumed one; EVENTINJ holds exactly the
+ *    injected exception; a halted vCPU is stopped and its VMCB untouched. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fz.h"
+#include "hv/hcall.h"
+#include "hv/svm.h"
+#include "mock_config.h"
+#include "observer.h"
+#include "oracle.h"
+
+#define PT_GPA 0x100000ull
+#define CODE_GPA 0x200000ull /* two code pages: instructions may cross */
+#define CODE_SIZE 0x2000ull
+
+static struct {
+	struct mock_env env;
+	struct hx_observer obs;
+	struct hx_oracle *oracle;
+	struct hv_system sys_snap;
+	struct hv_pool pool_snap;
+	uint8_t *pool_pages;
+	uint8_t code_snap[CODE_SIZE];
+} * fx;
+
+static void on_violation(void *ctx, enum hv_invariant inv, uint64_t index, const char *msg)
+{
+	(void)ctx;
+	(void)index;
+	fz_fail(hv_invariant_id(inv), "%s", msg);
+}
+
+static void configure(struct hv_system_config *cfg)
+{
+	mock_config_one(cfg);
+	/* No hypercall that writes guest memory: each input's world is reset
+	 * to its built state by restoring the code pages only. */
+	cfg->partitions[0].hcall_allowed = (1u << HV_HC_VERSION) | (1u << HV_HC_CONSOLE_WRITE) |
+	                                   (1u << HV_HC_YIELD) | (1u << HV_HC_SHUTDOWN);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if (fx)
+		return 0;
+	fx = calloc(1, sizeof(*fx));
+	if (!fx)
+		abort();
+	configure(&fx->env.cfg);
+	if (mock_env_start(&fx->env) != HV_OK)
+		abort();
+	mock_identity_page_tables(&fx->env, MOCK_P0_RAM_HPA, PT_GPA);
+	hx_observer_init(&fx->obs, &mock_platform_ops, &fx->env.plat);
+	hx_observer_install(&fx->obs, &fx->env.sys);
+	fx->oracle = hx_oracle_new(&fx->env.sys, on_violation, NULL);
+	if (!fx->oracle)
+		abort();
+	fx->sys_snap = fx->env.sys;
+	fx->pool_snap = fx->env.pool;
+	size_t bytes = (size_t)fx->env.pool.used << HV_PAGE_SHIFT;
+	fx->pool_pages = malloc(bytes ? bytes : 1);
+	if (!fx->pool_pages)
+		abort();
+	memcpy(fx->pool_pages, fx->env.pool.mem, bytes);
+	mock_peek(&fx->env, MOCK_P0_RAM_HPA + CODE_GPA, fx->code_snap, CODE_SIZE);
+	return 0;
+}
+
+static void reset(void)
+{
+	struct mock_env *env = &fx->env;
+	env->sys = fx->sys_snap;
+	env->pool = fx->pool_snap;
+	memcpy(env->pool.mem, fx->pool_pages, (size_t)env->pool.used << HV_PAGE_SHIFT);
+	mock_poke(env, MOCK_P0_RAM_HPA + CODE_GPA, fx->code_snap, CODE_SIZE);
+	env->plat.console_len = 0;
+	hx_oracle_reset(fx->oracle);
+}
+
+/* ---- the input ---- */
+
+static uint64_t draw_code(struct fz *f)
+{
+	static const uint64_t codes[] = {0x072, 0x07c, 0x081, 0x078, 0x07f,
+	                                 0x08d, 0x07b, 0x400, 0x040, 0x046,
+	                                 0x04d, 0x04e, 0x060, ~0ull, 0xffffffffull};
+	uint8_t sel = fz_u8(f);
+	if (sel < 0xc0)
+		return codes[sel % HV_ARRAY_LEN(codes)];
+	if (sel < 0xe0)
+		return 0x040 + (sel & 31);
+	return fz_u64(f);
+}
+
+static uint64_t draw_gpa(struct fz *f)
+{
+	static const uint64_t gpas[] = {MOCK_CONSOLE_GPA, MOCK_CONSOLE_GPA + 8, 0x3000,
+	                                CODE_GPA,         MOCK_MMIO_GPA,        0x40000000};
+	uint8_t sel = fz_u8(f);
+	if (sel < 0xc0)
+		return gpas[sel % HV_ARRAY_LEN(gpas)] + (fz_u8(f) & 0xf);
+	return fz_u64(f);
+}
+
+struct input {
+	struct hv_vmcb vmcb;
+	uint64_t gpr[HV_GPR_COUNT];
+	uint32_t features;
+};
+
+static void draw(struct fz *f, struct input *in)
+{
+	memset(in, 0, sizeof(*in));
+	struct hv_vmcb *v = &in->vmcb;
+	uint8_t flags = fz_u8(f);
+	in->features = (flags & 1) ? HV_SVM_FEAT_NRIPS : 0;
+	v->ctl.exit_code = draw_code(f);
+	v->ctl.exit_info1 = (flags & 2) ? fz_u64(f) : fz_u8(f) | ((uint64_t)fz_u8(f) << 32);
+	if (v->ctl.exit_code == 0x07b) /* IOIO: port in 31:16, size bits */
+		v->ctl.exit_info1 = (v->ctl.exit_info1 & 0xff) | ((uint64_t)fz_u16(f) << 16);
+	v->ctl.exit_info2 = v->ctl.exit_code == 0x400 ? draw_gpa(f) : 0;
+	/* 64-bit long mode through the identity tables, or legacy modes. */
+	uint8_t mode = fz_u8(f) % 4;
+	v->save.cr0 = mode == 3 ? 1 : 0x80000011;
+	v->save.cr4 = mode == 3 ? 0 : 0x20;
+	v->save.cr3 = PT_GPA;
+	v->save.efer = mode == 3 ? 0x1000 : 0x1d00;
+	v->save.cs.attrib = mode == 2 ? 0x49b : 0x29b; /* D/B or L */
+	v->save.cs.base = mode >= 2 ? fz_u8(f) * 0x10ull : 0;
+	v->save.cpl = fz_u8(f) % 5; /* 4: not a privilege level */
+	v->save.rip = (flags & 4) ? fz_u64(f) : CODE_GPA + fz_u16(f) % CODE_SIZE;
+	v->save.rflags = 2;
+	v->save.rax = fz_u64(f);
+	v->save.rsp = fz_u64(f);
+	uint8_t nrip = fz_u8(f);
+	v->ctl.next_rip = v->save.rip + (nrip < 0xf0 ? nrip % 17 : (uint64_t)fz_u64(f));
+	if (v->ctl.exit_code == 0x07b)
+		v->ctl.exit_info2 = v->save.rip + (nrip % 17);
+	for (int r = 0; r < HV_GPR_COUNT; r++)
+		in->gpr[r] = (flags & 8) ? fz_u64(f) : fz_u8(f);
+	/* MSR numbers the policy knows, now and then. */
+	static const uint64_t msrs[] = {0xc0000080, 0xc0000082, 0xc0000100, 0x277,
+	                                0x10,       0xc0010114, 0x3b,       0xfe};
+	if (flags & 16)
+		in->gpr[HV_RCX] = msrs[fz_u8(f) % HV_ARRAY_LEN(msrs)];
+	uint8_t code[16];
+	size_t n = fz_bytes(f, code, sizeof(code));
+	uint64_t at = v->save.rip - CODE_GPA;
+	if (v->save.rip >= CODE_GPA && at < CODE_SIZE) {
+		if (n > CODE_SIZE - at)
+			n = (size_t)(CODE_SIZE - at);
+		mock_poke(&fx->env, MOCK_P0_RAM_HPA + v->save.rip, code, n);
+	}
+}
+
+/* ---- the manual's side ---- */
+
+static uint32_t manual_reason(uint64_t code, uint64_t info1)
+{
+	if (code == ~0ull || code == 0xffffffffull)
+		return HV_EXIT_INVALID_STATE;
+	if (code >= 0x40 && code < 0x60)
+		return HV_EXIT_EXCEPTION;
+	switch (code) {
+	case 0x072:
+		return HV_EXIT_CPUID;
+	case 0x07c:
+		return info1 == 0 ? HV_EXIT_RDMSR : info1 == 1 ? HV_EXIT_WRMSR : HV_EXIT_COUNT;
+	case 0x081:
+		return HV_EXIT_VMCALL;
+	case 0x078:
+		return HV_EXIT_HLT;
+	case 0x07f:
+		return HV_EXIT_TRIPLE_FAULT;
+	case 0x08d:
+		return HV_EXIT_XSETBV;
+	case 0x07b:
+		return HV_EXIT_IO;
+	case 0x400:
+		return HV_EXIT_EPT_VIOLATION;
+	default:
+		return HV_EXIT_COUNT;
+	}
+}
+
+static void check_read(const struct input *in, enum hv_xlat x, const struct hv_exit *ex)
+{
+	const struct hv_vmcb *v = &in->vmcb;
+	FZ_CHECK((unsigned)x < HV_XLAT_COUNT, "TOTAL", "translation status %d", x);
+	FZ_CHECK((x == HV_XLAT_OK) == (ex->reason != HV_EXIT_COUNT), "TOTAL",
+	         "status %s with reason %u", hv_xlat_str(x), ex->reason);
+	if (x != HV_XLAT_OK)
+		return;
+	uint32_t want = manual_reason(v->ctl.exit_code, v->ctl.exit_info1);
+	FZ_CHECK(ex->reason == want, "XLAT", "exit code 0x%llx (info1 0x%llx) became %s, not %s",
+	         (unsigned long long)v->ctl.exit_code, (unsigned long long)v->ctl.exit_info1,
+	         hv_exit_reason_str(ex->reason), hv_exit_reason_str(want));
+	FZ_CHECK(v->save.cpl <= 3 && ex->st.cpl == v->save.cpl, "XLAT", "cpl %u from VMCB %u",
+	         ex->st.cpl, v->save.cpl);
+	FZ_CHECK(ex->st.rip == v->save.rip && ex->st.gpr[HV_RAX] == v->save.rax &&
+	                 ex->st.gpr[HV_RSP] == v->save.rsp && ex->st.efer == v->save.efer &&
+	                 ex->st.cr0 == v->save.cr0 && ex->st.cr3 == v->save.cr3,
+	         "XLAT", "vCPU state differs from the VMCB");
+	for (int r = 0; r < HV_GPR_COUNT; r++)
+		FZ_CHECK(r == HV_RAX || r == HV_RSP || ex->st.gpr[r] == in->gpr[r], "XLAT",
+		         "gpr %d differs from the stub's", r);
+	bool measured = want == HV_EXIT_CPUID || want == HV_EXIT_RDMSR || want == HV_EXIT_WRMSR ||
+	                want == HV_EXIT_VMCALL;
+	if (measured) {
+		FZ_CHECK(ex->insn_len >= 1 && ex->insn_len <= 15, "XLAT", "length %u",
+		         ex->insn_len);
+		if (in->features & HV_SVM_FEAT_NRIPS)
+			FZ_CHECK(ex->insn_len == v->ctl.next_rip - v->save.rip, "XLAT",
+			         "length %u, nRIP - RIP is %llu", ex->insn_len,
+			         (unsigned long long)(v->ctl.next_rip - v->save.rip));
+	}
+	if (want == HV_EXIT_IO)
+		FZ_CHECK(ex->insn_len == v->ctl.exit_info2 - v->save.rip &&
+		                 (ex->qual >> 16) == ((v->ctl.exit_info1 >> 16) & 0xffff),
+		         "XLAT", "IOIO length or port");
+	if (want == HV_EXIT_EPT_VIOLATION) {
+		uint64_t i1 = v->ctl.exit_info1;
+		uint64_t access = (i1 & HV_NPF_ID)   ? HV_QUAL_FETCH
+		                  : (i1 & HV_NPF_RW) ? HV_QUAL_WRITE
+		                                     : HV_QUAL_READ;
+		uint64_t perms = (ex->qual >> HV_QUAL_PERM_SHIFT) & 7;
+		FZ_CHECK((ex->qual & 7) == access && ((i1 & HV_NPF_P) != 0) == (perms != 0) &&
+		                 ex->gpa == v->ctl.exit_info2 && !(ex->qual & HV_QUAL_GLA_VALID),
+		         "XLAT", "NPF info1 0x%llx became qualification 0x%llx",
+		         (unsigned long long)i1, (unsigned long long)ex->qual);
+		FZ_CHECK(!(i1 & HV_NPF_RSV), "XLAT", "an NPF with RSV was translated");
+	}
+}
+
+/* Bytes of the VMCB hv_svm_exit_write may change for this result. */
+static bool may_change(size_t off, const struct hv_result *res)
+{
+#define IN(field)                                                                                  \
+	(off >= offsetof(struct hv_vmcb, field) &&                                                 \
+	 off < offsetof(struct hv_vmcb, field) + sizeof(((struct hv_vmcb *)0)->field))
+	if (IN(save.rip) || IN(save.rax) || IN(save.rsp) || IN(ctl.event_inj))
+		return true;
+	if (res->action != HV_ACT_RESUME || !res->msr.valid)
+		return false;
+	switch (res->msr.msr) {
+	case 0xc0000080:
+		return IN(save.efer);
+	case 0xc0000081:
+		return IN(save.star);
+	case 0xc0000082:
+		return IN(save.lstar);
+	case 0xc0000083:
+		return IN(save.cstar);
+	case 0xc0000084:
+		return IN(save.sfmask);
+	case 0xc0000100:
+		return IN(save.fs.base);
+	case 0xc0000101:
+		return IN(save.gs.base);
+	case 0xc0000102:
+		return IN(save.kernel_gs_base);
+	case 0x174:
+		return IN(save.sysenter_cs);
+	case 0x175:
+		return IN(save.sysenter_esp);
+	case 0x176:
+		return IN(save.sysenter_eip);
+	case 0x277:
+		return IN(save.g_pat);
+	default:
+		return false;
+	}
+#undef IN
+}
+
+static void check_write(const struct hv_vmcb *before, const struct hv_vmcb *after,
+                        enum hv_verdict verdict, const struct hv_exit *ex,
+                        const struct hv_result *res)
+{
+	bool halt = res->action == HV_ACT_HALT;
+	FZ_CHECK((verdict == HV_VERDICT_STOP) == halt, "WRITE", "verdict %d for action %s", verdict,
+	         hv_action_str(res->action));
+	if (halt) {
+		FZ_CHECK(memcmp(before, after, sizeof(*before)) == 0, "WRITE",
+		         "a halted vCPU's VMCB was changed");
+		return;
+	}
+	const uint8_t *a = (const uint8_t *)before, *b = (const uint8_t *)after;
+	for (size_t off = 0; off < sizeof(*before); off++)
+		FZ_CHECK(a[off] == b[off] || may_change(off, res), "WRITE",
+		         "VMCB byte 0x%zx changed (action %s)", off, hv_action_str(res->action));
+	FZ_CHECK(after->save.rip == ex->st.rip && after->save.rax == ex->st.gpr[HV_RAX] &&
+	                 after->save.rsp == ex->st.gpr[HV_RSP],
+	         "WRITE", "RIP/RAX/RSP not the resumed state");
+	uint64_t ev = after->ctl.event_inj;
+	if (res->action == HV_ACT_INJECT) {
+		uint64_t want = res->vector | (3ull << 8) | (1ull << 31);
+		if (res->has_error_code)
+			want |= (1ull << 11) | ((uint64_t)res->error_code << 32);
+		FZ_CHECK(ev == want, "WRITE", "EVENTINJ 0x%llx for vector %u",
+		         (unsigned long long)ev, res->vector);
+	} else {
+		FZ_CHECK(ev == 0, "WRITE", "EVENTINJ 0x%llx without an injection",
+		         (unsigned long long)ev);
+	}
+	if (res->action == HV_ACT_RESUME && res->msr.valid && res->msr.msr == 0xc0000080)
+		FZ_CHECK(after->save.efer == (res->msr.value | (1ull << 12)), "WRITE",
+		         "guest EFER without SVME");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!fx)
+		LLVMFuzzerInitialize(NULL, NULL);
+	reset();
+	struct fz f;
+	fz_init(&f, data, size);
+	static struct input in;
+	draw(&f, &in);
+
+	struct hv_system *sys = &fx->env.sys;
+	struct hv_exit ex;
+	enum hv_xlat x = hv_svm_exit_read(sys, 0, 0, &in.vmcb, in.gpr, in.features, &ex);
+	check_read(&in, x, &ex);
+
+	struct hv_result res;
+	hx_observer_begin_exit(&fx->obs);
+	hx_oracle_before(fx->oracle, sys, &ex);
+	hv_handle_exit(sys, &ex, &res);
+	struct hx_obs_view view = hx_observer_view(&fx->obs);
+	hx_oracle_after(fx->oracle, sys, 0, &ex, &res, &view);
+	FZ_CHECK(x == HV_XLAT_OK ||
+	                 (res.action == HV_ACT_HALT && res.halt_reason == HV_HALT_BAD_EXIT),
+	         "TOTAL", "an untranslated exit was answered with %s", hv_action_str(res.action));
+
+	static struct hv_vmcb before;
+	before = in.vmcb;
+	uint64_t gpr[HV_GPR_COUNT];
+	memcpy(gpr, in.gpr, sizeof(gpr));
+	enum hv_verdict v = hv_svm_exit_write(&in.vmcb, gpr, &ex, &res);
+	check_write(&before, &in.vmcb, v, &ex, &res);
+	return 0;
+}
