@@ -14,6 +14,7 @@
 #include "hv/svm.h"
 #include "hv/system.h"
 #include "hv/verify.h"
+#include "hv/vmx.h"
 
 void hv_image_entry(void);
 
@@ -50,6 +51,10 @@ __attribute__((used, section(".hv_entry_points"))) static const void *const entr
         (const void *)hv_svm_msr_in_vmcb,
         (const void *)hv_xlat_str,
         (const void *)hv_insn_len_for_exit,
+        (const void *)hv_vmx_exit_read,
+        (const void *)hv_vmx_exit_write,
+        (const void *)hv_vmx_msr_in_vmcs,
+        (const void *)hv_vmcs_fields,
 };
 
 /* Never returns: a real firmware would set up its own stack, page tables and
