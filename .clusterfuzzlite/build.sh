@@ -64,12 +64,13 @@ if [ "$FUZZING_ENGINE" = libfuzzer ] || [[ "$LIB_FUZZING_ENGINE" == *-fsanitize=
   defs+=(-DHX_FUZZ_LIBFUZZER=1)
 fi
 $CC $CFLAGS "${std[@]}" "${inc[@]}" -c "$root/harness/fuzz/fz.c" -o "$work/fz.o"
+$CC $CFLAGS "${std[@]}" "${inc[@]}" -c "$root/harness/fuzz/exit_world.c" -o "$work/exit_world.o"
 for src in "$root"/harness/fuzz/fuzz_*.c; do
   name=$(basename "$src" .c)
   t=${name#fuzz_}
   $CC $CFLAGS "${std[@]}" "${inc[@]}" "${defs[@]}" -c "$src" -o "$work/$name.o"
   # Linked by the C++ driver, as OSS-Fuzz asks: engine libraries may be C++.
-  ${CXX:-clang++} ${CXXFLAGS:-$CFLAGS} "$work/$name.o" "$work/fz.o" "$work/libhx_fuzz.a" \
+  ${CXX:-clang++} ${CXXFLAGS:-$CFLAGS} "$work/$name.o" "$work/fz.o" "$work/exit_world.o" "$work/libhx_fuzz.a" \
     $LIB_FUZZING_ENGINE "${libs[@]}" -lm -o "$OUT/$name"
   [ -f "$root/corpus/$t/$t.dict" ] && cp "$root/corpus/$t/$t.dict" "$OUT/$name.dict"
   seeds=("$root/corpus/$t")

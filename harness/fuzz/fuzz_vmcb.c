@@ -15,85 +15,23 @@
  *  - WRITE: only RIP, RAX, RSP, EVENTINJ and the written guest MSR's field
  *    change in the VMCB; RIP is the resumed one; EVENTINJ holds exactly the
  *    injected exception; a halted vCPU is stopped and its VMCB untouched. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "exit_world.h"
 #include "fz.h"
-#include "hv/hcall.h"
 #include "hv/svm.h"
-#include "mock_config.h"
-#include "observer.h"
-#include "oracle.h"
 
-#define PT_GPA 0x100000ull
-#define CODE_GPA 0x200000ull /* two code pages: instructions may cross */
-#define CODE_SIZE 0x2000ull
-
-static struct {
-	struct mock_env env;
-	struct hx_observer obs;
-	struct hx_oracle *oracle;
-	struct hv_system sys_snap;
-	struct hv_pool pool_snap;
-	uint8_t *pool_pages;
-	uint8_t code_snap[CODE_SIZE];
-} * fx;
-
-static void on_violation(void *ctx, enum hv_invariant inv, uint64_t index, const char *msg)
-{
-	(void)ctx;
-	(void)index;
-	fz_fail(hv_invariant_id(inv), "%s", msg);
-}
-
-static void configure(struct hv_system_config *cfg)
-{
-	mock_config_one(cfg);
-	/* No hypercall that writes guest memory: each input's world is reset
-	 * to its built state by restoring the code pages only. */
-	cfg->partitions[0].hcall_allowed = (1u << HV_HC_VERSION) | (1u << HV_HC_CONSOLE_WRITE) |
-	                                   (1u << HV_HC_YIELD) | (1u << HV_HC_SHUTDOWN);
-}
+#define PT_GPA EW_PT_GPA
+#define CODE_GPA EW_CODE_GPA
+#define CODE_SIZE EW_CODE_SIZE
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (fx)
-		return 0;
-	fx = calloc(1, sizeof(*fx));
-	if (!fx)
-		abort();
-	configure(&fx->env.cfg);
-	if (mock_env_start(&fx->env) != HV_OK)
-		abort();
-	mock_identity_page_tables(&fx->env, MOCK_P0_RAM_HPA, PT_GPA);
-	hx_observer_init(&fx->obs, &mock_platform_ops, &fx->env.plat);
-	hx_observer_install(&fx->obs, &fx->env.sys);
-	fx->oracle = hx_oracle_new(&fx->env.sys, on_violation, NULL);
-	if (!fx->oracle)
-		abort();
-	fx->sys_snap = fx->env.sys;
-	fx->pool_snap = fx->env.pool;
-	size_t bytes = (size_t)fx->env.pool.used << HV_PAGE_SHIFT;
-	fx->pool_pages = malloc(bytes ? bytes : 1);
-	if (!fx->pool_pages)
-		abort();
-	memcpy(fx->pool_pages, fx->env.pool.mem, bytes);
-	mock_peek(&fx->env, MOCK_P0_RAM_HPA + CODE_GPA, fx->code_snap, CODE_SIZE);
+	ew_reset();
 	return 0;
-}
-
-static void reset(void)
-{
-	struct mock_env *env = &fx->env;
-	env->sys = fx->sys_snap;
-	env->pool = fx->pool_snap;
-	memcpy(env->pool.mem, fx->pool_pages, (size_t)env->pool.used << HV_PAGE_SHIFT);
-	mock_poke(env, MOCK_P0_RAM_HPA + CODE_GPA, fx->code_snap, CODE_SIZE);
-	env->plat.console_len = 0;
-	hx_oracle_reset(fx->oracle);
 }
 
 /* ---- the input ---- */
@@ -164,12 +102,7 @@ static void draw(struct fz *f, struct input *in)
 		in->gpr[HV_RCX] = msrs[fz_u8(f) % HV_ARRAY_LEN(msrs)];
 	uint8_t code[16];
 	size_t n = fz_bytes(f, code, sizeof(code));
-	uint64_t at = v->save.rip - CODE_GPA;
-	if (v->save.rip >= CODE_GPA && at < CODE_SIZE) {
-		if (n > CODE_SIZE - at)
-			n = (size_t)(CODE_SIZE - at);
-		mock_poke(&fx->env, MOCK_P0_RAM_HPA + v->save.rip, code, n);
-	}
+	ew_code(v->save.rip, code, n);
 }
 
 /* ---- the manual's side ---- */
@@ -329,25 +262,18 @@ static void check_write(const struct hv_vmcb *before, const struct hv_vmcb *afte
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!fx)
-		LLVMFuzzerInitialize(NULL, NULL);
-	reset();
+	struct mock_env *env = ew_reset();
 	struct fz f;
 	fz_init(&f, data, size);
 	static struct input in;
 	draw(&f, &in);
 
-	struct hv_system *sys = &fx->env.sys;
 	struct hv_exit ex;
-	enum hv_xlat x = hv_svm_exit_read(sys, 0, 0, &in.vmcb, in.gpr, in.features, &ex);
+	enum hv_xlat x = hv_svm_exit_read(&env->sys, 0, 0, &in.vmcb, in.gpr, in.features, &ex);
 	check_read(&in, x, &ex);
 
 	struct hv_result res;
-	hx_observer_begin_exit(&fx->obs);
-	hx_oracle_before(fx->oracle, sys, &ex);
-	hv_handle_exit(sys, &ex, &res);
-	struct hx_obs_view view = hx_observer_view(&fx->obs);
-	hx_oracle_after(fx->oracle, sys, 0, &ex, &res, &view);
+	ew_handle(&ex, &res);
 	FZ_CHECK(x == HV_XLAT_OK ||
 	                 (res.action == HV_ACT_HALT && res.halt_reason == HV_HALT_BAD_EXIT),
 	         "TOTAL", "an untranslated exit was answered with %s", hv_action_str(res.action));
