@@ -18,11 +18,10 @@
  * entries of a table and the four levels. */
 #include "hv/ept.h"
 
+#include "hv/s2_entry.h"
+
 #define EPT_ENTRIES 512u
 #define EPT_TOP_LEVEL 3u
-/* Non-leaf entries allow everything: the leaf alone decides the access
- * rights (SDM 29.3.3: an access is allowed only if every level allows it). */
-#define EPT_TABLE_BITS (HV_EPTE_R | HV_EPTE_W | HV_EPTE_X)
 
 static inline unsigned level_shift(unsigned level)
 {
@@ -39,34 +38,34 @@ static inline unsigned level_index(uint64_t gpa, unsigned level)
 	return (unsigned)(gpa >> level_shift(level)) & (EPT_ENTRIES - 1);
 }
 
+/* The entry format (hv/s2_entry.h): this builder writes EPT. */
+#define FMT HV_S2_EPT
+
 static inline bool entry_present(uint64_t e)
 {
-	return (e & HV_EPTE_PERM_MASK) != 0;
+	return hv_s2_present(FMT, e);
 }
 
 /* A PML4E never maps a page (its bit 7 is reserved, Table 29-1). */
 static inline bool entry_is_leaf(uint64_t e, unsigned level)
 {
-	return level == 0 || (level < EPT_TOP_LEVEL && (e & HV_EPTE_LARGE) != 0);
+	return hv_s2_is_leaf(FMT, e, level);
 }
 
 /* Address of the page a leaf maps: bits 51:12, 51:21 or 51:30. */
 static inline uint64_t leaf_addr(uint64_t e, unsigned level)
 {
-	return e & HV_EPTE_ADDR_MASK & ~(level_size(level) - 1);
+	return hv_s2_leaf_addr(e, level);
 }
 
 static inline uint64_t leaf_entry(uint64_t hpa, uint8_t perm, uint8_t memtype, unsigned level)
 {
-	/* Memory type in bits 5:3, IPAT (bit 6) clear so the guest PAT still
-	 * combines with it (SDM 29.3.7.2). */
-	uint64_t e = hpa | perm | ((uint64_t)memtype << HV_EPTE_MT_SHIFT);
-	return level > 0 ? e | HV_EPTE_LARGE : e;
+	return hv_s2_leaf(FMT, hpa, perm, memtype, level);
 }
 
 static inline uint64_t table_entry(uint64_t table_hpa)
 {
-	return table_hpa | EPT_TABLE_BITS;
+	return hv_s2_table(FMT, table_hpa);
 }
 
 /* The table a non-leaf entry points to, or NULL when that is not a pool
@@ -96,15 +95,14 @@ static inline uint64_t max_u64(uint64_t a, uint64_t b)
 /* Memory types valid in an EPT leaf (SDM 29.3.7: 2, 3 and 7 are reserved). */
 static inline bool memtype_ok(uint8_t mt)
 {
-	return mt == HV_MT_UC || mt == HV_MT_WC || mt == HV_MT_WT || mt == HV_MT_WP ||
-	       mt == HV_MT_WB;
+	return hv_s2_memtype_ok(mt);
 }
 
 /* Leaf permissions: only R/W/X, and never W without R, which is an EPT
  * misconfiguration (SDM 29.3.3.1). */
 static inline bool perm_ok(uint8_t perm)
 {
-	return (perm & ~HV_PERM_RWX) == 0 && (perm & HV_PERM_RW) != HV_PERM_W;
+	return hv_s2_perm_ok(FMT, perm);
 }
 
 /* [gpa, gpa+size) must be page aligned, non-empty, not wrap and stay below
@@ -422,7 +420,7 @@ static hv_status protect_count(const struct hv_pool *pool, const uint64_t *table
  * not-present entry is kept all zero. */
 static inline uint64_t reperm(uint64_t e, uint8_t perm)
 {
-	return perm == 0 ? 0 : (e & ~HV_EPTE_PERM_MASK) | perm;
+	return hv_s2_reperm(FMT, e, perm);
 }
 
 /* Writing pass, after protect_count vetted the range and reserved pages. A
