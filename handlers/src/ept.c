@@ -1,11 +1,14 @@
-/* 4-level Intel EPT: builder, single-GPA walk, permission reduction and run
- * walk (Intel SDM Vol. 3C, 29.3 "The Extended Page Table Mechanism").
+/* 4-level second-stage tables, Intel EPT or AMD NPT: builder, single-GPA
+ * walk, permission reduction and run walk (Intel SDM Vol. 3C, 29.3 "The
+ * Extended Page Table Mechanism"; AMD APM Vol. 2, 15.25 "Nested Paging").
  *
  * Levels are numbered by what they translate: 3 = PML4 (512 GiB per entry),
  * 2 = PDPT (1 GiB), 1 = PD (2 MiB), 0 = PT (4 KiB). Every table is one pool
- * page of 512 eight-byte entries. An entry is present when any of bits 2:0
- * (R/W/X) is set (SDM 29.3.2); a PDPTE or PDE with bit 7 set is a 1 GiB or
- * 2 MiB leaf (Tables 29-2 and 29-4), a PTE is always a leaf (Table 29-6).
+ * page of 512 eight-byte entries. Which entries are present, which are
+ * leaves and what they allow is asked of hv/s2_entry.h in the root's format
+ * (EPT: present when any of R/W/X is set, SDM 29.3.2; NPT: the P bit, APM
+ * 5.3); a PDPTE or PDE with bit 7 set is a 1 GiB or 2 MiB leaf in both, a
+ * PTE is always a leaf.
  *
  * All-or-nothing: map and protect first walk the affected part of the tree
  * without writing anything, checking it and counting the table pages they
@@ -38,18 +41,22 @@ static inline unsigned level_index(uint64_t gpa, unsigned level)
 	return (unsigned)(gpa >> level_shift(level)) & (EPT_ENTRIES - 1);
 }
 
-/* The entry format (hv/s2_entry.h): this builder writes EPT. */
-#define FMT HV_S2_EPT
-
-static inline bool entry_present(uint64_t e)
+/* Entry formats (hv/s2_entry.h): a root with HV_S2_ROOT_NPT set is an AMD
+ * nested page table, any other an EPT; the code below is the same for both. */
+static inline enum hv_s2_format root_fmt(uint64_t root)
 {
-	return hv_s2_present(FMT, e);
+	return hv_s2_root_format(root);
+}
+
+static inline bool entry_present(enum hv_s2_format f, uint64_t e)
+{
+	return hv_s2_present(f, e);
 }
 
 /* A PML4E never maps a page (its bit 7 is reserved, Table 29-1). */
-static inline bool entry_is_leaf(uint64_t e, unsigned level)
+static inline bool entry_is_leaf(enum hv_s2_format f, uint64_t e, unsigned level)
 {
-	return hv_s2_is_leaf(FMT, e, level);
+	return hv_s2_is_leaf(f, e, level);
 }
 
 /* Address of the page a leaf maps: bits 51:12, 51:21 or 51:30. */
@@ -58,28 +65,31 @@ static inline uint64_t leaf_addr(uint64_t e, unsigned level)
 	return hv_s2_leaf_addr(e, level);
 }
 
-static inline uint64_t leaf_entry(uint64_t hpa, uint8_t perm, uint8_t memtype, unsigned level)
+static inline uint64_t leaf_entry(enum hv_s2_format f, uint64_t hpa, uint8_t perm,
+                                  uint8_t memtype, unsigned level)
 {
-	return hv_s2_leaf(FMT, hpa, perm, memtype, level);
+	return hv_s2_leaf(f, hpa, perm, memtype, level);
 }
 
-static inline uint64_t table_entry(uint64_t table_hpa)
+static inline uint64_t table_entry(enum hv_s2_format f, uint64_t table_hpa)
 {
-	return hv_s2_table(FMT, table_hpa);
+	return hv_s2_table(f, table_hpa);
 }
 
 /* The table a non-leaf entry points to, or NULL when that is not a pool
  * page (never followed then). */
 static inline uint64_t *entry_table(const struct hv_pool *pool, uint64_t e)
 {
-	return hv_pool_ptr(pool, e & HV_EPTE_ADDR_MASK);
+	return hv_pool_ptr(pool, e & HV_S2_ADDR_MASK);
 }
 
+/* The root table; NULL for low bits other than the format tag or a root
+ * outside the pool. */
 static inline uint64_t *root_table(const struct hv_pool *pool, uint64_t root)
 {
-	if ((root & (HV_PAGE_SIZE - 1)) != 0)
+	if ((root & (HV_PAGE_SIZE - 1) & ~HV_S2_ROOT_NPT) != 0)
 		return NULL;
-	return hv_pool_ptr(pool, root);
+	return hv_pool_ptr(pool, root & HV_PAGE_MASK);
 }
 
 static inline uint64_t min_u64(uint64_t a, uint64_t b)
@@ -100,9 +110,9 @@ static inline bool memtype_ok(uint8_t mt)
 
 /* Leaf permissions: only R/W/X, and never W without R, which is an EPT
  * misconfiguration (SDM 29.3.3.1). */
-static inline bool perm_ok(uint8_t perm)
+static inline bool perm_ok(enum hv_s2_format f, uint8_t perm)
 {
-	return hv_s2_perm_ok(FMT, perm);
+	return hv_s2_perm_ok(f, perm);
 }
 
 /* [gpa, gpa+size) must be page aligned, non-empty, not wrap and stay below
@@ -154,6 +164,7 @@ struct map_req {
 	uint64_t hpa;
 	uint8_t perm;
 	uint8_t memtype;
+	enum hv_s2_format fmt;
 };
 
 /* A leaf may cover the whole slot [lo, hi) of `level` when the request
@@ -186,7 +197,7 @@ static hv_status map_count(const struct hv_pool *pool, const struct map_req *r,
 		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
 		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
 		uint64_t e = table ? table[i] : 0;
-		if (!entry_present(e)) {
+		if (!entry_present(r->fmt, e)) {
 			if (can_leaf(r, level, s_lo, s_hi))
 				continue;
 			*need += 1;
@@ -195,7 +206,7 @@ static hv_status map_count(const struct hv_pool *pool, const struct map_req *r,
 				return s;
 			continue;
 		}
-		if (entry_is_leaf(e, level))
+		if (entry_is_leaf(r->fmt, e, level))
 			return HV_ERR_OVERLAP;
 		const uint64_t *sub = entry_table(pool, e);
 		if (!sub)
@@ -219,25 +230,29 @@ static void map_write(struct reserve *res, const struct map_req *r, uint64_t *ta
 		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
 		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
 		uint64_t e = table[i];
-		if (entry_present(e)) {
+		if (entry_present(r->fmt, e)) {
 			map_write(res, r, entry_table(res->pool, e), level - 1, s_lo, s_hi);
 			continue;
 		}
 		if (can_leaf(r, level, s_lo, s_hi)) {
-			table[i] = leaf_entry(r->hpa + (s_lo - r->gpa), r->perm, r->memtype, level);
+			table[i] = leaf_entry(r->fmt, r->hpa + (s_lo - r->gpa), r->perm, r->memtype,
+			                      level);
 			continue;
 		}
 		uint64_t sub_hpa;
 		uint64_t *sub = take_page(res, &sub_hpa);
 		map_write(res, r, sub, level - 1, s_lo, s_hi);
-		table[i] = table_entry(sub_hpa);
+		table[i] = table_entry(r->fmt, sub_hpa);
 	}
 }
 
 hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, uint64_t hpa,
                            uint64_t size, uint8_t perm, uint8_t memtype)
 {
-	if (!pool || !root || perm == 0 || !perm_ok(perm) || !memtype_ok(memtype))
+	if (!pool || !root)
+		return HV_ERR_INVAL;
+	enum hv_s2_format fmt = root_fmt(*root);
+	if (perm == 0 || !perm_ok(fmt, perm) || !memtype_ok(memtype))
 		return HV_ERR_INVAL;
 	hv_status s = check_span(gpa, size, HV_GPA_LIMIT);
 	if (s == HV_OK)
@@ -245,10 +260,10 @@ hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, u
 	if (s != HV_OK)
 		return s;
 
-	struct map_req r = {.gpa = gpa, .hpa = hpa, .perm = perm, .memtype = memtype};
+	struct map_req r = {.gpa = gpa, .hpa = hpa, .perm = perm, .memtype = memtype, .fmt = fmt};
 	const uint64_t *pml4 = NULL;
 	uint64_t need = 0;
-	if (*root != 0) {
+	if ((*root & HV_PAGE_MASK) != 0) {
 		pml4 = root_table(pool, *root);
 		if (!pml4)
 			return HV_ERR_INVAL;
@@ -263,10 +278,10 @@ hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, u
 	s = reserve_pages(&res, pool, need);
 	if (s != HV_OK)
 		return s;
-	uint64_t root_hpa = *root;
+	uint64_t root_hpa = *root & HV_PAGE_MASK;
 	uint64_t *table = root_hpa ? root_table(pool, root_hpa) : take_page(&res, &root_hpa);
 	map_write(&res, &r, table, EPT_TOP_LEVEL, gpa, gpa + size);
-	*root = root_hpa;
+	*root = root_hpa | (fmt == HV_S2_NPT ? HV_S2_ROOT_NPT : 0);
 	return HV_OK;
 }
 
@@ -274,6 +289,12 @@ hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, u
 
 hv_status hv_ept_build(struct hv_pool *pool, const struct hv_system_config *cfg, uint32_t index,
                        uint64_t *root)
+{
+	return hv_s2_build(pool, cfg, index, HV_S2_EPT, root);
+}
+
+hv_status hv_s2_build(struct hv_pool *pool, const struct hv_system_config *cfg, uint32_t index,
+                      enum hv_s2_format fmt, uint64_t *root)
 {
 	if (!pool || !cfg || !root || index >= cfg->npartitions || index >= HV_MAX_PARTITIONS)
 		return HV_ERR_INVAL;
@@ -284,7 +305,8 @@ hv_status hv_ept_build(struct hv_pool *pool, const struct hv_system_config *cfg,
 	/* Every page of the new tree comes after the mark and nothing older
 	 * points into it, so giving them back undoes a failed build exactly. */
 	uint32_t mark = hv_pool_mark(pool);
-	uint64_t new_root = 0;
+	const uint64_t tag = fmt == HV_S2_NPT ? HV_S2_ROOT_NPT : 0;
+	uint64_t new_root = tag;
 	hv_status s = HV_OK;
 	for (uint32_t i = 0; i < pc->nregions && s == HV_OK; i++) {
 		const struct hv_region *rg = &pc->regions[i];
@@ -302,8 +324,10 @@ hv_status hv_ept_build(struct hv_pool *pool, const struct hv_system_config *cfg,
 		s = hv_ept_map_range(pool, &new_root, m->gpa, ch->hpa, ch->size, m->perm, HV_MT_WB);
 	}
 	/* A partition with nothing mapped still gets an (empty) root. */
-	if (s == HV_OK && new_root == 0)
+	if (s == HV_OK && new_root == tag) {
 		s = hv_pool_alloc(pool, &new_root);
+		new_root |= tag;
+	}
 	if (s != HV_OK) {
 		hv_pool_release_to(pool, mark);
 		return s;
@@ -325,15 +349,16 @@ hv_status hv_ept_translate(const struct hv_pool *pool, uint64_t root, uint64_t g
 		return HV_ERR_INVAL;
 	if (gpa >= HV_GPA_LIMIT)
 		return HV_OK; /* beyond what a 4-level walk translates */
+	enum hv_s2_format f = root_fmt(root);
 	uint8_t perm = HV_PERM_RWX;
 	uint64_t e = 0;
 	unsigned level = EPT_TOP_LEVEL + 1;
 	while (level-- > 0) {
 		e = table[level_index(gpa, level)];
-		if (!entry_present(e))
+		if (!entry_present(f, e))
 			return HV_OK;
-		perm &= (uint8_t)(e & HV_EPTE_PERM_MASK);
-		if (entry_is_leaf(e, level))
+		perm &= hv_s2_perm(f, e);
+		if (entry_is_leaf(f, e, level))
 			break; /* always by level 0: every PTE is a leaf */
 		table = entry_table(pool, e);
 		if (!table)
@@ -343,7 +368,7 @@ hv_status hv_ept_translate(const struct hv_pool *pool, uint64_t root, uint64_t g
 	map->page_gpa = gpa & ~(size - 1);
 	map->hpa = leaf_addr(e, level) + (gpa & (size - 1));
 	map->perm = perm;
-	map->memtype = (uint8_t)((e & HV_EPTE_MT_MASK) >> HV_EPTE_MT_SHIFT);
+	map->memtype = hv_s2_memtype(f, e, level);
 	map->level = (uint8_t)level;
 	map->present = perm != 0;
 	return HV_OK;
@@ -378,9 +403,9 @@ static uint64_t split_count(unsigned level, uint64_t lo, uint64_t hi)
  * least `perm` (else HV_ERR_PERM); counts the table pages splitting needs.
  * path_perm is what the levels above allow. With perm == 0 pages that are
  * not present already are simply skipped: removing nothing maps nothing. */
-static hv_status protect_count(const struct hv_pool *pool, const uint64_t *table, unsigned level,
-                               uint64_t lo, uint64_t hi, uint8_t perm, uint8_t path_perm,
-                               uint64_t *need)
+static hv_status protect_count(enum hv_s2_format f, const struct hv_pool *pool,
+                               const uint64_t *table, unsigned level, uint64_t lo, uint64_t hi,
+                               uint8_t perm, uint8_t path_perm, uint64_t *need)
 {
 	uint64_t slot = level_size(level);
 	unsigned first = level_index(lo, level), last = level_index(hi - 1, level);
@@ -388,19 +413,19 @@ static hv_status protect_count(const struct hv_pool *pool, const uint64_t *table
 		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
 		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
 		uint64_t e = table[i];
-		if (!entry_present(e)) {
+		if (!entry_present(f, e)) {
 			/* Already nothing: fine when nothing is asked for. */
 			if (perm == 0)
 				continue;
 			return HV_ERR_FAULT;
 		}
-		uint8_t eff = path_perm & (uint8_t)(e & HV_EPTE_PERM_MASK);
-		if (!entry_is_leaf(e, level)) {
+		uint8_t eff = path_perm & hv_s2_perm(f, e);
+		if (!entry_is_leaf(f, e, level)) {
 			const uint64_t *sub = entry_table(pool, e);
 			if (!sub)
 				return HV_ERR_INVAL;
 			hv_status s =
-			        protect_count(pool, sub, level - 1, s_lo, s_hi, perm, eff, need);
+			        protect_count(f, pool, sub, level - 1, s_lo, s_hi, perm, eff, need);
 			if (s != HV_OK)
 				return s;
 			continue;
@@ -409,7 +434,7 @@ static hv_status protect_count(const struct hv_pool *pool, const uint64_t *table
 			return HV_ERR_FAULT;
 		if ((perm & ~eff) != 0)
 			return HV_ERR_PERM;
-		bool unchanged = (e & HV_EPTE_PERM_MASK) == perm;
+		bool unchanged = hv_s2_perm(f, e) == perm;
 		if (!unchanged && s_hi - s_lo != slot)
 			*need += split_count(level, s_lo, s_hi);
 	}
@@ -418,17 +443,17 @@ static hv_status protect_count(const struct hv_pool *pool, const uint64_t *table
 
 /* New permissions for a leaf; 0 makes the entry not present, and a
  * not-present entry is kept all zero. */
-static inline uint64_t reperm(uint64_t e, uint8_t perm)
+static inline uint64_t reperm(enum hv_s2_format f, uint64_t e, uint8_t perm)
 {
-	return hv_s2_reperm(FMT, e, perm);
+	return hv_s2_reperm(f, e, perm);
 }
 
 /* Writing pass, after protect_count vetted the range and reserved pages. A
  * large leaf only partly in the range becomes a table of smaller leaves
  * with the same attributes; the new table is complete before it replaces
  * the leaf. */
-static void protect_write(struct reserve *res, uint64_t *table, unsigned level, uint64_t lo,
-                          uint64_t hi, uint8_t perm)
+static void protect_write(enum hv_s2_format f, struct reserve *res, uint64_t *table,
+                          unsigned level, uint64_t lo, uint64_t hi, uint8_t perm)
 {
 	uint64_t slot = level_size(level);
 	unsigned first = level_index(lo, level), last = level_index(hi - 1, level);
@@ -436,36 +461,37 @@ static void protect_write(struct reserve *res, uint64_t *table, unsigned level, 
 		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
 		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
 		uint64_t e = table[i];
-		if (!entry_present(e))
+		if (!entry_present(f, e))
 			continue; /* perm == 0: already not present */
-		if (!entry_is_leaf(e, level)) {
-			protect_write(res, entry_table(res->pool, e), level - 1, s_lo, s_hi, perm);
+		if (!entry_is_leaf(f, e, level)) {
+			protect_write(f, res, entry_table(res->pool, e), level - 1, s_lo, s_hi, perm);
 			continue;
 		}
-		if ((e & HV_EPTE_PERM_MASK) == perm)
+		if (hv_s2_perm(f, e) == perm)
 			continue;
 		if (s_hi - s_lo == slot) {
-			table[i] = reperm(e, perm);
+			table[i] = reperm(f, e, perm);
 			continue;
 		}
 		uint64_t sub_hpa;
 		uint64_t *sub = take_page(res, &sub_hpa);
 		unsigned child = level - 1;
-		uint64_t attrs = e & ~HV_EPTE_ADDR_MASK & ~HV_EPTE_LARGE;
-		if (child > 0)
-			attrs |= HV_EPTE_LARGE;
-		uint64_t addr = leaf_addr(e, level);
+		/* Encode the first child once; the others differ only in their
+		 * address, and adding a multiple of the child size never reaches
+		 * an attribute bit (all below bit 12 + 9 * child or above 51). */
+		uint64_t first_child = hv_s2_split_leaf(f, e, level, leaf_addr(e, level));
 		for (unsigned k = 0; k < EPT_ENTRIES; k++)
-			sub[k] = attrs | (addr + (uint64_t)k * level_size(child));
-		protect_write(res, sub, child, s_lo, s_hi, perm);
-		table[i] = table_entry(sub_hpa);
+			sub[k] = first_child + (uint64_t)k * level_size(child);
+		protect_write(f, res, sub, child, s_lo, s_hi, perm);
+		table[i] = table_entry(f, sub_hpa);
 	}
 }
 
 hv_status hv_ept_protect(struct hv_pool *pool, uint64_t root, uint64_t gpa, uint64_t size,
                          uint8_t perm)
 {
-	if (!pool || !perm_ok(perm))
+	enum hv_s2_format f = root_fmt(root);
+	if (!pool || !perm_ok(f, perm))
 		return HV_ERR_INVAL;
 	uint64_t *pml4 = root_table(pool, root);
 	if (!pml4)
@@ -474,14 +500,14 @@ hv_status hv_ept_protect(struct hv_pool *pool, uint64_t root, uint64_t gpa, uint
 	if (s != HV_OK)
 		return s;
 	uint64_t need = 0;
-	s = protect_count(pool, pml4, EPT_TOP_LEVEL, gpa, gpa + size, perm, HV_PERM_RWX, &need);
+	s = protect_count(f, pool, pml4, EPT_TOP_LEVEL, gpa, gpa + size, perm, HV_PERM_RWX, &need);
 	if (s != HV_OK)
 		return s;
 	struct reserve res;
 	s = reserve_pages(&res, pool, need);
 	if (s != HV_OK)
 		return s;
-	protect_write(&res, pml4, EPT_TOP_LEVEL, gpa, gpa + size, perm);
+	protect_write(f, &res, pml4, EPT_TOP_LEVEL, gpa, gpa + size, perm);
 	return HV_OK;
 }
 
@@ -489,6 +515,7 @@ hv_status hv_ept_protect(struct hv_pool *pool, uint64_t root, uint64_t gpa, uint
 
 struct walk {
 	const struct hv_pool *pool;
+	enum hv_s2_format fmt;
 	hv_ept_run_fn fn;
 	void *ctx;
 	struct hv_ept_run run;
@@ -522,15 +549,14 @@ static hv_status walk_table(struct walk *w, const uint64_t *table, unsigned leve
 	uint64_t slot = level_size(level);
 	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
 		uint64_t e = table[i];
-		if (!entry_present(e))
+		if (!entry_present(w->fmt, e))
 			continue;
 		uint64_t gpa = base + (uint64_t)i * slot;
-		uint8_t eff = path_perm & (uint8_t)(e & HV_EPTE_PERM_MASK);
-		if (entry_is_leaf(e, level)) {
+		uint8_t eff = path_perm & hv_s2_perm(w->fmt, e);
+		if (entry_is_leaf(w->fmt, e, level)) {
 			if (eff != 0)
 				walk_emit(w, gpa, leaf_addr(e, level), slot, eff,
-				          (uint8_t)((e & HV_EPTE_MT_MASK) >> HV_EPTE_MT_SHIFT),
-				          (uint8_t)level);
+				          hv_s2_memtype(w->fmt, e, level), (uint8_t)level);
 			continue;
 		}
 		const uint64_t *sub = entry_table(w->pool, e);
@@ -550,7 +576,7 @@ hv_status hv_ept_walk(const struct hv_pool *pool, uint64_t root, hv_ept_run_fn f
 	const uint64_t *pml4 = root_table(pool, root);
 	if (!pml4)
 		return HV_ERR_INVAL;
-	struct walk w = {.pool = pool, .fn = fn, .ctx = ctx};
+	struct walk w = {.pool = pool, .fmt = root_fmt(root), .fn = fn, .ctx = ctx};
 	hv_status s = walk_table(&w, pml4, EPT_TOP_LEVEL, 0, HV_PERM_RWX);
 	if (s != HV_OK)
 		return s;

@@ -1,8 +1,13 @@
-/* EPT builder, translate, protect and walk (handlers/src/ept.c).
+/* Second-stage builder, translate, protect and walk (handlers/src/ept.c).
  * Table-driven: leaf sizes at alignment edges and 1G/2M boundaries, the
  * largest region, argument checks, overlaps, pool exhaustion at every step
  * (the tables and the pool must be exactly as before), protect splitting
- * and its roll-back, translate of unmapped GPAs, malformed tables. */
+ * and its roll-back, translate of unmapped GPAs, malformed tables.
+ *
+ * Every test runs twice, once on Intel EPT and once on AMD nested page
+ * tables (groups "ept" and "npt"): the builder is one, so are its tests.
+ * Where the formats differ (raw entry bits, NPT having no write-only or
+ * execute-only pages) the test says what each format must do. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +24,76 @@
 #define G1 HV_SIZE_1G
 #define M2 HV_SIZE_2M
 #define K4 HV_PAGE_SIZE
+
+/* The format under test, set by the group's setup. */
+static enum hv_s2_format g_fmt;
+
+static int setup_ept(void **state)
+{
+	(void)state;
+	g_fmt = HV_S2_EPT;
+	return 0;
+}
+
+static int setup_npt(void **state)
+{
+	(void)state;
+	g_fmt = HV_S2_NPT;
+	return 0;
+}
+
+/* An empty root of the format under test: map_range allocates the table. */
+#define ROOT0 (g_fmt == HV_S2_NPT ? HV_S2_ROOT_NPT : 0ull)
+
+/* Permissions NPT can express (APM Vol. 2, 15.25.5 and 5.6): a present
+ * entry is readable, so not present, R, RW, RX or RWX. Written here from
+ * the manual rather than taken from hv/s2_entry.h. */
+static bool npt_expressible(uint8_t perm)
+{
+	return perm == 0 || (perm & HV_PERM_R) != 0;
+}
+
+/* The status map_range / protect must return for perm in the format under
+ * test, when on EPT it would be `ept`. */
+static hv_status expect_for_perm(uint8_t perm, hv_status ept)
+{
+	if (g_fmt == HV_S2_NPT && (perm & ~HV_PERM_RWX) == 0 && !npt_expressible(perm))
+		return HV_ERR_INVAL;
+	return ept;
+}
+
+/* Set the permissions of a table entry by hand, in the format's bits:
+ * EPT bits 2:0; NPT P, R/W and NX (a non-leaf NPT entry with NX set takes
+ * execute away from everything below, APM 5.6). */
+static uint64_t with_perm(uint64_t e, uint8_t perm)
+{
+	if (g_fmt == HV_S2_EPT)
+		return (e & ~7ull) | perm;
+	e &= ~(HV_S2_NPT_RW | HV_S2_NPT_NX);
+	if (perm & HV_PERM_W)
+		e |= HV_S2_NPT_RW;
+	if (!(perm & HV_PERM_X))
+		e |= HV_S2_NPT_NX;
+	return e;
+}
+
+static uint8_t perm_of(uint64_t e)
+{
+	if (g_fmt == HV_S2_EPT)
+		return (uint8_t)(e & 7);
+	if (!(e & HV_S2_NPT_P))
+		return 0;
+	return (uint8_t)(HV_PERM_R | ((e & HV_S2_NPT_RW) ? HV_PERM_W : 0) |
+	                 ((e & HV_S2_NPT_NX) ? 0 : HV_PERM_X));
+}
+
+static hv_status build(struct hv_pool *pool, const struct hv_system_config *cfg, uint32_t p,
+                       uint64_t *root)
+{
+	if (g_fmt == HV_S2_EPT)
+		return hv_ept_build(pool, cfg, p, root);
+	return hv_s2_build(pool, cfg, p, g_fmt, root);
+}
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -69,7 +144,7 @@ static void snap_check_and_free(struct snap *s, const struct tpool *t, const cha
 
 static uint64_t *table_at(const struct tpool *t, uint64_t e)
 {
-	uint64_t *p = hv_pool_ptr(&t->pool, e & HV_EPTE_ADDR_MASK);
+	uint64_t *p = hv_pool_ptr(&t->pool, e & HV_S2_ADDR_MASK);
 	assert_non_null(p);
 	return p;
 }
@@ -172,12 +247,12 @@ static void test_map_leaf_sizes(void **state)
 		const struct map_case *c = &map_cases[i];
 		struct tpool t;
 		tpool_init(&t, c->tables + 4);
-		uint64_t root = 0;
+		uint64_t root = ROOT0;
 		hv_status s = hv_ept_map_range(&t.pool, &root, c->gpa, c->hpa, c->size, HV_PERM_RWX,
 		                               HV_MT_WB);
 		if (s != HV_OK)
 			fail_msg("%s: %s", c->name, hv_status_str(s));
-		assert_int_equal(root, POOL_HPA);
+		assert_int_equal(root, POOL_HPA | ROOT0);
 		if (t.pool.used != c->tables)
 			fail_msg("%s: %u tables, expected %u", c->name, t.pool.used, c->tables);
 		struct walk_acc a;
@@ -203,13 +278,18 @@ static void test_map_leaf_sizes(void **state)
 	}
 }
 
-/* Leaf entries carry the type in bits 5:3, IPAT clear, perms in 2:0, and
- * non-leaf entries allow RWX (SDM Vol. 3C, 29.3.2). */
+/* EPT: leaf entries carry the type in bits 5:3, IPAT clear, perms in 2:0,
+ * and non-leaf entries allow RWX (SDM Vol. 3C, 29.3.2).
+ * NPT (APM Vol. 2, Figures 5-18 .. 5-25): every present entry has P (bit
+ * 0) and U/S (bit 2, nested accesses are user accesses, 15.25.5); R/W is
+ * bit 1, NX bit 63, PS bit 7 marks a large leaf; the memory type is the
+ * host-PAT index PAT:PCD:PWT, the PAT bit being bit 12 in a large leaf and
+ * bit 7 in a PTE. The core's host PAT: 0 WB, 1 WT, 2 WC, 3 UC, 4 WP. */
 static void test_map_entry_format(void **state)
 {
 	struct tpool t;
 	tpool_init(&t, 8);
-	uint64_t root = 0;
+	uint64_t root = ROOT0;
 	assert_int_equal(
 	        hv_ept_map_range(&t.pool, &root, 0, 4 * G1, G1 + M2 + K4, HV_PERM_RX, HV_MT_WT),
 	        HV_OK);
@@ -217,12 +297,62 @@ static void test_map_entry_format(void **state)
 	uint64_t pdpte = *entry_for(&t, root, 0, 2);
 	uint64_t pde = *entry_for(&t, root, G1, 1);
 	uint64_t pte = *entry_for(&t, root, G1 + M2, 0);
-	assert_int_equal(pml4e & 0xfff, HV_EPTE_R | HV_EPTE_W | HV_EPTE_X);
-	assert_int_equal(pdpte, 4 * G1 | HV_EPTE_LARGE | (HV_MT_WT << 3) | HV_PERM_RX);
-	assert_int_equal(pde, (5 * G1) | HV_EPTE_LARGE | (HV_MT_WT << 3) | HV_PERM_RX);
-	assert_int_equal(pte, (5 * G1 + M2) | (HV_MT_WT << 3) | HV_PERM_RX);
-	assert_int_equal(*entry_for(&t, root, G1, 2) & 0xff, HV_PERM_RWX);
+	if (g_fmt == HV_S2_EPT) {
+		assert_int_equal(pml4e & 0xfff, HV_EPTE_R | HV_EPTE_W | HV_EPTE_X);
+		assert_int_equal(pdpte, 4 * G1 | HV_EPTE_LARGE | (HV_MT_WT << 3) | HV_PERM_RX);
+		assert_int_equal(pde, (5 * G1) | HV_EPTE_LARGE | (HV_MT_WT << 3) | HV_PERM_RX);
+		assert_int_equal(pte, (5 * G1 + M2) | (HV_MT_WT << 3) | HV_PERM_RX);
+		assert_int_equal(*entry_for(&t, root, G1, 2) & 0xff, HV_PERM_RWX);
+		tpool_free(&t);
+		return;
+	}
+	/* RX WT: P | US | PWT, PS on the large ones, R/W and NX clear */
+	assert_int_equal(pml4e & ~HV_S2_ADDR_MASK, 0x7); /* P | RW | US */
+	assert_int_equal(pdpte, 4 * G1 | 0x80 | 0x08 | 0x04 | 0x01);
+	assert_int_equal(pde, 5 * G1 | 0x80 | 0x08 | 0x04 | 0x01);
+	assert_int_equal(pte, (5 * G1 + M2) | 0x08 | 0x04 | 0x01);
+	assert_int_equal(*entry_for(&t, root, G1, 2) & ~HV_S2_ADDR_MASK, 0x7);
 	tpool_free(&t);
+
+	/* Each memory type and permission, on a 2M leaf and on a PTE (R alone
+	 * comes from the protect below). */
+	static const struct {
+		uint8_t mt, perm;
+		uint64_t large, small; /* attribute bits expected */
+	} rows[] = {
+	        {HV_MT_WB, HV_PERM_RWX, 0x87, 0x07},
+	        {HV_MT_WT, HV_PERM_RX, 0x8d, 0x0d},
+	        {HV_MT_WC, HV_PERM_RW, 0x97 | 1ull << 63, 0x17 | 1ull << 63},
+	        {HV_MT_UC, HV_PERM_RX, 0x9d, 0x1d},
+	        {HV_MT_WP, HV_PERM_RW, 0x1087 | 1ull << 63, 0x87 | 1ull << 63},
+	};
+	for (size_t i = 0; i < HV_ARRAY_LEN(rows); i++) {
+		tpool_init(&t, 8);
+		root = ROOT0;
+		assert_int_equal(hv_ept_map_range(&t.pool, &root, M2, 4 * G1, M2 + K4,
+		                                  rows[i].perm, rows[i].mt),
+		                 HV_OK);
+		uint64_t big = *entry_for(&t, root, M2, 1);
+		uint64_t small = *entry_for(&t, root, 2 * M2, 0);
+		if (big != (4 * G1 | rows[i].large) || small != ((4 * G1 + M2) | rows[i].small))
+			fail_msg("row %zu: 2M %#llx 4K %#llx", i, (unsigned long long)big,
+			         (unsigned long long)small);
+		expect_map(&t, root, M2 + 5, true, 4 * G1 + 5, rows[i].perm, rows[i].mt, "2M");
+		expect_map(&t, root, 2 * M2 + 5, true, 4 * G1 + M2 + 5, rows[i].perm, rows[i].mt,
+		           "4K");
+		/* A split keeps type and rights: the PAT bit moves from bit 12 to
+		 * bit 7, and the 4K leaves' addresses have bit 12 of their own. */
+		assert_int_equal(hv_ept_protect(&t.pool, root, M2 + K4, K4, HV_PERM_R), HV_OK);
+		uint64_t first = *entry_for(&t, root, M2, 0);
+		uint64_t second = *entry_for(&t, root, M2 + K4, 0);
+		if (first != (4 * G1 | rows[i].small))
+			fail_msg("row %zu: split PTE %#llx", i, (unsigned long long)first);
+		assert_int_equal(second & ~HV_S2_ADDR_MASK & ~(1ull << 63) & ~2ull,
+		                 rows[i].small & ~(1ull << 63) & ~2ull);
+		assert_int_equal(second & HV_S2_ADDR_MASK, 4 * G1 + K4);
+		expect_map(&t, root, M2 + K4, true, 4 * G1 + K4, HV_PERM_R, rows[i].mt, "split");
+		tpool_free(&t);
+	}
 }
 
 /* ---- argument checks -------------------------------------------------------- */
@@ -256,7 +386,8 @@ static void test_map_rejects_bad_arguments(void **state)
 	        {"memtype 3", 0, 0, K4, HV_PERM_R, 3, HV_ERR_INVAL},
 	        {"memtype 7", 0, 0, K4, HV_PERM_R, 7, HV_ERR_INVAL},
 	        {"memtype 8", 0, 0, K4, HV_PERM_R, 8, HV_ERR_INVAL},
-	        {"execute only is fine", 0, 0, K4, HV_PERM_X, HV_MT_UC, HV_OK},
+	        {"execute only: EPT yes, NPT no", 0, 0, K4, HV_PERM_X, HV_MT_UC, HV_OK},
+	        {"read+exec is fine", 0, 0, K4, HV_PERM_RX, HV_MT_WT, HV_OK},
 	        {"WC is fine", 0, 0, K4, HV_PERM_R, HV_MT_WC, HV_OK},
 	        {"WP is fine", 0, 0, K4, HV_PERM_R, HV_MT_WP, HV_OK},
 	};
@@ -264,29 +395,30 @@ static void test_map_rejects_bad_arguments(void **state)
 		const struct arg_case *c = &cases[i];
 		struct tpool t;
 		tpool_init(&t, 8);
-		uint64_t root = 0;
+		uint64_t root = ROOT0;
 		hv_status s =
 		        hv_ept_map_range(&t.pool, &root, c->gpa, c->hpa, c->size, c->perm, c->mt);
-		if (s != c->expect)
+		hv_status want = expect_for_perm(c->perm, c->expect);
+		if (s != want)
 			fail_msg("%s: got %s, expected %s", c->name, hv_status_str(s),
-			         hv_status_str(c->expect));
+			         hv_status_str(want));
 		if (s != HV_OK) {
-			assert_int_equal(root, 0);
+			assert_int_equal(root, ROOT0);
 			assert_int_equal(t.pool.used, 0);
 		}
 		tpool_free(&t);
 	}
 	struct tpool t;
 	tpool_init(&t, 8);
-	uint64_t root = 0;
+	uint64_t root = ROOT0;
 	assert_int_equal(hv_ept_map_range(NULL, &root, 0, 0, K4, HV_PERM_R, HV_MT_WB),
 	                 HV_ERR_INVAL);
 	assert_int_equal(hv_ept_map_range(&t.pool, NULL, 0, 0, K4, HV_PERM_R, HV_MT_WB),
 	                 HV_ERR_INVAL);
-	root = POOL_HPA; /* not handed out yet */
+	root = POOL_HPA | ROOT0; /* not handed out yet */
 	assert_int_equal(hv_ept_map_range(&t.pool, &root, 0, 0, K4, HV_PERM_R, HV_MT_WB),
 	                 HV_ERR_INVAL);
-	root = 0;
+	root = ROOT0;
 	assert_int_equal(hv_ept_map_range(&t.pool, &root, 0, 0, K4, HV_PERM_R, HV_MT_WB), HV_OK);
 	root += 8; /* a root must be a page address */
 	assert_int_equal(hv_ept_map_range(&t.pool, &root, K4, 0, K4, HV_PERM_R, HV_MT_WB),
@@ -321,7 +453,7 @@ static void test_map_overlap_leaves_tables_alone(void **state)
 		const struct overlap_case *c = &cases[i];
 		struct tpool t;
 		tpool_init(&t, 16);
-		uint64_t root = 0;
+		uint64_t root = ROOT0;
 		assert_int_equal(hv_ept_map_range(&t.pool, &root, c->base.gpa, c->base.hpa,
 		                                  c->base.size, HV_PERM_RW, HV_MT_WB),
 		                 HV_OK);
@@ -352,7 +484,7 @@ static void test_map_again_after_unmap(void **state)
 {
 	struct tpool t;
 	tpool_init(&t, 16);
-	uint64_t root = 0;
+	uint64_t root = ROOT0;
 	assert_int_equal(hv_ept_map_range(&t.pool, &root, 0, 0, K4, HV_PERM_RW, HV_MT_WB), HV_OK);
 	assert_int_equal(hv_ept_protect(&t.pool, root, 0, K4, 0), HV_OK);
 	uint32_t used = t.pool.used;
@@ -387,7 +519,7 @@ static void test_map_exhaustion_every_step(void **state)
 		/* First learn how many pages the mapping takes. */
 		struct tpool t;
 		tpool_init(&t, 64);
-		uint64_t root = 0;
+		uint64_t root = ROOT0;
 		if (c->base.size)
 			assert_int_equal(hv_ept_map_range(&t.pool, &root, c->base.gpa, c->base.hpa,
 			                                  c->base.size, HV_PERM_RWX, HV_MT_WB),
@@ -406,7 +538,7 @@ static void test_map_exhaustion_every_step(void **state)
 
 		for (uint32_t n = 0; n <= need; n++) {
 			tpool_init(&t, 64);
-			root = 0;
+			root = ROOT0;
 			if (c->base.size)
 				assert_int_equal(hv_ept_map_range(&t.pool, &root, c->base.gpa,
 				                                  c->base.hpa, c->base.size,
@@ -454,9 +586,9 @@ static void test_build_mock_config(void **state)
 	mock_config_two(cfg);
 	struct tpool t;
 	tpool_init(&t, 32);
-	uint64_t roots[2] = {0, 0};
+	uint64_t roots[2] = {ROOT0, ROOT0};
 	for (uint32_t p = 0; p < 2; p++)
-		assert_int_equal(hv_ept_build(&t.pool, cfg, p, &roots[p]), HV_OK);
+		assert_int_equal(build(&t.pool, cfg, p, &roots[p]), HV_OK);
 	static const struct build_probe probes[] = {
 	        {0, 0, true, MOCK_P0_RAM_HPA, HV_PERM_RWX, HV_MT_WB},
 	        {0, MOCK_RAM_SIZE - 1, true, MOCK_P0_RAM_HPA + MOCK_RAM_SIZE - 1, HV_PERM_RWX,
@@ -520,12 +652,12 @@ static void test_build_rejects_and_rolls_back(void **state)
 	uint64_t root = 0x77, scratch;
 
 	mock_config_two(cfg);
-	assert_int_equal(hv_ept_build(NULL, cfg, 0, &root), HV_ERR_INVAL);
-	assert_int_equal(hv_ept_build(&t.pool, NULL, 0, &root), HV_ERR_INVAL);
-	assert_int_equal(hv_ept_build(&t.pool, cfg, 0, NULL), HV_ERR_INVAL);
-	assert_int_equal(hv_ept_build(&t.pool, cfg, 2, &root), HV_ERR_INVAL);
+	assert_int_equal(build(NULL, cfg, 0, &root), HV_ERR_INVAL);
+	assert_int_equal(build(&t.pool, NULL, 0, &root), HV_ERR_INVAL);
+	assert_int_equal(build(&t.pool, cfg, 0, NULL), HV_ERR_INVAL);
+	assert_int_equal(build(&t.pool, cfg, 2, &root), HV_ERR_INVAL);
 	cfg->npartitions = HV_MAX_PARTITIONS + 1;
-	assert_int_equal(hv_ept_build(&t.pool, cfg, HV_MAX_PARTITIONS, &root), HV_ERR_INVAL);
+	assert_int_equal(build(&t.pool, cfg, HV_MAX_PARTITIONS, &root), HV_ERR_INVAL);
 
 	static const struct {
 		const char *name;
@@ -547,7 +679,7 @@ static void test_build_rejects_and_rolls_back(void **state)
 		cases[i].spoil(cfg);
 		struct snap sn;
 		snap_take(&sn, &t);
-		hv_status s = hv_ept_build(&t.pool, cfg, 0, &root);
+		hv_status s = build(&t.pool, cfg, 0, &root);
 		if (s != cases[i].expect)
 			fail_msg("%s: got %s", cases[i].name, hv_status_str(s));
 		assert_int_equal(root, 0x77);
@@ -565,15 +697,15 @@ static void test_build_empty_partition(void **state)
 	cfg->partitions[0].nregions = 0;
 	struct tpool t;
 	tpool_init(&t, 1);
-	uint64_t root = 0;
-	assert_int_equal(hv_ept_build(&t.pool, cfg, 0, &root), HV_OK);
-	assert_int_equal(root, POOL_HPA);
+	uint64_t root = ROOT0;
+	assert_int_equal(build(&t.pool, cfg, 0, &root), HV_OK);
+	assert_int_equal(root, POOL_HPA | ROOT0);
 	struct walk_acc a;
 	walk_into(&t, root, &a);
 	assert_int_equal(a.runs, 0);
-	root = 0;
-	assert_int_equal(hv_ept_build(&t.pool, cfg, 0, &root), HV_ERR_NOMEM);
-	assert_int_equal(root, 0);
+	root = ROOT0;
+	assert_int_equal(build(&t.pool, cfg, 0, &root), HV_ERR_NOMEM);
+	assert_int_equal(root, ROOT0);
 	assert_int_equal(t.pool.used, 1);
 	tpool_free(&t);
 	free(cfg);
@@ -585,10 +717,10 @@ static void test_build_exhaustion_every_step(void **state)
 	mock_config_two(cfg);
 	struct tpool t;
 	tpool_init(&t, 32);
-	uint64_t r0 = 0, r1 = 0;
-	assert_int_equal(hv_ept_build(&t.pool, cfg, 0, &r0), HV_OK);
+	uint64_t r0 = ROOT0, r1 = ROOT0;
+	assert_int_equal(build(&t.pool, cfg, 0, &r0), HV_OK);
 	uint32_t base = t.pool.used;
-	assert_int_equal(hv_ept_build(&t.pool, cfg, 1, &r1), HV_OK);
+	assert_int_equal(build(&t.pool, cfg, 1, &r1), HV_OK);
 	uint32_t need = t.pool.used - base;
 	assert_true(need >= 4);
 	hv_pool_release_to(&t.pool, base);
@@ -597,7 +729,7 @@ static void test_build_exhaustion_every_step(void **state)
 		struct snap sn;
 		snap_take(&sn, &t);
 		r1 = 0x55;
-		hv_status s = hv_ept_build(&t.pool, cfg, 1, &r1);
+		hv_status s = build(&t.pool, cfg, 1, &r1);
 		if (n < need) {
 			if (s != HV_ERR_NOMEM)
 				fail_msg("%u of %u pages: %s", n, need, hv_status_str(s));
@@ -621,7 +753,7 @@ static void test_translate_leaves_and_holes(void **state)
 {
 	struct tpool t;
 	tpool_init(&t, 16);
-	uint64_t root = 0;
+	uint64_t root = ROOT0;
 	/* 1G at gpa 1G, 2M at gpa 2G, 4K at gpa 2G + 4M */
 	assert_int_equal(hv_ept_map_range(&t.pool, &root, G1, 4 * G1, G1, HV_PERM_RX, HV_MT_WB),
 	                 HV_OK);
@@ -670,29 +802,35 @@ static void test_translate_malformed(void **state)
 {
 	struct tpool t;
 	tpool_init(&t, 16);
-	uint64_t root = 0;
+	uint64_t root = ROOT0;
 	assert_int_equal(hv_ept_map_range(&t.pool, &root, 0, 0, K4, HV_PERM_RW, HV_MT_WB), HV_OK);
 	struct hv_ept_map m;
 	assert_int_equal(hv_ept_translate(NULL, root, 0, &m), HV_ERR_INVAL);
 	assert_int_equal(hv_ept_translate(&t.pool, root, 0, NULL), HV_ERR_INVAL);
 	assert_int_equal(hv_ept_translate(&t.pool, 0, 0, &m), HV_ERR_INVAL);
 	assert_int_equal(hv_ept_translate(&t.pool, root + 8, 0, &m), HV_ERR_INVAL);
-	assert_int_equal(hv_ept_translate(&t.pool, POOL_HPA + 4 * K4, 0, &m), HV_ERR_INVAL);
+	assert_int_equal(hv_ept_translate(&t.pool, (POOL_HPA + 4 * K4) | ROOT0, 0, &m),
+	                 HV_ERR_INVAL);
 	/* a table pointer outside the pool, at each level, is never followed */
 	for (unsigned level = 3; level >= 1; level--) {
 		uint64_t *e = entry_for(&t, root, 0, level);
 		uint64_t saved = *e;
-		*e = (saved & ~HV_EPTE_ADDR_MASK) | 0x10000000;
+		*e = (saved & ~HV_S2_ADDR_MASK) | 0x10000000;
 		assert_int_equal(hv_ept_translate(&t.pool, root, 0, &m), HV_ERR_INVAL);
 		*e = saved;
 	}
 	/* the levels above restrict the leaf: effective perms are the AND */
 	uint64_t *pml4e = entry_for(&t, root, 0, 3);
-	*pml4e = (*pml4e & ~HV_EPTE_PERM_MASK) | HV_EPTE_R;
+	*pml4e = with_perm(*pml4e, HV_PERM_R);
 	expect_map(&t, root, 0, true, 0, HV_PERM_R, HV_MT_WB, "restricted by PML4E");
-	*pml4e = (*pml4e & ~HV_EPTE_PERM_MASK) | HV_EPTE_X;
-	assert_int_equal(hv_ept_translate(&t.pool, root, 0, &m), HV_OK);
-	assert_false(m.present); /* X above, RW below: nothing left */
+	*pml4e = with_perm(*pml4e, HV_PERM_RX);
+	expect_map(&t, root, 0, true, 0, HV_PERM_R, HV_MT_WB, "RX above, RW below");
+	if (g_fmt == HV_S2_EPT) {
+		/* X above, RW below: nothing left. NPT cannot say X alone. */
+		*pml4e = with_perm(*pml4e, HV_PERM_X);
+		assert_int_equal(hv_ept_translate(&t.pool, root, 0, &m), HV_OK);
+		assert_false(m.present);
+	}
 	tpool_free(&t);
 }
 /* ---- protect ----------------------------------------------------------------------- */
@@ -713,7 +851,7 @@ static const struct {
 static uint64_t prot_base_init(struct tpool *t)
 {
 	tpool_init(t, 32);
-	uint64_t root = 0;
+	uint64_t root = ROOT0;
 	for (size_t i = 0; i < HV_ARRAY_LEN(prot_base); i++)
 		assert_int_equal(hv_ept_map_range(&t->pool, &root, prot_base[i].gpa,
 		                                  prot_base[i].hpa, prot_base[i].size,
@@ -880,9 +1018,10 @@ static void test_protect_cases(void **state)
 		struct snap sn;
 		snap_take(&sn, &t);
 		hv_status s = hv_ept_protect(&t.pool, root, c->gpa, c->size, c->perm);
-		if (s != c->expect)
+		hv_status want = expect_for_perm(c->perm, c->expect);
+		if (s != want)
 			fail_msg("%s: got %s, expected %s", c->name, hv_status_str(s),
-			         hv_status_str(c->expect));
+			         hv_status_str(want));
 		if (s != HV_OK) {
 			snap_check_and_free(&sn, &t, c->name);
 			tpool_free(&t);
@@ -913,7 +1052,7 @@ static void test_protect_exhaustion_every_step(void **state)
 {
 	for (size_t i = 0; i < HV_ARRAY_LEN(prot_cases); i++) {
 		const struct prot_case *c = &prot_cases[i];
-		if (c->expect != HV_OK || c->tables == 0)
+		if (expect_for_perm(c->perm, c->expect) != HV_OK || c->tables == 0)
 			continue;
 		for (uint32_t n = 0; n < c->tables; n++) {
 			struct tpool t;
@@ -937,16 +1076,20 @@ static void test_protect_again(void **state)
 {
 	struct tpool t;
 	uint64_t root = prot_base_init(&t);
+	/* RX, then narrower still, then something the narrower page lacks:
+	 * EPT goes RX -> X and R is a raise; NPT (no X alone) RX -> R and RW. */
+	uint8_t narrower = g_fmt == HV_S2_EPT ? HV_PERM_X : HV_PERM_R;
+	uint8_t raise = g_fmt == HV_S2_EPT ? HV_PERM_R : HV_PERM_RW;
 	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, HV_PERM_RX), HV_OK);
 	uint32_t used = t.pool.used;
-	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, HV_PERM_X), HV_OK);
+	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, narrower), HV_OK);
 	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12346000, 2 * K4, HV_PERM_R), HV_OK);
-	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, HV_PERM_R), HV_ERR_PERM);
+	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, raise), HV_ERR_PERM);
 	assert_int_equal(t.pool.used, used);
 	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, 0), HV_OK);
 	/* removing twice is fine; anything else on a removed page is a fault */
 	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, 0), HV_OK);
-	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, HV_PERM_X), HV_ERR_FAULT);
+	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12345000, K4, narrower), HV_ERR_FAULT);
 	assert_int_equal(hv_ept_protect(&t.pool, root, 0x12344000, 2 * K4, HV_PERM_R),
 	                 HV_ERR_FAULT);
 	expect_map(&t, root, 0x12344000, true, G1 + 0x12344000, RWX, HV_MT_WB, "left alone");
@@ -964,7 +1107,7 @@ static void test_protect_malformed(void **state)
 	/* table pointer outside the pool: refused before anything changes */
 	uint64_t *pdpte = entry_for(&t, root, 2 * G1, 2);
 	uint64_t saved = *pdpte;
-	*pdpte = (saved & ~HV_EPTE_ADDR_MASK) | 0x40000000;
+	*pdpte = (saved & ~HV_S2_ADDR_MASK) | 0x40000000;
 	struct snap sn;
 	snap_take(&sn, &t);
 	assert_int_equal(hv_ept_protect(&t.pool, root, G1, G1 + K4, HV_PERM_R), HV_ERR_INVAL);
@@ -972,16 +1115,18 @@ static void test_protect_malformed(void **state)
 	*pdpte = saved;
 	/* what the levels above allow bounds what protect may keep */
 	uint64_t *pml4e = entry_for(&t, root, 0, 3);
-	*pml4e = (*pml4e & ~HV_EPTE_PERM_MASK) | HV_EPTE_R;
+	*pml4e = with_perm(*pml4e, HV_PERM_R);
 	assert_int_equal(hv_ept_protect(&t.pool, root, 0, K4, HV_PERM_RW), HV_ERR_PERM);
 	assert_int_equal(hv_ept_protect(&t.pool, root, 0, G1, HV_PERM_R), HV_OK);
-	assert_int_equal(*entry_for(&t, root, 0, 2) & HV_EPTE_PERM_MASK, HV_PERM_R);
-	*pml4e = (*pml4e & ~HV_EPTE_PERM_MASK) | HV_EPTE_X;
-	/* leaf R below a PML4E of X: nothing is reachable; R is a fault, 0 is
-	 * allowed and clears the leaf */
-	assert_int_equal(hv_ept_protect(&t.pool, root, 0, K4, HV_PERM_R), HV_ERR_FAULT);
+	assert_int_equal(perm_of(*entry_for(&t, root, 0, 2)), HV_PERM_R);
+	if (g_fmt == HV_S2_EPT) {
+		/* leaf R below a PML4E of X: nothing is reachable; R is a fault, 0
+		 * is allowed and clears the leaf */
+		*pml4e = with_perm(*pml4e, HV_PERM_X);
+		assert_int_equal(hv_ept_protect(&t.pool, root, 0, K4, HV_PERM_R), HV_ERR_FAULT);
+	}
 	assert_int_equal(hv_ept_protect(&t.pool, root, 0, K4, 0), HV_OK);
-	*pml4e = (*pml4e & ~HV_EPTE_PERM_MASK) | HV_EPTE_R;
+	*pml4e = with_perm(*pml4e, HV_PERM_R);
 	struct hv_ept_map m;
 	assert_int_equal(hv_ept_translate(&t.pool, root, 0, &m), HV_OK);
 	assert_false(m.present);
@@ -1018,13 +1163,24 @@ static void test_walk_runs_merged_in_order(void **state)
 			         (unsigned long long)g->gpa, (unsigned long long)g->hpa,
 			         (unsigned long long)g->size, g->perm, g->memtype, g->level);
 	}
-	/* effective perms: a PML4E that allows only X hides RW leaves */
-	*entry_for(&t, root, 0, 3) = (*entry_for(&t, root, 0, 3) & ~HV_EPTE_PERM_MASK) | HV_EPTE_X;
-	walk_into(&t, root, &a);
-	for (uint32_t i = 0; i < a.runs && i < HV_ARRAY_LEN(a.list); i++)
-		assert_int_equal(a.list[i].perm, HV_PERM_X);
-	/* A without its R page, and B; C (R only) is gone */
-	assert_int_equal(a.bytes[0] + a.bytes[1] + a.bytes[2], 2 * G1 - K4 + 2 * M2 + 2 * K4);
+	if (g_fmt == HV_S2_EPT) {
+		/* effective perms: a PML4E that allows only X hides RW leaves */
+		*entry_for(&t, root, 0, 3) = with_perm(*entry_for(&t, root, 0, 3), HV_PERM_X);
+		walk_into(&t, root, &a);
+		for (uint32_t i = 0; i < a.runs && i < HV_ARRAY_LEN(a.list); i++)
+			assert_int_equal(a.list[i].perm, HV_PERM_X);
+		/* A without its R page, and B; C (R only) is gone */
+		assert_int_equal(a.bytes[0] + a.bytes[1] + a.bytes[2],
+		                 2 * G1 - K4 + 2 * M2 + 2 * K4);
+	} else {
+		/* NPT: a PML4E without R/W and with NX leaves R on every leaf */
+		*entry_for(&t, root, 0, 3) = with_perm(*entry_for(&t, root, 0, 3), HV_PERM_R);
+		walk_into(&t, root, &a);
+		for (uint32_t i = 0; i < a.runs && i < HV_ARRAY_LEN(a.list); i++)
+			assert_int_equal(a.list[i].perm, HV_PERM_R);
+		assert_int_equal(a.bytes[0] + a.bytes[1] + a.bytes[2],
+		                 2 * G1 + 2 * M2 + 2 * K4 + M2);
+	}
 	tpool_free(&t);
 }
 
@@ -1044,7 +1200,7 @@ static void test_walk_malformed(void **state)
 	assert_int_equal(hv_ept_walk(&t.pool, 0, count_run, &n), HV_ERR_INVAL);
 	uint64_t *pdpte = entry_for(&t, root, 2 * G1, 2);
 	uint64_t saved = *pdpte;
-	*pdpte = (saved & ~HV_EPTE_ADDR_MASK) | 0x40000000;
+	*pdpte = (saved & ~HV_S2_ADDR_MASK) | 0x40000000;
 	assert_int_equal(hv_ept_walk(&t.pool, root, count_run, &n), HV_ERR_INVAL);
 	*pdpte = saved;
 	/* the same PD under two PDPTEs: more tables entered than the pool
@@ -1076,5 +1232,7 @@ int main(void)
 	        cmocka_unit_test(test_walk_runs_merged_in_order),
 	        cmocka_unit_test(test_walk_malformed),
 	};
-	return cmocka_run_group_tests_name("ept", tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("ept", tests, setup_ept, NULL);
+	failed += cmocka_run_group_tests_name("npt", tests, setup_npt, NULL);
+	return failed;
 }

@@ -1,12 +1,17 @@
-/* 4-level Intel EPT (Intel SDM Vol. 3C, 29.3 "The Extended Page Table
- * Mechanism"): PML4 -> PDPT -> PD -> PT, 512 entries of 8 bytes each.
- * Leaves are 1 GiB (PDPTE bit 7), 2 MiB (PDE bit 7) or 4 KiB (PTE), chosen
- * by the alignment of GPA, HPA and remaining size. */
+/* 4-level second-stage tables: Intel EPT (Intel SDM Vol. 3C, 29.3 "The
+ * Extended Page Table Mechanism") or AMD nested page tables (APM Vol. 2,
+ * 15.25 "Nested Paging"): PML4 -> PDPT -> PD -> PT, 512 entries of 8 bytes
+ * each. Leaves are 1 GiB, 2 MiB or 4 KiB, chosen by the alignment of GPA,
+ * HPA and remaining size. One builder serves both formats; the entry bits
+ * live in hv/s2_entry.h, and a root carries its format in bit 0
+ * (HV_S2_ROOT_NPT), so every function below takes either kind of root. The
+ * hv_ept_ names stay for the format-neutral functions. */
 #ifndef HV_EPT_H
 #define HV_EPT_H
 
 #include "hv/config.h"
 #include "hv/pool.h"
+#include "hv/s2_entry.h"
 #include "hv/status.h"
 
 /* Entry bits (SDM Vol. 3C, Tables 29-1 .. 29-6). */
@@ -40,7 +45,9 @@ struct hv_ept_map {
 };
 
 /* Map [gpa, gpa+size) -> [hpa, ...) in the tables rooted at *root (a PML4
- * page from pool; allocated when *root == 0). On failure every page taken
+ * page from pool; allocated when *root has no address: *root == 0 makes an
+ * EPT, *root == HV_S2_ROOT_NPT an NPT). An NPT refuses permissions it
+ * cannot express (write-only, execute-only: HV_ERR_INVAL). On failure every page taken
  * during the call is given back and the tables are unchanged.
  * Errors: HV_ERR_ALIGN / HV_ERR_RANGE for the span, HV_ERR_INVAL for perm,
  * memtype or a root / table pointer outside the pool, HV_ERR_OVERLAP when a
@@ -48,8 +55,12 @@ struct hv_ept_map {
 hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, uint64_t hpa,
                            uint64_t size, uint8_t perm, uint8_t memtype);
 
-/* Build the EPT of partition `index` from cfg (RAM, MMIO, channels; emulated
- * devices stay unmapped). cfg must have passed hv_config_validate. */
+/* Build the second-stage tables of partition `index` from cfg (RAM, MMIO,
+ * channels; emulated devices stay unmapped) in format fmt; *root comes back
+ * tagged with the format (HV_S2_ROOT_NPT). cfg must have passed
+ * hv_config_validate. hv_ept_build is hv_s2_build with HV_S2_EPT. */
+hv_status hv_s2_build(struct hv_pool *pool, const struct hv_system_config *cfg, uint32_t index,
+                      enum hv_s2_format fmt, uint64_t *root);
 hv_status hv_ept_build(struct hv_pool *pool, const struct hv_system_config *cfg, uint32_t index,
                        uint64_t *root);
 

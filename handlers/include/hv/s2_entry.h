@@ -20,6 +20,19 @@ enum hv_s2_format {
 
 #define HV_S2_ADDR_MASK 0x000ffffffffff000ull /* bits 51:12 in both formats */
 
+/* A root (the HPA of the top table, 4 KiB aligned) carries its format in
+ * bit 0: set for NPT. Neither hardware pointer is this value: firmware
+ * writes root & ~0xfff to VMCB N_CR3 (APM Vol. 2, 15.25.4), or builds an
+ * EPTP from it (SDM Vol. 3C, 25.6.11). The tag lets every walker, the
+ * verifier and the handlers follow a partition's tables without being told
+ * the vendor separately, so the two can never disagree. */
+#define HV_S2_ROOT_NPT 1ull
+
+static inline enum hv_s2_format hv_s2_root_format(uint64_t root)
+{
+	return (root & HV_S2_ROOT_NPT) ? HV_S2_NPT : HV_S2_EPT;
+}
+
 /* EPT (SDM Vol. 3C, Table 29-6 and the large-page tables). */
 #define HV_S2_EPT_PERM 7ull /* R, W, X in bits 2:0, the hv_perm bits */
 #define HV_S2_EPT_MT_SHIFT 3
