@@ -65,8 +65,8 @@ static inline uint64_t leaf_addr(uint64_t e, unsigned level)
 	return hv_s2_leaf_addr(e, level);
 }
 
-static inline uint64_t leaf_entry(enum hv_s2_format f, uint64_t hpa, uint8_t perm,
-                                  uint8_t memtype, unsigned level)
+static inline uint64_t leaf_entry(enum hv_s2_format f, uint64_t hpa, uint8_t perm, uint8_t memtype,
+                                  unsigned level)
 {
 	return hv_s2_leaf(f, hpa, perm, memtype, level);
 }
@@ -452,8 +452,8 @@ static inline uint64_t reperm(enum hv_s2_format f, uint64_t e, uint8_t perm)
  * large leaf only partly in the range becomes a table of smaller leaves
  * with the same attributes; the new table is complete before it replaces
  * the leaf. */
-static void protect_write(enum hv_s2_format f, struct reserve *res, uint64_t *table,
-                          unsigned level, uint64_t lo, uint64_t hi, uint8_t perm)
+static void protect_write(enum hv_s2_format f, struct reserve *res, uint64_t *table, unsigned level,
+                          uint64_t lo, uint64_t hi, uint8_t perm)
 {
 	uint64_t slot = level_size(level);
 	unsigned first = level_index(lo, level), last = level_index(hi - 1, level);
@@ -464,7 +464,8 @@ static void protect_write(enum hv_s2_format f, struct reserve *res, uint64_t *ta
 		if (!entry_present(f, e))
 			continue; /* perm == 0: already not present */
 		if (!entry_is_leaf(f, e, level)) {
-			protect_write(f, res, entry_table(res->pool, e), level - 1, s_lo, s_hi, perm);
+			protect_write(f, res, entry_table(res->pool, e), level - 1, s_lo, s_hi,
+			              perm);
 			continue;
 		}
 		if (hv_s2_perm(f, e) == perm)

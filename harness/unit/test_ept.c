@@ -329,8 +329,8 @@ static void test_map_entry_format(void **state)
 	for (size_t i = 0; i < HV_ARRAY_LEN(rows); i++) {
 		tpool_init(&t, 8);
 		root = ROOT0;
-		assert_int_equal(hv_ept_map_range(&t.pool, &root, M2, 4 * G1, M2 + K4,
-		                                  rows[i].perm, rows[i].mt),
+		assert_int_equal(hv_ept_map_range(&t.pool, &root, M2, 4 * G1, M2 + K4, rows[i].perm,
+		                                  rows[i].mt),
 		                 HV_OK);
 		uint64_t big = *entry_for(&t, root, M2, 1);
 		uint64_t small = *entry_for(&t, root, 2 * M2, 0);
