@@ -93,6 +93,7 @@ static const struct error_info error_infos[] = {
         [HV_CFG_MSR_INIT] = {"emulated MSR init value is one a WRMSR of it would refuse with "
                              "#GP",
                              HV_ERR_INVAL},
+        [HV_CFG_VENDOR] = {"unknown vendor (Intel or AMD)", HV_ERR_INVAL},
 };
 _Static_assert(HV_ARRAY_LEN(error_infos) == HV_CFG_ERROR_COUNT, "every config error has a text");
 
@@ -217,6 +218,8 @@ static bool perm_valid(uint8_t perm)
 
 static hv_status check_system(const struct hv_system_config *cfg, struct hv_config_diag *d)
 {
+	if (cfg->vendor != HV_VENDOR_INTEL && cfg->vendor != HV_VENDOR_AMD)
+		return fail(d, HV_CFG_VENDOR, no_ref, cfg->vendor);
 	if (cfg->npartitions == 0)
 		return fail(d, HV_CFG_NO_PARTITIONS, no_ref, 0);
 	if (cfg->npartitions > HV_MAX_PARTITIONS)

@@ -1,4 +1,5 @@
-/* Bringing a validated config to life: EPTs from the pool, reset state. */
+/* Bringing a validated config to life: second-stage tables from the pool
+ * in the configured vendor's format (EPT or NPT), reset state. */
 #include "hv/system.h"
 
 #include "hv/ept.h"
@@ -43,10 +44,11 @@ hv_status hv_system_init(struct hv_system *sys, const struct hv_system_config *c
 	sys->ops_ctx = ops_ctx;
 	sys->pool = pool;
 
+	enum hv_s2_format fmt = cfg->vendor == HV_VENDOR_AMD ? HV_S2_NPT : HV_S2_EPT;
 	uint32_t mark = hv_pool_mark(pool);
 	for (uint32_t i = 0; i < cfg->npartitions; i++) {
 		reset_partition(&sys->parts[i], &cfg->partitions[i]);
-		s = hv_ept_build(pool, cfg, i, &sys->parts[i].ept_root);
+		s = hv_s2_build(pool, cfg, i, fmt, &sys->parts[i].ept_root);
 		if (s != HV_OK) {
 			hv_pool_release_to(pool, mark);
 			for (uint32_t j = 0; j <= i; j++)

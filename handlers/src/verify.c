@@ -1,9 +1,15 @@
-/* The EPT isolation invariants (DESIGN.md): EPT-OWN, EPT-FORM, EPT-EXACT.
+/* The second-stage isolation invariants (DESIGN.md): EPT-OWN, EPT-FORM,
+ * EPT-EXACT, over Intel EPT and AMD nested page tables alike (the ids keep
+ * the EPT name for both).
  *
- * Written independently of the builder (ept.c): it decodes entries itself,
- * straight from Intel SDM Vol. 3C, 29.3.2 (entry formats, Tables 29-1 ..
- * 29-6), 29.3.3.1 (misconfigurations) and 29.3.7 (memory types), so a
- * builder bug is not mirrored here.
+ * Written independently of the builder (ept.c) and of hv/s2_entry.h: it
+ * decodes entries itself, so a builder or encoder bug is not mirrored
+ * here. EPT straight from Intel SDM Vol. 3C, 29.3.2 (entry formats, Tables
+ * 29-1 .. 29-6), 29.3.3.1 (misconfigurations) and 29.3.7 (memory types);
+ * NPT from AMD APM Vol. 2, 5.3 (long-mode entry formats, Figures 5-18 ..
+ * 5-25), 5.6 (how R/W, U/S and NX combine across levels), 7.8 (PAT) and
+ * 15.25.5 (every nested access is a user access). One decoder per format
+ * turns an entry into the same few facts; everything after that is shared.
  *
  * How it stays cheap and bounded:
  *  - One walk per partition. Every table is entered at most once: a table
@@ -36,6 +42,45 @@
 #define VF_RSVD_PML4E 0xf8ull
 #define VF_RSVD_TABLE 0x78ull
 
+/* NPT, long mode (APM Vol. 2, Figures 5-18 .. 5-25). */
+#define VF_NPT_P (1ull << 0)
+#define VF_NPT_RW (1ull << 1)
+#define VF_NPT_US (1ull << 2)
+#define VF_NPT_PWT (1ull << 3)
+#define VF_NPT_PCD (1ull << 4)
+#define VF_NPT_PS (1ull << 7)
+#define VF_NPT_NX (1ull << 63)
+/* A PML4E's bits 8:7 must be zero (Figure 5-18); a PDPE or PDE pointing
+ * to a table has PS (bit 7) clear by definition. */
+#define VF_NPT_RSVD_PML4E 0x180ull
+/* The PAT bit of a large leaf is bit 12, of a PTE bit 7 (Figures 5-22,
+ * 5-24, 5-25). */
+#define VF_NPT_PAT_LARGE (1ull << 12)
+#define VF_NPT_PAT_4K (1ull << 7)
+
+/* The host PAT the core's firmware loads before the first VMRUN (one of
+ * each memory type, hv/s2_entry.h documents the contract): its value is
+ * part of the contract, and the verifier decodes memory types through it
+ * itself, entry by entry as the processor does (APM 7.8.2, Table 7-10: the
+ * PAT index of a nested leaf is PAT:PCD:PWT). */
+#define VF_NPT_HOST_PAT 0x0000000500010406ull /* PA0 WB, PA1 WT, PA2 WC, PA3 UC, PA4 WP */
+_Static_assert(VF_NPT_HOST_PAT == HV_S2_NPT_HOST_PAT,
+               "the host PAT is a contract: change it in both places on purpose");
+
+/* What one entry says, in either format. */
+struct vf_entry {
+	uint64_t addr;   /* bits 51:12 as written (misaligned bits included) */
+	uint8_t perm;    /* the rights this entry allows (hv_perm) */
+	uint8_t mt;      /* leaves: the memory type */
+	bool leaf;       /* maps a page */
+	bool bad_mt;     /* leaves: a reserved memory type */
+	bool w_no_r;     /* write without read */
+	bool not_user;   /* NPT: U/S clear, every nested access faults */
+	bool rsvd_high;  /* address bits at or above the physical width */
+	bool rsvd;       /* other reserved bits of this kind of entry */
+	bool misaligned; /* large leaf: address bits below its size set */
+};
+
 struct vf_expect {
 	uint64_t gpa, hpa, size;
 	uint8_t perm, memtype;
@@ -61,6 +106,7 @@ struct vf {
 	uint64_t *seen; /* one bit per pool page in use */
 	/* the partition being checked */
 	uint32_t part;
+	bool npt; /* its root's format (HV_S2_ROOT_NPT) */
 	bool protected_;
 	uint32_t nexp;
 	struct vf_expect exp[VF_MAX_EXPECT]; /* sorted by GPA */
@@ -104,6 +150,8 @@ static const char *const reason_strs[] = {
         [HV_VR_PERM_CHANGED] = "permissions differ from the config without memory-protect",
         [HV_VR_WRONG_MEMTYPE] = "memory type differs from the config",
         [HV_VR_POOL_TOO_LARGE] = "pool too large for the verifier's table bitmap",
+        [HV_VR_NOT_USER] = "nested entry without U/S (nested accesses are user accesses)",
+        [HV_VR_WRONG_FORMAT] = "table format is not the configured vendor's",
 };
 _Static_assert(HV_ARRAY_LEN(reason_strs) == HV_VR_COUNT, "every reason has a text");
 
@@ -345,30 +393,84 @@ static void vf_flush(struct vf *v)
 	vf_sweep(v, v->run.gpa, v->run.gpa + v->run.size, &v->run);
 }
 
-static void vf_leaf(struct vf *v, uint64_t e, unsigned level, uint64_t gpa, uint8_t path)
+/* EPT entry, SDM Vol. 3C 29.3.2: present when any of bits 2:0 is set. */
+static bool vf_decode_ept(uint64_t e, unsigned level, struct vf_entry *d)
 {
-	uint64_t size = vf_slot(level);
-	uint8_t mt = (uint8_t)((e & HV_EPTE_MT_MASK) >> HV_EPTE_MT_SHIFT);
+	if ((e & HV_EPTE_PERM_MASK) == 0)
+		return false; /* not present: every other bit ignored */
+	d->addr = e & HV_EPTE_ADDR_MASK;
+	d->perm = (uint8_t)(e & HV_EPTE_PERM_MASK);
+	d->w_no_r = (e & (HV_EPTE_R | HV_EPTE_W)) == HV_EPTE_W;
+	d->not_user = false;
+	d->rsvd_high = (e & VF_RSVD_HIGH) != 0;
+	d->leaf = level == 0 || (level < VF_TOP_LEVEL && (e & HV_EPTE_LARGE) != 0);
+	if (!d->leaf) {
+		d->rsvd = (e & (level == VF_TOP_LEVEL ? VF_RSVD_PML4E : VF_RSVD_TABLE)) != 0;
+		return true;
+	}
+	d->rsvd = false;
+	d->mt = (uint8_t)((e & HV_EPTE_MT_MASK) >> HV_EPTE_MT_SHIFT);
+	/* Memory types 2, 3 and 7 are reserved (SDM 29.3.3.1, 29.3.7). */
+	d->bad_mt = d->mt == 2 || d->mt == 3 || d->mt == 7;
 	/* 2 MiB / 1 GiB leaves: address bits 20:12 / 29:12 are reserved
 	 * (Tables 29-2 and 29-4). */
-	if (level > 0 && (e & HV_EPTE_ADDR_MASK & (size - 1)) != 0)
-		vf_report(v, HV_INV_EPT_FORM, HV_VR_LARGE_MISALIGNED, gpa, e & HV_EPTE_ADDR_MASK,
-		          e);
-	/* Memory types 2, 3 and 7 are reserved (SDM 29.3.3.1, 29.3.7). */
-	if (mt == 2 || mt == 3 || mt == 7)
-		vf_report(v, HV_INV_EPT_FORM, HV_VR_BAD_MEMTYPE, gpa, e & HV_EPTE_ADDR_MASK, e);
-	uint64_t hpa = e & HV_EPTE_ADDR_MASK & ~(size - 1);
-	uint8_t perm = path & (uint8_t)(e & HV_EPTE_PERM_MASK);
+	d->misaligned = level > 0 && (d->addr & (vf_slot(level) - 1)) != 0;
+	return true;
+}
+
+/* NPT entry, APM Vol. 2 5.3: present when P is set. Every level's R/W and
+ * NX restrict what is below it (5.6); NX is honoured because the core runs
+ * with host EFER.NXE set (without it bit 63 would be reserved). */
+static bool vf_decode_npt(uint64_t e, unsigned level, struct vf_entry *d)
+{
+	if ((e & VF_NPT_P) == 0)
+		return false;
+	d->perm = (uint8_t)(HV_PERM_R | ((e & VF_NPT_RW) ? HV_PERM_W : 0) |
+	                    ((e & VF_NPT_NX) ? 0 : HV_PERM_X));
+	d->w_no_r = false; /* a present entry is always readable */
+	d->not_user = (e & VF_NPT_US) == 0;
+	d->rsvd_high = (e & VF_RSVD_HIGH) != 0;
+	d->leaf = level == 0 || (level < VF_TOP_LEVEL && (e & VF_NPT_PS) != 0);
+	if (!d->leaf) {
+		d->addr = e & HV_EPTE_ADDR_MASK;
+		d->rsvd = level == VF_TOP_LEVEL && (e & VF_NPT_RSVD_PML4E) != 0;
+		return true;
+	}
+	d->rsvd = false;
+	uint64_t pat_bit = level > 0 ? VF_NPT_PAT_LARGE : VF_NPT_PAT_4K;
+	unsigned idx = ((e & VF_NPT_PWT) ? 1u : 0u) | ((e & VF_NPT_PCD) ? 2u : 0u) |
+	               ((e & pat_bit) ? 4u : 0u);
+	d->mt = (uint8_t)((VF_NPT_HOST_PAT >> (8 * idx)) & 7);
+	/* PAT types 2 and 3 are reserved; 7 (UC-) is a valid PAT type but
+	 * not one the config can ask for, so it is reported as reserved. */
+	d->bad_mt = d->mt == 2 || d->mt == 3 || d->mt == 7;
+	/* Large leaves: bit 12 is PAT, bits 20:13 / 29:13 are reserved
+	 * (Figures 5-22, 5-24). */
+	d->addr = e & HV_EPTE_ADDR_MASK & ~(level > 0 ? VF_NPT_PAT_LARGE : 0);
+	d->misaligned = level > 0 && (d->addr & (vf_slot(level) - 1)) != 0;
+	return true;
+}
+
+static void vf_leaf(struct vf *v, uint64_t e, const struct vf_entry *d, unsigned level,
+                    uint64_t gpa, uint8_t path)
+{
+	uint64_t size = vf_slot(level);
+	if (d->misaligned)
+		vf_report(v, HV_INV_EPT_FORM, HV_VR_LARGE_MISALIGNED, gpa, d->addr, e);
+	if (d->bad_mt)
+		vf_report(v, HV_INV_EPT_FORM, HV_VR_BAD_MEMTYPE, gpa, d->addr, e);
+	uint64_t hpa = d->addr & ~(size - 1);
+	uint8_t perm = path & d->perm;
 	if (perm == 0)
 		return; /* the levels above allow nothing: not reachable */
 	struct vf_run *r = &v->run;
 	if (r->have && r->gpa + r->size == gpa && r->hpa + r->size == hpa && r->perm == perm &&
-	    r->memtype == mt) {
+	    r->memtype == d->mt) {
 		r->size += size;
 		return;
 	}
 	vf_flush(v);
-	*r = (struct vf_run){gpa, hpa, size, e, size, perm, mt, true};
+	*r = (struct vf_run){gpa, hpa, size, e, size, perm, d->mt, true};
 }
 
 static void vf_table(struct vf *v, const uint64_t *table, unsigned level, uint64_t base,
@@ -377,33 +479,32 @@ static void vf_table(struct vf *v, const uint64_t *table, unsigned level, uint64
 	uint64_t slot = vf_slot(level);
 	for (unsigned i = 0; i < VF_ENTRIES; i++) {
 		uint64_t e = table[i];
-		/* Bits 2:0 clear: not present, every other bit ignored (29.3.2). */
-		if ((e & HV_EPTE_PERM_MASK) == 0)
+		struct vf_entry d;
+		if (!(v->npt ? vf_decode_npt(e, level, &d) : vf_decode_ept(e, level, &d)))
 			continue;
 		uint64_t gpa = base + (uint64_t)i * slot;
-		if ((e & (HV_EPTE_R | HV_EPTE_W)) == HV_EPTE_W)
-			vf_report(v, HV_INV_EPT_FORM, HV_VR_WRITE_NO_READ, gpa,
-			          e & HV_EPTE_ADDR_MASK, e);
-		if ((e & VF_RSVD_HIGH) != 0)
-			vf_report(v, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, gpa,
-			          e & HV_EPTE_ADDR_MASK, e);
-		if (level == 0 || (level < VF_TOP_LEVEL && (e & HV_EPTE_LARGE) != 0)) {
-			vf_leaf(v, e, level, gpa, path);
+		if (d.w_no_r)
+			vf_report(v, HV_INV_EPT_FORM, HV_VR_WRITE_NO_READ, gpa, d.addr, e);
+		if (d.not_user)
+			vf_report(v, HV_INV_EPT_FORM, HV_VR_NOT_USER, gpa, d.addr, e);
+		if (d.rsvd_high)
+			vf_report(v, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, gpa, d.addr, e);
+		if (d.leaf) {
+			vf_leaf(v, e, &d, level, gpa, path);
 			continue;
 		}
-		uint64_t addr = e & HV_EPTE_ADDR_MASK;
-		if ((e & (level == VF_TOP_LEVEL ? VF_RSVD_PML4E : VF_RSVD_TABLE)) != 0)
-			vf_report(v, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, gpa, addr, e);
-		const uint64_t *sub = hv_pool_ptr(v->pool, addr);
+		if (d.rsvd)
+			vf_report(v, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, gpa, d.addr, e);
+		const uint64_t *sub = hv_pool_ptr(v->pool, d.addr);
 		if (!sub) {
-			vf_report(v, HV_INV_EPT_FORM, HV_VR_TABLE_OUTSIDE_POOL, gpa, addr, e);
+			vf_report(v, HV_INV_EPT_FORM, HV_VR_TABLE_OUTSIDE_POOL, gpa, d.addr, e);
 			continue;
 		}
-		if (!vf_mark(v, addr)) {
-			vf_report(v, HV_INV_EPT_FORM, HV_VR_TABLE_SHARED, gpa, addr, e);
+		if (!vf_mark(v, d.addr)) {
+			vf_report(v, HV_INV_EPT_FORM, HV_VR_TABLE_SHARED, gpa, d.addr, e);
 			continue;
 		}
-		vf_table(v, sub, level - 1, gpa, path & (uint8_t)(e & HV_EPTE_PERM_MASK));
+		vf_table(v, sub, level - 1, gpa, path & d.perm);
 	}
 }
 
@@ -416,8 +517,15 @@ static void vf_partition(struct vf *v, uint32_t p, const struct hv_verify_part *
 	v->run.have = false;
 	vf_expectations(v, &v->cfg->partitions[p]);
 
-	uint64_t root = part->root;
+	/* The root's low bits hold nothing but the format tag. */
+	uint64_t root = part->root & ~HV_S2_ROOT_NPT;
+	v->npt = (part->root & HV_S2_ROOT_NPT) != 0;
 	const uint64_t *pml4 = (root & (HV_PAGE_SIZE - 1)) == 0 ? hv_pool_ptr(v->pool, root) : NULL;
+	/* Intel runs EPT, AMD nested page tables: a root of the other format
+	 * would be walked by the hardware with the other format's bits. */
+	bool want_npt = v->cfg->vendor == HV_VENDOR_AMD;
+	if (v->npt != want_npt)
+		vf_report(v, HV_INV_EPT_FORM, HV_VR_WRONG_FORMAT, 0, root, part->root);
 	if (!pml4)
 		vf_report(v, HV_INV_EPT_FORM, HV_VR_TABLE_OUTSIDE_POOL, 0, root, 0);
 	else if (!vf_mark(v, root))

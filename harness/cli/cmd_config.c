@@ -89,13 +89,13 @@ int hx_cmd_config_check(int argc, char **argv)
 		}
 	}
 	char a[48], b[48];
-	printf("ok: %u partition%s, %u channel%s, %u region%s (%s RAM, %s MMIO), %u device%s, %u "
-	       "channel membership%s, %u vCPU%s: %s\n",
-	       cfg->npartitions, cfg->npartitions == 1 ? "" : "s", cfg->nchannels,
-	       cfg->nchannels == 1 ? "" : "s", regions, regions == 1 ? "" : "s",
-	       size_str(ram, a, sizeof(a)), size_str(mmio, b, sizeof(b)), devices,
-	       devices == 1 ? "" : "s", members, members == 1 ? "" : "s", vcpus,
-	       vcpus == 1 ? "" : "s", hx_esc(argv[1]));
+	printf("ok: %s, %u partition%s, %u channel%s, %u region%s (%s RAM, %s MMIO), %u device%s, "
+	       "%u channel membership%s, %u vCPU%s: %s\n",
+	       cfg->vendor == HV_VENDOR_AMD ? "amd" : "intel", cfg->npartitions,
+	       cfg->npartitions == 1 ? "" : "s", cfg->nchannels, cfg->nchannels == 1 ? "" : "s",
+	       regions, regions == 1 ? "" : "s", size_str(ram, a, sizeof(a)),
+	       size_str(mmio, b, sizeof(b)), devices, devices == 1 ? "" : "s", members,
+	       members == 1 ? "" : "s", vcpus, vcpus == 1 ? "" : "s", hx_esc(argv[1]));
 	free(cfg);
 	return HX_EXIT_OK;
 }
@@ -165,27 +165,39 @@ static void print_violation(void *ctx, const struct hv_violation *v)
 static int dump(const struct hv_system_config *cfg, struct hv_pool *pool,
                 struct hv_verify_part *parts)
 {
+	bool npt = cfg->vendor == HV_VENDOR_AMD;
+	const char *kind = npt ? "NPT" : "EPT";
+	if (npt)
+		printf("vendor amd: nested page tables (APM Vol. 2, 15.25); memory types through "
+		       "host PAT 0x%016llx, loaded by the firmware before VMRUN\n",
+		       (unsigned long long)HV_S2_NPT_HOST_PAT);
+	else
+		printf("vendor intel: extended page tables (SDM Vol. 3C, 29.3), 4-level, WB "
+		       "walks\n");
 	for (uint32_t p = 0; p < cfg->npartitions; p++) {
 		const struct hv_partition_config *pc = &cfg->partitions[p];
 		uint32_t before = pool->used;
-		hv_status s = hv_ept_build(pool, cfg, p, &parts[p].root);
+		hv_status s =
+		        hv_s2_build(pool, cfg, p, npt ? HV_S2_NPT : HV_S2_EPT, &parts[p].root);
 		if (s != HV_OK) {
 			fprintf(stderr,
-			        "error: building the EPT of partition %u \"%s\" failed: %s (EPT "
-			        "pool: "
-			        "%u of %u pages used; it is the upper half of the hypervisor "
-			        "range)\n",
-			        p, hx_esc(pc->name), hv_status_str(s), pool->used, pool->npages);
+			        "error: building the %s of partition %u \"%s\" failed: %s (table "
+			        "pool: %u of %u pages used; it is the upper half of the "
+			        "hypervisor range)\n",
+			        kind, p, hx_esc(pc->name), hv_status_str(s), pool->used,
+			        pool->npages);
 			return s == HV_ERR_NOMEM ? HX_EXIT_USAGE : HX_EXIT_FAIL;
 		}
-		printf("partition %u \"%s\": %u vCPU%s, EPT root 0x%" PRIx64 ", %u table page%s\n",
-		       p, hx_esc(pc->name), pc->nvcpus, pc->nvcpus == 1 ? "" : "s", parts[p].root,
-		       pool->used - before, pool->used - before == 1 ? "" : "s");
+		/* The hardware pointer: EPTP bits 51:12 or N_CR3 (the tag is ours). */
+		printf("partition %u \"%s\": %u vCPU%s, %s root 0x%" PRIx64 ", %u table page%s\n",
+		       p, hx_esc(pc->name), pc->nvcpus, pc->nvcpus == 1 ? "" : "s", kind,
+		       (uint64_t)(parts[p].root & HV_PAGE_MASK), pool->used - before,
+		       pool->used - before == 1 ? "" : "s");
 		struct dump_part d = {.cfg = cfg, .partition = p};
 		s = hv_ept_walk(pool, parts[p].root, print_run, &d);
 		if (s != HV_OK) {
-			fprintf(stderr, "error: walking the EPT of partition %u failed: %s\n", p,
-			        hv_status_str(s));
+			fprintf(stderr, "error: walking the %s of partition %u failed: %s\n", kind,
+			        p, hv_status_str(s));
 			return HX_EXIT_FAIL;
 		}
 		for (uint32_t i = 0; i < pc->ndevices; i++) {

@@ -856,7 +856,8 @@ static bool parse_hypervisor(struct jctx *c, const cJSON *obj, struct hv_system_
 
 static bool parse_system(struct jctx *c, const cJSON *root, struct hv_system_config *cfg)
 {
-	static const struct keyspec keys[] = {{"host_memory", true},
+	static const struct keyspec keys[] = {{"vendor", false},
+	                                      {"host_memory", true},
 	                                      {"hypervisor", true},
 	                                      {"channels", false},
 	                                      {"partitions", true}};
@@ -865,6 +866,10 @@ static bool parse_system(struct jctx *c, const cJSON *root, struct hv_system_con
 	size_t m;
 
 	if (!expect_object(c, root) || !check_keys(c, root, keys, HV_ARRAY_LEN(keys)))
+		return false;
+	/* Absent: Intel, the meaning every config had before AMD existed. */
+	static const char *const vendors[] = {[HV_VENDOR_INTEL] = "intel", [HV_VENDOR_AMD] = "amd"};
+	if (!field_enum(c, root, "vendor", vendors, HV_ARRAY_LEN(vendors), &cfg->vendor))
 		return false;
 	if (!field_u64(c, root, "host_memory", &cfg->host_mem_size) ||
 	    !parse_hypervisor(c, cJSON_GetObjectItemCaseSensitive(root, "hypervisor"), cfg))
@@ -1097,6 +1102,9 @@ const char *hx_config_diag_path(const struct hv_config_diag *d, char *buf, size_
 		return buf;
 	case HV_CFG_HOST_MEM_SIZE:
 		snprintf(buf, len, "host_memory");
+		return buf;
+	case HV_CFG_VENDOR:
+		snprintf(buf, len, "vendor");
 		return buf;
 	case HV_CFG_HV_RANGE:
 		snprintf(buf, len, "hypervisor");

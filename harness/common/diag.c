@@ -274,6 +274,9 @@ static void put_detail(struct out *o, const struct hv_system_config *cfg,
 	case HV_CFG_HOST_MEM_SIZE:
 		put(o, " (0x%llx; limit 0x%llx)", addr, (unsigned long long)HV_HPA_LIMIT);
 		break;
+	case HV_CFG_VENDOR:
+		put(o, " (vendor %llu; 0 Intel, 1 AMD)", addr);
+		break;
 	case HV_CFG_HV_RANGE:
 		if (cfg) {
 			put(o, " (hypervisor ");

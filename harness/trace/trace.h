@@ -7,7 +7,7 @@
  *
  *   header, 40 bytes
  *     0  8  magic "HXTRACE\0"
- *     8  4  format version (HX_TRACE_VERSION)
+ *     8  4  format version (HX_TRACE_VERSION; version 1 is still read)
  *    12  4  header size (40)
  *    16  8  payload length in bytes
  *    24  8  FNV-1a 64 of the payload
@@ -17,7 +17,9 @@
  *     "META" (exactly one, first): u8 name length + config name (may be
  *            empty), u16 note length + note, u64 pool HPA, u32 pool pages
  *     "CONF" (exactly one, second): the struct hv_system_config, field by
- *            field with explicit counts (see trace_config.c)
+ *            field with explicit counts (see trace_config.c). Version 2
+ *            adds u32 vendor (0 Intel, 1 AMD) after hv_size; a version 1
+ *            trace is Intel.
  *     "EXIT" (one per exit):
  *        input: u32 reason, partition, vcpu, insn_len; u64 qual, gpa, gla;
  *               vCPU state (16 GPRs, rip, rflags, cr0, cr3, cr4, efer: u64;
@@ -55,7 +57,8 @@
 #include "observer.h"
 
 #define HX_TRACE_MAGIC "HXTRACE" /* 8 bytes with its NUL */
-#define HX_TRACE_VERSION 1u
+#define HX_TRACE_VERSION 2u      /* what the writers write */
+#define HX_TRACE_MIN_VERSION 1u  /* the oldest the readers read */
 #define HX_TRACE_HEADER_SIZE 40u
 
 /* Limits enforced on read (and write). */

@@ -136,6 +136,7 @@ void tr_put_config(struct wbuf *w, const struct hv_system_config *cfg)
 	wb_u64(w, cfg->host_mem_size);
 	wb_u64(w, cfg->hv_base);
 	wb_u64(w, cfg->hv_size);
+	wb_u32(w, cfg->vendor); /* since version 2 */
 	wb_u32(w, cfg->npartitions);
 	wb_u32(w, cfg->nchannels);
 	for (uint32_t c = 0; c < cfg->nchannels && c < HV_MAX_CHANNELS; c++) {
@@ -258,8 +259,13 @@ bool tr_get_config(struct rd *r, struct hv_system_config *cfg)
 {
 	if (!rd_u64(r, "config.host_mem_size", &cfg->host_mem_size) ||
 	    !rd_u64(r, "config.hv_base", &cfg->hv_base) ||
-	    !rd_u64(r, "config.hv_size", &cfg->hv_size) ||
-	    !rd_count(r, "config.npartitions", HV_MAX_PARTITIONS, &cfg->npartitions) ||
+	    !rd_u64(r, "config.hv_size", &cfg->hv_size))
+		return false;
+	/* Version 1 traces predate AMD support: they are Intel. */
+	cfg->vendor = HV_VENDOR_INTEL;
+	if (r->version >= 2 && !rd_u32(r, "config.vendor", &cfg->vendor))
+		return false;
+	if (!rd_count(r, "config.npartitions", HV_MAX_PARTITIONS, &cfg->npartitions) ||
 	    !rd_count(r, "config.nchannels", HV_MAX_CHANNELS, &cfg->nchannels))
 		return false;
 	for (uint32_t c = 0; c < cfg->nchannels; c++) {

@@ -51,6 +51,7 @@ struct rd {
 	bool truncated;
 	/* HX_TRACE_UNSEALED: the pool placement is left to hv_system_init. */
 	bool unsealed;
+	uint32_t version;             /* the file's format version */
 	struct hx_trace_cache *cache; /* may be NULL */
 	/* The CONF record's body, for the cache after validation. */
 	size_t conf_at, conf_len;

@@ -233,10 +233,10 @@ int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
 		return fail_at(err, len, "header", "truncated: %zu bytes, the header alone is %u",
 		               len, HX_TRACE_HEADER_SIZE);
 	uint32_t version = (uint32_t)le(buf + 8, 4);
-	if (version != HX_TRACE_VERSION)
+	if (version < HX_TRACE_MIN_VERSION || version > HX_TRACE_VERSION)
 		return fail_at(err, 8, "header.version",
-		               "unsupported trace version %u (this hx reads version %u)", version,
-		               HX_TRACE_VERSION);
+		               "unsupported trace version %u (this hx reads versions %u to %u)",
+		               version, HX_TRACE_MIN_VERSION, HX_TRACE_VERSION);
 	if (le(buf + 12, 4) != HX_TRACE_HEADER_SIZE)
 		return fail_at(err, 12, "header.size", "header size %llu, expected %u",
 		               (unsigned long long)le(buf + 12, 4), HX_TRACE_HEADER_SIZE);
@@ -269,7 +269,11 @@ int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
 	               .end = len,
 	               .exit = -1,
 	               .unsealed = unsealed,
-	               .cache = cache,
+	               .version = version,
+	               /* Cached configs are keyed by CONF bytes, which mean
+	                * different configs in different versions: only the
+	                * current version's are cached. */
+	               .cache = version == HX_TRACE_VERSION ? cache : NULL,
 	               .err = err};
 
 	if (payload_len > have) {
@@ -321,8 +325,8 @@ int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
 		snprintf(err->msg, sizeof(err->msg), "config: %.300s", why);
 		return -1;
 	}
-	if (cache)
-		tr_cache_insert(cache, buf + r.conf_at, r.conf_len, t);
+	if (r.cache)
+		tr_cache_insert(r.cache, buf + r.conf_at, r.conf_len, t);
 done:
 	*out = t;
 	return 0;

@@ -234,10 +234,13 @@ MUT(msr_tsc_rw, {
 	m->rules[m->nrules++] = (struct hv_msr_rule){.msr = HV_MSR_TSC, .mode = HV_MSR_PASS_RW};
 })
 MUT(msr_efer_init_svme, c->partitions[0].msr.rules[1].init |= HV_EFER_SVME)
+MUT(vendor_unknown, c->vendor = 2)
 
 static const struct bad_case bad_cases[] = {
         {"no partitions", no_partitions, HV_CFG_NO_PARTITIONS, NO, N, NO, NO, N, NO, 0,
          "no partitions"},
+        {"vendor 2", vendor_unknown, HV_CFG_VENDOR, NO, N, NO, NO, N, NO, 2,
+         "unknown vendor (Intel or AMD) (vendor 2; 0 Intel, 1 AMD)"},
         {"65 partitions", too_many_partitions, HV_CFG_TOO_MANY_PARTITIONS, NO, N, NO, NO, N, NO, 0,
          "(65, at most 64)"},
         {"17 channels", too_many_channels, HV_CFG_TOO_MANY_CHANNELS, NO, N, NO, NO, N, NO, 0,

@@ -433,7 +433,8 @@ static void test_header_errors(void **state)
 	struct fx *f = *state;
 	static const struct bad_row rows[] = {
 	        {"magic", 0, 0x41414141, false, "header.magic", "bad magic"},
-	        {"version", 8, 2, false, "header.version", "unsupported trace version 2"},
+	        {"version 3", 8, 3, false, "header.version", "unsupported trace version 3"},
+	        {"version 0", 8, 0, false, "header.version", "reads versions 1 to 2"},
 	        {"header size", 12, 64, false, "header.size", "header size 64"},
 	        {"flags", 36, 1, false, "header.flags", "unknown flags"},
 	        {"exits absurd", 32, 0xffffffffu, false, "header.exits", "over the limit"},
@@ -536,6 +537,59 @@ static void test_absurd_counts(void **state)
 	free(b);
 }
 
+/* Version 1 traces have no vendor in CONF: still read, as Intel; and an
+ * AMD config round-trips through version 2. */
+static void test_version_1_and_vendor(void **state)
+{
+	struct fx *f = *state;
+	struct hx_trace_error err;
+	struct hv_system_config *cfg = calloc(1, sizeof(*cfg));
+	*cfg = f->cfg;
+	cfg->vendor = HV_VENDOR_AMD;
+	struct hx_trace_meta meta = {.cfg = cfg, .pool_hpa = MOCK_POOL_HPA, .pool_pages = 8};
+	struct hx_trace *t = hx_trace_new(&meta);
+	uint8_t *b;
+	size_t len;
+	assert_int_equal(hx_trace_encode(t, &b, &len), 0);
+	hx_trace_free(t);
+	assert_int_equal(le32(b + 8), 2);
+	assert_int_equal(hx_trace_parse(b, len, &t, &err), 0);
+	assert_int_equal(t->version, 2);
+	assert_int_equal(t->cfg->vendor, HV_VENDOR_AMD);
+	assert_memory_equal(t->cfg, cfg, sizeof(*cfg));
+	hx_trace_free(t);
+
+	/* The same trace as version 1 wrote it: no vendor field. */
+	size_t conf = HX_TRACE_HEADER_SIZE;
+	conf += 8 + le32(b + conf + 4); /* skip META */
+	assert_memory_equal(b + conf, "CONF", 4);
+	size_t vendor_at = conf + 8 + 24;
+	assert_int_equal(le32(b + vendor_at), HV_VENDOR_AMD);
+	memmove(b + vendor_at, b + vendor_at + 4, len - vendor_at - 4);
+	len -= 4;
+	put32(b + conf + 4, le32(b + conf + 4) - 4);
+	put32(b + 8, 1);
+	uint64_t payload = len - HX_TRACE_HEADER_SIZE;
+	put32(b + 16, (uint32_t)payload);
+	put32(b + 20, (uint32_t)(payload >> 32));
+	reseal(b, len);
+	assert_int_equal(hx_trace_parse(b, len, &t, &err), 0);
+	assert_int_equal(t->version, 1);
+	assert_int_equal(t->cfg->vendor, HV_VENDOR_INTEL);
+	cfg->vendor = HV_VENDOR_INTEL;
+	assert_memory_equal(t->cfg, cfg, sizeof(*cfg));
+	/* Written again, it is a version 2 trace of an Intel system. */
+	uint8_t *b2;
+	size_t len2;
+	assert_int_equal(hx_trace_encode(t, &b2, &len2), 0);
+	assert_int_equal(le32(b2 + 8), 2);
+	assert_int_equal(len2, len + 4);
+	hx_trace_free(t);
+	free(b2);
+	free(b);
+	free(cfg);
+}
+
 static void test_bad_config(void **state)
 {
 	struct fx *f = *state;
@@ -552,12 +606,23 @@ static void test_bad_config(void **state)
 	size_t conf = HX_TRACE_HEADER_SIZE;
 	conf += 8 + le32(b + conf + 4); /* skip META */
 	assert_memory_equal(b + conf, "CONF", 4);
-	put32(b + conf + 8 + 24, 1000); /* npartitions */
+	put32(b + conf + 8 + 28, 1000); /* npartitions, after the vendor */
 	reseal(b, len);
 	assert_int_equal(parse_copy(b, len, &err), -1);
 	assert_string_equal(err.field, "config.npartitions");
 	assert_non_null(strstr(err.msg, "count 1000 over the limit of 64"));
 	free(b);
+
+	/* A vendor that is neither Intel nor AMD is refused by validation. */
+	cfg->vendor = 7;
+	t = hx_trace_new(&meta);
+	assert_int_equal(hx_trace_encode(t, &b, &len), 0);
+	hx_trace_free(t);
+	assert_int_equal(parse_copy(b, len, &err), -1);
+	assert_string_equal(err.field, "config");
+	assert_non_null(strstr(err.msg, "unknown vendor"));
+	free(b);
+	cfg->vendor = HV_VENDOR_INTEL;
 
 	/* A config the core rejects (overlapping RAM) is bad input. */
 	cfg->partitions[1].regions[0].hpa = cfg->partitions[0].regions[0].hpa;
@@ -729,6 +794,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_header_errors, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_absurd_counts, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_version_1_and_vendor, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_limits_on_append, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_unsealed_and_reseal, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),

@@ -134,6 +134,11 @@ struct hv_system_config {
 	uint64_t host_mem_size; /* host physical memory is [0, host_mem_size) */
 	uint64_t hv_base;       /* hypervisor-reserved range (code, data, pool) */
 	uint64_t hv_size;
+	/* enum hv_vendor: which virtualization extensions the core runs on,
+	 * and so the format of every partition's second-stage tables (Intel:
+	 * EPT, AMD: nested page tables). 0 is Intel, so a config that never
+	 * says keeps its meaning. */
+	uint32_t vendor;
 	uint32_t npartitions;
 	uint32_t nchannels;
 	struct hv_partition_config partitions[HV_MAX_PARTITIONS];
@@ -189,6 +194,7 @@ enum hv_config_error {
 	HV_CFG_POOL_PLACEMENT,     /* hv_system_init: pool not inside the hypervisor range */
 	HV_CFG_MSR_PASS_READ_ONLY, /* pass-rw of an MSR allowed for pass-r only */
 	HV_CFG_MSR_INIT,           /* emulated init value a WRMSR of it would #GP on */
+	HV_CFG_VENDOR,             /* vendor neither Intel nor AMD */
 	HV_CFG_ERROR_COUNT
 };
 

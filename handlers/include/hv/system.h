@@ -15,7 +15,7 @@ struct hv_vcpu {
 };
 
 struct hv_partition {
-	uint64_t ept_root;   /* PML4 HPA */
+	uint64_t ept_root;   /* PML4 HPA; HV_S2_ROOT_NPT set on AMD (hv/s2_entry.h) */
 	uint32_t halted;     /* enum hv_halt_reason, HV_HALT_NONE while running */
 	uint32_t protected_; /* memory-protect has reduced a permission */
 	uint64_t yields;

@@ -1,4 +1,5 @@
-/* Isolation invariants over EPTs (DESIGN.md, "Isolation invariants"). Used by
+/* Isolation invariants over second-stage tables, Intel EPT or AMD NPT
+ * (DESIGN.md, "Isolation invariants"; the ids say EPT for both). Used by
  * firmware at boot and by every oracle of the harness. */
 #ifndef HV_VERIFY_H
 #define HV_VERIFY_H
@@ -43,6 +44,8 @@ enum hv_verify_reason {
 	HV_VR_PERM_CHANGED,       /* permissions differ although never protected */
 	HV_VR_WRONG_MEMTYPE,      /* memory type differs from the config */
 	HV_VR_POOL_TOO_LARGE,     /* more pool pages in use than the verifier tracks */
+	HV_VR_NOT_USER,           /* NPT entry without U/S (APM 15.25.5) */
+	HV_VR_WRONG_FORMAT,       /* root's format is not the configured vendor's */
 	HV_VR_COUNT
 };
 
@@ -61,7 +64,7 @@ typedef void (*hv_violation_fn)(void *ctx, const struct hv_violation *v);
 
 /* Per-partition inputs to the verifier. */
 struct hv_verify_part {
-	uint64_t root;   /* PML4 HPA */
+	uint64_t root;   /* PML4 HPA, HV_S2_ROOT_NPT set for an NPT */
 	bool protected_; /* memory-protect was used: perms may be reduced and
 	                    RAM pages may be absent */
 };

@@ -38,7 +38,7 @@
 #include "hv/system.h"
 
 #define BEQ_MAGIC 0x5145422d4c4c5548ull /* "HULL-BEQ" */
-#define BEQ_VERSION 1u
+#define BEQ_VERSION 2u
 #define BEQ_PORT 0xbeu
 
 #define BEQ_BOOT_GPA 0xe000ull
@@ -93,6 +93,7 @@ enum beq_status {
 #define BEQ_LAYOUT(X)                                                                              \
 	X(sizeof(struct hv_system_config))                                                         \
 	X(offsetof(struct hv_system_config, npartitions))                                          \
+	X(offsetof(struct hv_system_config, vendor))                                               \
 	X(offsetof(struct hv_system_config, partitions))                                           \
 	X(offsetof(struct hv_system_config, channels))                                             \
 	X(sizeof(struct hv_partition_config))                                                      \
@@ -199,7 +200,8 @@ struct beq_out {
  * fails to compile rather than misreads. The full list is compared at run
  * time (BEQ_LAYOUT). */
 _Static_assert(sizeof(struct hv_region) == 32, "hv_region layout");
-_Static_assert(offsetof(struct hv_system_config, partitions) == 32, "hv_system_config layout");
+_Static_assert(offsetof(struct hv_system_config, vendor) == 24, "hv_system_config layout");
+_Static_assert(offsetof(struct hv_system_config, partitions) == 40, "hv_system_config layout");
 _Static_assert(offsetof(struct hv_partition_config, regions) == 48, "hv_partition_config layout");
 _Static_assert(offsetof(struct hv_exit, st) == 40, "hv_exit layout");
 _Static_assert(sizeof(struct hv_vcpu_state) == 184, "hv_vcpu_state layout");
