@@ -1,5 +1,6 @@
 #include "mock_config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,9 +41,22 @@ static void base_partition(struct hv_partition_config *p, const char *name, uint
 	add_msr(p, MOCK_PASS_RW_MSR, HV_MSR_PASS_RW, 0, 0);
 }
 
+uint32_t mock_vendor(void)
+{
+	const char *v = getenv("HX_TEST_VENDOR");
+	if (!v || !*v || strcmp(v, "intel") == 0)
+		return HV_VENDOR_INTEL;
+	if (strcmp(v, "amd") == 0)
+		return HV_VENDOR_AMD;
+	/* A typo must not quietly test Intel twice. */
+	fprintf(stderr, "HX_TEST_VENDOR must be \"intel\" or \"amd\"\n");
+	exit(2);
+}
+
 void mock_config_one(struct hv_system_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->vendor = mock_vendor();
 	cfg->host_mem_size = MOCK_HOST_MEM;
 	cfg->hv_base = 0;
 	cfg->hv_size = MOCK_HV_SIZE;

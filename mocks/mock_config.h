@@ -37,6 +37,10 @@
  * MTRRCAP pass-read, IA32_PRED_CMD (MOCK_PASS_RW_MSR) pass-rw (the mock host
  * has it), everything else denied. */
 void mock_config_one(struct hv_system_config *cfg);
+/* The vendor of the mock configs: HX_TEST_VENDOR=amd makes them AMD (NPT
+ * tables), unset or "intel" Intel; anything else exits 2. ci/unit.sh runs
+ * every suite once per vendor. */
+uint32_t mock_vendor(void);
 /* mock_config_one plus partition "p1" and channel "link". */
 void mock_config_two(struct hv_system_config *cfg);
 

@@ -5,6 +5,7 @@
 
 #include "hv/ept.h"
 #include "oracle_internal.h"
+#include "oracle_s2.h"
 
 struct hash_walk {
 	uint64_t skip_lo, skip_hi; /* [lo, hi) left out; lo == hi: nothing */
@@ -74,6 +75,7 @@ uint64_t oracle_ept_hash_pool(const struct hv_pool *pool, uint64_t root, uint64_
 
 struct win_walk {
 	const struct hv_pool *pool;
+	bool npt; /* the root's format */
 	uint64_t lo, hi;
 	uint32_t tables;
 	bool bad;
@@ -98,25 +100,24 @@ HX_NO_COVERAGE static void win_table(struct win_walk *w, const uint64_t *t, unsi
 		if (gpa >= w->hi)
 			break;
 		uint64_t e = t[i];
-		if ((e & HV_EPTE_PERM_MASK) == 0)
+		if (!os2_present(w->npt, e))
 			continue;
-		uint8_t eff = path & (uint8_t)(e & HV_EPTE_PERM_MASK);
-		if (level == 0 || (level < 3 && (e & HV_EPTE_LARGE))) {
+		uint8_t eff = path & os2_perm(w->npt, e);
+		if (os2_leaf(e, level)) {
 			if (eff == 0)
 				continue;
 			uint64_t lo = gpa > w->lo ? gpa : w->lo;
 			uint64_t hi = gpa + slot < w->hi ? gpa + slot : w->hi;
-			struct hv_ept_run run = {
-			        .gpa = lo,
-			        .hpa = (e & HV_EPTE_ADDR_MASK & ~(slot - 1)) + (lo - gpa),
-			        .size = hi - lo,
-			        .perm = eff,
-			        .memtype = (uint8_t)((e & HV_EPTE_MT_MASK) >> HV_EPTE_MT_SHIFT),
-			        .level = (uint8_t)level};
+			struct hv_ept_run run = {.gpa = lo,
+			                         .hpa = os2_leaf_addr(e, level) + (lo - gpa),
+			                         .size = hi - lo,
+			                         .perm = eff,
+			                         .memtype = os2_memtype(w->npt, e, level),
+			                         .level = (uint8_t)level};
 			on_run(&w->h, &run);
 			continue;
 		}
-		const uint64_t *sub = hv_pool_ptr(w->pool, e & HV_EPTE_ADDR_MASK);
+		const uint64_t *sub = hv_pool_ptr(w->pool, e & OS2_ADDR);
 		if (!sub) {
 			w->bad = true;
 			return;
@@ -129,6 +130,7 @@ uint64_t oracle_ept_window_hash(const struct hv_pool *pool, uint64_t root, uint6
                                 uint64_t skip_gpa, uint64_t skip_size)
 {
 	struct win_walk w = {.pool = pool,
+	                     .npt = os2_root_npt(root),
 	                     .lo = lo,
 	                     .hi = hi,
 	                     .h = {.skip_lo = skip_gpa,
@@ -136,7 +138,7 @@ uint64_t oracle_ept_window_hash(const struct hv_pool *pool, uint64_t root, uint6
 	                                              ? UINT64_MAX
 	                                              : skip_gpa + skip_size,
 	                           .hash = 0xcbf29ce484222325ull}};
-	const uint64_t *pml4 = (root & (HV_PAGE_SIZE - 1)) ? NULL : hv_pool_ptr(pool, root);
+	const uint64_t *pml4 = hv_pool_ptr(pool, os2_root_addr(root));
 	if (!pml4)
 		return 0;
 	win_table(&w, pml4, 3, 0, HV_PERM_RWX);

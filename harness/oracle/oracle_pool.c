@@ -35,6 +35,7 @@
 
 #include "hv/ept.h"
 #include "oracle_internal.h"
+#include "oracle_s2.h"
 
 #define EPT_ENTRIES 512u
 #define EPT_TOP_LEVEL 3u
@@ -205,7 +206,7 @@ static bool root_moved(const struct hx_oracle *o, const struct hv_system *sys, u
  * to report; false when a page is another partition's. Every page is
  * entered once per partition: bounded by the pool. */
 HX_NO_COVERAGE static bool own_table(struct hx_oracle *o, const struct hv_pool *pool, uint32_t q,
-                                     uint64_t hpa, unsigned level, uint64_t base)
+                                     bool npt, uint64_t hpa, unsigned level, uint64_t base)
 {
 	const uint64_t *t = hv_pool_ptr(pool, hpa);
 	if (!t) {
@@ -231,10 +232,9 @@ HX_NO_COVERAGE static bool own_table(struct hx_oracle *o, const struct hv_pool *
 	uint64_t slot = 1ull << (HV_PAGE_SHIFT + 9u * level);
 	for (uint32_t i = 0; i < EPT_ENTRIES; i++) {
 		uint64_t e = t[i];
-		if ((e & HV_EPTE_PERM_MASK) == 0 || (level < EPT_TOP_LEVEL && (e & HV_EPTE_LARGE)))
+		if (!os2_present(npt, e) || os2_leaf(e, level))
 			continue;
-		if (!own_table(o, pool, q, e & HV_EPTE_ADDR_MASK, level - 1,
-		               base + (uint64_t)i * slot))
+		if (!own_table(o, pool, q, npt, e & OS2_ADDR, level - 1, base + (uint64_t)i * slot))
 			return false;
 	}
 	return true;
@@ -246,11 +246,12 @@ static bool own_partition(struct hx_oracle *o, const struct hv_system *sys, uint
 	o->vroot[q] = root;
 	o->vprot[q] = sys->parts[q].protected_ != 0;
 	o->vdangling[q] = false;
-	if (root & (HV_PAGE_SIZE - 1)) {
+	uint64_t addr = os2_root_addr(root);
+	if (addr == UINT64_MAX) {
 		o->vdangling[q] = true;
 		return true; /* the verifier refuses it without following */
 	}
-	return own_table(o, sys->pool, q, root, EPT_TOP_LEVEL, 0);
+	return own_table(o, sys->pool, q, os2_root_npt(root), addr, EPT_TOP_LEVEL, 0);
 }
 
 /* Walk the partitions of `set` again (their old marks dropped). false:
@@ -345,15 +346,16 @@ uint32_t oracle_foreign_change(const struct hx_oracle *o, uint32_t p, uint32_t *
 HX_NO_COVERAGE static bool on_new_path(const struct hx_oracle *o, const struct hv_pool *pool,
                                        uint64_t root, uint32_t pg)
 {
-	uint64_t hpa = root;
+	uint64_t hpa = os2_root_addr(root);
+	bool npt = os2_root_npt(root);
 	for (unsigned level = EPT_TOP_LEVEL; level > o->plevel[pg]; level--) {
 		const uint64_t *t = hv_pool_ptr(pool, hpa);
 		if (!t)
 			return false;
 		uint64_t e = t[(o->pbase[pg] >> (HV_PAGE_SHIFT + 9u * level)) & (EPT_ENTRIES - 1)];
-		if ((e & HV_EPTE_PERM_MASK) == 0 || (level < EPT_TOP_LEVEL && (e & HV_EPTE_LARGE)))
+		if (!os2_present(npt, e) || os2_leaf(e, level))
 			return false;
-		hpa = e & HV_EPTE_ADDR_MASK;
+		hpa = e & OS2_ADDR;
 	}
 	return hpa == o->pool_hpa + ((uint64_t)pg << HV_PAGE_SHIFT);
 }

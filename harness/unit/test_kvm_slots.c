@@ -220,13 +220,18 @@ static void test_apply_after_protect(void **state)
 	uint64_t root = env->sys.parts[0].ept_root;
 	assert_int_equal(hv_ept_protect(&env->pool, root, 0x201000, HV_PAGE_SIZE, HV_PERM_R),
 	                 HV_OK);
-	/* And one page execute-only, one with no access. */
-	assert_int_equal(hv_ept_protect(&env->pool, root, 0x400000, HV_PAGE_SIZE, HV_PERM_X),
-	                 HV_OK);
+	/* And one page execute-only, one with no access. NPT has no
+	 * execute-only pages: on AMD both are left without access, which a
+	 * memslot plan shows the same way (no slot). */
+	bool amd = mock_vendor() == HV_VENDOR_AMD;
+	assert_int_equal(
+	        hv_ept_protect(&env->pool, root, 0x400000, HV_PAGE_SIZE, amd ? 0 : HV_PERM_X),
+	        HV_OK);
 	assert_int_equal(hv_ept_protect(&env->pool, root, 0x600000, HV_PAGE_SIZE, 0), HV_OK);
 	memset(&k, 0, sizeof(k));
 	plan_of(env, 0, &next);
-	assert_true(next.unenforced & HXK_UNENF_X_ONLY);
+	assert_true(amd ? !(next.unenforced & HXK_UNENF_X_ONLY)
+	                : (next.unenforced & HXK_UNENF_X_ONLY) != 0);
 	assert_true(next.unenforced & HXK_UNENF_NX_R);
 	int changes = hxk_slots_apply(&cur, &next, 8, &fake_ops, &k, &err);
 	assert_int_equal(k.dels, 1);
