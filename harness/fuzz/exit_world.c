@@ -26,13 +26,14 @@ static void on_violation(void *ctx, enum hv_invariant inv, uint64_t index, const
 	fz_fail(hv_invariant_id(inv), "%s", msg);
 }
 
-static void build(void)
+static void build(uint32_t vendor)
 {
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		abort();
 	struct hv_system_config *cfg = &w->env.cfg;
 	mock_config_one(cfg);
+	cfg->vendor = vendor;
 	cfg->partitions[0].hcall_allowed = (1u << HV_HC_VERSION) | (1u << HV_HC_CONSOLE_WRITE) |
 	                                   (1u << HV_HC_YIELD) | (1u << HV_HC_SHUTDOWN);
 	if (mock_env_start(&w->env) != HV_OK)
@@ -53,10 +54,10 @@ static void build(void)
 	mock_peek(&w->env, MOCK_P0_RAM_HPA + EW_CODE_GPA, w->code_snap, EW_CODE_SIZE);
 }
 
-struct mock_env *ew_reset(void)
+struct mock_env *ew_reset(uint32_t vendor)
 {
 	if (!w) {
-		build();
+		build(vendor);
 		return &w->env;
 	}
 	struct mock_env *env = &w->env;

@@ -14,8 +14,10 @@
 #define EW_CODE_GPA 0x200000ull /* two code pages: instructions may cross */
 #define EW_CODE_SIZE 0x2000ull
 
-/* Build the world on the first call; later calls reset it. */
-struct mock_env *ew_reset(void);
+/* Build the world on the first call, its config of `vendor` (enum
+ * hv_vendor: the VMCB target runs an AMD system with nested page tables,
+ * the VMCS target an Intel one with EPT); later calls reset it. */
+struct mock_env *ew_reset(uint32_t vendor);
 
 /* Put up to n bytes at guest-physical gpa when it lies in the code pages
  * (clipped at their end). */

@@ -90,6 +90,9 @@ static void build_config(struct fz *f, struct hv_system_config *cfg)
 			                                   .gpa = draw_addr(f, 1ull << 40)};
 		}
 	}
+	/* Drawn last, so the seeds' configs keep their shape: Intel EPT or
+	 * AMD nested page tables. */
+	cfg->vendor = fz_u8(f) & 1 ? HV_VENDOR_AMD : HV_VENDOR_INTEL;
 }
 
 /* Expected translation of gpa in partition p according to the config. */
@@ -259,6 +262,16 @@ static void protect_once(struct fz *f, struct hv_system_config *cfg, struct hv_p
 	}
 	uint32_t used = pool->used;
 	hv_status s = hv_ept_protect(pool, parts[p].root, gpa, size, perm);
+	/* Nested page tables cannot say execute-only (APM Vol. 2, 5.6: a
+	 * present entry is readable): refused before anything changes. */
+	if (cfg->vendor == HV_VENDOR_AMD && perm != 0 && !(perm & HV_PERM_R)) {
+		FZ_CHECK(s == HV_ERR_INVAL, "EPT-EXACT", "NPT protect to perm %x returned %s", perm,
+		         hv_status_str(s));
+		FZ_CHECK(pool->used == used, "EPT-FORM", "refused protect kept %u pool pages",
+		         pool->used - used);
+		check_gpa(cfg, pool, parts[p].root, p, gpa, NULL);
+		return;
+	}
 	if (any_absent || grows) {
 		FZ_CHECK(s == HV_ERR_FAULT || s == HV_ERR_PERM, "EPT-EXACT",
 		         "protect over %s pages returned %s", any_absent ? "absent" : "weaker",
@@ -315,7 +328,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(parts, 0, sizeof(parts));
 	for (uint32_t p = 0; p < cfg.npartitions; p++) {
 		uint32_t mark = pool.used;
-		hv_status s = hv_ept_build(&pool, &cfg, p, &parts[p].root);
+		hv_status s = hv_s2_build(&pool, &cfg, p,
+		                          cfg.vendor == HV_VENDOR_AMD ? HV_S2_NPT : HV_S2_EPT,
+		                          &parts[p].root);
 		if (s == HV_ERR_NOMEM) {
 			FZ_CHECK(pool.used == mark, "EPT-FORM",
 			         "failed build of partition %u kept %u pool pages", p,

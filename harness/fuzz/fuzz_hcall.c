@@ -57,12 +57,20 @@
 
 /* ---- the system ---- */
 
+/* One system per vendor (Intel EPT, AMD nested page tables), built once;
+ * the low bit of an input's last byte picks one without taking a byte from
+ * the operations, so every seed runs on both. */
 struct fixture {
 	struct mock_env env;
 	struct hx_observer obs;
 	struct hx_oracle *oracle;
+	/* the system right after hv_system_init, restored for each input */
+	struct hv_system sys_snap;
+	struct hv_pool pool_snap;
+	uint8_t *pool_pages_snap;
 };
-static struct fixture *fx;
+static struct fixture *fixtures; /* [HV_VENDOR_INTEL], [HV_VENDOR_AMD] */
+static struct fixture *fx;       /* the current input's */
 
 /* Where the current exit is, for failure messages: the call is kept as
  * it came and formatted only when a message needs it (formatting it up
@@ -836,32 +844,28 @@ static void poke(struct fz *f, const struct hv_system_config *cfg)
 }
 
 /* The system right after hv_system_init (with the observer installed)
- * and the EPT pages it built: restored for each input, which is much
+ * and the table pages it built: restored for each input, which is much
  * cheaper than building it again. */
-static struct hv_system sys_snap;
-static struct hv_pool pool_snap;
-static uint8_t *pool_pages_snap;
-
 static void snapshot(void)
 {
 	struct mock_env *env = &fx->env;
 	hx_observer_install(&fx->obs, &env->sys);
-	sys_snap = env->sys;
-	pool_snap = env->pool;
+	fx->sys_snap = env->sys;
+	fx->pool_snap = env->pool;
 	size_t bytes = (size_t)env->pool.used << HV_PAGE_SHIFT;
-	pool_pages_snap = malloc(bytes ? bytes : 1);
-	if (!pool_pages_snap)
+	fx->pool_pages_snap = malloc(bytes ? bytes : 1);
+	if (!fx->pool_pages_snap)
 		abort();
-	memcpy(pool_pages_snap, env->pool.mem, bytes);
+	memcpy(fx->pool_pages_snap, env->pool.mem, bytes);
 }
 
 /* Fresh system for each input: pool, EPTs, partitions, mailboxes. */
 static void reset(void)
 {
 	struct mock_env *env = &fx->env;
-	env->sys = sys_snap;
-	env->pool = pool_snap;
-	memcpy(env->pool.mem, pool_pages_snap, (size_t)env->pool.used << HV_PAGE_SHIFT);
+	env->sys = fx->sys_snap;
+	env->pool = fx->pool_snap;
+	memcpy(env->pool.mem, fx->pool_pages_snap, (size_t)env->pool.used << HV_PAGE_SHIFT);
 	hx_oracle_reset(fx->oracle);
 	env->plat.console_len = 0;
 	model_init(&env->cfg);
@@ -871,21 +875,26 @@ static void reset(void)
 
 static void setup(void)
 {
-	fx = calloc(1, sizeof(*fx));
-	if (!fx)
+	fixtures = calloc(2, sizeof(*fixtures));
+	if (!fixtures)
 		abort();
-	build_config(&fx->env.cfg);
-	hv_status s = mock_env_start(&fx->env);
-	if (s != HV_OK) {
-		fprintf(stderr, "fuzz_hcall: mock system: %s\n", hv_status_str(s));
-		abort();
+	for (uint32_t v = HV_VENDOR_INTEL; v <= HV_VENDOR_AMD; v++) {
+		fx = &fixtures[v];
+		build_config(&fx->env.cfg);
+		fx->env.cfg.vendor = v;
+		hv_status s = mock_env_start(&fx->env);
+		if (s != HV_OK) {
+			fprintf(stderr, "fuzz_hcall: mock system: %s\n", hv_status_str(s));
+			abort();
+		}
+		hx_observer_init(&fx->obs, &mock_platform_ops, &fx->env.plat);
+		fx->oracle = hx_oracle_new(&fx->env.sys, on_violation, NULL);
+		if (!fx->oracle)
+			abort();
+		snapshot();
 	}
-	hx_observer_init(&fx->obs, &mock_platform_ops, &fx->env.plat);
-	fx->oracle = hx_oracle_new(&fx->env.sys, on_violation, NULL);
-	if (!fx->oracle)
-		abort();
+	/* The two configs differ only in their vendor: one set of edges. */
 	collect_edges(&fx->env.cfg);
-	snapshot();
 	trace_out = getenv("HX_FUZZ_TRACE_OUT");
 	if (trace_out && !*trace_out)
 		trace_out = NULL;
@@ -915,15 +924,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (!fx)
+	if (!fixtures)
 		setup();
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!fx)
+	if (!fixtures)
 		setup();
+	fx = &fixtures[size > 0 && (data[size - 1] & 1) ? HV_VENDOR_AMD : HV_VENDOR_INTEL];
 	reset();
 	rec_start();
 	const struct hv_system_config *cfg = &fx->env.cfg;

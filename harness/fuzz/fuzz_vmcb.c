@@ -30,7 +30,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	ew_reset();
+	ew_reset(HV_VENDOR_AMD);
 	return 0;
 }
 
@@ -262,7 +262,7 @@ static void check_write(const struct hv_vmcb *before, const struct hv_vmcb *afte
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct mock_env *env = ew_reset();
+	struct mock_env *env = ew_reset(HV_VENDOR_AMD);
 	struct fz f;
 	fz_init(&f, data, size);
 	static struct input in;

@@ -24,7 +24,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	ew_reset();
+	ew_reset(HV_VENDOR_INTEL);
 	return 0;
 }
 
@@ -178,7 +178,7 @@ static bool may_change(size_t off, const struct hv_result *res)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	ew_reset();
+	ew_reset(HV_VENDOR_INTEL);
 	struct fz f;
 	fz_init(&f, data, size);
 	static struct input in;
