@@ -89,13 +89,14 @@ int hx_cmd_config_check(int argc, char **argv)
 		}
 	}
 	char a[48], b[48];
-	printf("ok: %s, %u partition%s, %u channel%s, %u region%s (%s RAM, %s MMIO), %u device%s, "
-	       "%u channel membership%s, %u vCPU%s: %s\n",
-	       cfg->vendor == HV_VENDOR_AMD ? "amd" : "intel", cfg->npartitions,
-	       cfg->npartitions == 1 ? "" : "s", cfg->nchannels, cfg->nchannels == 1 ? "" : "s",
-	       regions, regions == 1 ? "" : "s", size_str(ram, a, sizeof(a)),
-	       size_str(mmio, b, sizeof(b)), devices, devices == 1 ? "" : "s", members,
-	       members == 1 ? "" : "s", vcpus, vcpus == 1 ? "" : "s", hx_esc(argv[1]));
+	printf("ok: %u partition%s, %u channel%s, %u region%s (%s RAM, %s MMIO), %u device%s, "
+	       "%u channel membership%s, %u vCPU%s, vendor %s: %s\n",
+	       cfg->npartitions, cfg->npartitions == 1 ? "" : "s", cfg->nchannels,
+	       cfg->nchannels == 1 ? "" : "s", regions, regions == 1 ? "" : "s",
+	       size_str(ram, a, sizeof(a)), size_str(mmio, b, sizeof(b)), devices,
+	       devices == 1 ? "" : "s", members, members == 1 ? "" : "s", vcpus,
+	       vcpus == 1 ? "" : "s", cfg->vendor == HV_VENDOR_AMD ? "amd" : "intel",
+	       hx_esc(argv[1]));
 	free(cfg);
 	return HX_EXIT_OK;
 }
