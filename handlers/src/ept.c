@@ -41,40 +41,10 @@ static inline unsigned level_index(uint64_t gpa, unsigned level)
 	return (unsigned)(gpa >> level_shift(level)) & (EPT_ENTRIES - 1);
 }
 
-/* Entry formats (hv/s2_entry.h): a root with HV_S2_ROOT_NPT set is an AMD
- * nested page table, any other an EPT; the code below is the same for both. */
-static inline enum hv_s2_format root_fmt(uint64_t root)
-{
-	return hv_s2_root_format(root);
-}
-
-static inline bool entry_present(enum hv_s2_format f, uint64_t e)
-{
-	return hv_s2_present(f, e);
-}
-
-/* A PML4E never maps a page (its bit 7 is reserved, Table 29-1). */
-static inline bool entry_is_leaf(enum hv_s2_format f, uint64_t e, unsigned level)
-{
-	return hv_s2_is_leaf(f, e, level);
-}
-
-/* Address of the page a leaf maps: bits 51:12, 51:21 or 51:30. */
-static inline uint64_t leaf_addr(uint64_t e, unsigned level)
-{
-	return hv_s2_leaf_addr(e, level);
-}
-
-static inline uint64_t leaf_entry(enum hv_s2_format f, uint64_t hpa, uint8_t perm, uint8_t memtype,
-                                  unsigned level)
-{
-	return hv_s2_leaf(f, hpa, perm, memtype, level);
-}
-
-static inline uint64_t table_entry(enum hv_s2_format f, uint64_t table_hpa)
-{
-	return hv_s2_table(f, table_hpa);
-}
+/* Entry formats: a root with HV_S2_ROOT_NPT set is an AMD nested page
+ * table, any other an EPT. Every bit of either is asked of hv/s2_entry.h
+ * (hv_s2_present, hv_s2_is_leaf, hv_s2_leaf, ...); the code below is the
+ * same for both. */
 
 /* The table a non-leaf entry points to, or NULL when that is not a pool
  * page (never followed then). */
@@ -100,19 +70,6 @@ static inline uint64_t min_u64(uint64_t a, uint64_t b)
 static inline uint64_t max_u64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
-}
-
-/* Memory types valid in an EPT leaf (SDM 29.3.7: 2, 3 and 7 are reserved). */
-static inline bool memtype_ok(uint8_t mt)
-{
-	return hv_s2_memtype_ok(mt);
-}
-
-/* Leaf permissions: only R/W/X, and never W without R, which is an EPT
- * misconfiguration (SDM 29.3.3.1). */
-static inline bool perm_ok(enum hv_s2_format f, uint8_t perm)
-{
-	return hv_s2_perm_ok(f, perm);
 }
 
 /* [gpa, gpa+size) must be page aligned, non-empty, not wrap and stay below
@@ -197,7 +154,7 @@ static hv_status map_count(const struct hv_pool *pool, const struct map_req *r,
 		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
 		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
 		uint64_t e = table ? table[i] : 0;
-		if (!entry_present(r->fmt, e)) {
+		if (!hv_s2_present(r->fmt, e)) {
 			if (can_leaf(r, level, s_lo, s_hi))
 				continue;
 			*need += 1;
@@ -206,7 +163,7 @@ static hv_status map_count(const struct hv_pool *pool, const struct map_req *r,
 				return s;
 			continue;
 		}
-		if (entry_is_leaf(r->fmt, e, level))
+		if (hv_s2_is_leaf(r->fmt, e, level))
 			return HV_ERR_OVERLAP;
 		const uint64_t *sub = entry_table(pool, e);
 		if (!sub)
@@ -230,19 +187,19 @@ static void map_write(struct reserve *res, const struct map_req *r, uint64_t *ta
 		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
 		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
 		uint64_t e = table[i];
-		if (entry_present(r->fmt, e)) {
+		if (hv_s2_present(r->fmt, e)) {
 			map_write(res, r, entry_table(res->pool, e), level - 1, s_lo, s_hi);
 			continue;
 		}
 		if (can_leaf(r, level, s_lo, s_hi)) {
-			table[i] = leaf_entry(r->fmt, r->hpa + (s_lo - r->gpa), r->perm, r->memtype,
+			table[i] = hv_s2_leaf(r->fmt, r->hpa + (s_lo - r->gpa), r->perm, r->memtype,
 			                      level);
 			continue;
 		}
 		uint64_t sub_hpa;
 		uint64_t *sub = take_page(res, &sub_hpa);
 		map_write(res, r, sub, level - 1, s_lo, s_hi);
-		table[i] = table_entry(r->fmt, sub_hpa);
+		table[i] = hv_s2_table(r->fmt, sub_hpa);
 	}
 }
 
@@ -251,8 +208,8 @@ hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, u
 {
 	if (!pool || !root)
 		return HV_ERR_INVAL;
-	enum hv_s2_format fmt = root_fmt(*root);
-	if (perm == 0 || !perm_ok(fmt, perm) || !memtype_ok(memtype))
+	enum hv_s2_format fmt = hv_s2_root_format(*root);
+	if (perm == 0 || !hv_s2_perm_ok(fmt, perm) || !hv_s2_memtype_ok(memtype))
 		return HV_ERR_INVAL;
 	hv_status s = check_span(gpa, size, HV_GPA_LIMIT);
 	if (s == HV_OK)
@@ -281,7 +238,7 @@ hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, u
 	uint64_t root_hpa = *root & HV_PAGE_MASK;
 	uint64_t *table = root_hpa ? root_table(pool, root_hpa) : take_page(&res, &root_hpa);
 	map_write(&res, &r, table, EPT_TOP_LEVEL, gpa, gpa + size);
-	*root = root_hpa | (fmt == HV_S2_NPT ? HV_S2_ROOT_NPT : 0);
+	*root = root_hpa | hv_s2_root_tag(fmt);
 	return HV_OK;
 }
 
@@ -305,7 +262,7 @@ hv_status hv_s2_build(struct hv_pool *pool, const struct hv_system_config *cfg, 
 	/* Every page of the new tree comes after the mark and nothing older
 	 * points into it, so giving them back undoes a failed build exactly. */
 	uint32_t mark = hv_pool_mark(pool);
-	const uint64_t tag = fmt == HV_S2_NPT ? HV_S2_ROOT_NPT : 0;
+	const uint64_t tag = hv_s2_root_tag(fmt);
 	uint64_t new_root = tag;
 	hv_status s = HV_OK;
 	for (uint32_t i = 0; i < pc->nregions && s == HV_OK; i++) {
@@ -349,16 +306,16 @@ hv_status hv_ept_translate(const struct hv_pool *pool, uint64_t root, uint64_t g
 		return HV_ERR_INVAL;
 	if (gpa >= HV_GPA_LIMIT)
 		return HV_OK; /* beyond what a 4-level walk translates */
-	enum hv_s2_format f = root_fmt(root);
+	enum hv_s2_format f = hv_s2_root_format(root);
 	uint8_t perm = HV_PERM_RWX;
 	uint64_t e = 0;
 	unsigned level = EPT_TOP_LEVEL + 1;
 	while (level-- > 0) {
 		e = table[level_index(gpa, level)];
-		if (!entry_present(f, e))
+		if (!hv_s2_present(f, e))
 			return HV_OK;
 		perm &= hv_s2_perm(f, e);
-		if (entry_is_leaf(f, e, level))
+		if (hv_s2_is_leaf(f, e, level))
 			break; /* always by level 0: every PTE is a leaf */
 		table = entry_table(pool, e);
 		if (!table)
@@ -366,7 +323,7 @@ hv_status hv_ept_translate(const struct hv_pool *pool, uint64_t root, uint64_t g
 	}
 	uint64_t size = level_size(level);
 	map->page_gpa = gpa & ~(size - 1);
-	map->hpa = leaf_addr(e, level) + (gpa & (size - 1));
+	map->hpa = hv_s2_leaf_addr(e, level) + (gpa & (size - 1));
 	map->perm = perm;
 	map->memtype = hv_s2_memtype(f, e, level);
 	map->level = (uint8_t)level;
@@ -413,14 +370,14 @@ static hv_status protect_count(enum hv_s2_format f, const struct hv_pool *pool,
 		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
 		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
 		uint64_t e = table[i];
-		if (!entry_present(f, e)) {
+		if (!hv_s2_present(f, e)) {
 			/* Already nothing: fine when nothing is asked for. */
 			if (perm == 0)
 				continue;
 			return HV_ERR_FAULT;
 		}
 		uint8_t eff = path_perm & hv_s2_perm(f, e);
-		if (!entry_is_leaf(f, e, level)) {
+		if (!hv_s2_is_leaf(f, e, level)) {
 			const uint64_t *sub = entry_table(pool, e);
 			if (!sub)
 				return HV_ERR_INVAL;
@@ -441,13 +398,6 @@ static hv_status protect_count(enum hv_s2_format f, const struct hv_pool *pool,
 	return HV_OK;
 }
 
-/* New permissions for a leaf; 0 makes the entry not present, and a
- * not-present entry is kept all zero. */
-static inline uint64_t reperm(enum hv_s2_format f, uint64_t e, uint8_t perm)
-{
-	return hv_s2_reperm(f, e, perm);
-}
-
 /* Writing pass, after protect_count vetted the range and reserved pages. A
  * large leaf only partly in the range becomes a table of smaller leaves
  * with the same attributes; the new table is complete before it replaces
@@ -461,9 +411,9 @@ static void protect_write(enum hv_s2_format f, struct reserve *res, uint64_t *ta
 		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
 		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);
 		uint64_t e = table[i];
-		if (!entry_present(f, e))
+		if (!hv_s2_present(f, e))
 			continue; /* perm == 0: already not present */
-		if (!entry_is_leaf(f, e, level)) {
+		if (!hv_s2_is_leaf(f, e, level)) {
 			protect_write(f, res, entry_table(res->pool, e), level - 1, s_lo, s_hi,
 			              perm);
 			continue;
@@ -471,7 +421,7 @@ static void protect_write(enum hv_s2_format f, struct reserve *res, uint64_t *ta
 		if (hv_s2_perm(f, e) == perm)
 			continue;
 		if (s_hi - s_lo == slot) {
-			table[i] = reperm(f, e, perm);
+			table[i] = hv_s2_reperm(f, e, perm);
 			continue;
 		}
 		uint64_t sub_hpa;
@@ -480,19 +430,19 @@ static void protect_write(enum hv_s2_format f, struct reserve *res, uint64_t *ta
 		/* Encode the first child once; the others differ only in their
 		 * address, and adding a multiple of the child size never reaches
 		 * an attribute bit (all below bit 12 + 9 * child or above 51). */
-		uint64_t first_child = hv_s2_split_leaf(f, e, level, leaf_addr(e, level));
+		uint64_t first_child = hv_s2_split_leaf(f, e, level, hv_s2_leaf_addr(e, level));
 		for (unsigned k = 0; k < EPT_ENTRIES; k++)
 			sub[k] = first_child + (uint64_t)k * level_size(child);
 		protect_write(f, res, sub, child, s_lo, s_hi, perm);
-		table[i] = table_entry(f, sub_hpa);
+		table[i] = hv_s2_table(f, sub_hpa);
 	}
 }
 
 hv_status hv_ept_protect(struct hv_pool *pool, uint64_t root, uint64_t gpa, uint64_t size,
                          uint8_t perm)
 {
-	enum hv_s2_format f = root_fmt(root);
-	if (!pool || !perm_ok(f, perm))
+	enum hv_s2_format f = hv_s2_root_format(root);
+	if (!pool || !hv_s2_perm_ok(f, perm))
 		return HV_ERR_INVAL;
 	uint64_t *pml4 = root_table(pool, root);
 	if (!pml4)
@@ -550,13 +500,13 @@ static hv_status walk_table(struct walk *w, const uint64_t *table, unsigned leve
 	uint64_t slot = level_size(level);
 	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
 		uint64_t e = table[i];
-		if (!entry_present(w->fmt, e))
+		if (!hv_s2_present(w->fmt, e))
 			continue;
 		uint64_t gpa = base + (uint64_t)i * slot;
 		uint8_t eff = path_perm & hv_s2_perm(w->fmt, e);
-		if (entry_is_leaf(w->fmt, e, level)) {
+		if (hv_s2_is_leaf(w->fmt, e, level)) {
 			if (eff != 0)
-				walk_emit(w, gpa, leaf_addr(e, level), slot, eff,
+				walk_emit(w, gpa, hv_s2_leaf_addr(e, level), slot, eff,
 				          hv_s2_memtype(w->fmt, e, level), (uint8_t)level);
 			continue;
 		}
@@ -577,7 +527,7 @@ hv_status hv_ept_walk(const struct hv_pool *pool, uint64_t root, hv_ept_run_fn f
 	const uint64_t *pml4 = root_table(pool, root);
 	if (!pml4)
 		return HV_ERR_INVAL;
-	struct walk w = {.pool = pool, .fmt = root_fmt(root), .fn = fn, .ctx = ctx};
+	struct walk w = {.pool = pool, .fmt = hv_s2_root_format(root), .fn = fn, .ctx = ctx};
 	hv_status s = walk_table(&w, pml4, EPT_TOP_LEVEL, 0, HV_PERM_RWX);
 	if (s != HV_OK)
 		return s;

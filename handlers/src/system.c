@@ -44,7 +44,7 @@ hv_status hv_system_init(struct hv_system *sys, const struct hv_system_config *c
 	sys->ops_ctx = ops_ctx;
 	sys->pool = pool;
 
-	enum hv_s2_format fmt = cfg->vendor == HV_VENDOR_AMD ? HV_S2_NPT : HV_S2_EPT;
+	enum hv_s2_format fmt = hv_s2_vendor_format(cfg->vendor);
 	uint32_t mark = hv_pool_mark(pool);
 	for (uint32_t i = 0; i < cfg->npartitions; i++) {
 		reset_partition(&sys->parts[i], &cfg->partitions[i]);

@@ -179,7 +179,7 @@ static int dump(const struct hv_system_config *cfg, struct hv_pool *pool,
 		const struct hv_partition_config *pc = &cfg->partitions[p];
 		uint32_t before = pool->used;
 		hv_status s =
-		        hv_s2_build(pool, cfg, p, npt ? HV_S2_NPT : HV_S2_EPT, &parts[p].root);
+		        hv_s2_build(pool, cfg, p, hv_s2_vendor_format(cfg->vendor), &parts[p].root);
 		if (s != HV_OK) {
 			fprintf(stderr,
 			        "error: building the %s of partition %u \"%s\" failed: %s (table "

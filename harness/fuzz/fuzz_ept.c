@@ -328,8 +328,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(parts, 0, sizeof(parts));
 	for (uint32_t p = 0; p < cfg.npartitions; p++) {
 		uint32_t mark = pool.used;
-		hv_status s = hv_s2_build(&pool, &cfg, p,
-		                          cfg.vendor == HV_VENDOR_AMD ? HV_S2_NPT : HV_S2_EPT,
+		hv_status s = hv_s2_build(&pool, &cfg, p, hv_s2_vendor_format(cfg.vendor),
 		                          &parts[p].root);
 		if (s == HV_ERR_NOMEM) {
 			FZ_CHECK(pool.used == mark, "EPT-FORM",

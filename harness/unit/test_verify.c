@@ -677,8 +677,7 @@ static struct big *big_new(uint32_t pool_pages)
 static hv_status build(struct hv_pool *pool, const struct hv_system_config *cfg, uint32_t p,
                        uint64_t *root)
 {
-	return hv_s2_build(pool, cfg, p, cfg->vendor == HV_VENDOR_AMD ? HV_S2_NPT : HV_S2_EPT,
-	                   root);
+	return hv_s2_build(pool, cfg, p, hv_s2_vendor_format(cfg->vendor), root);
 }
 
 static void big_free(struct big *b)

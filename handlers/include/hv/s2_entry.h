@@ -33,6 +33,17 @@ static inline enum hv_s2_format hv_s2_root_format(uint64_t root)
 	return (root & HV_S2_ROOT_NPT) ? HV_S2_NPT : HV_S2_EPT;
 }
 
+static inline uint64_t hv_s2_root_tag(enum hv_s2_format f)
+{
+	return f == HV_S2_NPT ? HV_S2_ROOT_NPT : 0;
+}
+
+/* The format of a vendor's second-stage tables (enum hv_vendor). */
+static inline enum hv_s2_format hv_s2_vendor_format(uint32_t vendor)
+{
+	return vendor == HV_VENDOR_AMD ? HV_S2_NPT : HV_S2_EPT;
+}
+
 /* EPT (SDM Vol. 3C, Table 29-6 and the large-page tables). */
 #define HV_S2_EPT_PERM 7ull /* R, W, X in bits 2:0, the hv_perm bits */
 #define HV_S2_EPT_MT_SHIFT 3
