@@ -83,6 +83,10 @@ declare -A expect=(
   [nul-in-name]='partitions[0].name: string contains a NUL character (\u0000) (line 9, column 21)'
   [nul-in-size]='partitions[0].regions[0].size: string contains a NUL character (\u0000) (line 15, column 23)'
   [nul-in-perm]='partitions[0].regions[0].perm: string contains a NUL character (\u0000) (line 16, column 21)'
+  [vendor-unknown]='vendor: unknown value "arm"; expected one of "intel", "amd"'
+  [vendor-uppercase]='vendor: unknown value "AMD"; expected one of "intel", "amd"'
+  [vendor-not-string]='vendor: expected one of "intel", "amd", got a number'
+  [vendor-nul]='vendor: string contains a NUL character (\u0000) (line 2, column 17)'
   [nul-in-enum]='partitions[0].regions[0].type: string contains a NUL character (\u0000) (line 12, column 23)'
   [nul-in-key]='partitions[0]: key starting "vcpus": string contains a NUL character (\u0000) (line 10, column 13)'
   [nul-in-comment]='partitions[0].comment: string contains a NUL character (\u0000) (line 10, column 23)'
@@ -146,6 +150,15 @@ for bin in "${bins[@]}"; do
   sed 's/"size": "16M" }/"size": "8K" }/' corpus/configs/one.json >"$tmp/tiny-hv.json"
   run "$tag ept dump with a 1-page pool" 2 'building the EPT of partition 0 "solo" failed: page pool exhausted' \
     "$bin" ept dump "$tmp/tiny-hv.json"
+  # An AMD config: nested page tables, tagged roots, the host-PAT contract;
+  # an Intel one says EPT. Both verified by the format-aware verifier.
+  amd=corpus/configs/amd-two-channel.json
+  run "$tag config check $amd names the vendor" 0 "vCPUs, vendor amd: $amd" "$bin" config check "$amd"
+  run "$tag ept dump $amd is NPT" 0 "vendor amd: nested page tables (APM Vol. 2, 15.25); memory types through host PAT 0x0000000500010406" \
+    "$bin" ept dump "$amd"
+  run "$tag ept dump $amd prints NPT roots" 0 'partition 1 "beta": 1 vCPU, NPT root 0x' "$bin" ept dump "$amd"
+  run "$tag ept dump of an Intel config is EPT" 0 'partition 0 "alpha": 2 vCPUs, EPT root 0x' \
+    "$bin" ept dump corpus/configs/two-channel.json
   printf '{"host_memory": "256M", "partitions": [\x00]}' >"$tmp/nul.json"
   run "$tag config check NUL byte" 2 "nul.json:1:40: control character 0x00 in JSON" "$bin" config check "$tmp/nul.json"
 done

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli_args.h"
+#include "config_json.h"
 #include "escape.h"
 #include "cli.h"
 #include "hv/exit.h"
@@ -29,9 +30,10 @@ static void print_config(const struct hx_trace *t)
 {
 	const struct hv_system_config *c = t->cfg;
 	char pb[4];
-	printf("config: host memory 0x%" PRIx64 ", hypervisor [0x%" PRIx64 ", +0x%" PRIx64
-	       "), %u partitions, %u channels\n",
-	       c->host_mem_size, c->hv_base, c->hv_size, c->npartitions, c->nchannels);
+	printf("config: vendor %s, host memory 0x%" PRIx64 ", hypervisor [0x%" PRIx64
+	       ", +0x%" PRIx64 "), %u partitions, %u channels\n",
+	       hx_config_vendor_name(c->vendor), c->host_mem_size, c->hv_base, c->hv_size,
+	       c->npartitions, c->nchannels);
 	for (uint32_t i = 0; i < c->nchannels; i++)
 		printf("  channel %u %s: hpa 0x%" PRIx64 " size 0x%" PRIx64 "\n", i,
 		       hx_esc(c->channels[i].name), c->channels[i].hpa, c->channels[i].size);

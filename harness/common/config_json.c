@@ -854,6 +854,13 @@ static bool parse_hypervisor(struct jctx *c, const cJSON *obj, struct hv_system_
 	return ok;
 }
 
+static const char *const vendor_names[] = {[HV_VENDOR_INTEL] = "intel", [HV_VENDOR_AMD] = "amd"};
+
+const char *hx_config_vendor_name(uint32_t vendor)
+{
+	return vendor < HV_ARRAY_LEN(vendor_names) ? vendor_names[vendor] : "unknown";
+}
+
 static bool parse_system(struct jctx *c, const cJSON *root, struct hv_system_config *cfg)
 {
 	static const struct keyspec keys[] = {{"vendor", false},
@@ -868,8 +875,7 @@ static bool parse_system(struct jctx *c, const cJSON *root, struct hv_system_con
 	if (!expect_object(c, root) || !check_keys(c, root, keys, HV_ARRAY_LEN(keys)))
 		return false;
 	/* Absent: Intel, the meaning every config had before AMD existed. */
-	static const char *const vendors[] = {[HV_VENDOR_INTEL] = "intel", [HV_VENDOR_AMD] = "amd"};
-	if (!field_enum(c, root, "vendor", vendors, HV_ARRAY_LEN(vendors), &cfg->vendor))
+	if (!field_enum(c, root, "vendor", vendor_names, HV_ARRAY_LEN(vendor_names), &cfg->vendor))
 		return false;
 	if (!field_u64(c, root, "host_memory", &cfg->host_mem_size) ||
 	    !parse_hypervisor(c, cJSON_GetObjectItemCaseSensitive(root, "hypervisor"), cfg))

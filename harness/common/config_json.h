@@ -4,6 +4,8 @@
  * allowed in every object and ignored; keys are case-sensitive):
  *
  * {
+ *   "vendor": "intel" | "amd",                 default "intel": EPT or nested
+ *                                               page tables (NPT) for stage 2
  *   "host_memory": SIZE,                       required; host memory is [0, SIZE)
  *   "hypervisor": {"base": ADDR, "size": SIZE}, required; hypervisor-reserved
  *   "channels": [                               optional, at most 16
@@ -106,6 +108,9 @@ enum hx_config_status hx_config_parse(const char *name, const char *text, size_t
 enum hx_config_status hx_config_parse_unchecked(const char *name, const char *text, size_t len,
                                                 struct hv_system_config *cfg,
                                                 struct hx_config_error *err);
+
+/* The JSON name of a vendor ("intel", "amd"); "unknown" for any other value. */
+const char *hx_config_vendor_name(uint32_t vendor);
 
 /* "ok", "io", "syntax", "schema", "invalid". */
 const char *hx_config_status_str(enum hx_config_status s);

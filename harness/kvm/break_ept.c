@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "hv/ept.h"
+#include "hv/s2_entry.h"
 #include "runner_int.h"
 
 static const struct hv_region *first_ram(const struct hv_partition_config *pc)
@@ -18,23 +19,27 @@ static const struct hv_region *first_ram(const struct hv_partition_config *pc)
 	return NULL;
 }
 
-/* The leaf entry mapping gpa in the tables rooted at root, and its size. */
+/* The leaf entry mapping gpa in the tables rooted at root (EPT or NPT, by
+ * the root's tag), its level (0: 4K) and its size. */
 static uint64_t *find_leaf(const struct hv_pool *pool, uint64_t root, uint64_t gpa,
-                           uint64_t *leaf_size)
+                           unsigned *level, uint64_t *leaf_size)
 {
-	uint64_t table = root;
-	for (int shift = 39; shift >= 12; shift -= 9) {
+	enum hv_s2_format f = hv_s2_root_format(root);
+	uint64_t table = root & HV_S2_ADDR_MASK;
+	for (unsigned lvl = 4; lvl-- > 0;) {
+		unsigned shift = 12 + 9 * lvl;
 		uint64_t *t = hv_pool_ptr(pool, table);
 		if (!t)
 			return NULL;
 		uint64_t *e = &t[(gpa >> shift) & 511];
-		if (!(*e & HV_EPTE_PERM_MASK))
+		if (!hv_s2_present(f, *e))
 			return NULL;
-		if (shift == 12 || ((shift == 30 || shift == 21) && (*e & HV_EPTE_LARGE))) {
+		if (hv_s2_is_leaf(f, *e, lvl)) {
+			*level = lvl;
 			*leaf_size = 1ull << shift;
 			return e;
 		}
-		table = *e & HV_EPTE_ADDR_MASK;
+		table = *e & HV_S2_ADDR_MASK;
 	}
 	return NULL;
 }
@@ -52,7 +57,8 @@ int hxk_break_ept_foreign(struct hxk_runner *R, struct hxk_err *err)
 	 * the boot structures and the stacks at its start. */
 	uint64_t gpa = mine->gpa + mine->size - HV_PAGE_SIZE;
 	uint64_t size;
-	uint64_t *leaf = find_leaf(R->sys->pool, R->sys->parts[0].ept_root, gpa, &size);
+	unsigned level;
+	uint64_t *leaf = find_leaf(R->sys->pool, R->sys->parts[0].ept_root, gpa, &level, &size);
 	if (!leaf)
 		return hxk_fail(err, "--break-ept foreign: GPA 0x%llx of partition 0 is not mapped",
 		                (unsigned long long)gpa);
@@ -62,7 +68,9 @@ int hxk_break_ept_foreign(struct hxk_runner *R, struct hxk_err *err)
 		                "--break-ept foreign: partition 1's RAM has no %llu KiB block "
 		                "aligned like partition 0's leaf at GPA 0x%llx",
 		                (unsigned long long)(size >> 10), (unsigned long long)gpa);
-	*leaf = (*leaf & ~HV_EPTE_ADDR_MASK) | target;
+	/* Only the address changes: permissions, memory type and (NPT) the PAT
+	 * bit of a large leaf stay as built. */
+	*leaf = (*leaf & ~hv_s2_leaf_addr(*leaf, level)) | target;
 	fprintf(R->out,
 	        "hx run: --break-ept foreign (test-only): partition 0 \"%s\" GPA 0x%llx-0x%llx now "
 	        "maps HPA 0x%llx, partition 1 \"%s\"'s RAM\n",
