@@ -95,8 +95,7 @@ int hx_cmd_config_check(int argc, char **argv)
 	       cfg->nchannels == 1 ? "" : "s", regions, regions == 1 ? "" : "s",
 	       size_str(ram, a, sizeof(a)), size_str(mmio, b, sizeof(b)), devices,
 	       devices == 1 ? "" : "s", members, members == 1 ? "" : "s", vcpus,
-	       vcpus == 1 ? "" : "s", hx_config_vendor_name(cfg->vendor),
-	       hx_esc(argv[1]));
+	       vcpus == 1 ? "" : "s", hx_config_vendor_name(cfg->vendor), hx_esc(argv[1]));
 	free(cfg);
 	return HX_EXIT_OK;
 }

@@ -21,8 +21,8 @@ static const struct hv_region *first_ram(const struct hv_partition_config *pc)
 
 /* The leaf entry mapping gpa in the tables rooted at root (EPT or NPT, by
  * the root's tag), its level (0: 4K) and its size. */
-static uint64_t *find_leaf(const struct hv_pool *pool, uint64_t root, uint64_t gpa,
-                           unsigned *level, uint64_t *leaf_size)
+static uint64_t *find_leaf(const struct hv_pool *pool, uint64_t root, uint64_t gpa, unsigned *level,
+                           uint64_t *leaf_size)
 {
 	enum hv_s2_format f = hv_s2_root_format(root);
 	uint64_t table = root & HV_S2_ADDR_MASK;
