@@ -10,8 +10,9 @@
 #              and the engine's ceiling (an empty target, same flags);
 #              fuzz-before.sh: the same for the targets at BENCH_BEFORE
 #              (a commit, built in a temporary worktree) in the same run
-#   ept        hx-bench-ept: EPT build/verify against memset
-#   size       image-size.sh: freestanding image per file, loadable, xz -9e
+#   ept        hx-bench-ept: EPT and NPT build/verify against memset
+#   size       image-size.sh: freestanding image per file, loadable, xz -9e,
+#              and the one-vendor images (hv_image_intel.elf, hv_image_amd.elf)
 # A part that cannot run here (no /dev/kvm, no fuzz build) is reported as
 # not measured; the handler, EPT and size parts must work.
 #
@@ -121,11 +122,14 @@ if [ "$before" != none ]; then
     unavailable fuzz-before.json "fuzz-before.sh failed"
 fi
 
-step "EPT build and verify"
+step "EPT and NPT build and verify"
 "$bin/hx-bench-ept" -r 15 -o "$parts/ept.json" || failed=1
 
 step "freestanding image size"
 bash harness/bench/image-size.sh "$build" "$parts/size.json" || failed=1
+for v in intel amd; do
+  bash harness/bench/image-size.sh "$build" "$parts/size-$v.json" "hv_image_$v.elf" || failed=1
+done
 
 if [ "$failed" -ne 0 ]; then
   echo "bench: a required part failed; no report written" >&2

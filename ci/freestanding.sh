@@ -4,17 +4,37 @@
 # prints its size in total and per source file.
 set -euo pipefail
 build=${1:?usage: ci/freestanding.sh BUILD_DIR}
+# hv_image.elf links both vendors' exit translation, hv_image_intel.elf and
+# hv_image_amd.elf one each: every one must link with nothing undefined,
+# and a one-vendor image must not carry the other vendor's layer.
 img="$build/handlers/hv_image.elf"
-if [ ! -f "$img" ]; then
-  echo "freestanding: $img missing: the bare-metal link failed (see the build log)" >&2
-  exit 1
-fi
-undef=$(nm -u "$img" || true)
-if [ -n "$undef" ]; then
-  echo "freestanding: undefined symbols in $img:" >&2
-  echo "$undef" >&2
-  exit 1
-fi
+for name in hv_image.elf hv_image_intel.elf hv_image_amd.elf; do
+  f="$build/handlers/$name"
+  if [ ! -f "$f" ]; then
+    echo "freestanding: $f missing: the bare-metal link failed (see the build log)" >&2
+    exit 1
+  fi
+  undef=$(nm -u "$f" || true)
+  if [ -n "$undef" ]; then
+    echo "freestanding: undefined symbols in $f:" >&2
+    echo "$undef" >&2
+    exit 1
+  fi
+done
+has() { nm "$build/handlers/$1" | grep -q " T $2\$"; }
+for want in "hv_image.elf hv_vmx_exit_read" "hv_image.elf hv_svm_exit_read" \
+            "hv_image_intel.elf hv_vmx_exit_read" "hv_image_amd.elf hv_svm_exit_read" \
+            "hv_image_intel.elf hv_s2_build" "hv_image_amd.elf hv_s2_build"; do
+  # shellcheck disable=SC2086 # two words: image, symbol
+  if ! has $want; then echo "freestanding: ${want% *} lacks ${want#* }" >&2; exit 1; fi
+done
+for unwanted in "hv_image_intel.elf hv_svm_exit_read" "hv_image_amd.elf hv_vmx_exit_read"; do
+  # shellcheck disable=SC2086
+  if has $unwanted; then echo "freestanding: ${unwanted% *} links ${unwanted#* } (the other vendor's layer)" >&2; exit 1; fi
+done
+for name in hv_image_intel.elf hv_image_amd.elf; do
+  echo "$name (one vendor, no undefined symbols): $(size --format=berkeley "$build/handlers/$name" | awk 'NR == 2 {print "text " $1 ", data " $2 ", bss " $3}')"
+done
 echo "freestanding image $img (no undefined symbols):"
 size "$img"
 echo "per source file (text data bss of each object of the freestanding core):"

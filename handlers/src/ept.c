@@ -122,6 +122,10 @@ struct map_req {
 	uint8_t perm;
 	uint8_t memtype;
 	enum hv_s2_format fmt;
+	/* hv_s2_leaf(fmt, 0, perm, memtype, level) for levels 0..2: every leaf
+	 * of the request is its HPA OR this (the attribute bits lie outside a
+	 * level-aligned address in both formats), encoded once per request. */
+	uint64_t leaf_attr[EPT_TOP_LEVEL];
 };
 
 /* A leaf may cover the whole slot [lo, hi) of `level` when the request
@@ -192,8 +196,7 @@ static void map_write(struct reserve *res, const struct map_req *r, uint64_t *ta
 			continue;
 		}
 		if (can_leaf(r, level, s_lo, s_hi)) {
-			table[i] = hv_s2_leaf(r->fmt, r->hpa + (s_lo - r->gpa), r->perm, r->memtype,
-			                      level);
+			table[i] = (r->hpa + (s_lo - r->gpa)) | r->leaf_attr[level];
 			continue;
 		}
 		uint64_t sub_hpa;
@@ -218,6 +221,8 @@ hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, u
 		return s;
 
 	struct map_req r = {.gpa = gpa, .hpa = hpa, .perm = perm, .memtype = memtype, .fmt = fmt};
+	for (unsigned level = 0; level < EPT_TOP_LEVEL; level++)
+		r.leaf_attr[level] = hv_s2_leaf(fmt, 0, perm, memtype, level);
 	const uint64_t *pml4 = NULL;
 	uint64_t need = 0;
 	if ((*root & HV_PAGE_MASK) != 0) {

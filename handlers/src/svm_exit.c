@@ -12,20 +12,6 @@
 #define EFER_LMA (1ull << 10)
 #define SEG_ATTR_L (1u << 9) /* VMCB attrib bits 11:8 are descriptor bits 55:52 */
 
-static const char *const xlat_names[] = {
-        [HV_XLAT_OK] = "ok",
-        [HV_XLAT_UNKNOWN_EXIT] = "exit code not intercepted by the core",
-        [HV_XLAT_BAD_INFO] = "exit information the manual does not allow",
-        [HV_XLAT_NO_LENGTH] = "instruction length unknown",
-        [HV_XLAT_BAD_STATE] = "CPL above 3",
-};
-_Static_assert(HV_ARRAY_LEN(xlat_names) == HV_XLAT_COUNT, "every status has a name");
-
-const char *hv_xlat_str(enum hv_xlat x)
-{
-	return (unsigned)x < HV_XLAT_COUNT ? xlat_names[x] : "unknown";
-}
-
 static bool long_mode(const struct hv_vmcb *vmcb)
 {
 	return (vmcb->save.efer & EFER_LMA) && (vmcb->save.cs.attrib & SEG_ATTR_L);

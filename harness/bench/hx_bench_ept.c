@@ -1,5 +1,7 @@
-/* hx-bench-ept: EPT build and verify time for typical and large layouts,
- * each beside the bandwidth floor: a memset of as many bytes as the
+/* hx-bench-ept: second-stage build and verify time for typical and large
+ * layouts, in both formats (Intel EPT and AMD NPT: one builder and one
+ * verifier with a per-format encoder and decoder), each beside the
+ * bandwidth floor: a memset of as many bytes as the
  * tables occupy (every table page is zeroed when taken from the pool, and
  * the verifier reads every entry, so neither can beat it by much).
  *
@@ -22,6 +24,7 @@
 #include "bench_util.h"
 #include "hv/config.h"
 #include "hv/ept.h"
+#include "hv/s2_entry.h"
 #include "hv/verify.h"
 
 static const char *prog = "hx-bench-ept";
@@ -132,29 +135,32 @@ static uint64_t median(uint64_t *v, unsigned n)
 	return v[n / 2];
 }
 
-/* Build every partition's EPT; returns 0 or -1 with a message. */
+/* Build every partition's tables in the config's vendor format; returns 0
+ * or -1 with a message. */
 static int build_all(struct hv_pool *pool, const struct hv_system_config *cfg,
                      struct hv_verify_part *parts)
 {
+	enum hv_s2_format fmt = hv_s2_vendor_format(cfg->vendor);
 	for (uint32_t i = 0; i < cfg->npartitions; i++) {
 		parts[i].root = 0;
 		parts[i].protected_ = false;
-		hv_status s = hv_ept_build(pool, cfg, i, &parts[i].root);
+		hv_status s = hv_s2_build(pool, cfg, i, fmt, &parts[i].root);
 		if (s != HV_OK) {
-			fprintf(stderr, "%s: EPT build of partition %u failed (status %d)\n", prog,
-			        i, (int)s);
+			fprintf(stderr, "%s: %s build of partition %u failed (status %d)\n", prog,
+			        fmt == HV_S2_NPT ? "NPT" : "EPT", i, (int)s);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-static int run_layout(const struct layout *l, struct hv_pool *pool, uint8_t *floor_buf,
-                      unsigned repeats, FILE *f, bool last)
+static int run_layout(const struct layout *l, uint32_t vendor, struct hv_pool *pool,
+                      uint8_t *floor_buf, unsigned repeats, FILE *f, bool last)
 {
 	static struct hv_system_config cfg;
 	static struct hv_verify_part parts[HV_MAX_PARTITIONS];
 	l->make(&cfg);
+	cfg.vendor = vendor;
 	struct hv_config_diag diag;
 	if (hv_config_validate(&cfg, &diag) != HV_OK) {
 		fprintf(stderr, "%s: layout %s rejected: %s\n", prog, l->name,
@@ -202,7 +208,7 @@ static int run_layout(const struct layout *l, struct hv_pool *pool, uint8_t *flo
 		m = 1;
 	fprintf(f, "    {\"name\": ");
 	hxb_json_str(f, l->name);
-	fprintf(f, ", \"what\": ");
+	fprintf(f, ", \"format\": \"%s\", \"what\": ", vendor == HV_VENDOR_AMD ? "npt" : "ept");
 	hxb_json_str(f, l->what);
 	fprintf(f,
 	        ",\n     \"partitions\": %u, \"mapped_bytes\": %llu, \"table_pages\": %u, "
@@ -262,9 +268,12 @@ int main(int argc, char **argv)
 		return 1;
 	fprintf(f, "{\n  \"layouts\": [\n");
 	size_t n = sizeof(layouts) / sizeof(layouts[0]);
+	static const uint32_t vendors[] = {HV_VENDOR_INTEL, HV_VENDOR_AMD};
 	for (size_t i = 0; i < n; i++)
-		if (run_layout(&layouts[i], &pool, floor_buf, repeats, f, i + 1 == n) != 0)
-			return 1;
+		for (size_t v = 0; v < 2; v++)
+			if (run_layout(&layouts[i], vendors[v], &pool, floor_buf, repeats, f,
+			               i + 1 == n && v == 1) != 0)
+				return 1;
 	fprintf(f, "  ]\n}\n");
 	if (out)
 		return hxb_out_close(&o) == 0 ? 0 : 1;

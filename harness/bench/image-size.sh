@@ -4,19 +4,26 @@
 # its loadable bytes (objcopy -O binary) and their LZMA size (xz -9e), which
 # is what a flash part pays for. Writes JSON to OUT (atomically) or stdout.
 #
-#   harness/bench/image-size.sh BUILD_DIR [OUT.json]
+#   harness/bench/image-size.sh BUILD_DIR [OUT.json [IMAGE]]
+# IMAGE: hv_image.elf (both vendors, the default), hv_image_intel.elf or
+# hv_image_amd.elf (one vendor's exit translation), in BUILD_DIR/handlers.
 set -euo pipefail
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then
-  echo "usage: image-size.sh BUILD_DIR [OUT.json]" >&2
+if [ $# -lt 1 ] || [ $# -gt 3 ]; then
+  echo "usage: image-size.sh BUILD_DIR [OUT.json [IMAGE]]" >&2
   exit 2
 fi
 build=$1
 out=${2:-}
-img="$build/handlers/hv_image.elf"
-map="$build/handlers/hv_image.map"
+name=${3:-hv_image.elf}
+case $name in
+hv_image.elf | hv_image_intel.elf | hv_image_amd.elf) ;;
+*) echo "image-size: unknown image '$name' (hv_image.elf, hv_image_intel.elf, hv_image_amd.elf)" >&2; exit 2 ;;
+esac
+img="$build/handlers/$name"
+map="$build/handlers/${name%.elf}.map"
 for f in "$img" "$map"; do
   if [ ! -f "$f" ]; then
-    echo "image-size: $f missing (build the hv_image.elf target)" >&2
+    echo "image-size: $f missing (build the $name target)" >&2
     exit 2
   fi
 done
@@ -37,7 +44,7 @@ read -r text data bss _ < <(size --format=berkeley "$img" | awk 'NR == 2')
 # give address, size and the object, on the same line or (long names) on
 # the next one. Sum input-section sizes per object and output section.
 # (POSIX awk: no strtonum, so hex is parsed by hand)
-awk -v text="$text" -v data="$data" -v bss="$bss" -v bin="$bin_bytes" -v xz="$xz_bytes" '
+awk -v image="$name" -v text="$text" -v data="$data" -v bss="$bss" -v bin="$bin_bytes" -v xz="$xz_bytes" '
   function hex(h,   i, v, c) {
     v = 0; h = tolower(substr(h, 3))
     for (i = 1; i <= length(h); i++) { c = index("0123456789abcdef", substr(h, i, 1)) - 1; v = v * 16 + c }
@@ -61,7 +68,7 @@ awk -v text="$text" -v data="$data" -v bss="$bss" -v bin="$bin_bytes" -v xz="$xz
     sz[name, out] += size
   }
   END {
-    printf "{\n  \"image\": \"hv_image.elf\",\n  \"text\": %d, \"data\": %d, \"bss\": %d,\n", text, data, bss
+    printf "{\n  \"image\": \"%s\",\n  \"text\": %d, \"data\": %d, \"bss\": %d,\n", image, text, data, bss
     printf "  \"loadable_bytes\": %d, \"xz_bytes\": %d,\n  \"files\": [\n", bin, xz
     for (i = 1; i <= nf; i++) {
       n = order[i]

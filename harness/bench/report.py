@@ -93,6 +93,8 @@ def build(parts, out_dir, budgets_path):
     h = load(parts, "handlers.json")
     ept = load(parts, "ept.json")
     size = load(parts, "size.json")
+    # One vendor's exit translation only (hv_image_intel.elf, hv_image_amd.elf).
+    size["vendors"] = {v: load(parts, "size-%s.json" % v) for v in ("intel", "amd")}
     kvm = load(parts, "kvm.json", False) or {"available": False, "reason": "not measured"}
     replay = load(parts, "replay.json", False) or {"available": False, "reason": "not measured"}
     fuzz = load(parts, "fuzz.json", False) or {"available": False, "reason": "not measured"}
@@ -342,16 +344,19 @@ def markdown(doc, plot_err):
     w("")
 
     e = doc["ept"]
-    w("## EPT build and verify")
+    w("## Second-stage tables: build and verify (EPT and NPT)")
     w("")
-    w("Median of %d warm runs each; floor: memset of the same number of table bytes." %
+    w("One builder and one verifier, each with a per-format encoder/decoder: Intel EPT "
+      "(SDM Vol. 3C, 29.3) and AMD nested page tables (APM Vol. 2, 15.25). "
+      "Median of %d warm runs each; floor: memset of the same number of table bytes." %
       e["layouts"][0]["repeats"])
     w("")
-    w("| layout | mapped | table pages | build | verify | memset floor | build / floor | verify / floor |")
-    w("|---|--:|--:|--:|--:|--:|--:|--:|")
+    w("| layout | format | mapped | table pages | build | verify | memset floor | build / floor | verify / floor |")
+    w("|---|---|--:|--:|--:|--:|--:|--:|--:|")
     for l in e["layouts"]:
-        w("| %s (%s) | %.2f GiB | %d | %s | %s | %s | %.1fx | %.1fx |" % (
-            l["name"], l["what"], l["mapped_bytes"] / 2**30, l["table_pages"],
+        w("| %s (%s) | %s | %.2f GiB | %d | %s | %s | %s | %.1fx | %.1fx |" % (
+            l["name"], l["what"], l.get("format", "ept").upper(), l["mapped_bytes"] / 2**30,
+            l["table_pages"],
             fmt_ns(l["build_ns"]), fmt_ns(l["verify_ns"]), fmt_ns(l["memset_ns"]),
             l["build_vs_memset"], l["verify_vs_memset"]))
     w("")
@@ -362,6 +367,17 @@ def markdown(doc, plot_err):
     w("build/handlers/hv_image.elf (-O2, --gc-sections): text %d, data %d, bss %d bytes; "
       "loadable bytes (objcopy -O binary) **%d**, LZMA (xz -9e) **%d** — what flash pays." % (
           s["text"], s["data"], s["bss"], s["loadable_bytes"], s["xz_bytes"]))
+    w("")
+    w("Per vendor: a firmware for one vendor links only that vendor's exit translation "
+      "(VMCS or VMCB); the builder, verifier and handlers are shared.")
+    w("")
+    w("| image | exit translation | text | loadable bytes | xz -9e |")
+    w("|---|---|--:|--:|--:|")
+    for name, what, img in (("hv_image.elf", "both", s),
+                            ("hv_image_intel.elf", "Intel VMCS", s["vendors"]["intel"]),
+                            ("hv_image_amd.elf", "AMD VMCB", s["vendors"]["amd"])):
+        w("| %s | %s | %d | %d | %d |" % (name, what, img["text"], img["loadable_bytes"],
+                                          img["xz_bytes"]))
     w("")
     w("| source file | text | rodata | data | bss | total |")
     w("|---|--:|--:|--:|--:|--:|")
@@ -411,10 +427,13 @@ def summary(doc):
     else:
         print("fuzz: not measured (%s)" % fz.get("reason", "?"))
     for l in doc["ept"]["layouts"]:
-        print("EPT %-9s build %9s verify %9s (memset floor %s)" % (
-            l["name"], fmt_ns(l["build_ns"]), fmt_ns(l["verify_ns"]), fmt_ns(l["memset_ns"])))
+        print("%s %-9s build %9s verify %9s (memset floor %s)" % (
+            l.get("format", "ept").upper(), l["name"], fmt_ns(l["build_ns"]),
+            fmt_ns(l["verify_ns"]), fmt_ns(l["memset_ns"])))
     s = doc["image"]
-    print("image: %d loadable bytes, %d xz -9e" % (s["loadable_bytes"], s["xz_bytes"]))
+    print("image: %d loadable bytes, %d xz -9e (Intel only %d, AMD only %d loadable bytes)" % (
+        s["loadable_bytes"], s["xz_bytes"], s["vendors"]["intel"]["loadable_bytes"],
+        s["vendors"]["amd"]["loadable_bytes"]))
 
 
 def main():

@@ -20,6 +20,7 @@
 #include "escape.h"
 #include "fz.h"
 #include "hv/ept.h"
+#include "hv/s2_entry.h"
 #include "hv/verify.h"
 
 /* Table pages for the EPTs of one config: large enough for every sample
@@ -57,7 +58,8 @@ static void check_error(enum hx_config_status st, const struct hx_config_error *
 	         "%s config: message holds a byte outside 0x20..0x7e", hx_config_status_str(st));
 }
 
-/* Build every partition's EPT and verify the whole system. */
+/* Build every partition's tables in the configured vendor's format (EPT or
+ * NPT, as hv_system_init does) and verify the whole system. */
 static void build_and_verify(const struct hv_system_config *cfg)
 {
 	struct hv_pool pool;
@@ -79,7 +81,8 @@ static void build_and_verify(const struct hv_system_config *cfg)
 	memset(parts, 0, sizeof(parts));
 	for (uint32_t p = 0; p < cfg->npartitions; p++) {
 		uint32_t mark = pool.used;
-		hv_status s = hv_ept_build(&pool, cfg, p, &parts[p].root);
+		hv_status s = hv_s2_build(&pool, cfg, p, hv_s2_vendor_format(cfg->vendor),
+		                          &parts[p].root);
 		if (s == HV_ERR_NOMEM) {
 			FZ_CHECK(pool.used == mark, "EPT-FORM",
 			         "failed build of partition %u kept %u pool pages", p,

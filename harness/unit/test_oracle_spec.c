@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hv/ept.h"
+#include "hv/s2_entry.h"
 #include "hv/msr.h"
 #include "mock_config.h"
 #include "observer.h"
@@ -426,8 +427,10 @@ static void pool_system(struct fx *f, uint64_t pool_hpa, uint32_t npages)
 	sys->ops_ctx = &f->env.plat;
 	sys->pool = &f->env.pool;
 	for (uint32_t p = 0; p < f->env.cfg.npartitions; p++)
-		assert_int_equal(
-		        hv_ept_build(&f->env.pool, &f->env.cfg, p, &sys->parts[p].ept_root), HV_OK);
+		assert_int_equal(hv_s2_build(&f->env.pool, &f->env.cfg, p,
+		                             hv_s2_vendor_format(f->env.cfg.vendor),
+		                             &sys->parts[p].ept_root),
+		                 HV_OK);
 }
 
 static void test_pool_in_partition_ram(void **state)

@@ -10,20 +10,7 @@
 #include "hv/exit.h"
 #include "hv/system.h"
 #include "hv/vmcb.h"
-
-/* Why an exit could not be translated. The hv_exit is then given reason
- * HV_EXIT_COUNT, which hv_handle_exit refuses (HV_HALT_BAD_EXIT): an exit
- * the core cannot read is never resumed. */
-enum hv_xlat {
-	HV_XLAT_OK = 0,
-	HV_XLAT_UNKNOWN_EXIT, /* an exit code the core does not intercept */
-	HV_XLAT_BAD_INFO,     /* EXITINFO the manual does not allow */
-	HV_XLAT_NO_LENGTH,    /* the instruction length cannot be determined */
-	HV_XLAT_BAD_STATE,    /* CPL above 3 */
-	HV_XLAT_COUNT
-};
-
-const char *hv_xlat_str(enum hv_xlat x);
+#include "hv/xlat.h"
 
 /* Translate the #VMEXIT in vmcb of vCPU `vcpu` of partition `part`.
  * gpr[] holds the registers the entry stub saved; its RAX and RSP slots
@@ -35,12 +22,6 @@ const char *hv_xlat_str(enum hv_xlat x);
 enum hv_xlat hv_svm_exit_read(struct hv_system *sys, uint32_t part, uint32_t vcpu,
                               const struct hv_vmcb *vmcb, const uint64_t gpr[HV_GPR_COUNT],
                               uint32_t svm_features, struct hv_exit *out);
-
-/* What the platform's loop does next. */
-enum hv_verdict {
-	HV_VERDICT_RUN = 0, /* VMRUN again */
-	HV_VERDICT_STOP,    /* the partition halted: never run this vCPU again */
-};
 
 /* Apply res (from hv_handle_exit on ex) to the vCPU: registers, RIP, an
  * exception to inject, and a guest MSR write the VMCB holds. TSC_AUX has

@@ -6,8 +6,9 @@
 #ifndef HV_VMX_H
 #define HV_VMX_H
 
-#include "hv/svm.h" /* enum hv_xlat, enum hv_verdict */
+#include "hv/exit.h"
 #include "hv/vmcs.h"
+#include "hv/xlat.h"
 
 /* Translate the exit in vmcs of vCPU `vcpu` of partition `part`; gpr[]
  * holds the registers the entry stub saved (its RSP slot is ignored: the
