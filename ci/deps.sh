@@ -5,12 +5,15 @@ set -euo pipefail
 
 # llvm: llvm-symbolizer (crash reports), llvm-profdata and llvm-cov
 # (make fuzz-coverage), unversioned names for clang's own version.
+# qemu-system-x86: TCG emulates AMD SVM with nested paging, the platform
+# the bootable hypervisor image (hx boot) runs on in make test.
 packages=(
   build-essential cmake make pkg-config
   clang llvm lld libclang-rt-dev
   libcmocka-dev libcjson-dev libzydis-dev
   lcov gnuplot-nox valgrind xz-utils binutils
   afl++ python3 clang-format
+  qemu-system-x86
 )
 
 missing=()

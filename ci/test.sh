@@ -6,6 +6,9 @@
 #   kvm         guest programs on /dev/kvm under the production handlers,
 #               plus the broken-EPT negative control (skipped only when
 #               /dev/kvm does not exist)
+#   boot        the bootable hypervisor under QEMU's SVM emulation runs the
+#               guest suite, plus the broken-NPT negative control (fails,
+#               not skips, in CI when QEMU is missing)
 #   replay      every corpus trace through hx and hx_asan: invariants,
 #               recorded outputs, DET; malformed traces refused
 #   build-eq    the freestanding core inside a KVM guest gives bit-identical
@@ -32,6 +35,7 @@ gate unit bash ci/unit.sh "$build"
 gate freestanding bash ci/freestanding.sh "$build"
 gate cli bash ci/cli-tests.sh "$build"
 gate kvm bash ci/kvm-tests.sh "$build"
+gate boot bash ci/boot-tests.sh "$build"
 gate replay bash ci/replay-tests.sh "$build"
 gate build-eq bash ci/buildeq.sh "$build"
 gate regressions bash ci/regressions.sh "$build"

@@ -17,6 +17,8 @@ static const struct hx_command commands[] = {
         {"ept", "dump", hx_cmd_ept_dump, "ept dump CONFIG.json"},
         {"run", NULL, hx_cmd_run,
          "run CONFIG.json GUEST.elf [--partition N] [--record FILE] [--single-step] [--timeout S]"},
+        {"boot", NULL, hx_cmd_boot,
+         "boot CONFIG.json GUEST.elf [--guest N=FILE] [--timeout S] [--expect OUTCOME]"},
         {"trace", "dump", hx_cmd_trace_dump, "trace dump FILE.hxt"},
         {"replay", NULL, hx_cmd_replay, "replay FILE.hxt..."},
         {"minimize", NULL, hx_cmd_minimize, "minimize FILE.hxt -o OUT.hxt"},

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "hv/ept.h"
-#include "hv/s2_entry.h"
+#include "hv/s2_leaf.h"
 #include "runner_int.h"
 
 static const struct hv_region *first_ram(const struct hv_partition_config *pc)
@@ -16,31 +16,6 @@ static const struct hv_region *first_ram(const struct hv_partition_config *pc)
 	for (uint32_t i = 0; i < pc->nregions; i++)
 		if (pc->regions[i].type == HV_REGION_RAM)
 			return &pc->regions[i];
-	return NULL;
-}
-
-/* The leaf entry mapping gpa in the tables rooted at root (EPT or NPT, by
- * the root's tag), its level (0: 4K) and its size. */
-static uint64_t *find_leaf(const struct hv_pool *pool, uint64_t root, uint64_t gpa, unsigned *level,
-                           uint64_t *leaf_size)
-{
-	enum hv_s2_format f = hv_s2_root_format(root);
-	uint64_t table = root & HV_S2_ADDR_MASK;
-	for (unsigned lvl = 4; lvl-- > 0;) {
-		unsigned shift = 12 + 9 * lvl;
-		uint64_t *t = hv_pool_ptr(pool, table);
-		if (!t)
-			return NULL;
-		uint64_t *e = &t[(gpa >> shift) & 511];
-		if (!hv_s2_present(f, *e))
-			return NULL;
-		if (hv_s2_is_leaf(f, *e, lvl)) {
-			*level = lvl;
-			*leaf_size = 1ull << shift;
-			return e;
-		}
-		table = *e & HV_S2_ADDR_MASK;
-	}
 	return NULL;
 }
 
@@ -58,7 +33,7 @@ int hxk_break_ept_foreign(struct hxk_runner *R, struct hxk_err *err)
 	uint64_t gpa = mine->gpa + mine->size - HV_PAGE_SIZE;
 	uint64_t size;
 	unsigned level;
-	uint64_t *leaf = find_leaf(R->sys->pool, R->sys->parts[0].ept_root, gpa, &level, &size);
+	uint64_t *leaf = hv_s2_leaf_of(R->sys->pool, R->sys->parts[0].ept_root, gpa, &level, &size);
 	if (!leaf)
 		return hxk_fail(err, "--break-ept foreign: GPA 0x%llx of partition 0 is not mapped",
 		                (unsigned long long)gpa);

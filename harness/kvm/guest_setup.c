@@ -20,30 +20,19 @@
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
-#define PTE_P (1ull << 0)
-#define PTE_RW (1ull << 1)
-#define PTE_US (1ull << 2)
-#define PTE_A (1ull << 5)
-#define PTE_D (1ull << 6)
-#define PTE_PS (1ull << 7)
 
-#define SEL_CODE 0x08
-#define SEL_DATA 0x10
-#define SEL_TSS 0x28
-#define TSS_LIMIT 0x67 /* 104-byte 64-bit TSS (SDM Vol. 3A, 8.7) */
+#define SEL_CODE HX_SEL_CODE
+#define SEL_DATA HX_SEL_DATA
+#define SEL_TSS HX_SEL_TSS
+#define TSS_LIMIT HX_GUEST_TSS_LIMIT
 
-_Static_assert(sizeof(struct hx_boot_info) <= HXK_BOOT_INFO_AP_STRIDE, "boot info stride");
-_Static_assert(HXK_BOOT_INFO_AP_GPA + (HV_MAX_VCPUS - 1) * HXK_BOOT_INFO_AP_STRIDE <=
-                       HX_GUEST_LOAD_MIN,
-               "per-vCPU boot info stays below the image");
-_Static_assert(HX_GUEST_PT_GPA + HX_GUEST_PT_PAGES * 0x1000 <= HXK_BOOT_INFO_AP_GPA,
-               "boot info after the page tables");
+_Static_assert((CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG) == HX_GUEST_CR0, "CR0");
+_Static_assert((CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT) == HX_GUEST_CR4, "CR4");
+_Static_assert((EFER_LME | EFER_LMA | EFER_SCE | EFER_NXE) == HX_GUEST_EFER, "EFER");
 
 uint64_t hxk_boot_info_gpa(uint32_t vcpu)
 {
-	if (vcpu == 0)
-		return HX_GUEST_BOOT_INFO_GPA;
-	return HXK_BOOT_INFO_AP_GPA + (uint64_t)(vcpu - 1) * HXK_BOOT_INFO_AP_STRIDE;
+	return hx_boot_info_gpa(vcpu);
 }
 
 static int put(hxk_gpa_ptr_fn ptr, void *ctx, uint64_t gpa, const void *src, uint64_t len,
@@ -69,18 +58,8 @@ static int put(hxk_gpa_ptr_fn ptr, void *ctx, uint64_t gpa, const void *src, uin
 
 int hxk_guest_write_tables(hxk_gpa_ptr_fn ptr, void *ctx, struct hxk_err *err)
 {
-	/* Flat descriptors (SDM Vol. 3A, 3.4.5 and 8.2.3). */
-	uint64_t gdt[7] = {
-	        0,
-	        0x00af9b000000ffffull, /* 0x08 64-bit code, DPL 0, accessed */
-	        0x00cf93000000ffffull, /* 0x10 data, DPL 0 */
-	        0x00affb000000ffffull, /* 0x18 64-bit code, DPL 3 */
-	        0x00cff3000000ffffull, /* 0x20 data, DPL 3 */
-	};
-	uint64_t base = HXK_GUEST_TSS_GPA, limit = TSS_LIMIT;
-	gdt[5] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x8bull << 40 |
-	         ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56; /* busy TSS */
-	gdt[6] = base >> 32;
+	uint64_t gdt[HX_GUEST_GDT_ENTRIES];
+	hx_guest_gdt(gdt);
 	uint8_t tss[TSS_LIMIT + 1];
 	memset(tss, 0, sizeof(tss));
 	tss[102] = sizeof(tss); /* I/O map base beyond the limit: no bitmap */
@@ -88,18 +67,12 @@ int hxk_guest_write_tables(hxk_gpa_ptr_fn ptr, void *ctx, struct hxk_err *err)
 	    put(ptr, ctx, HXK_GUEST_TSS_GPA, tss, sizeof(tss), "the TSS", err) != 0)
 		return -1;
 
-	/* PML4 -> PDPT -> 4 PDs of 2 MiB pages: [0, 4 GiB), supervisor+user,
-	 * writable, executable; A/D preset so the CPU never writes them. */
 	uint64_t(*pt)[512] = calloc(HX_GUEST_PT_PAGES, sizeof(*pt));
 	if (!pt)
 		return hxk_fail(err, "out of memory for the page tables");
-	const uint64_t tbl = PTE_P | PTE_RW | PTE_US | PTE_A;
-	pt[0][0] = (HX_GUEST_PT_GPA + 0x1000) | tbl;
-	for (uint64_t i = 0; i < 4; i++) {
-		pt[1][i] = (HX_GUEST_PT_GPA + 0x2000 + i * 0x1000) | tbl;
-		for (uint64_t j = 0; j < 512; j++)
-			pt[2 + i][j] = ((i << 30) | (j << 21)) | tbl | PTE_D | PTE_PS;
-	}
+	for (uint32_t p = 0; p < HX_GUEST_PT_PAGES; p++)
+		for (uint32_t i = 0; i < 512; i++)
+			pt[p][i] = hx_guest_pt_word(p, i);
 	int r = put(ptr, ctx, HX_GUEST_PT_GPA, pt, HX_GUEST_PT_PAGES * sizeof(*pt),
 	            "the page tables", err);
 	free(pt);

@@ -9,15 +9,11 @@
 
 #include "elf_load.h"
 #include "hv/config.h"
+#include "hx/guest_abi.h"
 #include "kvm_err.h"
 
-/* Where the initial TSS lives (the GDT's page, after the descriptors; the
- * guest runtime loads its own). */
-#define HXK_GUEST_TSS_GPA 0x1800ull
-/* Boot info of vCPU n > 0: after the page tables, 2 KiB apart (vCPU 0's
- * is at HX_GUEST_BOOT_INFO_GPA). */
-#define HXK_BOOT_INFO_AP_GPA 0x9000ull
-#define HXK_BOOT_INFO_AP_STRIDE 0x800ull
+/* Where the initial TSS lives (the guest runtime loads its own). */
+#define HXK_GUEST_TSS_GPA HX_GUEST_TSS_GPA
 
 uint64_t hxk_boot_info_gpa(uint32_t vcpu);
 

@@ -103,6 +103,9 @@ static void print_part(FILE *f, const struct hv_system_config *cfg, uint32_t i,
 	fprintf(f, "  checks: %llu invariant checks, %llu violation%s\n",
 	        (unsigned long long)pr->checks, (unsigned long long)pr->violations,
 	        pr->violations == 1 ? "" : "s");
+	if (pr->cpl3_hcalls)
+		fprintf(f, "  CPL 3 hypercalls refused by the core with #UD: %llu\n",
+		        (unsigned long long)pr->cpl3_hcalls);
 	for (uint32_t b = 0; b < HXK_UNENF_COUNT; b++)
 		if (pr->unenforced & (1u << b))
 			fprintf(f, "  not enforced by KVM: %s\n", hxk_unenforced_str(1u << b));
@@ -160,7 +163,9 @@ void hxk_report_print(FILE *f, const struct hv_system_config *cfg, const struct 
 			fprintf(f, "  ... %llu more\n",
 			        (unsigned long long)(rep->nviolations - rep->nstored));
 	}
-	if (!rep->oracles)
+	if (rep->checks_note)
+		fprintf(f, "note: %s\n", rep->checks_note);
+	else if (!rep->oracles)
 		fprintf(f,
 		        "note: built without the per-exit oracles; only hv_ept_verify, DECODE-EQ "
 		        "and guest canary reports were checked\n");
@@ -184,4 +189,28 @@ void hxk_report_print(FILE *f, const struct hv_system_config *cfg, const struct 
 		first = false;
 	}
 	fprintf(f, "; %.2f s)\n", rep->seconds);
+}
+
+void hxk_report_finish(struct hxk_report *rep, uint32_t npartitions, const struct hxk_options *opt)
+{
+	bool ok = true;
+	for (uint32_t i = 0; i < npartitions; i++) {
+		struct hxk_part_report *pr = &rep->parts[i];
+		pr->expect = opt->expect[i];
+		if (pr->outcome == HXK_OUT_NOT_RUN) {
+			pr->as_expected = true;
+			continue;
+		}
+		pr->as_expected = pr->outcome == pr->expect.outcome &&
+		                  (pr->expect.outcome != HXK_OUT_HALTED ||
+		                   pr->expect.halt_reason == HV_HALT_NONE ||
+		                   pr->expect.halt_reason == pr->halt_reason);
+		ok = ok && pr->as_expected;
+	}
+	for (uint32_t inv = 0; inv < HV_INV_COUNT; inv++) {
+		bool expected = (opt->expect_inv >> inv) & 1u;
+		if ((rep->per_inv[inv] != 0) != expected)
+			ok = false;
+	}
+	rep->passed = ok;
 }

@@ -525,31 +525,6 @@ static void cleanup(struct hxk_runner *R)
 	free(R->sys);
 }
 
-static void finish_report(struct hxk_runner *R)
-{
-	struct hxk_report *rep = R->rep;
-	bool ok = true;
-	for (uint32_t i = 0; i < R->cfg->npartitions; i++) {
-		struct hxk_part_report *pr = &rep->parts[i];
-		pr->expect = R->opt->expect[i];
-		if (pr->outcome == HXK_OUT_NOT_RUN) {
-			pr->as_expected = true;
-			continue;
-		}
-		pr->as_expected = pr->outcome == pr->expect.outcome &&
-		                  (pr->expect.outcome != HXK_OUT_HALTED ||
-		                   pr->expect.halt_reason == HV_HALT_NONE ||
-		                   pr->expect.halt_reason == pr->halt_reason);
-		ok = ok && pr->as_expected;
-	}
-	for (uint32_t inv = 0; inv < HV_INV_COUNT; inv++) {
-		bool expected = (R->opt->expect_inv >> inv) & 1u;
-		if ((rep->per_inv[inv] != 0) != expected)
-			ok = false;
-	}
-	rep->passed = ok;
-}
-
 enum hxk_run_status hxk_run(const struct hv_system_config *cfg, const char *const *images,
                             const struct hxk_options *opt, struct hxk_report *rep,
                             struct hxk_err *err)
@@ -659,7 +634,7 @@ enum hxk_run_status hxk_run(const struct hv_system_config *cfg, const char *cons
 	detach_checkers(R, true);
 	status = HXK_RUN_DONE;
 	rep->seconds = (double)(hxk_now_ns() - t_start) / 1e9;
-	finish_report(R);
+	hxk_report_finish(R->rep, R->cfg->npartitions, R->opt);
 out:
 	cleanup(R);
 	return status;

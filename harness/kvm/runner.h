@@ -70,12 +70,13 @@ struct hxk_part_report {
 	uint64_t exits;       /* core exits (hv_handle_exit calls) */
 	uint64_t by_kind[HXK_K_COUNT];
 	uint64_t ept_kinds[HXK_EPT_KINDS];
-	uint64_t checks;     /* invariant checks performed on its exits */
-	uint64_t violations; /* violations attributed to it */
-	uint64_t syncs;      /* GUEST_SYNC count */
-	uint64_t last_sync;  /* last GUEST_SYNC stage */
-	uint32_t unenforced; /* enum hxk_unenforced bits of its memslots */
-	double seconds;      /* wall time it was scheduled */
+	uint64_t checks;      /* invariant checks performed on its exits */
+	uint64_t violations;  /* violations attributed to it */
+	uint64_t cpl3_hcalls; /* hypercall exits at CPL 3 the core answered with #UD */
+	uint64_t syncs;       /* GUEST_SYNC count */
+	uint64_t last_sync;   /* last GUEST_SYNC stage */
+	uint32_t unenforced;  /* enum hxk_unenforced bits of its memslots */
+	double seconds;       /* wall time it was scheduled */
 	struct hxk_expect expect;
 	bool as_expected;
 };
@@ -98,9 +99,10 @@ struct hxk_report {
 	uint64_t per_inv[HV_INV_COUNT];
 	uint32_t nstored; /* violations[] holds the first ones */
 	struct hxk_violation violations[HXK_MAX_REPORTED_VIOLATIONS];
-	bool oracles;         /* per-exit oracles were linked in */
-	bool recorded;        /* a trace was written */
-	uint64_t trace_exits; /* exits in the trace */
+	bool oracles;            /* per-exit oracles were linked in */
+	const char *checks_note; /* what was checked, when not the per-exit oracles */
+	bool recorded;           /* a trace was written */
+	uint64_t trace_exits;    /* exits in the trace */
 	struct hxk_kind_stats stats[HXK_K_COUNT];
 	double seconds;
 	bool passed; /* every partition as expected, no unexpected violation */
@@ -126,6 +128,10 @@ struct hxk_options {
 	FILE *out;                                   /* progress / guest output (stdout) */
 };
 void hxk_options_default(struct hxk_options *o);
+
+/* Set every partition's expectation and as_expected, and rep->passed: all
+ * partitions as expected and exactly the expected invariants violated. */
+void hxk_report_finish(struct hxk_report *rep, uint32_t npartitions, const struct hxk_options *opt);
 
 enum hxk_run_status {
 	HXK_RUN_DONE = 0,      /* the run happened: see the report */

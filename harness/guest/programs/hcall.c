@@ -7,7 +7,10 @@
  * Every partition also has a read-only region at 0x10000000 and the
  * console device at 0x40000000. Each call is made with VMCALL and with
  * VMMCALL; failing calls must leave their buffers untouched; calls from
- * CPL 3 get #UD and have no effect. */
+ * CPL 3 get #UD and have no effect. The instruction of the other vendor
+ * (VMCALL on AMD, VMMCALL on Intel) raises #UD on hardware that really
+ * virtualizes (the booted image under SVM): then it must have no effect
+ * and is not tested further. Under KVM it reaches the core, emulated. */
 #include "hx/guest.h"
 #include "hv/hcall.h"
 
@@ -335,6 +338,24 @@ static void test_protect_errors(void)
 	buf[0] = 1;
 }
 
+/* true when insn i is a hypercall here; false when it raised #UD, after
+ * checking that the attempt had no effect. */
+static bool insn_is_hypercall(unsigned i)
+{
+	int vec;
+	uint64_t rdi = 0x5555;
+	int64_t st = (i == 0 ? hx_vmcall_safe : hx_vmmcall_safe)(HV_HC_VERSION, 0x5555, 0, 0, 0,
+	                                                         &rdi, &vec);
+	if (vec == HX_NO_FAULT)
+		return true;
+	GUEST_ASSERT_EQ(vec, HX_VEC_UD, "%s raised an exception other than #UD", insns[i].name);
+	GUEST_ASSERT_EQ(rdi, 0x5555, "%s raised #UD and changed RDI", insns[i].name);
+	(void)st;
+	GUEST_PRINTF("note: %s raises #UD here (the other vendor's instruction): not tested",
+	             insns[i].name);
+	return false;
+}
+
 static void test_allowed(void)
 {
 	expect("yield", HV_HC_YIELD, 0, 0, 0, 0, hx_partition() == 2 ? HV_HC_EPERM : HV_HC_OK);
@@ -400,6 +421,8 @@ void guest_main(void)
 	own_ram.gpa = r->gpa;
 	own_ram.end = r->gpa + r->size;
 	for (unsigned i = 0; i < 2; i++) {
+		if (!insn_is_hypercall(i))
+			continue;
 		call = insns[i].fn;
 		insn = insns[i].name;
 		test_numbers();

@@ -1,0 +1,43 @@
+/* Port I/O, the serial console (COM1) and the event stream of the bootable
+ * image (hv/boot.h). Everything the image says leaves through here. */
+#ifndef HV_BOOT_IO_H
+#define HV_BOOT_IO_H
+
+#include "hv/boot.h"
+#include "hv/types.h"
+
+static inline void hvb_outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t hvb_inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void hvb_outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+void hvb_serial_init(void);
+
+/* Formatted text to the serial console: %s %c %u %d %x %llu %llx %lu %lx
+ * and %%; nothing else. Guest-controlled text never goes through the
+ * format: hx escapes it when it prints the events. */
+void hvb_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One frame of the event stream. */
+void hvb_event(uint32_t type, const void *a, uint32_t alen, const void *b, uint32_t blen);
+
+/* Say why on the serial console and as a FATAL event, then end QEMU with
+ * HV_BOOT_EXIT_FATAL (or halt forever where there is no exit device). */
+__attribute__((noreturn)) void hvb_fatal(const char *fmt, ...)
+        __attribute__((format(printf, 1, 2)));
+
+__attribute__((noreturn)) void hvb_exit(uint32_t code);
+
+#endif

@@ -1,0 +1,317 @@
+#include "run.h"
+
+#include "hv/boot.h"
+#include "hv/guest_abi.h"
+#include "hv/guest_mem.h"
+#include "hv/s2_leaf.h"
+#include "hv/svm.h"
+#include "io.h"
+#include "trap.h"
+
+void hv_boot_vmrun(uint64_t vmcb_pa, uint64_t host_save_pa, uint64_t gpr[16]);
+
+#define TLB_FLUSH_ALL 1 /* VMCB TLB_CONTROL (APM Vol. 2, 15.16.1) */
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* ---- Platform ops: the core's only door to this machine. */
+
+static void op_cpuid(void *ctx, uint32_t leaf, uint32_t sub, uint32_t out[4])
+{
+	(void)ctx;
+	hvb_cpuid(leaf, sub, out);
+}
+
+static int op_rdmsr(void *ctx, uint32_t msr, uint64_t *value)
+{
+	(void)ctx;
+	return hvb_rdmsr_safe(msr, value);
+}
+
+static int op_wrmsr(void *ctx, uint32_t msr, uint64_t value)
+{
+	(void)ctx;
+	return hvb_wrmsr_safe(msr, value);
+}
+
+/* Host-physical memory is identity-mapped; only host memory exists. */
+static int op_phys_read(void *ctx, uint64_t hpa, void *dst, uint32_t len)
+{
+	struct hvb_world *w = ctx;
+	if (!hv_range_inside(hpa, len, 0, w->cfg->host_mem_size))
+		return -1;
+	hv_memcpy(dst, (const void *)(uintptr_t)hpa, len);
+	return 0;
+}
+
+static int op_phys_write(void *ctx, uint64_t hpa, const void *src, uint32_t len)
+{
+	struct hvb_world *w = ctx;
+	if (!hv_range_inside(hpa, len, 0, w->cfg->host_mem_size))
+		return -1;
+	hv_memcpy((void *)(uintptr_t)hpa, src, len);
+	return 0;
+}
+
+static void op_console(void *ctx, uint32_t partition, const char *buf, uint32_t len)
+{
+	(void)ctx;
+	hvb_event(HV_EV_CONSOLE, &partition, sizeof(partition), buf, len);
+}
+
+static void op_log(void *ctx, enum hv_log_level level, const char *msg)
+{
+	(void)ctx;
+	uint32_t lv = level, n = 0;
+	while (msg[n] && n < 256)
+		n++;
+	hvb_event(HV_EV_LOG, &lv, sizeof(lv), msg, n);
+}
+
+/* MEM_PROTECT narrowed a partition's nested table: cached translations of
+ * its ASID may still grant the old permissions, so every vCPU of it
+ * flushes before it runs again (APM Vol. 2, 15.16.1). QEMU flushes on
+ * every VMRUN anyway, so under TCG a missing flush cannot show. */
+static void op_ept_changed(void *ctx, uint32_t partition, uint64_t gpa, uint64_t size)
+{
+	struct hvb_world *w = ctx;
+	(void)gpa;
+	(void)size;
+	if (partition < w->cfg->npartitions)
+		w->flush[partition] = true;
+}
+
+static const struct hv_platform_ops ops = {
+        .cpuid = op_cpuid,
+        .rdmsr = op_rdmsr,
+        .wrmsr = op_wrmsr,
+        .phys_read = op_phys_read,
+        .phys_write = op_phys_write,
+        .console = op_console,
+        .log = op_log,
+        .ept_changed = op_ept_changed,
+};
+
+hv_status hvb_world_init(struct hvb_world *w, struct hv_config_diag *diag)
+{
+	hv_status st = hv_system_init(&w->sys, w->cfg, &ops, w, &w->pool, diag);
+	if (st != HV_OK)
+		return st;
+	for (uint32_t p = 0; p < w->cfg->npartitions; p++) {
+		w->last_vcpu[p] = -1;
+		w->part_running[p] = true;
+		for (uint32_t v = 0; v < w->nvcpus[p]; v++) {
+			struct hvb_vcpu *vc = &w->vcpus[p][v];
+			hv_memset(vc, 0, sizeof(*vc));
+			vc->running = true;
+		}
+	}
+	return HV_OK;
+}
+
+void hvb_report_violation(struct hvb_world *w, const struct hv_violation *v, uint64_t exit_index)
+{
+	(void)w;
+	struct hv_ev_violation e = {v->inv,     v->reason, v->partition, 0,
+	                            exit_index, v->gpa,    v->hpa,       v->entry};
+	hvb_event(HV_EV_VIOLATION, &e, sizeof(e), 0, 0);
+	hvb_printf("hx-boot: violation %s partition %u: %s (GPA 0x%lx HPA 0x%lx)\n",
+	           hv_invariant_id(v->inv), v->partition, hv_verify_reason_str(v->reason),
+	           (unsigned long)v->gpa, (unsigned long)v->hpa);
+}
+
+static void on_violation(void *ctx, const struct hv_violation *v)
+{
+	struct hvb_world *w = ctx;
+	hvb_report_violation(w, v, w->total_exits);
+}
+
+/* The production verifier over every partition's table, after a table
+ * changed at run time. */
+static void reverify(struct hvb_world *w)
+{
+	struct hv_verify_part vp[HV_MAX_PARTITIONS];
+	for (uint32_t p = 0; p < w->cfg->npartitions; p++)
+		vp[p] = (struct hv_verify_part){w->sys.parts[p].ept_root,
+		                                w->sys.parts[p].protected_ != 0};
+	hv_ept_verify(w->cfg, &w->pool, vp, on_violation, w, 16);
+}
+
+static void stop_partition(struct hvb_world *w, uint32_t p, uint32_t v, uint32_t why,
+                           uint32_t halt_reason, uint64_t detail, uint64_t exit_code)
+{
+	w->part_running[p] = false;
+	for (uint32_t i = 0; i < w->nvcpus[p]; i++)
+		w->vcpus[p][i].running = false;
+	struct hv_ev_stop e = {p, v, why, halt_reason, detail, exit_code};
+	hvb_event(HV_EV_STOP, &e, sizeof(e), 0, 0);
+}
+
+/* An OUT of a ucall struct's GPA to the ucall port (hv/guest_abi.h): the
+ * guest ABI's report channel, served here rather than by the core (for
+ * the core, port I/O is contained). */
+static bool is_ucall(const struct hv_vmcb *vmcb)
+{
+	uint64_t info = vmcb->ctl.exit_info1;
+	return vmcb->ctl.exit_code == HV_SVM_EXIT_IOIO && !(info & (HV_IOIO_IN | HV_IOIO_STR)) &&
+	       (info & HV_IOIO_SZ32) && ((info >> HV_IOIO_PORT_SHIFT) & 0xffff) == HX_UCALL_PORT;
+}
+
+static void ucall(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmcb *vmcb)
+{
+	uint64_t gpa = (uint32_t)vmcb->save.rax;
+	vmcb->save.rip = vmcb->ctl.exit_info2; /* the next RIP (APM Vol. 2, 15.10.2) */
+	struct hv_ev_ucall e = {p, v, {0}};
+	struct hx_ucall uc;
+	if (hv_guest_read(&w->sys, p, gpa, &uc, sizeof(uc)) != HV_OK) {
+		stop_partition(w, p, v, HV_STOP_BAD_UCALL, 0, gpa, vmcb->ctl.exit_code);
+		return;
+	}
+	hv_memcpy(e.ucall, &uc, sizeof(uc));
+	hvb_event(HV_EV_UCALL, &e, sizeof(e), 0, 0);
+	switch (uc.type) {
+	case HX_UCALL_SYNC:
+	case HX_UCALL_PRINT:
+	case HX_UCALL_FOUND:
+		break;
+	case HX_UCALL_DONE: {
+		w->vcpus[p][v].running = false;
+		bool any = false;
+		for (uint32_t i = 0; i < w->nvcpus[p]; i++)
+			any |= w->vcpus[p][i].running;
+		if (!any)
+			stop_partition(w, p, v, HV_STOP_DONE, 0, 0, vmcb->ctl.exit_code);
+		break;
+	}
+	case HX_UCALL_ASSERT:
+	case HX_UCALL_EXCEPTION:
+		stop_partition(w, p, v, HV_STOP_ASSERT, 0, uc.type, vmcb->ctl.exit_code);
+		break;
+	default:
+		stop_partition(w, p, v, HV_STOP_BAD_UCALL, 0, gpa, vmcb->ctl.exit_code);
+		break;
+	}
+}
+
+/* One #VMEXIT through the core: translate, handle, check, apply. */
+static void core_exit(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmcb *vmcb)
+{
+	struct hvb_vcpu *vc = &w->vcpus[p][v];
+	struct hv_exit ex;
+	struct hv_result res;
+	enum hv_xlat x = hv_svm_exit_read(&w->sys, p, v, vmcb, vc->gpr, w->cpu.svm_features, &ex);
+	bool was_flushed = w->flush[p];
+	uint64_t t0 = rdtsc();
+	hv_handle_exit(&w->sys, &ex, &res);
+	uint64_t t1 = rdtsc();
+	w->exits[p]++;
+	w->total_exits++;
+	uint32_t checks = 0;
+	if (w->flush[p] && !was_flushed) {
+		reverify(w);
+		checks = 3 * w->cfg->npartitions; /* EPT-OWN, -FORM, -EXACT of each table */
+	}
+	enum hv_verdict verdict = hv_svm_exit_write(vmcb, vc->gpr, &ex, &res);
+	struct hv_ev_exit e = {p,
+	                       v,
+	                       ex.reason,
+	                       res.action,
+	                       res.halt_reason,
+	                       res.mmio.is_write,
+	                       ex.st.cpl,
+	                       res.vector,
+	                       res.has_mmio,
+	                       checks,
+	                       vmcb->ctl.exit_code,
+	                       t1 - t0};
+	hvb_event(HV_EV_EXIT, &e, sizeof(e), 0, 0);
+	if (x != HV_XLAT_OK)
+		hvb_printf("hx-boot: partition %u vCPU %u: exit 0x%lx not translated: %s\n", p, v,
+		           (unsigned long)vmcb->ctl.exit_code, hv_xlat_str(x));
+	if (verdict == HV_VERDICT_STOP)
+		stop_partition(w, p, v, x != HV_XLAT_OK ? HV_STOP_XLAT : HV_STOP_HALTED,
+		               res.halt_reason, x, vmcb->ctl.exit_code);
+	else if (w->opts.max_exits && w->exits[p] >= w->opts.max_exits)
+		stop_partition(w, p, v, HV_STOP_HUNG, 0, w->exits[p], vmcb->ctl.exit_code);
+}
+
+static void run_vcpu(struct hvb_world *w, uint32_t p, uint32_t v)
+{
+	struct hv_vmcb *vmcb = (struct hv_vmcb *)(uintptr_t)w->vmcb_pa[p][v];
+	/* vCPUs of one partition share its ASID: switching between them, or
+	 * after its table changed, flushes. */
+	if (w->flush[p] || w->last_vcpu[p] != (int32_t)v)
+		vmcb->ctl.tlb_control = TLB_FLUSH_ALL;
+	w->flush[p] = false;
+	w->last_vcpu[p] = (int32_t)v;
+	hv_boot_vmrun(w->vmcb_pa[p][v], w->host_vmsave_pa, w->vcpus[p][v].gpr);
+	vmcb->ctl.tlb_control = 0;
+	vmcb->ctl.event_inj = 0; /* delivered, or in EXITINTINFO: never twice */
+	if (is_ucall(vmcb))
+		ucall(w, p, v, vmcb);
+	else
+		core_exit(w, p, v, vmcb);
+}
+
+void hvb_run(struct hvb_world *w)
+{
+	const struct hv_system_config *cfg = w->cfg;
+	for (uint32_t p = 0; p < cfg->npartitions; p++) {
+		for (uint32_t v = 0; v < w->nvcpus[p]; v++) {
+			struct hv_vmcb *vmcb = (struct hv_vmcb *)(uintptr_t)w->vmcb_pa[p][v];
+			hvb_vmcb_init(vmcb, w->sys.parts[p].ept_root & HV_S2_ADDR_MASK, p + 1,
+			              w->msrpm_pa, w->iopm_pa, w->entry[p]);
+			uint64_t *g = w->vcpus[p][v].gpr;
+			g[HV_RDI] = p;
+			g[HV_RSI] = v;
+			g[HV_RDX] = hx_boot_info_gpa(v);
+		}
+	}
+	uint64_t start = rdtsc();
+	/* Round-robin, one exit at a time: every vCPU of every partition on
+	 * this one CPU, deterministic order. */
+	for (;;) {
+		bool any = false;
+		for (uint32_t p = 0; p < cfg->npartitions; p++) {
+			for (uint32_t v = 0; v < w->nvcpus[p]; v++) {
+				if (!w->vcpus[p][v].running)
+					continue;
+				any = true;
+				run_vcpu(w, p, v);
+			}
+		}
+		if (!any)
+			break;
+	}
+	struct hv_ev_done d = {w->total_exits, rdtsc() - start, 0};
+	hvb_event(HV_EV_DONE, &d, sizeof(d), 0, 0);
+}
+
+#ifdef HV_BOOT_TEST_BREAK_NPT
+/* Test-only negative control (hv_boot_break.elf, never shipped): partition
+ * 0's table maps one block of partition 1's RAM, as a builder bug would.
+ * The verifier must name EPT-OWN and a canary-scanning guest must see the
+ * foreign canaries. */
+void hvb_test_break_npt(struct hvb_world *w)
+{
+	const struct hv_system_config *cfg = w->cfg;
+	if (cfg->npartitions < 2)
+		hvb_fatal("test break: needs two partitions");
+	const struct hv_region *mine = &cfg->partitions[0].regions[0];
+	const struct hv_region *theirs = &cfg->partitions[1].regions[0];
+	uint64_t gpa = mine->gpa + mine->size - HV_PAGE_SIZE, size;
+	unsigned level;
+	uint64_t *leaf = hv_s2_leaf_of(&w->pool, w->sys.parts[0].ept_root, gpa, &level, &size);
+	uint64_t target = (theirs->hpa + size - 1) & ~(size - 1);
+	if (!leaf || target + size > theirs->hpa + theirs->size)
+		hvb_fatal("test break: no leaf to redirect");
+	*leaf = (*leaf & ~hv_s2_leaf_addr(*leaf, level)) | target;
+	hvb_printf("hx-boot: TEST-ONLY broken NPT: partition 0 GPA 0x%lx maps HPA 0x%lx\n",
+	           (unsigned long)(gpa & ~(size - 1)), (unsigned long)target);
+}
+#endif

@@ -1,0 +1,53 @@
+/* The VMRUN loop of the bootable image: one straight path per exit,
+ * #VMEXIT -> hv_svm_exit_read -> hv_handle_exit -> checks ->
+ * hv_svm_exit_write -> a verdict this loop acts on. */
+#ifndef HV_BOOT_RUN_H
+#define HV_BOOT_RUN_H
+
+#include "hv/system.h"
+#include "hv/verify.h"
+#include "svm.h"
+
+struct hvb_run_opts {
+	bool record;
+	uint32_t max_vcpus;
+	uint64_t max_exits;
+};
+
+struct hvb_vcpu {
+	uint64_t gpr[16];
+	bool running;
+};
+
+struct hvb_world {
+	const struct hv_system_config *cfg;
+	struct hvb_run_opts opts;
+	struct hvb_cpu cpu;
+	struct hv_pool pool;
+	struct hv_system sys;
+	uint64_t image_lo, image_hi;
+	uint64_t host_save_pa, host_vmsave_pa, msrpm_pa, iopm_pa;
+	uint32_t nvcpus[HV_MAX_PARTITIONS];
+	uint64_t entry[HV_MAX_PARTITIONS];
+	uint64_t vmcb_pa[HV_MAX_PARTITIONS][HV_MAX_VCPUS];
+	struct hvb_vcpu vcpus[HV_MAX_PARTITIONS][HV_MAX_VCPUS];
+	uint64_t exits[HV_MAX_PARTITIONS];
+	uint64_t total_exits;
+	bool flush[HV_MAX_PARTITIONS]; /* nested tables changed: flush before the next VMRUN */
+	int32_t last_vcpu[HV_MAX_PARTITIONS];
+	bool part_running[HV_MAX_PARTITIONS];
+};
+
+/* hv_system_init with this platform's ops. */
+hv_status hvb_world_init(struct hvb_world *w, struct hv_config_diag *diag);
+
+/* Run every vCPU round-robin until every partition stopped. */
+void hvb_run(struct hvb_world *w);
+
+void hvb_report_violation(struct hvb_world *w, const struct hv_violation *v, uint64_t exit_index);
+
+#ifdef HV_BOOT_TEST_BREAK_NPT
+void hvb_test_break_npt(struct hvb_world *w);
+#endif
+
+#endif

@@ -1,0 +1,150 @@
+/* The contract between the bootable hypervisor image (handlers/boot) and
+ * whoever starts it: the config module it reads and the event stream it
+ * writes. Plain fixed-width data, shared by the image and by `hx boot`.
+ * Layouts are documented in handlers/docs/boot.md.
+ *
+ * Modules (multiboot v1, in this order): the config blob, then one guest
+ * ELF per partition of the config. */
+#ifndef HV_BOOT_H
+#define HV_BOOT_H
+
+#include "hv/config.h"
+#include "hv/types.h"
+
+/* ---- The config blob: a header, then struct hv_system_config as bytes. */
+#define HV_BOOT_BLOB_MAGIC 0x31464e4f43584855ull /* "UHXCONF1" little-endian */
+#define HV_BOOT_BLOB_VERSION 1u
+
+/* Options of a run (flags). */
+#define HV_BOOT_OPT_RECORD (1u << 0) /* stream an exit record per exit (REAL-EQ) */
+#define HV_BOOT_OPT_ALL (HV_BOOT_OPT_RECORD)
+
+struct hv_boot_blob {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t header_size; /* sizeof(struct hv_boot_blob) */
+	uint64_t config_size; /* sizeof(struct hv_system_config) */
+	uint32_t checksum;    /* FNV-1a 32 over the config bytes */
+	uint32_t flags;       /* HV_BOOT_OPT_* */
+	uint32_t max_vcpus;   /* run at most this many vCPUs per partition; 0 = all */
+	uint32_t pad;
+	uint64_t max_exits; /* per partition before it counts as hung; 0 = no limit */
+};
+_Static_assert(sizeof(struct hv_boot_blob) == 48, "blob header");
+
+static inline uint32_t hv_boot_fnv1a(const void *p, uint64_t n)
+{
+	const uint8_t *b = (const uint8_t *)p;
+	uint32_t h = 2166136261u;
+	for (uint64_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* ---- The event stream: frames on a debug console port (QEMU
+ * isa-debugcon), each a header then len payload bytes. Not 0x402, where
+ * SeaBIOS writes its own log, nor 0xe9, the guests' ucall port. */
+#define HV_BOOT_EVENT_PORT 0x6e9u
+/* isa-debug-exit: QEMU exits with status (value << 1) | 1. */
+#define HV_BOOT_EXIT_PORT 0xf4u
+#define HV_BOOT_EXIT_DONE 0u  /* status 1: ran to the end */
+#define HV_BOOT_EXIT_FATAL 1u /* status 3: refused its input or crashed */
+
+#define HV_BOOT_FRAME_MAGIC 0x4845u /* "EH" */
+#define HV_BOOT_EVENT_MAX 1024u     /* payload bytes of one frame, at most */
+
+enum hv_boot_event_type {
+	HV_EV_HELLO = 1,     /* struct hv_ev_hello */
+	HV_EV_FATAL = 2,     /* message text: the image stops */
+	HV_EV_CONSOLE = 3,   /* u32 partition, then console bytes */
+	HV_EV_UCALL = 4,     /* struct hv_ev_ucall (the guest's struct hx_ucall bytes) */
+	HV_EV_EXIT = 5,      /* struct hv_ev_exit: one core exit handled */
+	HV_EV_STOP = 6,      /* struct hv_ev_stop: a partition stopped running */
+	HV_EV_VIOLATION = 7, /* struct hv_ev_violation */
+	HV_EV_DONE = 8,      /* struct hv_ev_done: every partition stopped */
+	HV_EV_RECORD = 9,    /* struct hv_ev_record (HV_BOOT_OPT_RECORD) */
+	HV_EV_LOG = 10,      /* u32 level, then text: the core's diagnostic log */
+	HV_EV_TYPE_COUNT
+};
+
+struct hv_ev_header {
+	uint16_t magic; /* HV_BOOT_FRAME_MAGIC */
+	uint16_t type;  /* enum hv_boot_event_type */
+	uint32_t len;   /* payload bytes, at most HV_BOOT_EVENT_MAX */
+};
+_Static_assert(sizeof(struct hv_ev_header) == 8, "frame header");
+
+struct hv_ev_hello {
+	uint32_t version; /* HV_BOOT_BLOB_VERSION */
+	uint32_t npartitions;
+	uint32_t svm_features; /* CPUID Fn8000_000A EDX */
+	uint32_t nasids;       /* CPUID Fn8000_000A EBX */
+	uint64_t pool_hpa;
+	uint64_t pool_pages;
+	uint64_t image_start; /* the image and its modules, all inside the hypervisor range */
+	uint64_t image_end;
+	uint64_t checks; /* invariant checks made at boot (hv_ept_verify of every table) */
+};
+
+/* Why a partition stopped (struct hv_ev_stop.why). */
+enum hv_boot_stop {
+	HV_STOP_DONE = 1,      /* every vCPU reported GUEST_DONE */
+	HV_STOP_ASSERT = 2,    /* a GUEST_ASSERT or EXCEPTION ucall (the ucall says which) */
+	HV_STOP_HALTED = 3,    /* the core halted it (halt_reason) */
+	HV_STOP_BAD_UCALL = 4, /* ucall struct unreadable or of unknown type */
+	HV_STOP_HUNG = 5,      /* max_exits used up */
+	HV_STOP_XLAT = 6,      /* an exit the core's VMCB layer could not read (detail) */
+};
+
+struct hv_ev_stop {
+	uint32_t partition;
+	uint32_t vcpu;
+	uint32_t why;         /* enum hv_boot_stop */
+	uint32_t halt_reason; /* enum hv_halt_reason, HV_STOP_HALTED */
+	uint64_t detail;      /* HV_STOP_XLAT: enum hv_xlat; BAD_UCALL: the GPA; else exit code */
+	uint64_t exit_code;   /* the VMCB exit code of the last exit */
+};
+
+struct hv_ev_ucall {
+	uint32_t partition;
+	uint32_t vcpu;
+	uint8_t ucall[184]; /* struct hx_ucall of harness/guest/include/hx/guest_abi.h */
+};
+
+/* One exit through the core. kind is the hv_exit reason; ucalls are
+ * HV_EV_UCALL events and not exits of the core. */
+struct hv_ev_exit {
+	uint32_t partition;
+	uint32_t vcpu;
+	uint32_t reason;      /* enum hv_exit_reason */
+	uint32_t action;      /* enum hv_action */
+	uint32_t halt_reason; /* HV_ACT_HALT */
+	uint32_t mmio_write;  /* EPT violation emulated as an MMIO write (1) or read (0) */
+	uint32_t cpl;         /* the vCPU's CPL at the exit */
+	uint32_t vector;      /* HV_ACT_INJECT: the exception injected */
+	uint32_t has_mmio;
+	uint32_t checks;    /* invariant checks the image made after it (hv_ept_verify) */
+	uint64_t exit_code; /* VMCB EXITCODE */
+	uint64_t tsc;       /* TSC ticks spent in hv_handle_exit */
+};
+
+struct hv_ev_violation {
+	uint32_t inv;    /* enum hv_invariant */
+	uint32_t reason; /* enum hv_verify_reason */
+	uint32_t partition;
+	uint32_t pad;
+	uint64_t exit_index; /* exits handled before it was found */
+	uint64_t gpa;
+	uint64_t hpa;
+	uint64_t entry;
+};
+
+struct hv_ev_done {
+	uint64_t exits;
+	uint64_t tsc_total;   /* TSC ticks from the first VMRUN to the end */
+	uint64_t tsc_handler; /* of which in hv_handle_exit */
+};
+
+#endif

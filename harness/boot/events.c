@@ -1,0 +1,397 @@
+/* The bootable image's event stream (hv/boot.h) folded into a run report.
+ * Every frame is checked before it is used: lengths, indices and types
+ * come from a program under test. Guest text is escaped before printing. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boot_runner.h"
+#include "escape.h"
+#include "hv/boot.h"
+#include "hv/guest_abi.h"
+#include "hv/verify.h"
+#include "hv/xlat.h"
+
+struct hxb_events {
+	const struct hv_system_config *cfg;
+	const struct hxb_options *opt;
+	struct hxk_report *rep;
+	uint8_t buf[sizeof(struct hv_ev_header) + HV_BOOT_EVENT_MAX];
+	size_t have;
+	uint64_t offset; /* stream bytes consumed */
+	bool done;
+	bool hello;
+	char fatal[4 * HV_BOOT_EVENT_MAX + 4];
+	char con[HV_MAX_PARTITIONS][256];
+	uint32_t conlen[HV_MAX_PARTITIONS];
+};
+
+struct hxb_events *hxb_events_new(const struct hv_system_config *cfg, const struct hxb_options *opt,
+                                  struct hxk_report *rep)
+{
+	struct hxb_events *ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		return NULL;
+	ev->cfg = cfg;
+	ev->opt = opt;
+	ev->rep = rep;
+	return ev;
+}
+
+void hxb_events_free(struct hxb_events *ev)
+{
+	free(ev);
+}
+
+const char *hxb_events_fatal(const struct hxb_events *ev)
+{
+	return ev->fatal[0] ? ev->fatal : NULL;
+}
+
+bool hxb_events_done(const struct hxb_events *ev)
+{
+	return ev->done;
+}
+
+static FILE *out(const struct hxb_events *ev)
+{
+	return ev->opt->run.out ? ev->opt->run.out : stdout;
+}
+
+static const char *pname(const struct hxb_events *ev, uint32_t p)
+{
+	return hx_esc(ev->cfg->partitions[p].name);
+}
+
+static void violation(struct hxb_events *ev, uint32_t inv, int32_t part, uint64_t exit_index,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void violation(struct hxb_events *ev, uint32_t inv, int32_t part, uint64_t exit_index,
+                      const char *fmt, ...)
+{
+	struct hxk_report *rep = ev->rep;
+	rep->nviolations++;
+	if (inv < HV_INV_COUNT)
+		rep->per_inv[inv]++;
+	if (part >= 0 && (uint32_t)part < ev->cfg->npartitions)
+		rep->parts[part].violations++;
+	if (rep->nstored < HXK_MAX_REPORTED_VIOLATIONS) {
+		struct hxk_violation *v = &rep->violations[rep->nstored++];
+		v->inv = (enum hv_invariant)inv;
+		v->partition = part;
+		v->exit_index = exit_index;
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
+		va_end(ap);
+	}
+}
+
+static void stop(struct hxb_events *ev, uint32_t p, enum hxk_outcome o, uint32_t halt_reason,
+                 double now, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void stop(struct hxb_events *ev, uint32_t p, enum hxk_outcome o, uint32_t halt_reason,
+                 double now, const char *fmt, ...)
+{
+	struct hxk_part_report *pr = &ev->rep->parts[p];
+	if (pr->outcome != HXK_OUT_RUNNING)
+		return;
+	pr->outcome = o;
+	pr->halt_reason = halt_reason;
+	pr->seconds = now;
+	if (fmt && !pr->detail[0]) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(pr->detail, sizeof(pr->detail), fmt, ap);
+		va_end(ap);
+	}
+}
+
+static void console_flush(struct hxb_events *ev, uint32_t p)
+{
+	if (ev->conlen[p] && !ev->opt->run.quiet) {
+		char text[4 * sizeof(ev->con[p]) + 4];
+		hx_escape_n(ev->con[p], ev->conlen[p], text, sizeof(text));
+		fprintf(out(ev), "[%s console] %s\n", pname(ev, p), text);
+	}
+	ev->conlen[p] = 0;
+}
+
+static int on_console(struct hxb_events *ev, const uint8_t *b, uint32_t len)
+{
+	uint32_t p;
+	if (len < 4)
+		return -1;
+	memcpy(&p, b, 4);
+	if (p >= ev->cfg->npartitions)
+		return -1;
+	for (uint32_t i = 4; i < len; i++) {
+		if (b[i] == '\n') {
+			console_flush(ev, p);
+			continue;
+		}
+		if (ev->conlen[p] == sizeof(ev->con[p]))
+			console_flush(ev, p);
+		ev->con[p][ev->conlen[p]++] = (char)b[i];
+	}
+	return 0;
+}
+
+static const char *owner_name(const struct hv_system_config *cfg, int owner, char *buf, size_t len)
+{
+	if (owner == HX_CANARY_OWNER_HV)
+		snprintf(buf, len, "the hypervisor");
+	else if (owner > 0 && (uint32_t)owner <= cfg->npartitions)
+		snprintf(buf, len, "partition %d \"%s\"", owner - 1,
+		         hx_esc(cfg->partitions[owner - 1].name));
+	else
+		snprintf(buf, len, "unknown owner %d", owner);
+	return buf;
+}
+
+static int on_ucall(struct hxb_events *ev, const uint8_t *b, uint32_t len, double now)
+{
+	struct hv_ev_ucall e;
+	struct hx_ucall uc;
+	_Static_assert(sizeof(e.ucall) == sizeof(uc), "ucall bytes");
+	if (len != sizeof(e))
+		return -1;
+	memcpy(&e, b, sizeof(e));
+	memcpy(&uc, e.ucall, sizeof(uc));
+	uint32_t p = e.partition, v = e.vcpu;
+	if (p >= ev->cfg->npartitions || v >= HV_MAX_VCPUS)
+		return -1;
+	struct hxk_part_report *pr = &ev->rep->parts[p];
+	pr->by_kind[HXK_K_UCALL]++;
+	uc.file[sizeof(uc.file) - 1] = 0;
+	uc.msg[sizeof(uc.msg) - 1] = 0;
+	char efile[4 * sizeof(uc.file)], emsg[4 * sizeof(uc.msg)];
+	hx_escape(uc.file, efile, sizeof(efile));
+	hx_escape(uc.msg, emsg, sizeof(emsg));
+	switch (uc.type) {
+	case HX_UCALL_SYNC:
+		pr->syncs++;
+		pr->last_sync = uc.args[0];
+		if (ev->opt->run.verbose)
+			fprintf(out(ev), "[%s/%u] sync %llu (%s:%u)\n", pname(ev, p), v,
+			        (unsigned long long)uc.args[0], efile, uc.line);
+		break;
+	case HX_UCALL_PRINT:
+		if (!ev->opt->run.quiet)
+			fprintf(out(ev), "[%s/%u] %s:%u: %s\n", pname(ev, p), v, efile, uc.line,
+			        emsg);
+		break;
+	case HX_UCALL_DONE:
+		break; /* the image stops the partition when its last vCPU is done */
+	case HX_UCALL_ASSERT:
+		stop(ev, p, HXK_OUT_FAIL, 0, now, "assertion %s:%u: %s (0x%llx, 0x%llx) on vCPU %u",
+		     efile, uc.line, emsg, (unsigned long long)uc.args[0],
+		     (unsigned long long)uc.args[1], v);
+		break;
+	case HX_UCALL_EXCEPTION:
+		stop(ev, p, HXK_OUT_FAIL, 0, now,
+		     "unexpected exception %llu (error 0x%llx) at RIP 0x%llx on vCPU %u%s%s",
+		     (unsigned long long)uc.args[0], (unsigned long long)uc.args[1],
+		     (unsigned long long)uc.args[2], v, uc.msg[0] ? ": " : "", emsg);
+		break;
+	case HX_UCALL_FOUND: {
+		int owner = hx_canary_owner(uc.args[1]);
+		char who[96];
+		owner_name(ev->cfg, owner, who, sizeof(who));
+		violation(ev, HV_INV_EPT_OWN, (int32_t)p, ev->rep->total_exits,
+		          "guest found foreign memory: GPA 0x%llx holds a canary of %s (0x%016llx)",
+		          (unsigned long long)uc.args[0],
+		          owner >= 0 ? who : "nobody (not a canary)",
+		          (unsigned long long)uc.args[1]);
+		break;
+	}
+	default:
+		stop(ev, p, HXK_OUT_CRASH, 0, now, "unknown ucall type %u from %s:%u", uc.type,
+		     efile, uc.line);
+		break;
+	}
+	return 0;
+}
+
+static int on_core_exit(struct hxb_events *ev, const uint8_t *b, uint32_t len)
+{
+	struct hv_ev_exit e;
+	if (len != sizeof(e))
+		return -1;
+	memcpy(&e, b, sizeof(e));
+	if (e.partition >= ev->cfg->npartitions)
+		return -1;
+	struct hxk_part_report *pr = &ev->rep->parts[e.partition];
+	pr->exits++;
+	ev->rep->total_exits++;
+	pr->checks += e.checks;
+	ev->rep->total_checks += e.checks;
+	uint32_t kind = e.reason < HV_EXIT_COUNT ? e.reason : HXK_K_OTHER;
+	pr->by_kind[kind]++;
+	if (e.reason == HV_EXIT_VMCALL && e.cpl == 3 && e.action == HV_ACT_INJECT &&
+	    e.vector == HV_VEC_UD)
+		pr->cpl3_hcalls++;
+	if (e.reason == HV_EXIT_EPT_VIOLATION && e.has_mmio)
+		pr->ept_kinds[e.mmio_write ? HXK_EPT_MMIO_WRITE : HXK_EPT_MMIO_READ]++;
+	struct hxk_kind_stats *s = &ev->rep->stats[kind];
+	s->count++;
+	s->handler_ns += e.tsc; /* TSC ticks: see the stats note of hx boot */
+	return 0;
+}
+
+static int on_stop(struct hxb_events *ev, const uint8_t *b, uint32_t len, double now)
+{
+	struct hv_ev_stop e;
+	if (len != sizeof(e))
+		return -1;
+	memcpy(&e, b, sizeof(e));
+	if (e.partition >= ev->cfg->npartitions)
+		return -1;
+	uint32_t p = e.partition;
+	switch (e.why) {
+	case HV_STOP_DONE:
+		stop(ev, p, HXK_OUT_PASS, 0, now, NULL);
+		break;
+	case HV_STOP_ASSERT:
+		stop(ev, p, HXK_OUT_FAIL, 0, now, "the guest reported a failure");
+		break;
+	case HV_STOP_HALTED:
+		if (e.halt_reason == HV_HALT_NONE || e.halt_reason >= HV_HALT_COUNT)
+			return -1;
+		stop(ev, p, HXK_OUT_HALTED, e.halt_reason, now, "vCPU %u, exit code 0x%llx", e.vcpu,
+		     (unsigned long long)e.exit_code);
+		break;
+	case HV_STOP_XLAT:
+		stop(ev, p, HXK_OUT_HALTED, e.halt_reason < HV_HALT_COUNT ? e.halt_reason : 0, now,
+		     "vCPU %u: exit code 0x%llx not translated: %s", e.vcpu,
+		     (unsigned long long)e.exit_code,
+		     e.detail < HV_XLAT_COUNT ? hv_xlat_str((enum hv_xlat)e.detail) : "?");
+		break;
+	case HV_STOP_BAD_UCALL:
+		stop(ev, p, HXK_OUT_CRASH, 0, now,
+		     "ucall struct at GPA 0x%llx is not readable guest memory or of unknown type",
+		     (unsigned long long)e.detail);
+		break;
+	case HV_STOP_HUNG:
+		stop(ev, p, HXK_OUT_TIMEOUT, 0, now, "exit budget used up after %llu exits",
+		     (unsigned long long)e.detail);
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+static int on_violation(struct hxb_events *ev, const uint8_t *b, uint32_t len)
+{
+	struct hv_ev_violation e;
+	if (len != sizeof(e))
+		return -1;
+	memcpy(&e, b, sizeof(e));
+	if (e.inv >= HV_INV_COUNT || e.reason >= HV_VR_COUNT)
+		return -1;
+	int32_t part = e.partition < ev->cfg->npartitions ? (int32_t)e.partition : -1;
+	violation(ev, e.inv, part, e.exit_index,
+	          "hv_ept_verify in the booted image: %s at GPA 0x%llx (HPA 0x%llx, entry "
+	          "0x%016llx)",
+	          hv_verify_reason_str((enum hv_verify_reason)e.reason), (unsigned long long)e.gpa,
+	          (unsigned long long)e.hpa, (unsigned long long)e.entry);
+	return 0;
+}
+
+static int frame(struct hxb_events *ev, uint32_t type, const uint8_t *b, uint32_t len, double now)
+{
+	switch (type) {
+	case HV_EV_HELLO:
+		if (len != sizeof(struct hv_ev_hello) || ev->hello)
+			return -1;
+		ev->hello = true;
+		struct hv_ev_hello h;
+		memcpy(&h, b, sizeof(h));
+		ev->rep->total_checks += h.checks;
+		return 0;
+	case HV_EV_FATAL: {
+		if (len)
+			hx_escape_n(b, len, ev->fatal, sizeof(ev->fatal));
+		else
+			snprintf(ev->fatal, sizeof(ev->fatal), "(no message)");
+		return 0;
+	}
+	case HV_EV_CONSOLE:
+		return on_console(ev, b, len);
+	case HV_EV_UCALL:
+		return on_ucall(ev, b, len, now);
+	case HV_EV_EXIT:
+		return on_core_exit(ev, b, len);
+	case HV_EV_STOP:
+		return on_stop(ev, b, len, now);
+	case HV_EV_VIOLATION:
+		return on_violation(ev, b, len);
+	case HV_EV_DONE:
+		if (len != sizeof(struct hv_ev_done))
+			return -1;
+		ev->done = true;
+		return 0;
+	case HV_EV_LOG:
+		if (len < 4)
+			return -1;
+		if (ev->opt->run.verbose) {
+			char text[4 * HV_BOOT_EVENT_MAX + 4];
+			hx_escape_n(b + 4, len - 4, text, sizeof(text));
+			fprintf(stderr, "hx boot: core log: %s\n", text);
+		}
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int hxb_events_feed(struct hxb_events *ev, const uint8_t *buf, size_t len, double now_s,
+                    struct hxk_err *err)
+{
+	const size_t hdr = sizeof(struct hv_ev_header);
+	while (len) {
+		size_t need = hdr;
+		if (ev->have >= hdr) {
+			struct hv_ev_header h;
+			memcpy(&h, ev->buf, hdr);
+			need = hdr + h.len;
+		}
+		size_t n = need - ev->have < len ? need - ev->have : len;
+		memcpy(ev->buf + ev->have, buf, n);
+		ev->have += n;
+		buf += n;
+		len -= n;
+		if (ev->have < need)
+			continue;
+		struct hv_ev_header h;
+		memcpy(&h, ev->buf, hdr);
+		if (h.magic != HV_BOOT_FRAME_MAGIC || h.len > HV_BOOT_EVENT_MAX)
+			return hxk_fail(
+			        err, "event stream corrupt at byte %llu (magic 0x%04x, length %u)",
+			        (unsigned long long)ev->offset, h.magic, h.len);
+		if (ev->have == hdr && h.len)
+			continue; /* header complete: now the payload */
+		if (ev->done)
+			return hxk_fail(err, "event stream: a frame after DONE at byte %llu",
+			                (unsigned long long)ev->offset);
+		if (frame(ev, h.type, ev->buf + hdr, h.len, now_s) != 0)
+			return hxk_fail(
+			        err,
+			        "event stream: malformed event of type %u (%u bytes) at byte %llu",
+			        h.type, h.len, (unsigned long long)ev->offset);
+		ev->offset += ev->have;
+		ev->have = 0;
+	}
+	return 0;
+}
+
+void hxb_events_finish(struct hxb_events *ev, bool timed_out, double now_s)
+{
+	for (uint32_t p = 0; p < ev->cfg->npartitions; p++) {
+		console_flush(ev, p);
+		if (ev->rep->parts[p].outcome == HXK_OUT_RUNNING)
+			stop(ev, p, timed_out ? HXK_OUT_TIMEOUT : HXK_OUT_CRASH, 0, now_s,
+			     timed_out ? "still running at the timeout"
+			               : "the image ended without stopping it");
+	}
+}
