@@ -4,7 +4,10 @@
 # emulation, the production core handling every #VMEXIT) against its AMD
 # config with its expected outcome; then the negative control (the
 # test-only image hx_boot_break.elf, whose nested table maps the other
-# partition's RAM) must be caught with EPT-OWN.
+# partition's RAM) must be caught with EPT-OWN. REAL-EQ: every run records
+# the exits the image handled (hx boot --record), and `hx replay` must
+# answer each of them exactly as the booted core did, with every oracle
+# passing.
 #
 # usage: ci/boot-tests.sh BUILD_DIR [--keep] [NAME...]
 # Without qemu-system-x86_64 it prints "boot: SKIPPED" and succeeds, unless
@@ -66,7 +69,7 @@ tests=(
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hx-boot-tests.XXXXXX")
 if [ "$keep" = 1 ]; then echo "boot: logs in $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
 
-passed=0 failed=0 failures=()
+passed=0 failed=0 failures=() traces=()
 
 selected() {
   [ ${#only[@]} -eq 0 ] && return 0
@@ -88,13 +91,15 @@ for t in "${tests[@]}"; do
   elf=$guests/$guest.elf
   log=$tmp/$name.log
   # shellcheck disable=SC2086 # opts is a list of options
-  "$hx" boot "$configs/$config.json" "$elf" --serial-log "$tmp/$name.serial" $opts >"$log" 2>&1
+  trace=$tmp/boot-$name.hxt
+  "$hx" boot "$configs/$config.json" "$elf" --serial-log "$tmp/$name.serial" --record "$trace" $opts >"$log" 2>&1
   rc=$?
   if [ "$rc" -eq 0 ] && [ -n "$want" ] && ! grep -qF -- "$want" "$log"; then
     fail "$name" "output lacks: $want" "$log"
   elif [ "$rc" -eq 0 ]; then
     passed=$((passed + 1))
     echo "boot: ok   $name ($config: $(grep -m1 '^result:' "$log" | sed 's/^result: //'))"
+    traces+=("$trace")
   else
     fail "$name" "hx boot exited $rc" "$log"
   fi
@@ -123,6 +128,18 @@ if selected negative-control; then
   else
     passed=$((passed + 1))
     echo "boot: ok   negative-control (kvm-amd-two, broken NPT caught: $(grep -m1 '^result:' "$log" | sed 's/^result: //'))"
+  fi
+fi
+
+# REAL-EQ: the hosted core replays what the booted one did.
+if selected real-eq && [ ${#traces[@]} -gt 0 ]; then
+  log=$tmp/real-eq.log
+  if "$hx" replay "${traces[@]}" >"$log" 2>&1; then
+    passed=$((passed + 1))
+    exits=$(grep -o 'pass: [0-9]* exits' "$log" | awk '{s += $2} END {print s + 0}')
+    echo "boot: ok   real-eq (${#traces[@]} traces, $exits exits of the booted core: hosted replay equal)"
+  else
+    fail real-eq "the hosted core answered an exit differently from the booted one" "$log"
   fi
 fi
 

@@ -128,18 +128,25 @@ static void event_bytes(const void *p, uint32_t n)
 	                 : "memory");
 }
 
+void hvb_event_parts(uint32_t type, uint32_t n, const void *const part[], const uint32_t len[])
+{
+	uint32_t total = 0, take[4];
+	for (uint32_t i = 0; i < n && i < 4; i++) {
+		take[i] = len[i] < HV_BOOT_EVENT_MAX - total ? len[i] : HV_BOOT_EVENT_MAX - total;
+		total += take[i];
+	}
+	struct hv_ev_header h = {HV_BOOT_FRAME_MAGIC, (uint16_t)type, total};
+	event_bytes(&h, sizeof(h));
+	for (uint32_t i = 0; i < n && i < 4; i++)
+		if (take[i])
+			event_bytes(part[i], take[i]);
+}
+
 void hvb_event(uint32_t type, const void *a, uint32_t alen, const void *b, uint32_t blen)
 {
-	if (alen > HV_BOOT_EVENT_MAX)
-		alen = HV_BOOT_EVENT_MAX;
-	if (blen > HV_BOOT_EVENT_MAX - alen)
-		blen = HV_BOOT_EVENT_MAX - alen;
-	struct hv_ev_header h = {HV_BOOT_FRAME_MAGIC, (uint16_t)type, alen + blen};
-	event_bytes(&h, sizeof(h));
-	if (alen)
-		event_bytes(a, alen);
-	if (blen)
-		event_bytes(b, blen);
+	const void *part[2] = {a, b};
+	uint32_t len[2] = {alen, b ? blen : 0};
+	hvb_event_parts(type, 2, part, len);
 }
 
 void hvb_exit(uint32_t code)

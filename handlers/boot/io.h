@@ -30,7 +30,10 @@ void hvb_serial_init(void);
  * format: hx escapes it when it prints the events. */
 void hvb_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* One frame of the event stream. */
+/* One frame of the event stream: its payload is the n parts, in order
+ * (cut at HV_BOOT_EVENT_MAX bytes). */
+void hvb_event_parts(uint32_t type, uint32_t n, const void *const part[], const uint32_t len[]);
+/* The same for one or two parts (b may be NULL with blen 0). */
 void hvb_event(uint32_t type, const void *a, uint32_t alen, const void *b, uint32_t blen);
 
 /* Say why on the serial console and as a FATAL event, then end QEMU with

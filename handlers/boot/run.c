@@ -19,48 +19,111 @@ static inline uint64_t rdtsc(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
-/* ---- Platform ops: the core's only door to this machine. */
+/* ---- Platform ops: the core's only door to this machine. While an exit
+ * of a recorded run is handled, each call is also logged with its bytes:
+ * the inputs a replay feeds back and the outputs it must reproduce. */
+
+static struct hv_boot_call *rec_call(struct hvb_world *w, uint8_t kind, uint32_t bytes)
+{
+	struct hvb_rec *r = &w->rec;
+	if (!r->on)
+		return 0;
+	if (r->ncalls == HV_BOOT_REC_MAX_CALLS || bytes > HVB_REC_MAX_DATA - r->data_len) {
+		r->overflow++;
+		return 0;
+	}
+	struct hv_boot_call *c = &r->calls[r->ncalls++];
+	hv_memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	return c;
+}
+
+static void rec_bytes(struct hvb_world *w, const void *p, uint32_t n)
+{
+	hv_memcpy(w->rec.data + w->rec.data_len, p, n);
+	w->rec.data_len += n;
+}
 
 static void op_cpuid(void *ctx, uint32_t leaf, uint32_t sub, uint32_t out[4])
 {
-	(void)ctx;
 	hvb_cpuid(leaf, sub, out);
+	struct hv_boot_call *c = rec_call(ctx, HV_CALL_CPUID, 0);
+	if (c) {
+		c->id = leaf;
+		c->sub = sub;
+		hv_memcpy(c->regs, out, sizeof(c->regs));
+	}
 }
 
 static int op_rdmsr(void *ctx, uint32_t msr, uint64_t *value)
 {
-	(void)ctx;
-	return hvb_rdmsr_safe(msr, value);
+	int r = hvb_rdmsr_safe(msr, value);
+	struct hv_boot_call *c = rec_call(ctx, HV_CALL_RDMSR, 0);
+	if (c) {
+		c->id = msr;
+		c->failed = r != 0;
+		c->value = r == 0 ? *value : 0;
+	}
+	return r;
 }
 
 static int op_wrmsr(void *ctx, uint32_t msr, uint64_t value)
 {
-	(void)ctx;
-	return hvb_wrmsr_safe(msr, value);
+	int r = hvb_wrmsr_safe(msr, value);
+	struct hv_boot_call *c = rec_call(ctx, HV_CALL_WRMSR, 0);
+	if (c) {
+		c->id = msr;
+		c->failed = r != 0;
+		c->value = value;
+	}
+	return r;
 }
 
 /* Host-physical memory is identity-mapped; only host memory exists. */
 static int op_phys_read(void *ctx, uint64_t hpa, void *dst, uint32_t len)
 {
 	struct hvb_world *w = ctx;
-	if (!hv_range_inside(hpa, len, 0, w->cfg->host_mem_size))
-		return -1;
-	hv_memcpy(dst, (const void *)(uintptr_t)hpa, len);
-	return 0;
+	bool ok = hv_range_inside(hpa, len, 0, w->cfg->host_mem_size);
+	if (ok)
+		hv_memcpy(dst, (const void *)(uintptr_t)hpa, len);
+	struct hv_boot_call *c = rec_call(w, HV_CALL_PHYS_READ, ok ? len : 0);
+	if (c) {
+		c->addr = hpa;
+		c->len = len;
+		c->failed = !ok;
+		if (ok)
+			rec_bytes(w, dst, len);
+	}
+	return ok ? 0 : -1;
 }
 
 static int op_phys_write(void *ctx, uint64_t hpa, const void *src, uint32_t len)
 {
 	struct hvb_world *w = ctx;
-	if (!hv_range_inside(hpa, len, 0, w->cfg->host_mem_size))
-		return -1;
-	hv_memcpy((void *)(uintptr_t)hpa, src, len);
-	return 0;
+	bool ok = hv_range_inside(hpa, len, 0, w->cfg->host_mem_size);
+	struct hv_boot_call *c = rec_call(w, HV_CALL_PHYS_WRITE, ok ? 2 * len : len);
+	if (c) {
+		c->addr = hpa;
+		c->len = len;
+		c->failed = !ok;
+		c->has_before = ok;
+		rec_bytes(w, src, len);
+		if (ok)
+			rec_bytes(w, (const void *)(uintptr_t)hpa, len);
+	}
+	if (ok)
+		hv_memcpy((void *)(uintptr_t)hpa, src, len);
+	return ok ? 0 : -1;
 }
 
 static void op_console(void *ctx, uint32_t partition, const char *buf, uint32_t len)
 {
-	(void)ctx;
+	struct hv_boot_call *c = rec_call(ctx, HV_CALL_CONSOLE, len);
+	if (c) {
+		c->id = partition;
+		c->len = len;
+		rec_bytes(ctx, buf, len);
+	}
 	hvb_event(HV_EV_CONSOLE, &partition, sizeof(partition), buf, len);
 }
 
@@ -80,8 +143,12 @@ static void op_log(void *ctx, enum hv_log_level level, const char *msg)
 static void op_ept_changed(void *ctx, uint32_t partition, uint64_t gpa, uint64_t size)
 {
 	struct hvb_world *w = ctx;
-	(void)gpa;
-	(void)size;
+	struct hv_boot_call *c = rec_call(w, HV_CALL_EPT_CHANGED, 0);
+	if (c) {
+		c->id = partition;
+		c->addr = gpa;
+		c->value = size;
+	}
 	if (partition < w->cfg->npartitions)
 		w->flush[partition] = true;
 }
@@ -206,9 +273,30 @@ static void core_exit(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmc
 	struct hv_result res;
 	enum hv_xlat x = hv_svm_exit_read(&w->sys, p, v, vmcb, vc->gpr, w->cpu.svm_features, &ex);
 	bool was_flushed = w->flush[p];
+	struct hv_ev_record head;
+	if (w->opts.record) {
+		head.in = ex;
+		w->rec.on = true;
+		w->rec.ncalls = w->rec.overflow = w->rec.data_len = 0;
+	}
 	uint64_t t0 = rdtsc();
 	hv_handle_exit(&w->sys, &ex, &res);
 	uint64_t t1 = rdtsc();
+	if (w->opts.record) {
+		struct hvb_rec *r = &w->rec;
+		r->on = false;
+		head.index = w->total_exits;
+		head.ncalls = r->ncalls;
+		head.overflow = r->overflow;
+		head.data_len = r->data_len;
+		head.pad = 0;
+		head.res = res;
+		head.out = ex.st;
+		const void *part[3] = {&head, r->calls, r->data};
+		uint32_t len[3] = {sizeof(head), r->ncalls * (uint32_t)sizeof(r->calls[0]),
+		                   r->data_len};
+		hvb_event_parts(HV_EV_RECORD, 3, part, len);
+	}
 	w->exits[p]++;
 	w->total_exits++;
 	uint32_t checks = 0;

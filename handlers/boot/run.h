@@ -4,6 +4,7 @@
 #ifndef HV_BOOT_RUN_H
 #define HV_BOOT_RUN_H
 
+#include "hv/boot.h"
 #include "hv/system.h"
 #include "hv/verify.h"
 #include "svm.h"
@@ -17,6 +18,17 @@ struct hvb_run_opts {
 struct hvb_vcpu {
 	uint64_t gpr[16];
 	bool running;
+};
+
+/* The platform calls of the exit being handled (HV_BOOT_OPT_RECORD). */
+#define HVB_REC_MAX_DATA                                                                           \
+	(HV_BOOT_EVENT_MAX - sizeof(struct hv_ev_record) -                                         \
+	 HV_BOOT_REC_MAX_CALLS * sizeof(struct hv_boot_call))
+struct hvb_rec {
+	bool on; /* inside hv_handle_exit of a recorded run */
+	uint32_t ncalls, overflow, data_len;
+	struct hv_boot_call calls[HV_BOOT_REC_MAX_CALLS];
+	uint8_t data[HVB_REC_MAX_DATA];
 };
 
 struct hvb_world {
@@ -36,6 +48,7 @@ struct hvb_world {
 	bool flush[HV_MAX_PARTITIONS]; /* nested tables changed: flush before the next VMRUN */
 	int32_t last_vcpu[HV_MAX_PARTITIONS];
 	bool part_running[HV_MAX_PARTITIONS];
+	struct hvb_rec rec;
 };
 
 /* hv_system_init with this platform's ops. */

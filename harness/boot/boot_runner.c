@@ -97,6 +97,7 @@ static int write_blob(const struct hv_system_config *cfg, const struct hxb_optio
 	h.checksum = hv_boot_fnv1a(cfg, sizeof(*cfg));
 	h.max_vcpus = opt->run.max_vcpus;
 	h.max_exits = opt->run.max_exits;
+	h.flags = opt->run.record ? HV_BOOT_OPT_RECORD : 0;
 	return write_file(path, &h, sizeof(h), cfg, sizeof(*cfg), err);
 }
 
@@ -362,6 +363,10 @@ enum hxk_run_status hxb_run(const struct hv_system_config *cfg, const char *cons
 		}
 	}
 	hxb_events_finish(ev, timed_out, t_end);
+	if (hxb_events_commit_trace(ev, err) != 0) {
+		status = HXK_RUN_ERROR;
+		goto out;
+	}
 	hxk_report_finish(rep, cfg->npartitions, &opt->run);
 	status = HXK_RUN_DONE;
 out:

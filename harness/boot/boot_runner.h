@@ -34,6 +34,8 @@ const char *hxb_events_fatal(const struct hxb_events *ev);
 bool hxb_events_done(const struct hxb_events *ev);
 /* At the end of the run: partitions still running timed out. */
 void hxb_events_finish(struct hxb_events *ev, bool timed_out, double now_s);
+/* --record: write the trace (atomically). 0, or -1 with err. */
+int hxb_events_commit_trace(struct hxb_events *ev, struct hxk_err *err);
 void hxb_events_free(struct hxb_events *ev);
 
 #endif

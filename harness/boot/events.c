@@ -12,6 +12,7 @@
 #include "hv/guest_abi.h"
 #include "hv/verify.h"
 #include "hv/xlat.h"
+#include "trace.h"
 
 struct hxb_events {
 	const struct hv_system_config *cfg;
@@ -24,6 +25,10 @@ struct hxb_events {
 	bool hello;
 	char fatal[4 * HV_BOOT_EVENT_MAX + 4];
 	char con[HV_MAX_PARTITIONS][256];
+	struct hx_trace_writer *trace; /* --record: opened at HELLO */
+	bool trace_failed;
+	char trace_err[512];
+	struct hx_obs_entry calls[HV_BOOT_REC_MAX_CALLS];
 	uint32_t conlen[HV_MAX_PARTITIONS];
 };
 
@@ -41,7 +46,121 @@ struct hxb_events *hxb_events_new(const struct hv_system_config *cfg, const stru
 
 void hxb_events_free(struct hxb_events *ev)
 {
+	if (ev && ev->trace)
+		hx_trace_writer_abort(ev->trace);
 	free(ev);
+}
+
+_Static_assert((int)HV_CALL_CPUID == (int)HX_OBS_CPUID && (int)HV_CALL_RDMSR == (int)HX_OBS_RDMSR &&
+                       (int)HV_CALL_WRMSR == (int)HX_OBS_WRMSR &&
+                       (int)HV_CALL_PHYS_READ == (int)HX_OBS_PHYS_READ &&
+                       (int)HV_CALL_PHYS_WRITE == (int)HX_OBS_PHYS_WRITE &&
+                       (int)HV_CALL_CONSOLE == (int)HX_OBS_CONSOLE &&
+                       (int)HV_CALL_EPT_CHANGED == (int)HX_OBS_EPT_CHANGED,
+               "the image's call kinds are the observer's");
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static int open_trace(struct hxb_events *ev, const struct hv_ev_hello *h)
+{
+	if (!ev->opt->run.record)
+		return 0;
+	if (h->pool_pages > UINT32_MAX)
+		return -1;
+	struct hx_trace_meta meta = {
+	        .cfg = ev->cfg,
+	        .config_name =
+	                ev->opt->run.config_name ? base_name(ev->opt->run.config_name) : NULL,
+	        .note = "recorded by hx boot: the booted image under QEMU TCG (-cpu EPYC, emulated "
+	                "SVM with nested paging)",
+	        .pool_hpa = h->pool_hpa,
+	        .pool_pages = (uint32_t)h->pool_pages};
+	ev->trace = hx_trace_writer_open(ev->opt->run.record, &meta, ev->trace_err,
+	                                 sizeof(ev->trace_err));
+	if (!ev->trace)
+		ev->trace_failed = true;
+	return 0;
+}
+
+/* One REAL-EQ record: the image's hv_exit, result, state out and calls,
+ * checked entry by entry, into a trace EXIT record. */
+static int on_record(struct hxb_events *ev, const uint8_t *b, uint32_t len)
+{
+	struct hv_ev_record h;
+	if (!ev->opt->run.record || len < sizeof(h))
+		return -1;
+	memcpy(&h, b, sizeof(h));
+	uint64_t calls_len = (uint64_t)h.ncalls * sizeof(struct hv_boot_call);
+	if (h.ncalls > HV_BOOT_REC_MAX_CALLS || sizeof(h) + calls_len + h.data_len != len)
+		return -1;
+	const uint8_t *data = b + sizeof(h) + calls_len;
+	uint64_t off = 0;
+	for (uint32_t i = 0; i < h.ncalls; i++) {
+		struct hv_boot_call c;
+		memcpy(&c, b + sizeof(h) + (uint64_t)i * sizeof(c), sizeof(c));
+		if (c.kind < HV_CALL_CPUID || c.kind > HV_CALL_EPT_CHANGED || c.len > 4096)
+			return -1;
+		struct hx_obs_entry *e = &ev->calls[i];
+		memset(e, 0, sizeof(*e));
+		e->kind = c.kind;
+		e->failed = c.failed != 0;
+		e->id = c.id;
+		e->sub = c.sub;
+		e->addr = c.addr;
+		e->value = c.value;
+		memcpy(e->regs, c.regs, sizeof(e->regs));
+		bool bytes = c.kind == HV_CALL_CONSOLE || c.kind == HV_CALL_PHYS_WRITE ||
+		             (c.kind == HV_CALL_PHYS_READ && !c.failed);
+		if (bytes) {
+			e->len = c.len;
+			if (off + c.len > h.data_len)
+				return -1;
+			e->data = (uint32_t)off;
+			off += c.len;
+		}
+		if (c.kind == HV_CALL_PHYS_WRITE && c.has_before) {
+			if (off + c.len > h.data_len)
+				return -1;
+			e->has_before = 1;
+			e->before = (uint32_t)off;
+			off += c.len;
+		}
+	}
+	if (off != h.data_len)
+		return -1;
+	if (!ev->trace || ev->trace_failed)
+		return 0;
+	struct hx_obs_view view = {ev->calls, h.ncalls, h.overflow, data, h.data_len};
+	struct hv_exit out = h.in;
+	out.st = h.out;
+	if (hx_trace_writer_add(ev->trace, &h.in, &view, &h.res, &out) != 0) {
+		ev->trace_failed = true;
+		snprintf(ev->trace_err, sizeof(ev->trace_err),
+		         "exit %llu could not be added to the trace (a limit of the format)",
+		         (unsigned long long)h.index);
+	}
+	ev->rep->trace_exits++;
+	return 0;
+}
+
+int hxb_events_commit_trace(struct hxb_events *ev, struct hxk_err *err)
+{
+	if (!ev->opt->run.record)
+		return 0;
+	if (!ev->trace || ev->trace_failed)
+		return hxk_fail(err, "--record %s: %s", hx_esc(ev->opt->run.record),
+		                ev->trace_err[0] ? ev->trace_err : "no trace was started");
+	struct hx_trace_writer *t = ev->trace;
+	ev->trace = NULL;
+	char msg[512];
+	if (hx_trace_writer_commit(t, msg, sizeof(msg)) != 0)
+		return hxk_fail(err, "--record %s: %s", hx_esc(ev->opt->run.record), msg);
+	ev->rep->recorded = true;
+	return 0;
 }
 
 const char *hxb_events_fatal(const struct hxb_events *ev)
@@ -308,7 +427,7 @@ static int frame(struct hxb_events *ev, uint32_t type, const uint8_t *b, uint32_
 		struct hv_ev_hello h;
 		memcpy(&h, b, sizeof(h));
 		ev->rep->total_checks += h.checks;
-		return 0;
+		return open_trace(ev, &h);
 	case HV_EV_FATAL: {
 		if (len)
 			hx_escape_n(b, len, ev->fatal, sizeof(ev->fatal));
@@ -331,12 +450,14 @@ static int frame(struct hxb_events *ev, uint32_t type, const uint8_t *b, uint32_
 			return -1;
 		ev->done = true;
 		return 0;
+	case HV_EV_RECORD:
+		return on_record(ev, b, len);
 	case HV_EV_LOG:
 		if (len < 4)
 			return -1;
 		if (ev->opt->run.verbose) {
-			char text[4 * HV_BOOT_EVENT_MAX + 4];
-			hx_escape_n(b + 4, len - 4, text, sizeof(text));
+			char text[4 * 1024 + 4];
+			hx_escape_n(b + 4, len - 4 < 1024 ? len - 4 : 1024, text, sizeof(text));
 			fprintf(stderr, "hx boot: core log: %s\n", text);
 		}
 		return 0;

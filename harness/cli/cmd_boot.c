@@ -21,6 +21,9 @@ static void usage(FILE *f)
 	        "  production core handles every exit. The config must say \"vendor\": \"amd\".\n"
 	        "options:\n"
 	        "  --guest N=FILE         partition N runs FILE instead of GUEST.elf\n"
+	        "  --record FILE          the image streams every exit (inputs, platform calls\n"
+	        "                         with their bytes, outputs): written as a trace (.hxt)\n"
+	        "                         that hx replay replays with outputs equal (REAL-EQ)\n"
 	        "  --timeout S            wall-clock limit of the whole run (default 10)\n"
 	        "  --max-exits N          core exits per partition before it counts as hung\n"
 	        "                         (default 1000000)\n"
@@ -99,6 +102,7 @@ int hx_cmd_boot(int argc, char **argv)
 	                                        img, sizeof(img));
 	o.qemu = a->qemu ? a->qemu : "qemu-system-x86_64";
 	o.serial_log = a->serial_log;
+	o.run.config_name = a->config;
 	if (!a->opt.quiet)
 		printf("hx boot: %s with %s: %u partition%s under QEMU (TCG, emulated SVM), "
 		       "timeout "
@@ -116,6 +120,10 @@ int hx_cmd_boot(int argc, char **argv)
 		goto out;
 	}
 	hxk_report_print(stdout, cfg, rep, false);
+	if (a->opt.record && rep->recorded && !a->opt.quiet)
+		printf("trace written to %s (hx replay compares the hosted core with it: "
+		       "REAL-EQ)\n",
+		       hx_esc(a->opt.record));
 	rc = rep->passed ? HX_EXIT_OK : HX_EXIT_FAIL;
 out:
 	free(a);

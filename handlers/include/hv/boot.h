@@ -9,6 +9,7 @@
 #define HV_BOOT_H
 
 #include "hv/config.h"
+#include "hv/exit.h"
 #include "hv/types.h"
 
 /* ---- The config blob: a header, then struct hv_system_config as bytes. */
@@ -53,7 +54,7 @@ static inline uint32_t hv_boot_fnv1a(const void *p, uint64_t n)
 #define HV_BOOT_EXIT_FATAL 1u /* status 3: refused its input or crashed */
 
 #define HV_BOOT_FRAME_MAGIC 0x4845u /* "EH" */
-#define HV_BOOT_EVENT_MAX 1024u     /* payload bytes of one frame, at most */
+#define HV_BOOT_EVENT_MAX 65536u    /* payload bytes of one frame, at most */
 
 enum hv_boot_event_type {
 	HV_EV_HELLO = 1,     /* struct hv_ev_hello */
@@ -146,5 +147,48 @@ struct hv_ev_done {
 	uint64_t tsc_total;   /* TSC ticks from the first VMRUN to the end */
 	uint64_t tsc_handler; /* of which in hv_handle_exit */
 };
+
+/* One exit's record (HV_BOOT_OPT_RECORD), for REAL-EQ: the hv_exit handed
+ * to hv_handle_exit, its result and the vCPU state it left, then ncalls
+ * struct hv_boot_call in call order, then data_len bytes: each call's
+ * bytes (len of them) and, when has_before, the bytes that were there
+ * before a PHYS_WRITE (len more), in call order. hx boot --record turns
+ * it into a trace EXIT record (harness/trace/trace.h). */
+enum hv_boot_call_kind {
+	HV_CALL_CPUID = 1, /* id leaf, sub subleaf, regs the answer */
+	HV_CALL_RDMSR = 2, /* id msr, value read */
+	HV_CALL_WRMSR = 3, /* id msr, value written */
+	HV_CALL_PHYS_READ = 4,
+	HV_CALL_PHYS_WRITE = 5,
+	HV_CALL_CONSOLE = 6,     /* id partition */
+	HV_CALL_EPT_CHANGED = 7, /* id partition, addr gpa, value size */
+};
+
+struct hv_boot_call {
+	uint8_t kind; /* enum hv_boot_call_kind */
+	uint8_t failed;
+	uint8_t has_before;
+	uint8_t pad;
+	uint32_t id, sub, len;
+	uint64_t addr, value;
+	uint32_t regs[4];
+};
+_Static_assert(sizeof(struct hv_boot_call) == 48, "call record");
+
+#define HV_BOOT_REC_MAX_CALLS 256u
+
+struct hv_ev_record {
+	uint64_t index; /* exits handled before this one */
+	uint32_t ncalls;
+	uint32_t overflow; /* calls not recorded (the bytes did not fit) */
+	uint32_t data_len;
+	uint32_t pad;
+	struct hv_exit in;
+	struct hv_result res;
+	struct hv_vcpu_state out;
+};
+_Static_assert(sizeof(struct hv_exit) == 224 && sizeof(struct hv_result) == 64 &&
+                       sizeof(struct hv_vcpu_state) == 184,
+               "the exit structs travel as bytes: both ends are x86-64 images of one ABI");
 
 #endif
