@@ -46,8 +46,10 @@ for f in "$hx" "$build/hx_boot.elf" "$build/hx_boot_break.elf"; do
   [ -e "$f" ] || { echo "boot: FAILED: $f not built (cmake --build $build)"; exit 1; }
 done
 
-# name | guest program | config | hx boot options | output line the run
-# must print, optional
+# name | guest program | config | hx boot options (@GUESTS@: the guest
+# directory) | output line the run must print, optional. hang-beside: a
+# partition that never exits is preempted by the image's time slices, the
+# other one runs to the end.
 tests=(
   "runtime|runtime|kvm-amd-one|--expect pass"
   "cpuid|cpuid|kvm-amd-smp|--expect pass"
@@ -62,6 +64,7 @@ tests=(
   "channel|channel|kvm-amd-two|--expect pass --timeout 30"
   "shutdown|shutdown|kvm-amd-halt|--expect halted:shutdown"
   "hang|hang|kvm-amd-halt|--expect timeout --timeout 3"
+  "hang-beside|cpuid|kvm-amd-two|--guest 0=@GUESTS@/hang.elf --expect 0=timeout --expect 1=pass --timeout 3"
   "triple|triple|kvm-amd-halt|--expect halted:triple-fault"
   'hostile|hostile|kvm-amd-one|--expect pass|[solo/0] hostile.c:14: \x1b[31mred\x0aPASS: forged print line'
 )
@@ -90,6 +93,7 @@ for t in "${tests[@]}"; do
   selected "$name" || continue
   elf=$guests/$guest.elf
   log=$tmp/$name.log
+  opts=${opts//@GUESTS@/$guests}
   # shellcheck disable=SC2086 # opts is a list of options
   trace=$tmp/boot-$name.hxt
   "$hx" boot "$configs/$config.json" "$elf" --serial-log "$tmp/$name.serial" --record "$trace" $opts >"$log" 2>&1

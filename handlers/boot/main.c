@@ -9,6 +9,7 @@
 #include "hv/verify.h"
 #include "guest.h"
 #include "io.h"
+#include "lapic.h"
 #include "mb.h"
 #include "run.h"
 #include "svm.h"
@@ -227,6 +228,10 @@ void hv_boot_main(uint32_t magic, uint32_t info)
 	hvb_printf("hx-boot: %u partitions, pool %lu pages at 0x%lx, SVM features 0x%x\n",
 	           config.npartitions, (unsigned long)pool_pages, (unsigned long)pool_pa,
 	           world.cpu.svm_features);
+	/* Time slices of about 5 ms under QEMU, whose APIC timer counts
+	 * nanoseconds (16 ns per tick divided by 16); on a board the length
+	 * follows its APIC clock: a bound on starvation, not a schedule. */
+	hvb_lapic_timer_start(312500);
 	hvb_run(&world);
 	hvb_printf("hx-boot: every partition stopped\n");
 	hvb_exit(HV_BOOT_EXIT_DONE);

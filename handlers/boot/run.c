@@ -229,7 +229,8 @@ static bool is_ucall(const struct hv_vmcb *vmcb)
 	       (info & HV_IOIO_SZ32) && ((info >> HV_IOIO_PORT_SHIFT) & 0xffff) == HX_UCALL_PORT;
 }
 
-static void ucall(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmcb *vmcb)
+/* Returns false when the vCPU gives up its turn (GUEST_SYNC). */
+static bool ucall(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmcb *vmcb)
 {
 	uint64_t gpa = (uint32_t)vmcb->save.rax;
 	vmcb->save.rip = vmcb->ctl.exit_info2; /* the next RIP (APM Vol. 2, 15.10.2) */
@@ -237,12 +238,13 @@ static void ucall(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmcb *v
 	struct hx_ucall uc;
 	if (hv_guest_read(&w->sys, p, gpa, &uc, sizeof(uc)) != HV_OK) {
 		stop_partition(w, p, v, HV_STOP_BAD_UCALL, 0, gpa, vmcb->ctl.exit_code);
-		return;
+		return false;
 	}
 	hv_memcpy(e.ucall, &uc, sizeof(uc));
 	hvb_event(HV_EV_UCALL, &e, sizeof(e), 0, 0);
 	switch (uc.type) {
 	case HX_UCALL_SYNC:
+		return false;
 	case HX_UCALL_PRINT:
 	case HX_UCALL_FOUND:
 		break;
@@ -263,6 +265,7 @@ static void ucall(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmcb *v
 		stop_partition(w, p, v, HV_STOP_BAD_UCALL, 0, gpa, vmcb->ctl.exit_code);
 		break;
 	}
+	return true;
 }
 
 /* One #VMEXIT through the core: translate, handle, check, apply. */
@@ -328,8 +331,12 @@ static void core_exit(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmc
 		stop_partition(w, p, v, HV_STOP_HUNG, 0, w->exits[p], vmcb->ctl.exit_code);
 }
 
-static void run_vcpu(struct hvb_world *w, uint32_t p, uint32_t v)
+/* One VMRUN of vCPU v of partition p and what follows it. Returns true
+ * while the vCPU keeps its turn: until the timer ends its slice, it
+ * yields (the YIELD hypercall, a GUEST_SYNC) or it stops. */
+static bool run_vcpu(struct hvb_world *w, uint32_t p, uint32_t v)
 {
+	uint64_t yields = w->sys.parts[p].yields;
 	struct hv_vmcb *vmcb = (struct hv_vmcb *)(uintptr_t)w->vmcb_pa[p][v];
 	/* vCPUs of one partition share its ASID: switching between them, or
 	 * after its table changed, flushes. */
@@ -340,10 +347,16 @@ static void run_vcpu(struct hvb_world *w, uint32_t p, uint32_t v)
 	hv_boot_vmrun(w->vmcb_pa[p][v], w->host_vmsave_pa, w->vcpus[p][v].gpr);
 	vmcb->ctl.tlb_control = 0;
 	vmcb->ctl.event_inj = 0; /* delivered, or in EXITINTINFO: never twice */
+	/* The time slice ended: the interrupt was taken on the way out; the
+	 * vCPU resumes where it was when its turn comes again. */
+	if (vmcb->ctl.exit_code == HV_SVM_EXIT_INTR) {
+		w->slices[p]++;
+		return false;
+	}
 	if (is_ucall(vmcb))
-		ucall(w, p, v, vmcb);
-	else
-		core_exit(w, p, v, vmcb);
+		return ucall(w, p, v, vmcb) && w->vcpus[p][v].running;
+	core_exit(w, p, v, vmcb);
+	return w->vcpus[p][v].running && w->sys.parts[p].yields == yields;
 }
 
 void hvb_run(struct hvb_world *w)
@@ -361,8 +374,8 @@ void hvb_run(struct hvb_world *w)
 		}
 	}
 	uint64_t start = rdtsc();
-	/* Round-robin, one exit at a time: every vCPU of every partition on
-	 * this one CPU, deterministic order. */
+	/* Round-robin over every vCPU of every partition on this one CPU: a
+	 * vCPU runs until its time slice ends, it yields or it stops. */
 	for (;;) {
 		bool any = false;
 		for (uint32_t p = 0; p < cfg->npartitions; p++) {
@@ -370,7 +383,8 @@ void hvb_run(struct hvb_world *w)
 				if (!w->vcpus[p][v].running)
 					continue;
 				any = true;
-				run_vcpu(w, p, v);
+				while (run_vcpu(w, p, v))
+					;
 			}
 		}
 		if (!any)

@@ -44,6 +44,7 @@ struct hvb_world {
 	uint64_t vmcb_pa[HV_MAX_PARTITIONS][HV_MAX_VCPUS];
 	struct hvb_vcpu vcpus[HV_MAX_PARTITIONS][HV_MAX_VCPUS];
 	uint64_t exits[HV_MAX_PARTITIONS];
+	uint64_t slices[HV_MAX_PARTITIONS]; /* runs ended by the timer */
 	uint64_t total_exits;
 	bool flush[HV_MAX_PARTITIONS]; /* nested tables changed: flush before the next VMRUN */
 	int32_t last_vcpu[HV_MAX_PARTITIONS];

@@ -60,7 +60,7 @@ void hvb_vmcb_init(struct hv_vmcb *vmcb, uint64_t n_cr3, uint32_t asid, uint64_t
 {
 	hv_memset(vmcb, 0, sizeof(*vmcb));
 	struct hv_vmcb_control *c = &vmcb->ctl;
-	c->intercept1 = HV_VMCB_I1_CPUID | HV_VMCB_I1_HLT | HV_VMCB_I1_IOIO_PROT |
+	c->intercept1 = HV_VMCB_I1_INTR | HV_VMCB_I1_CPUID | HV_VMCB_I1_HLT | HV_VMCB_I1_IOIO_PROT |
 	                HV_VMCB_I1_MSR_PROT | HV_VMCB_I1_SHUTDOWN;
 	c->intercept2 = HV_VMCB_I2_VMRUN | HV_VMCB_I2_VMMCALL | HV_VMCB_I2_XSETBV;
 	c->iopm_base_pa = iopm_pa;

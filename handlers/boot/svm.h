@@ -19,8 +19,10 @@ void hvb_svm_enable(uint64_t hsave_pa, struct hvb_cpu *cpu);
 
 /* A vCPU at the guest ABI's entry state: long mode, CPL 0, RIP = entry,
  * RAX = 0; every exit the core handles intercepted (CPUID, HLT, all MSRs
- * through msrpm_pa, all ports through iopm_pa, VMMCALL, shutdown), nested
- * paging on n_cr3 with ASID asid. */
+ * through msrpm_pa, all ports through iopm_pa, VMMCALL, shutdown), and
+ * physical interrupts (the time-slice timer), with V_INTR_MASKING so the
+ * host's RFLAGS.IF, not the guest's, decides whether one ends the run
+ * (APM Vol. 2, 15.21.1); nested paging on n_cr3 with ASID asid. */
 void hvb_vmcb_init(struct hv_vmcb *vmcb, uint64_t n_cr3, uint32_t asid, uint64_t msrpm_pa,
                    uint64_t iopm_pa, uint64_t entry);
 

@@ -3,7 +3,11 @@
  * One guest run: the guest's general-purpose registers (all but RAX and
  * RSP, which the VMCB holds; enum hv_gpr order) are loaded from gpr[],
  * VMLOAD/VMRUN/VMSAVE run the guest until its next #VMEXIT, and the
- * registers are stored back. VMRUN saves and restores only part of the
+ * registers are stored back. The host runs with interrupts off; IF is set
+ * only for the guest's run (GIF = 0 holds them until VMRUN, and with
+ * V_INTR_MASKING the host's IF lets a timer interrupt end the guest's run,
+ * APM Vol. 2, 15.21.1), and the interrupt that ended it is taken between
+ * STGI and CLI, after the guest's state is saved. VMRUN saves and restores only part of the
  * host state (AMD64 APM Vol. 2, 15.5.1 and 15.5.2): FS, GS, TR, LDTR and
  * the SYSCALL/SYSENTER MSRs are exchanged by VMSAVE/VMLOAD on the host save
  * page; the callee-saved registers of the SysV ABI are pushed here. GIF is
@@ -24,6 +28,7 @@ hv_boot_vmrun:
 	pushq %rsi /* host save page */
 	pushq %rdi /* VMCB */
 	clgi
+	sti
 	movq %rsi, %rax
 	vmsave %rax
 	movq %rdx, %rax
@@ -64,6 +69,8 @@ hv_boot_vmrun:
 	movq 8(%rsp), %rax
 	vmload %rax
 	stgi
+	nop /* the timer interrupt, if it ended the run, is delivered here */
+	cli
 	addq $24, %rsp
 	popq %r15
 	popq %r14

@@ -136,6 +136,7 @@ HV_VMCB_SAVE_AT(g_pat, 0x268);
 #undef HV_VMCB_SAVE_AT
 
 /* Intercept bits (APM Vol. 2, Table B-1, offsets 0x00c and 0x010). */
+#define HV_VMCB_I1_INTR (1u << 0) /* physical maskable interrupt */
 #define HV_VMCB_I1_CPUID (1u << 18)
 #define HV_VMCB_I1_HLT (1u << 24)
 #define HV_VMCB_I1_IOIO_PROT (1u << 27)
@@ -147,6 +148,7 @@ HV_VMCB_SAVE_AT(g_pat, 0x268);
 
 /* #VMEXIT codes (APM Vol. 2, Appendix C, Table C-1). */
 #define HV_SVM_EXIT_EXCP_BASE 0x040u /* + vector, 0x040 .. 0x05f */
+#define HV_SVM_EXIT_INTR 0x060u
 #define HV_SVM_EXIT_CPUID 0x072u
 #define HV_SVM_EXIT_HLT 0x078u
 #define HV_SVM_EXIT_IOIO 0x07bu
