@@ -147,6 +147,16 @@ if selected real-eq && [ ${#traces[@]} -gt 0 ]; then
   fi
 fi
 
+# Bad input to the image itself (when the whole suite runs).
+if [ ${#only[@]} -eq 0 ]; then
+  if bash ci/boot-inputs.sh "$build" >"$tmp/inputs.log" 2>&1; then
+    passed=$((passed + 1))
+    echo "boot: ok   inputs ($(tail -n 1 "$tmp/inputs.log" | sed 's/^boot-inputs: //'))"
+  else
+    fail inputs "the image accepted or mishandled bad input" "$tmp/inputs.log"
+  fi
+fi
+
 [ "$failed" -ne 0 ] && echo "boot: failed: ${failures[*]}"
 echo "boot: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

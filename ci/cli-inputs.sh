@@ -19,6 +19,7 @@ CLI_TIMEOUT=20
 . ci/cli-lib.sh
 
 cfg=corpus/configs/kvm-one.json
+amdcfg=corpus/configs/kvm-amd-one.json
 trace=corpus/exits/cpuid.hxt
 guest=$build/harness/guest/cpuid.elf
 image=$build/harness/replay/freestanding/hv_replay.elf
@@ -51,12 +52,17 @@ for bin in "$build/hx" "$build/hx_asan"; do
     run "$tag run guest ($kind)" 2 "$f: $why" "$bin" run "$cfg" "$f"
     run "$tag run --guest 0=($kind)" 2 "$f: $why" "$bin" run "$cfg" "$guest" --guest "0=$f"
     run "$tag buildeq --image ($kind)" 2 "$f: $why" "$bin" buildeq --image "$f" "$trace"
+    run "$tag boot config ($kind)" 2 "$f: $why" "$bin" boot "$f" "$guest"
+    run "$tag boot guest ($kind)" 2 "guest image of partition 0: $f: $why" "$bin" boot "$amdcfg" "$f"
+    run "$tag boot --image ($kind)" 2 "boot image $f: $why" "$bin" boot "$amdcfg" "$guest" --image "$f"
     run "$tag buildeq trace ($kind)" 2 "$f: BAD INPUT: $why" "$bin" buildeq --image "$image" "$f"
   done
   # Empty files: each reader says what it expected.
   run "$tag config check (empty)" 2 "empty: empty file, expected a JSON object" "$bin" config check "$tmp/empty"
   run "$tag trace dump (empty)" 2 "$tmp/empty: " "$bin" trace dump "$tmp/empty"
   run "$tag run guest (empty)" 2 "$tmp/empty: file too short for an ELF header (0 bytes)" "$bin" run "$cfg" "$tmp/empty"
+  run "$tag boot guest (empty)" 2 "the hypervisor refused to run: partition 0: guest image is 0 bytes, smaller than an ELF header" \
+    "$bin" boot "$amdcfg" "$tmp/empty"
   run "$tag buildeq --image (empty)" 2 "too short for an ELF header" "$bin" buildeq --image "$tmp/empty" "$trace"
   # Standard input: no command reads "-" as stdin (it is refused as an
   # unknown option); /dev/stdin is accepted when it is a regular file and

@@ -159,6 +159,25 @@ for bin in "${bins[@]}"; do
   run "$tag ept dump $amd prints NPT roots" 0 'partition 1 "beta": 1 vCPU, NPT root 0x' "$bin" ept dump "$amd"
   run "$tag ept dump of an Intel config is EPT" 0 'partition 0 "alpha": 2 vCPUs, EPT root 0x' \
     "$bin" ept dump corpus/configs/two-channel.json
+  # hx boot: arguments refused before QEMU starts.
+  run "$tag boot (no args)" 2 "hx boot: missing CONFIG.json" "$bin" boot
+  run "$tag boot --help" 0 "usage: hx boot CONFIG.json GUEST.elf" "$bin" boot --help
+  run "$tag boot intel config" 2 "the bootable image runs AMD SVM only" \
+    "$bin" boot corpus/configs/kvm-one.json "$build/harness/guest/cpuid.elf"
+  run "$tag boot run-only option" 2 "hx boot: unknown option --single-step" \
+    "$bin" boot corpus/configs/kvm-amd-one.json "$build/harness/guest/cpuid.elf" --single-step
+  run "$tag run boot-only option" 2 "hx run: unknown option --image" \
+    "$bin" run corpus/configs/kvm-one.json "$build/harness/guest/cpuid.elf" --image x
+  run "$tag boot --break-npt" 2 "--break-npt other: the only negative control is 'foreign'" \
+    "$bin" boot corpus/configs/kvm-amd-two.json "$build/harness/guest/cpuid.elf" --break-npt other
+  run "$tag boot --break-npt one partition" 2 "--break-npt foreign needs two partitions" \
+    "$bin" boot corpus/configs/kvm-amd-one.json "$build/harness/guest/cpuid.elf" --break-npt foreign
+  run "$tag boot --qemu missing" 2 "/nonexistent/qemu not found" \
+    "$bin" boot corpus/configs/kvm-amd-one.json "$build/harness/guest/cpuid.elf" --qemu /nonexistent/qemu
+  run "$tag boot --image twice" 2 "option --image is given twice" \
+    "$bin" boot corpus/configs/kvm-amd-one.json "$build/harness/guest/cpuid.elf" --image a --image b
+  run "$tag boot --write-modules onto a file" 2 "--write-modules corpus/configs/kvm-amd-one.json: not a directory" \
+    "$bin" boot corpus/configs/kvm-amd-one.json "$build/harness/guest/cpuid.elf" --write-modules corpus/configs/kvm-amd-one.json
   printf '{"host_memory": "256M", "partitions": [\x00]}' >"$tmp/nul.json"
   run "$tag config check NUL byte" 2 "nul.json:1:40: control character 0x00 in JSON" "$bin" config check "$tmp/nul.json"
 done

@@ -86,7 +86,7 @@ static void check_config(void)
 		hvb_fatal("host memory of %lu MiB: the image maps the first 4 GiB only",
 		          (unsigned long)(config.host_mem_size >> 20));
 	if (boot.nmodules != 1 + config.npartitions)
-		hvb_fatal("%u modules: expected the config and one guest ELF per partition (%u)",
+		hvb_fatal("%u modules, expected %u: the config and one guest ELF per partition",
 		          boot.nmodules, 1 + config.npartitions);
 }
 

@@ -43,17 +43,25 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* Atomically: a temporary file beside path, renamed over it when whole. */
 static int write_file(const char *path, const void *a, size_t alen, const void *b, size_t blen,
                       struct hxk_err *err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	char tmp[400];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return hxk_fail(err, "cannot create %s: %s", path, strerror(errno));
+		return hxk_fail(err, "cannot create %s: %s", hx_esc(tmp), strerror(errno));
 	int r = write_all(fd, a, alen) == 0 && (blen == 0 || write_all(fd, b, blen) == 0) ? 0 : -1;
 	if (close(fd) != 0)
 		r = -1;
-	if (r != 0)
-		return hxk_fail(err, "cannot write %s: %s", path, strerror(errno));
+	if (r == 0 && rename(tmp, path) != 0)
+		r = -1;
+	if (r != 0) {
+		int e = errno;
+		unlink(tmp);
+		return hxk_fail(err, "cannot write %s: %s", hx_esc(path), strerror(e));
+	}
 	return 0;
 }
 
@@ -214,8 +222,22 @@ enum hxk_run_status hxb_run(const struct hv_system_config *cfg, const char *cons
 	struct workdir w;
 	memset(&w, 0, sizeof(w));
 	const char *tmp = getenv("TMPDIR");
-	snprintf(w.dir, sizeof(w.dir), "%s/hx-boot.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(w.dir)) {
+	if (opt->modules_dir) {
+		struct stat st;
+		if (strlen(opt->modules_dir) >= sizeof(w.dir) - 32) {
+			hxk_fail(err, "--write-modules %s: path too long",
+			         hx_esc(opt->modules_dir));
+			return HXK_RUN_BAD_INPUT;
+		}
+		if (mkdir(opt->modules_dir, 0755) != 0 &&
+		    (errno != EEXIST || stat(opt->modules_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+			hxk_fail(err, "--write-modules %s: not a directory that can be created",
+			         hx_esc(opt->modules_dir));
+			return HXK_RUN_BAD_INPUT;
+		}
+		snprintf(w.dir, sizeof(w.dir), "%s", opt->modules_dir);
+	} else if (snprintf(w.dir, sizeof(w.dir), "%s/hx-boot.XXXXXX", tmp && *tmp ? tmp : "/tmp"),
+	           !mkdtemp(w.dir)) {
 		hxk_fail(err, "cannot create a directory under %s: %s", hx_esc(tmp ? tmp : "/tmp"),
 		         strerror(errno));
 		w.dir[0] = 0;
@@ -285,6 +307,24 @@ enum hxk_run_status hxb_run(const struct hv_system_config *cfg, const char *cons
 		for (char **a = argv; *a; a++)
 			fprintf(stderr, " %s", hx_esc(*a));
 		fprintf(stderr, "\n");
+	}
+	if (opt->modules_dir) {
+		/* For a run by hand: the serial console on the terminal, the
+		 * events into a file (hv/boot.h documents their frames). */
+		printf("modules written to %s; to boot them by hand:\n ", hx_esc(w.dir));
+		for (char **a = argv; *a; a++) {
+			if (!strcmp(*a, serial_arg))
+				printf(" stdio");
+			else if (!strcmp(*a, "stdio,id=hxev,signal=off"))
+				printf(" file,id=hxev,path=%s/events.bin", hx_esc(w.dir));
+			else
+				printf(" %s", hx_esc(*a));
+		}
+		printf("\n");
+		w.nfiles = 0; /* they stay */
+		w.dir[0] = 0;
+		status = HXK_RUN_DONE;
+		goto out;
 	}
 	ev = hxb_events_new(cfg, opt, rep);
 	if (!ev) {

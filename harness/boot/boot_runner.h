@@ -10,10 +10,11 @@
 #include "runner.h"
 
 struct hxb_options {
-	struct hxk_options run; /* timeout, max exits, vCPUs, expectations, output */
-	const char *image;      /* the bootable image (hx_boot.elf) */
-	const char *qemu;       /* qemu-system-x86_64 */
-	const char *serial_log; /* keep the image's serial console here, or NULL */
+	struct hxk_options run;  /* timeout, max exits, vCPUs, expectations, output */
+	const char *image;       /* the bootable image (hx_boot.elf) */
+	const char *qemu;        /* qemu-system-x86_64 */
+	const char *serial_log;  /* keep the image's serial console here, or NULL */
+	const char *modules_dir; /* write the modules there and print QEMU's command; no run */
 };
 
 /* images[p]: the guest ELF of partition p. */

@@ -37,6 +37,8 @@ static void usage(FILE *f)
 	        "  --image FILE           the bootable image (default: hx_boot.elf beside hx)\n"
 	        "  --qemu PATH            the emulator (default: qemu-system-x86_64)\n"
 	        "  --serial-log FILE      keep the image's serial console in FILE\n"
+	        "  --write-modules DIR    write the config blob and the guests into DIR and print\n"
+	        "                         the QEMU command that boots them; run nothing\n"
 	        "  --quiet / --verbose    less / more output\n"
 	        "exit status: 0 every partition as expected, 1 a failure or violation, 2 bad\n"
 	        "input (also when the hypervisor refuses its input) or QEMU unusable\n");
@@ -102,8 +104,9 @@ int hx_cmd_boot(int argc, char **argv)
 	                                        img, sizeof(img));
 	o.qemu = a->qemu ? a->qemu : "qemu-system-x86_64";
 	o.serial_log = a->serial_log;
+	o.modules_dir = a->modules_dir;
 	o.run.config_name = a->config;
-	if (!a->opt.quiet)
+	if (!a->opt.quiet && !a->modules_dir)
 		printf("hx boot: %s with %s: %u partition%s under QEMU (TCG, emulated SVM), "
 		       "timeout "
 		       "%.1f s%s\n",
@@ -117,6 +120,10 @@ int hx_cmd_boot(int argc, char **argv)
 	if (st != HXK_RUN_DONE) {
 		fprintf(stderr, "hx boot: %s\n", err.msg);
 		rc = HX_EXIT_USAGE;
+		goto out;
+	}
+	if (a->modules_dir) {
+		rc = HX_EXIT_OK;
 		goto out;
 	}
 	hxk_report_print(stdout, cfg, rep, false);

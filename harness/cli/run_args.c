@@ -40,9 +40,9 @@ static int bad(const char *fmt, const char *arg)
 /* Options that take one value and may appear once: a second one would
  * silently override the first. (--guest, --expect and --expect-violation
  * may repeat: they are per partition or a set.) */
-static const char *const single_opts[] = {"--partition", "--record",    "--timeout", "--max-exits",
-                                          "--vcpus",     "--break-ept", "--image",   "--serial-log",
-                                          "--qemu",      "--break-npt"};
+static const char *const single_opts[] = {
+        "--partition", "--record",     "--timeout", "--max-exits", "--vcpus",        "--break-ept",
+        "--image",     "--serial-log", "--qemu",    "--break-npt", "--write-modules"};
 
 static int once(struct run_args *a, const char *o)
 {
@@ -66,7 +66,7 @@ static bool run_only(const char *o)
 static bool boot_only(const char *o)
 {
 	return !strcmp(o, "--image") || !strcmp(o, "--qemu") || !strcmp(o, "--serial-log") ||
-	       !strcmp(o, "--break-npt");
+	       !strcmp(o, "--break-npt") || !strcmp(o, "--write-modules");
 }
 
 int hx_run_parse_args(const char *cmd, int argc, char **argv, struct run_args *a,
@@ -193,12 +193,13 @@ int hx_run_parse_args(const char *cmd, int argc, char **argv, struct run_args *a
 			a->opt.break_ept_foreign = true;
 			i++;
 		} else if (!strcmp(o, "--image") || !strcmp(o, "--qemu") ||
-		           !strcmp(o, "--serial-log")) {
+		           !strcmp(o, "--serial-log") || !strcmp(o, "--write-modules")) {
 			if (!*val)
 				return bad("%s: empty value", o);
-			*(!strcmp(o, "--image")  ? &a->boot_image
-			  : !strcmp(o, "--qemu") ? &a->qemu
-			                         : &a->serial_log) = val;
+			*(!strcmp(o, "--image")        ? &a->boot_image
+			  : !strcmp(o, "--qemu")       ? &a->qemu
+			  : !strcmp(o, "--serial-log") ? &a->serial_log
+			                               : &a->modules_dir) = val;
 			i++;
 		} else if (!strcmp(o, "--break-npt")) {
 			if (strcmp(val, "foreign") != 0)

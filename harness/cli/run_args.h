@@ -20,10 +20,11 @@ struct run_args {
 	struct hxk_expect expect_all;
 	bool expect_all_set;
 	/* hx boot only */
-	const char *boot_image; /* --image */
-	const char *qemu;       /* --qemu */
-	const char *serial_log; /* --serial-log */
-	bool break_npt;         /* --break-npt foreign */
+	const char *boot_image;  /* --image */
+	const char *qemu;        /* --qemu */
+	const char *serial_log;  /* --serial-log */
+	const char *modules_dir; /* --write-modules */
+	bool break_npt;          /* --break-npt foreign */
 };
 
 /* cmd is "run" or "boot": it selects the options the command has and the
