@@ -5,6 +5,8 @@
 #   instr      count-instructions.sh: callgrind instructions per exit type,
 #              hosted core and core built with the freestanding flags
 #   kvm        hx-bench-kvm: raw KVM exits beside the runner (needs /dev/kvm)
+#   boot       boot-rate.sh: the booted image under QEMU TCG, per exit type
+#              (EMULATED figures; needs qemu-system-x86_64)
 #   replay     hx-bench-replay on corpus/exits/*.hxt
 #   fuzz       fuzz-rate.sh: libFuzzer execs/s per target (FUZZ_SECONDS each)
 #              and the engine's ceiling (an empty target, same flags);
@@ -100,6 +102,9 @@ if [ -x "$bin/hx-bench-kvm" ] && [ -f "$bin/bench_exits.elf" ]; then
 else
   unavailable kvm.json "the KVM runner or the bench guest was not built"
 fi
+
+step "booted hypervisor under QEMU TCG (emulated), 3 runs"
+bash harness/bench/boot-rate.sh "$build" "$parts/boot.json" || unavailable boot.json "boot-rate.sh failed"
 
 if [ -x "$bin/hx-bench-replay" ]; then
   step "replay throughput"

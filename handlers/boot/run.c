@@ -269,7 +269,8 @@ static bool ucall(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmcb *v
 }
 
 /* One #VMEXIT through the core: translate, handle, check, apply. */
-static void core_exit(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmcb *vmcb)
+static void core_exit(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmcb *vmcb,
+                      uint64_t t_run)
 {
 	struct hvb_vcpu *vc = &w->vcpus[p][v];
 	struct hv_exit ex;
@@ -319,7 +320,10 @@ static void core_exit(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmc
 	                       res.has_mmio,
 	                       checks,
 	                       vmcb->ctl.exit_code,
-	                       t1 - t0};
+	                       t1 - t0,
+	                       0};
+	w->tsc_handler += t1 - t0;
+	e.tsc_round = rdtsc() - t_run;
 	hvb_event(HV_EV_EXIT, &e, sizeof(e), 0, 0);
 	if (x != HV_XLAT_OK)
 		hvb_printf("hx-boot: partition %u vCPU %u: exit 0x%lx not translated: %s\n", p, v,
@@ -344,6 +348,7 @@ static bool run_vcpu(struct hvb_world *w, uint32_t p, uint32_t v)
 		vmcb->ctl.tlb_control = TLB_FLUSH_ALL;
 	w->flush[p] = false;
 	w->last_vcpu[p] = (int32_t)v;
+	uint64_t t_run = rdtsc();
 	hv_boot_vmrun(w->vmcb_pa[p][v], w->host_vmsave_pa, w->vcpus[p][v].gpr);
 	vmcb->ctl.tlb_control = 0;
 	vmcb->ctl.event_inj = 0; /* delivered, or in EXITINTINFO: never twice */
@@ -355,7 +360,7 @@ static bool run_vcpu(struct hvb_world *w, uint32_t p, uint32_t v)
 	}
 	if (is_ucall(vmcb))
 		return ucall(w, p, v, vmcb) && w->vcpus[p][v].running;
-	core_exit(w, p, v, vmcb);
+	core_exit(w, p, v, vmcb, t_run);
 	return w->vcpus[p][v].running && w->sys.parts[p].yields == yields;
 }
 
@@ -390,7 +395,7 @@ void hvb_run(struct hvb_world *w)
 		if (!any)
 			break;
 	}
-	struct hv_ev_done d = {w->total_exits, rdtsc() - start, 0};
+	struct hv_ev_done d = {w->total_exits, rdtsc() - start, w->tsc_handler};
 	hvb_event(HV_EV_DONE, &d, sizeof(d), 0, 0);
 }
 

@@ -46,6 +46,7 @@ struct hvb_world {
 	uint64_t exits[HV_MAX_PARTITIONS];
 	uint64_t slices[HV_MAX_PARTITIONS]; /* runs ended by the timer */
 	uint64_t total_exits;
+	uint64_t tsc_handler;
 	bool flush[HV_MAX_PARTITIONS]; /* nested tables changed: flush before the next VMRUN */
 	int32_t last_vcpu[HV_MAX_PARTITIONS];
 	bool part_running[HV_MAX_PARTITIONS];

@@ -97,6 +97,7 @@ def build(parts, out_dir, budgets_path):
     size["vendors"] = {v: load(parts, "size-%s.json" % v) for v in ("intel", "amd")}
     kvm = load(parts, "kvm.json", False) or {"available": False, "reason": "not measured"}
     replay = load(parts, "replay.json", False) or {"available": False, "reason": "not measured"}
+    boot = load(parts, "boot.json", False) or {"available": False, "reason": "not measured"}
     fuzz = load(parts, "fuzz.json", False) or {"available": False, "reason": "not measured"}
     before = load(parts, "fuzz-before.json", False) or {"available": False,
                                                          "reason": "not measured"}
@@ -152,6 +153,7 @@ def build(parts, out_dir, budgets_path):
             "cases": cases,
         },
         "kvm": kvm,
+        "boot": boot,
         "replay": replay,
         "fuzz": fuzz,
         "ept": ept,
@@ -277,6 +279,30 @@ def markdown(doc, plot_err):
                 key, fmt_ns(x["kvm_ns"]), fmt_ns(x["runner_ns"]), fmt_ns(x["handler_ns"]),
                 fmt_ns(x["oracle_ns"]), fmt_ns(x["record_ns"]), fmt_ns(x["other_ns"]),
                 pct(x["handler_ns"] / x["round_trip_ns"])))
+    w("")
+
+    b = doc.get("boot", {})
+    w("## Booted hypervisor under QEMU (EMULATED, not hardware)")
+    w("")
+    if not b.get("available"):
+        w("Not measured in this run: %s." % b.get("reason", "?"))
+    else:
+        w("hx_boot.elf, the freestanding core as an SVM hypervisor, booted by `hx boot` in %s "
+          "with `-cpu EPYC` (TCG: QEMU interprets the guest, VMRUN and #VMEXIT in software, so "
+          "none of these is a hardware figure). Guest: harness/bench/guest/bench_exits.c, "
+          "20,000 exits per type. round = VMRUN to the result applied (the emulated world switch "
+          "both ways, the guest's loop since its last exit, the VMCB layer and the handler); "
+          "handler = hv_handle_exit; the image's TSC converted at the run's wall-clock rate. "
+          "Median of %d runs. The whole run, with the image's per-exit event stream and the "
+          "guest's own work, reaches %.0f core exits/s." % (
+              b["qemu"], b["runs"], b.get("whole_run_exits_per_s") or 0))
+        w("")
+        w("| exit | round trip | handler | exits/s | handler share |")
+        w("|---|--:|--:|--:|--:|")
+        for key, x in sorted(b["kinds"].items()):
+            w("| %s | %s | %s | %.0f | %.1f%% |" % (key, fmt_ns(x["round_ns"]),
+                                                    fmt_ns(x["handler_ns"]), x["exits_per_s"],
+                                                    x["handler_share_pct"]))
     w("")
 
     rp = doc["replay"]

@@ -22,6 +22,10 @@ enum hxk_run_status hxb_run(const struct hv_system_config *cfg, const char *cons
                             const struct hxb_options *opt, struct hxk_report *rep,
                             struct hxk_err *err);
 
+/* Per exit type: count, round trip, handler time, exits/s, handler
+ * share, labelled as emulated (hx boot --stats). */
+void hxb_stats_print(FILE *f, const struct hxk_report *rep);
+
 /* The event stream, fed in arbitrary chunks. */
 struct hxb_events;
 struct hxb_events *hxb_events_new(const struct hv_system_config *cfg, const struct hxb_options *opt,

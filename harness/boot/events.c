@@ -23,8 +23,10 @@ struct hxb_events {
 	uint64_t offset; /* stream bytes consumed */
 	bool done;
 	bool hello;
+	double t_hello; /* stream time of HELLO, for the TSC rate */
 	char fatal[4 * HV_BOOT_EVENT_MAX + 4];
 	char con[HV_MAX_PARTITIONS][256];
+	bool stats_ns;                 /* stats are in nanoseconds (DONE came) */
 	struct hx_trace_writer *trace; /* --record: opened at HELLO */
 	bool trace_failed;
 	char trace_err[512];
@@ -171,6 +173,36 @@ const char *hxb_events_fatal(const struct hxb_events *ev)
 bool hxb_events_done(const struct hxb_events *ev)
 {
 	return ev->done;
+}
+
+void hxb_stats_print(FILE *f, const struct hxk_report *rep)
+{
+	fprintf(f, "per-exit cost in the booted image, EMULATED: QEMU TCG interprets the guest, "
+	           "VMRUN and #VMEXIT\n"
+	           "(mean ns per exit; TSC ticks converted at the rate of the run's wall clock):\n"
+	           "  round    VMRUN to the result applied: the emulated world switch both ways, "
+	           "the guest's own\n"
+	           "           instructions since its last exit, the VMCB layer and the handler\n"
+	           "  handler  hv_handle_exit\n");
+	if (rep->stats_wall_s > 0)
+		fprintf(f,
+		        "  whole run: %llu core exits in %.3f s from the first VMRUN: %.0f "
+		        "exits/s, "
+		        "ucalls, the event stream and guest work included\n",
+		        (unsigned long long)rep->total_exits, rep->stats_wall_s,
+		        (double)rep->total_exits / rep->stats_wall_s);
+	fprintf(f, "  %-14s %9s %10s %9s %10s %9s\n", "type", "count", "round", "handler",
+	        "exits/s", "handler%");
+	for (uint32_t k = 0; k < HXK_K_COUNT; k++) {
+		const struct hxk_kind_stats *s = &rep->stats[k];
+		if (!s->count)
+			continue;
+		double n = (double)s->count, round = (double)s->total_ns / n;
+		fprintf(f, "  %-14s %9llu %10.0f %9.0f %10.0f %8.2f%%\n", hxk_kind_str(k),
+		        (unsigned long long)s->count, round, (double)s->handler_ns / n,
+		        round > 0 ? 1e9 / round : 0,
+		        s->total_ns ? 100.0 * (double)s->handler_ns / (double)s->total_ns : 0);
+	}
 }
 
 static FILE *out(const struct hxb_events *ev)
@@ -353,7 +385,8 @@ static int on_core_exit(struct hxb_events *ev, const uint8_t *b, uint32_t len)
 		pr->ept_kinds[e.mmio_write ? HXK_EPT_MMIO_WRITE : HXK_EPT_MMIO_READ]++;
 	struct hxk_kind_stats *s = &ev->rep->stats[kind];
 	s->count++;
-	s->handler_ns += e.tsc; /* TSC ticks: see the stats note of hx boot */
+	s->handler_ns += e.tsc;     /* TSC ticks until DONE converts them */
+	s->total_ns += e.tsc_round; /* the same */
 	return 0;
 }
 
@@ -424,6 +457,7 @@ static int frame(struct hxb_events *ev, uint32_t type, const uint8_t *b, uint32_
 		if (len != sizeof(struct hv_ev_hello) || ev->hello)
 			return -1;
 		ev->hello = true;
+		ev->t_hello = now;
 		struct hv_ev_hello h;
 		memcpy(&h, b, sizeof(h));
 		ev->rep->total_checks += h.checks;
@@ -445,11 +479,24 @@ static int frame(struct hxb_events *ev, uint32_t type, const uint8_t *b, uint32_
 		return on_stop(ev, b, len, now);
 	case HV_EV_VIOLATION:
 		return on_violation(ev, b, len);
-	case HV_EV_DONE:
-		if (len != sizeof(struct hv_ev_done))
+	case HV_EV_DONE: {
+		struct hv_ev_done d;
+		if (len != sizeof(d))
 			return -1;
+		memcpy(&d, b, sizeof(d));
 		ev->done = true;
+		/* Ticks to nanoseconds at the rate HELLO..DONE shows. */
+		double ns_per_tick =
+		        d.tsc_total ? (now - ev->t_hello) * 1e9 / (double)d.tsc_total : 0;
+		for (uint32_t k = 0; k < HXK_K_COUNT; k++) {
+			struct hxk_kind_stats *s = &ev->rep->stats[k];
+			s->handler_ns = (uint64_t)((double)s->handler_ns * ns_per_tick);
+			s->total_ns = (uint64_t)((double)s->total_ns * ns_per_tick);
+		}
+		ev->stats_ns = true;
+		ev->rep->stats_wall_s = now - ev->t_hello;
 		return 0;
+	}
 	case HV_EV_RECORD:
 		return on_record(ev, b, len);
 	case HV_EV_LOG:

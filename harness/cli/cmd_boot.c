@@ -39,6 +39,8 @@ static void usage(FILE *f)
 	        "  --serial-log FILE      keep the image's serial console in FILE\n"
 	        "  --write-modules DIR    write the config blob and the guests into DIR and print\n"
 	        "                         the QEMU command that boots them; run nothing\n"
+	        "  --stats                per exit type: round trip, handler time, exits/s\n"
+	        "                         (emulated: QEMU TCG, not hardware)\n"
 	        "  --quiet / --verbose    less / more output\n"
 	        "exit status: 0 every partition as expected, 1 a failure or violation, 2 bad\n"
 	        "input (also when the hypervisor refuses its input) or QEMU unusable\n");
@@ -127,6 +129,8 @@ int hx_cmd_boot(int argc, char **argv)
 		goto out;
 	}
 	hxk_report_print(stdout, cfg, rep, false);
+	if (a->stats)
+		hxb_stats_print(stdout, rep);
 	if (a->opt.record && rep->recorded && !a->opt.quiet)
 		printf("trace written to %s (hx replay compares the hosted core with it: "
 		       "REAL-EQ)\n",

@@ -60,7 +60,7 @@ static int once(struct run_args *a, const char *o)
 static bool run_only(const char *o)
 {
 	return !strcmp(o, "--partition") || !strcmp(o, "--single-step") ||
-	       !strcmp(o, "--break-ept") || !strcmp(o, "--stats");
+	       !strcmp(o, "--break-ept");
 }
 
 static bool boot_only(const char *o)

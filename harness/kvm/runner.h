@@ -105,7 +105,8 @@ struct hxk_report {
 	uint64_t trace_exits;    /* exits in the trace */
 	struct hxk_kind_stats stats[HXK_K_COUNT];
 	double seconds;
-	bool passed; /* every partition as expected, no unexpected violation */
+	double stats_wall_s; /* hx boot: wall time from the first VMRUN to the end */
+	bool passed;         /* every partition as expected, no unexpected violation */
 };
 
 /* Options of one run. */

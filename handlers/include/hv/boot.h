@@ -129,6 +129,7 @@ struct hv_ev_exit {
 	uint32_t checks;    /* invariant checks the image made after it (hv_ept_verify) */
 	uint64_t exit_code; /* VMCB EXITCODE */
 	uint64_t tsc;       /* TSC ticks spent in hv_handle_exit */
+	uint64_t tsc_round; /* TSC ticks from VMRUN to the result applied: the round trip */
 };
 
 struct hv_ev_violation {
@@ -147,6 +148,9 @@ struct hv_ev_done {
 	uint64_t tsc_total;   /* TSC ticks from the first VMRUN to the end */
 	uint64_t tsc_handler; /* of which in hv_handle_exit */
 };
+
+/* The TSC is the image's only clock: hx converts ticks to time with the
+ * wall time between HELLO (sent just before the first VMRUN) and DONE. */
 
 /* One exit's record (HV_BOOT_OPT_RECORD), for REAL-EQ: the hv_exit handed
  * to hv_handle_exit, its result and the vCPU state it left, then ncalls
