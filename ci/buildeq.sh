@@ -23,7 +23,7 @@ if [ ! -e /dev/kvm ]; then
 fi
 
 hx=$build/hx
-imgs=$build/harness/replay/freestanding
+imgs=$build/harness/equiv/buildeq
 passed=0 failed=0 unusable=0
 pass() { passed=$((passed + 1)); echo "  ok: $*"; }
 fail() { failed=$((failed + 1)); echo "  FAILED: $*"; }

@@ -22,7 +22,7 @@ cfg=corpus/configs/kvm-one.json
 amdcfg=corpus/configs/kvm-amd-one.json
 trace=corpus/exits/cpuid.hxt
 guest=$build/harness/guest/cpuid.elf
-image=$build/harness/replay/freestanding/hv_replay.elf
+image=$build/harness/equiv/buildeq/hv_replay.elf
 
 mkfifo "$tmp/fifo"
 ln -s "$tmp/fifo" "$tmp/link-to-fifo"

@@ -12,6 +12,7 @@
 #include "hv/guest_abi.h"
 #include "hv/verify.h"
 #include "hv/xlat.h"
+#include "realeq.h"
 #include "trace.h"
 
 struct hxb_events {
@@ -30,7 +31,7 @@ struct hxb_events {
 	struct hx_trace_writer *trace; /* --record: opened at HELLO */
 	bool trace_failed;
 	char trace_err[512];
-	struct hx_obs_entry calls[HV_BOOT_REC_MAX_CALLS];
+	struct hx_realeq_exit rec;
 	uint32_t conlen[HV_MAX_PARTITIONS];
 };
 
@@ -52,14 +53,6 @@ void hxb_events_free(struct hxb_events *ev)
 		hx_trace_writer_abort(ev->trace);
 	free(ev);
 }
-
-_Static_assert((int)HV_CALL_CPUID == (int)HX_OBS_CPUID && (int)HV_CALL_RDMSR == (int)HX_OBS_RDMSR &&
-                       (int)HV_CALL_WRMSR == (int)HX_OBS_WRMSR &&
-                       (int)HV_CALL_PHYS_READ == (int)HX_OBS_PHYS_READ &&
-                       (int)HV_CALL_PHYS_WRITE == (int)HX_OBS_PHYS_WRITE &&
-                       (int)HV_CALL_CONSOLE == (int)HX_OBS_CONSOLE &&
-                       (int)HV_CALL_EPT_CHANGED == (int)HX_OBS_EPT_CHANGED,
-               "the image's call kinds are the observer's");
 
 static const char *base_name(const char *path)
 {
@@ -88,62 +81,19 @@ static int open_trace(struct hxb_events *ev, const struct hv_ev_hello *h)
 	return 0;
 }
 
-/* One REAL-EQ record: the image's hv_exit, result, state out and calls,
- * checked entry by entry, into a trace EXIT record. */
+/* One REAL-EQ record (harness/equiv/realeq) into the trace. */
 static int on_record(struct hxb_events *ev, const uint8_t *b, uint32_t len)
 {
-	struct hv_ev_record h;
-	if (!ev->opt->run.record || len < sizeof(h))
-		return -1;
-	memcpy(&h, b, sizeof(h));
-	uint64_t calls_len = (uint64_t)h.ncalls * sizeof(struct hv_boot_call);
-	if (h.ncalls > HV_BOOT_REC_MAX_CALLS || sizeof(h) + calls_len + h.data_len != len)
-		return -1;
-	const uint8_t *data = b + sizeof(h) + calls_len;
-	uint64_t off = 0;
-	for (uint32_t i = 0; i < h.ncalls; i++) {
-		struct hv_boot_call c;
-		memcpy(&c, b + sizeof(h) + (uint64_t)i * sizeof(c), sizeof(c));
-		if (c.kind < HV_CALL_CPUID || c.kind > HV_CALL_EPT_CHANGED || c.len > 4096)
-			return -1;
-		struct hx_obs_entry *e = &ev->calls[i];
-		memset(e, 0, sizeof(*e));
-		e->kind = c.kind;
-		e->failed = c.failed != 0;
-		e->id = c.id;
-		e->sub = c.sub;
-		e->addr = c.addr;
-		e->value = c.value;
-		memcpy(e->regs, c.regs, sizeof(e->regs));
-		bool bytes = c.kind == HV_CALL_CONSOLE || c.kind == HV_CALL_PHYS_WRITE ||
-		             (c.kind == HV_CALL_PHYS_READ && !c.failed);
-		if (bytes) {
-			e->len = c.len;
-			if (off + c.len > h.data_len)
-				return -1;
-			e->data = (uint32_t)off;
-			off += c.len;
-		}
-		if (c.kind == HV_CALL_PHYS_WRITE && c.has_before) {
-			if (off + c.len > h.data_len)
-				return -1;
-			e->has_before = 1;
-			e->before = (uint32_t)off;
-			off += c.len;
-		}
-	}
-	if (off != h.data_len)
+	if (!ev->opt->run.record || hx_realeq_decode(b, len, &ev->rec) != 0)
 		return -1;
 	if (!ev->trace || ev->trace_failed)
 		return 0;
-	struct hx_obs_view view = {ev->calls, h.ncalls, h.overflow, data, h.data_len};
-	struct hv_exit out = h.in;
-	out.st = h.out;
-	if (hx_trace_writer_add(ev->trace, &h.in, &view, &h.res, &out) != 0) {
+	if (hx_trace_writer_add(ev->trace, &ev->rec.in, &ev->rec.log, &ev->rec.res, &ev->rec.out) !=
+	    0) {
 		ev->trace_failed = true;
 		snprintf(ev->trace_err, sizeof(ev->trace_err),
 		         "exit %llu could not be added to the trace (a limit of the format)",
-		         (unsigned long long)h.index);
+		         (unsigned long long)ev->rec.index);
 	}
 	ev->rep->trace_exits++;
 	return 0;

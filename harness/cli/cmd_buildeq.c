@@ -1,6 +1,6 @@
 /* hx buildeq [--image FILE] [--timeout S] [-v] FILE.hxt...
  *   BUILD-EQ: run each trace through the freestanding core (inside a KVM
- *   guest, harness/replay/freestanding) and the hosted core in lock-step
+ *   guest, harness/equiv/buildeq) and the hosted core in lock-step
  *   and compare every output bit for bit, then the final EPT pool and
  *   run-time state. Per file one line: pass with counts, or the first
  *   difference with exit index and field. Exit 0 all equal, 1 a difference

@@ -1,4 +1,4 @@
-/* BUILD-EQ host side (harness/replay/buildeq*.c) without KVM: the
+/* BUILD-EQ host side (harness/equiv/buildeq/buildeq*.c) without KVM: the
  * comparison of one exit's outputs (hosted observer log versus the image's
  * struct beq_out) names the one field that differs, row by row; the final
  * state comparison names the pool page, partition field or channel; the

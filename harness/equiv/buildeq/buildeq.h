@@ -64,7 +64,7 @@ void hx_beq_free(struct hx_beq *b);
 int hx_beq_run(struct hx_beq *b, const struct hx_trace *t, struct hx_beq_result *res);
 
 /* Default image path: next to the hx executable's build tree
- * (<dir of /proc/self/exe>/harness/replay/freestanding/hv_replay.elf),
+ * (<dir of /proc/self/exe>/harness/equiv/buildeq/hv_replay.elf),
  * else the path the build configured. */
 const char *hx_beq_default_image(void);
 

@@ -63,8 +63,7 @@ const char *hx_beq_default_image(void)
 		char *slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(path, sizeof(path), "%s/harness/replay/freestanding/hv_replay.elf",
-			         exe);
+			snprintf(path, sizeof(path), "%s/harness/equiv/buildeq/hv_replay.elf", exe);
 			if (access(path, R_OK) == 0)
 				return path;
 		}

@@ -73,7 +73,7 @@ static int check_placement(const char *path, const Elf64_Phdr *ph, uint32_t i, s
 	    ph->p_paddr - BEQ_IMAGE_LMA > BEQ_IMAGE_MAX - ph->p_memsz)
 		return hxk_fail(err,
 		                "%s: segment %u: loads at [0x%llx, +0x%llx), outside the image "
-		                "area [0x%llx, +0x%llx) (link with harness/replay/freestanding/"
+		                "area [0x%llx, +0x%llx) (link with harness/equiv/buildeq/"
 		                "image.ld)",
 		                path, i, (unsigned long long)ph->p_paddr,
 		                (unsigned long long)ph->p_memsz, (unsigned long long)BEQ_IMAGE_LMA,

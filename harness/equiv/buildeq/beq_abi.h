@@ -1,5 +1,5 @@
 /* BEQ protocol: the contract between the host side of BUILD-EQ
- * (harness/replay/buildeq*.c, hosted) and the freestanding replay image
+ * (harness/equiv/buildeq/buildeq*.c, hosted) and the freestanding replay image
  * (this directory, built with the freestanding core). Both builds include
  * it: only <stdint.h>, <stddef.h> and hv/ headers.
  *
