@@ -1,6 +1,12 @@
-/* KVM exits -> core exits (DESIGN.md, "The KVM runner", table), and the
- * core's results back into the vCPU. */
+/* One KVM exit in, its meaning out (DESIGN.md, "The KVM runner", table):
+ * hxk_exit_translate turns it into an hv_exit for the core (or a ucall, or
+ * a runner-only event), hxk_exit_apply puts the core's result back into
+ * the vCPU. Neither decides anything about the run: what they find (a
+ * DECODE-EQ difference, a vCPU that cannot go on) goes into the struct
+ * hxk_exit as findings and a verdict, and the exit path (exit_path.c)
+ * acts on them. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +25,37 @@ static const uint8_t op_vmmcall[] = {0x0f, 0x01, 0xd9};
 /* DR6.BS: single-step trap; DR6.B0..B3: breakpoint matched (SDM Vol. 3B,
  * 18.2.3). */
 #define DR6_BS (1ull << 14)
+
+/* ---- findings and verdicts ------------------------------------------------ */
+
+static void stop(struct hxk_exit *x, enum hxk_outcome o, uint32_t halt_reason, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static void stop(struct hxk_exit *x, enum hxk_outcome o, uint32_t halt_reason, const char *fmt, ...)
+{
+	if (x->verdict.next == HXK_NEXT_STOP)
+		return; /* the first reason stands */
+	x->verdict.next = HXK_NEXT_STOP;
+	x->verdict.outcome = o;
+	x->verdict.halt_reason = halt_reason;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(x->verdict.why, sizeof(x->verdict.why), fmt, ap);
+	va_end(ap);
+}
+
+static void finding(struct hxk_exit *x, enum hv_invariant inv, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void finding(struct hxk_exit *x, enum hv_invariant inv, const char *fmt, ...)
+{
+	if (x->nfindings == HXK_MAX_FINDINGS)
+		return;
+	struct hxk_finding *f = &x->findings[x->nfindings++];
+	f->inv = inv;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	va_end(ap);
+}
 
 /* ---- register state -------------------------------------------------- */
 
@@ -92,11 +129,11 @@ static void apply_state(struct hxk_vstate *v, const struct hv_vcpu_state *st)
 	run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 }
 
-static void inject(struct hxk_vstate *v, const struct hv_result *res)
+static void inject(struct hxk_vstate *v, struct hxk_exit *x, const struct hv_result *res)
 {
 	struct hxk_err err;
 	if (hxk_vcpu_inject(v->vc, res->vector, res->has_error_code, res->error_code, &err) != 0)
-		hxk_stop_partition(v->p, HXK_OUT_CRASH, 0, "%s", err.msg);
+		stop(x, HXK_OUT_CRASH, 0, "%s", err.msg);
 }
 
 /* Finish what KVM left pending (I/O, MMIO or MSR completion) without
@@ -104,7 +141,7 @@ static void inject(struct hxk_vstate *v, const struct hv_result *res)
  * instruction with several memory accesses (read-modify-write on MMIO)
  * goes on to its next access: those are completed with zeros and never
  * reach a device; *extra (may be NULL) counts them. */
-static bool complete_pending(struct hxk_vstate *v, uint32_t *extra)
+static bool complete_pending(struct hxk_vstate *v, struct hxk_exit *x, uint32_t *extra)
 {
 	struct hxk_err err;
 	struct kvm_run *run = v->vc->run;
@@ -115,7 +152,7 @@ static bool complete_pending(struct hxk_vstate *v, uint32_t *extra)
 		if (r == 0)
 			return true;
 		if (r < 0) {
-			hxk_stop_partition(v->p, HXK_OUT_CRASH, 0, "%s", err.msg);
+			stop(x, HXK_OUT_CRASH, 0, "%s", err.msg);
 			return false;
 		}
 		/* Single-stepping: the completed instruction traps at once. */
@@ -127,129 +164,23 @@ static bool complete_pending(struct hxk_vstate *v, uint32_t *extra)
 			if (!run->mmio.is_write)
 				memset(run->mmio.data, 0, sizeof(run->mmio.data));
 		} else if (run->exit_reason != KVM_EXIT_IO) {
-			hxk_stop_partition(v->p, HXK_OUT_CRASH, 0,
-			                   "completing an access made KVM exit with %s",
-			                   hxk_exit_reason_name(run->exit_reason));
+			stop(x, HXK_OUT_CRASH, 0, "completing an access made KVM exit with %s",
+			     hxk_exit_reason_name(run->exit_reason));
 			return false;
 		}
 		if (extra)
 			(*extra)++;
 	}
-	hxk_stop_partition(v->p, HXK_OUT_CRASH, 0,
-	                   "an instruction kept making MMIO/IO exits while being completed");
+	stop(x, HXK_OUT_CRASH, 0, "an instruction kept making MMIO/IO exits while being completed");
 	return false;
 }
 
-static void halt(struct hxk_vstate *v, const struct hv_result *res, const char *what)
+static void halt(struct hxk_exit *x, const struct hv_result *res, const char *what)
 {
-	hxk_stop_partition(v->p, HXK_OUT_HALTED, res->halt_reason, "the core halted it on %s",
-	                   what);
-}
-
-/* ---- the core round trip ----------------------------------------------- */
-
-#ifdef HXK_HAVE_ORACLE
-static uint64_t oracle_checks(struct hxk_runner *R)
-{
-	struct hx_oracle_stats st;
-	hx_oracle_stats(R->oracle, &st);
-	return st.checks;
-}
-#endif
-
-void hxk_core_exit(struct hxk_runner *R, struct hxk_vstate *v, struct hv_exit *ex,
-                   struct hv_result *res)
-{
-	struct hxk_pstate *p = v->p;
-	struct hxk_kind_stats *ks = &R->rep->stats[ex->reason < HV_EXIT_COUNT ? ex->reason : 0];
-	(void)p;
-	R->cur = v;
-	R->blame_index = R->exit_index;
-	struct hv_exit in = *ex;
-	uint64_t t0 = hxk_now_ns(), t1, t2, t3, t4;
-#ifdef HXK_HAVE_ORACLE
-	uint64_t checks0 = oracle_checks(R);
-	hx_observer_begin_exit(R->obs);
-	hx_oracle_before(R->oracle, R->sys, ex);
-#endif
-	t1 = hxk_now_ns();
-	hv_handle_exit(R->sys, ex, res);
-	t2 = hxk_now_ns();
-#ifdef HXK_HAVE_ORACLE
-	struct hx_obs_view view = hx_observer_view(R->obs);
-	hx_oracle_after(R->oracle, R->sys, R->exit_index, ex, res, &view);
-	uint64_t dchecks = oracle_checks(R) - checks0;
-	p->rep->checks += dchecks;
-	R->rep->total_checks += dchecks;
-#endif
-	t3 = hxk_now_ns();
-#ifdef HXK_HAVE_TRACE
-	if (R->tw && !R->trace_failed) {
-#ifdef HXK_HAVE_ORACLE
-		const struct hx_obs_view *lv = &view;
-#else
-		const struct hx_obs_view *lv = NULL;
-#endif
-		if (hx_trace_writer_add(R->tw, &in, lv, res, ex) != 0) {
-			R->trace_failed = true;
-			hxk_violation(R, HV_INV_TOTAL, -1,
-			              "recording stopped at exit %llu: the trace writer refused it "
-			              "(limit of %u exits or I/O error)",
-			              (unsigned long long)R->exit_index, HX_TRACE_MAX_EXITS);
-		}
-	}
-#endif
-	(void)in;
-	t4 = hxk_now_ns();
-	R->cur = NULL;
-	R->exit_index++;
-	R->rep->total_exits++;
-	p->rep->exits++;
-	ks->oracle_ns += (t1 - t0) + (t3 - t2);
-	ks->handler_ns += t2 - t1;
-	ks->record_ns += t4 - t3;
-	/* A handler that allocated from the pool may have changed any EPT:
-	 * rebuild every partition's memslots from its EPT before it runs on. */
-	if (R->pool.used != R->pool_used_seen) {
-		R->pool_used_seen = R->pool.used;
-		for (uint32_t i = 0; i < R->cfg->npartitions; i++)
-			R->parts[i].slots_dirty = true;
-	}
+	stop(x, HXK_OUT_HALTED, res->halt_reason, "the core halted it on %s", what);
 }
 
 /* ---- CPUID / VMCALL / VMMCALL / HLT at a known instruction --------------- */
-
-/* Handle the instruction at RIP as exit `reason` of `len` bytes: RIP still
- * points at it (hardware breakpoint before it, or single-step found it). */
-/* Returns the core's action. */
-static uint32_t emulate_at_rip(struct hxk_runner *R, struct hxk_vstate *v, uint32_t reason,
-                               uint32_t len)
-{
-	struct hv_exit ex;
-	struct hv_result res;
-	fill_exit(v, reason, &ex);
-	ex.insn_len = len;
-	uint64_t nr = ex.st.gpr[HV_RAX];
-	hxk_count(v->p, reason);
-	hxk_core_exit(R, v, &ex, &res);
-	switch (res.action) {
-	case HV_ACT_RESUME:
-	case HV_ACT_RETRY:
-		apply_state(v, &ex.st);
-		if (reason == HV_EXIT_VMCALL &&
-		    (nr == HV_HC_YIELD || ex.st.gpr[HV_RAX] == (uint64_t)(int64_t)HV_HC_EAGAIN))
-			v->yield = true; /* let the peer partition run */
-		break;
-	case HV_ACT_INJECT:
-		apply_state(v, &ex.st);
-		inject(v, &res);
-		break;
-	default:
-		halt(v, &res, hv_exit_reason_str(reason));
-		break;
-	}
-	return res.action;
-}
 
 /* Read up to n instruction bytes at the vCPU's RIP. */
 static uint32_t bytes_at_rip(struct hxk_vstate *v, uint8_t *buf, uint32_t n)
@@ -282,34 +213,59 @@ static bool special_at_rip(struct hxk_vstate *v, uint32_t *reason, uint32_t *len
 	return false;
 }
 
-void hxk_step_prerun(struct hxk_runner *R, struct hxk_vstate *v)
+/* The instruction at RIP as exit `reason` of `len` bytes: RIP still points
+ * at it (hardware breakpoint before it, or single-step found it). */
+static void at_rip(struct hxk_vstate *v, struct hxk_exit *x, uint32_t reason, uint32_t len)
 {
-	for (uint32_t i = 0; i < HXK_STEP_CHAIN && !v->stopped && !v->yield; i++) {
-		uint32_t reason, len;
-		if (!special_at_rip(v, &reason, &len))
-			return;
-		/* Only a completed instruction moves on; an injected exception
-		 * must be delivered by KVM_RUN first (RIP stays at it). */
-		uint64_t t0 = hxk_now_ns();
-		uint32_t action = emulate_at_rip(R, v, reason, len);
-		struct hxk_kind_stats *ks = &R->rep->stats[reason];
-		ks->count++;
-		ks->total_ns += hxk_now_ns() - t0;
-		if (action != HV_ACT_RESUME)
-			return;
+	x->how = HXK_HOW_AT_RIP;
+	x->kind = reason;
+	x->to_core = true;
+	fill_exit(v, reason, &x->ex);
+	x->ex.insn_len = len;
+	x->nr = x->ex.st.gpr[HV_RAX];
+}
+
+static void apply_at_rip(struct hxk_vstate *v, struct hxk_exit *x, const struct hv_result *res)
+{
+	switch (res->action) {
+	case HV_ACT_RESUME:
+	case HV_ACT_RETRY:
+		apply_state(v, &x->ex.st);
+		if (x->kind == HV_EXIT_VMCALL &&
+		    (x->nr == HV_HC_YIELD ||
+		     x->ex.st.gpr[HV_RAX] == (uint64_t)(int64_t)HV_HC_EAGAIN))
+			x->verdict.next = HXK_NEXT_YIELD; /* let the peer partition run */
+		break;
+	case HV_ACT_INJECT:
+		apply_state(v, &x->ex.st);
+		inject(v, x, res);
+		break;
+	default:
+		halt(x, res, hv_exit_reason_str(x->kind));
+		break;
 	}
 }
 
-static void on_debug(struct hxk_runner *R, struct hxk_vstate *v)
+bool hxk_exit_at_rip(struct hxk_vstate *v, struct hxk_exit *x)
+{
+	uint32_t reason, len;
+	memset(x, 0, sizeof(*x));
+	x->ept_kind = -1;
+	if (!special_at_rip(v, &reason, &len))
+		return false;
+	at_rip(v, x, reason, len);
+	return true;
+}
+
+static void on_debug(struct hxk_runner *R, struct hxk_vstate *v, struct hxk_exit *x)
 {
 	struct kvm_run *run = v->vc->run;
 	struct hxk_pstate *p = v->p;
 	uint64_t pc = run->debug.arch.pc;
 	uint64_t dr6 = run->debug.arch.dr6;
 	if (R->opt->single_step && (dr6 & DR6_BS)) {
-		v->steps++;
-		hxk_count(p, HXK_K_STEP);
-		return; /* the next pre-run check looks at the new RIP */
+		x->kind = HXK_K_STEP; /* the next pre-run check looks at the new RIP */
+		return;
 	}
 	static const uint32_t site_reason[HXK_SITES] = {HV_EXIT_CPUID, HV_EXIT_VMCALL,
 	                                                HV_EXIT_VMCALL};
@@ -319,18 +275,16 @@ static void on_debug(struct hxk_runner *R, struct hxk_vstate *v)
 		/* The guest may have rewritten its code: trust the bytes. */
 		uint32_t reason, len;
 		if (!special_at_rip(v, &reason, &len) || reason != site_reason[s]) {
-			hxk_stop_partition(
-			        p, HXK_OUT_CRASH, 0,
-			        "breakpoint at 0x%llx: the instruction there is no longer "
-			        "the expected %s",
-			        (unsigned long long)pc,
-			        site_reason[s] == HV_EXIT_CPUID ? "CPUID" : "VMCALL/VMMCALL");
+			stop(x, HXK_OUT_CRASH, 0,
+			     "breakpoint at 0x%llx: the instruction there is no longer the "
+			     "expected %s",
+			     (unsigned long long)pc,
+			     site_reason[s] == HV_EXIT_CPUID ? "CPUID" : "VMCALL/VMMCALL");
 			return;
 		}
-		emulate_at_rip(R, v, reason, len);
+		at_rip(v, x, reason, len);
 		return;
 	}
-	hxk_count(p, HXK_K_OTHER);
 	if (R->opt->verbose)
 		fprintf(stderr, "hx run: %s vCPU %u: debug exit at 0x%llx (dr6 0x%llx) ignored\n",
 		        R->cfg->partitions[p->index].name, v->index, (unsigned long long)pc,
@@ -339,54 +293,54 @@ static void on_debug(struct hxk_runner *R, struct hxk_vstate *v)
 
 /* ---- MSRs ----------------------------------------------------------------- */
 
-static void on_msr(struct hxk_runner *R, struct hxk_vstate *v, bool is_write)
+static void on_msr(struct hxk_vstate *v, struct hxk_exit *x, bool is_write)
 {
 	struct kvm_run *run = v->vc->run;
-	struct hv_exit ex;
-	struct hv_result res;
 	uint32_t reason = is_write ? HV_EXIT_WRMSR : HV_EXIT_RDMSR;
-	fill_exit(v, reason, &ex);
-	ex.insn_len = 2;
+	x->how = HXK_HOW_MSR;
+	x->kind = reason;
+	x->to_core = true;
+	fill_exit(v, reason, &x->ex);
+	x->ex.insn_len = 2;
 	/* KVM reports the access it intercepted; the registers say the same
 	 * (ECX = index, EDX:EAX = value; SDM Vol. 2B, RDMSR/WRMSR). */
-	ex.st.gpr[HV_RCX] = (ex.st.gpr[HV_RCX] & ~0xffffffffull) | run->msr.index;
-	hxk_count(v->p, reason);
-	hxk_core_exit(R, v, &ex, &res);
-	switch (res.action) {
+	x->ex.st.gpr[HV_RCX] = (x->ex.st.gpr[HV_RCX] & ~0xffffffffull) | run->msr.index;
+}
+
+static void apply_msr(struct hxk_vstate *v, struct hxk_exit *x, const struct hv_result *res)
+{
+	struct kvm_run *run = v->vc->run;
+	bool is_write = x->kind == HV_EXIT_WRMSR;
+	switch (res->action) {
 	case HV_ACT_RESUME:
 		/* KVM completes the instruction: RDMSR loads EDX:EAX from
 		 * msr.data, both advance RIP by 2. */
 		run->msr.error = 0;
 		if (!is_write)
 			run->msr.data =
-			        ex.st.gpr[HV_RDX] << 32 | (ex.st.gpr[HV_RAX] & 0xffffffffull);
-		if (res.msr.valid) {
-			int r = hxk_vcpu_set_msr(v->vc, res.msr.msr, res.msr.value);
-			if (r != 0)
-				hxk_stop_partition(
-				        v->p, HXK_OUT_CRASH, 0,
-				        "KVM refused to apply MSR 0x%x = 0x%llx granted by "
-				        "the core",
-				        res.msr.msr, (unsigned long long)res.msr.value);
-		}
+			        x->ex.st.gpr[HV_RDX] << 32 | (x->ex.st.gpr[HV_RAX] & 0xffffffffull);
+		if (res->msr.valid && hxk_vcpu_set_msr(v->vc, res->msr.msr, res->msr.value) != 0)
+			stop(x, HXK_OUT_CRASH, 0,
+			     "KVM refused to apply MSR 0x%x = 0x%llx granted by the core",
+			     res->msr.msr, (unsigned long long)res->msr.value);
 		break;
 	case HV_ACT_INJECT:
-		if (res.vector == HV_VEC_GP && res.has_error_code && res.error_code == 0) {
+		if (res->vector == HV_VEC_GP && res->has_error_code && res->error_code == 0) {
 			run->msr.error = 1; /* KVM injects #GP(0), RIP unchanged */
 			break;
 		}
-		if (!complete_pending(v, NULL))
+		if (!complete_pending(v, x, NULL))
 			return;
-		apply_state(v, &ex.st);
-		inject(v, &res);
+		apply_state(v, &x->ex.st);
+		inject(v, x, res);
 		break;
 	case HV_ACT_RETRY:
-		if (!complete_pending(v, NULL))
+		if (!complete_pending(v, x, NULL))
 			return;
-		apply_state(v, &ex.st);
+		apply_state(v, &x->ex.st);
 		break;
 	default:
-		halt(v, &res, hv_exit_reason_str(reason));
+		halt(x, res, hv_exit_reason_str(x->kind));
 		break;
 	}
 }
@@ -471,7 +425,7 @@ static void rewind_string(const struct hxk_located *loc, uint8_t size, struct hv
 }
 
 /* Where did the store KVM already executed start? */
-static bool locate_store(struct hxk_runner *R, struct hxk_vstate *v,
+static bool locate_store(struct hxk_runner *R, struct hxk_vstate *v, struct hxk_exit *x,
                          const struct hxk_mmio_access *acc, uint64_t rip, uint64_t *start,
                          struct hv_exit *ex)
 {
@@ -517,12 +471,12 @@ static bool locate_store(struct hxk_runner *R, struct hxk_vstate *v,
 		char hex[64];
 		uint32_t k = n < 15 ? n : 15;
 		hex_bytes(hex, sizeof(hex), code + (n - k), k);
-		hxk_violation(R, HV_INV_DECODE_EQ, (int32_t)p->index,
-		              "KVM emulated a %u-byte store of 0x%llx to GPA 0x%llx ending at RIP "
-		              "0x%llx, but no instruction ending there decodes to it (bytes before "
-		              "RIP: %s)",
-		              acc->size, (unsigned long long)acc->data,
-		              (unsigned long long)acc->gpa, (unsigned long long)rip, hex);
+		finding(x, HV_INV_DECODE_EQ,
+		        "KVM emulated a %u-byte store of 0x%llx to GPA 0x%llx ending at RIP "
+		        "0x%llx, "
+		        "but no instruction ending there decodes to it (bytes before RIP: %s)",
+		        acc->size, (unsigned long long)acc->data, (unsigned long long)acc->gpa,
+		        (unsigned long long)rip, hex);
 		return false;
 	}
 	if (loc.prod_mismatch) {
@@ -534,8 +488,7 @@ static bool locate_store(struct hxk_runner *R, struct hxk_vstate *v,
 			snprintf(prod, sizeof(prod), "reads a %u-byte %s of %u bytes", loc.insn.len,
 			         loc.insn.kind <= HV_INSN_STORE_IMM ? "store" : "load",
 			         loc.insn.mem_size);
-		hxk_violation(
-		        R, HV_INV_DECODE_EQ, (int32_t)p->index,
+		finding(x, HV_INV_DECODE_EQ,
 		        "store at 0x%llx (%s%s%s): KVM wrote %u bytes (0x%llx) to GPA 0x%llx; "
 		        "the production decoder %s",
 		        (unsigned long long)loc.start, hex, loc.ref_name[0] ? ", " : "",
@@ -548,118 +501,125 @@ static bool locate_store(struct hxk_runner *R, struct hxk_vstate *v,
 	return true;
 }
 
-static void compare_completed_load(struct hxk_runner *R, struct hxk_vstate *v,
-                                   const struct hv_exit *ex, uint64_t in_rip)
+static void compare_completed_load(struct hxk_vstate *v, struct hxk_exit *x)
 {
 	const struct kvm_regs *r = &v->vc->run->s.regs.regs;
 	uint64_t kvm_gpr[HV_GPR_COUNT];
 	regs_to_gpr(r, kvm_gpr);
-	if (r->rip != ex->st.rip)
-		hxk_violation(R, HV_INV_DECODE_EQ, (int32_t)v->p->index,
-		              "MMIO load at 0x%llx: KVM resumes at 0x%llx, the core at 0x%llx "
-		              "(instruction length differs)",
-		              (unsigned long long)in_rip, (unsigned long long)r->rip,
-		              (unsigned long long)ex->st.rip);
+	if (r->rip != x->ex.st.rip)
+		finding(x, HV_INV_DECODE_EQ,
+		        "MMIO load at 0x%llx: KVM resumes at 0x%llx, the core at 0x%llx "
+		        "(instruction "
+		        "length differs)",
+		        (unsigned long long)x->in_rip, (unsigned long long)r->rip,
+		        (unsigned long long)x->ex.st.rip);
 	for (int i = 0; i < HV_GPR_COUNT; i++) {
-		if (kvm_gpr[i] == ex->st.gpr[i])
+		if (kvm_gpr[i] == x->ex.st.gpr[i])
 			continue;
-		hxk_violation(R, HV_INV_DECODE_EQ, (int32_t)v->p->index,
-		              "MMIO load: after KVM's emulation GPR %d = 0x%llx, after the core's "
-		              "0x%llx",
-		              i, (unsigned long long)kvm_gpr[i], (unsigned long long)ex->st.gpr[i]);
+		finding(x, HV_INV_DECODE_EQ,
+		        "MMIO load: after KVM's emulation GPR %d = 0x%llx, after the core's 0x%llx",
+		        i, (unsigned long long)kvm_gpr[i], (unsigned long long)x->ex.st.gpr[i]);
 	}
 }
 
-static void on_mmio(struct hxk_runner *R, struct hxk_vstate *v)
+static void on_mmio(struct hxk_runner *R, struct hxk_vstate *v, struct hxk_exit *x)
 {
 	struct kvm_run *run = v->vc->run;
 	struct hxk_pstate *p = v->p;
 	bool is_write = run->mmio.is_write;
-	struct hxk_mmio_access acc = {
+	x->how = HXK_HOW_MMIO;
+	x->kind = HV_EXIT_EPT_VIOLATION;
+	x->ept_kind = is_write ? HXK_EPT_MMIO_WRITE : HXK_EPT_MMIO_READ;
+	x->acc = (struct hxk_mmio_access){
 	        .gpa = run->mmio.phys_addr,
 	        .size = (uint8_t)run->mmio.len,
 	        .data = is_write ? le_bytes(run->mmio.data, run->mmio.len) : 0,
 	};
-	struct hv_exit ex;
-	struct hv_result res;
-	fill_exit(v, HV_EXIT_EPT_VIOLATION, &ex);
-	uint64_t kvm_rip = ex.st.rip;
-	ex.gpa = acc.gpa;
-	ex.qual = (is_write ? HV_QUAL_WRITE : HV_QUAL_READ) |
-	          (uint64_t)ept_perm(R, p->index, acc.gpa) << HV_QUAL_PERM_SHIFT;
-	hxk_count(p, HV_EXIT_EPT_VIOLATION);
-	p->rep->ept_kinds[is_write ? HXK_EPT_MMIO_WRITE : HXK_EPT_MMIO_READ]++;
+	x->is_write = is_write;
+	struct hv_exit *ex = &x->ex;
+	fill_exit(v, HV_EXIT_EPT_VIOLATION, ex);
+	x->kvm_rip = ex->st.rip;
+	ex->gpa = x->acc.gpa;
+	ex->qual = (is_write ? HV_QUAL_WRITE : HV_QUAL_READ) |
+	           (uint64_t)ept_perm(R, p->index, x->acc.gpa) << HV_QUAL_PERM_SHIFT;
 	if (is_write) {
 		uint64_t start;
-		if (!locate_store(R, v, &acc, kvm_rip, &start, &ex)) {
-			hxk_stop_partition(p, HXK_OUT_CRASH, 0,
-			                   "cannot hand the MMIO store at RIP 0x%llx to the core "
-			                   "(instruction not found; see DECODE-EQ)",
-			                   (unsigned long long)kvm_rip);
+		if (!locate_store(R, v, x, &x->acc, x->kvm_rip, &start, ex)) {
+			stop(x, HXK_OUT_CRASH, 0,
+			     "cannot hand the MMIO store at RIP 0x%llx to the core (instruction "
+			     "not "
+			     "found; see DECODE-EQ)",
+			     (unsigned long long)x->kvm_rip);
 			return;
 		}
-		ex.st.rip = start;
+		ex->st.rip = start;
 	}
-	uint64_t in_rip = ex.st.rip;
-	hxk_core_exit(R, v, &ex, &res);
+	x->in_rip = ex->st.rip;
+	x->to_core = true;
+}
 
+static void apply_mmio(struct hxk_vstate *v, struct hxk_exit *x, const struct hv_result *res)
+{
+	struct kvm_run *run = v->vc->run;
+	const struct hxk_mmio_access *acc = &x->acc;
+	bool is_write = x->is_write;
 	/* DECODE-EQ: the core's access must be KVM's. */
-	if (res.has_mmio &&
-	    (res.mmio.gpa != acc.gpa || res.mmio.size != acc.size ||
-	     !!res.mmio.is_write != is_write ||
-	     (is_write && trunc_size(res.mmio.data, acc.size) != trunc_size(acc.data, acc.size)))) {
+	if (res->has_mmio && (res->mmio.gpa != acc->gpa || res->mmio.size != acc->size ||
+	                      !!res->mmio.is_write != is_write ||
+	                      (is_write && trunc_size(res->mmio.data, acc->size) !=
+	                                           trunc_size(acc->data, acc->size)))) {
 		char kd[40] = "", cd[40] = "";
 		if (is_write)
-			snprintf(kd, sizeof(kd), " of 0x%llx", (unsigned long long)acc.data);
-		if (res.mmio.is_write)
-			snprintf(cd, sizeof(cd), " of 0x%llx", (unsigned long long)res.mmio.data);
-		hxk_violation(R, HV_INV_DECODE_EQ, (int32_t)p->index,
-		              "MMIO at RIP 0x%llx: KVM did a %u-byte %s%s at GPA 0x%llx, the core "
-		              "decoded a %u-byte %s%s at GPA 0x%llx",
-		              (unsigned long long)in_rip, acc.size, is_write ? "store" : "load", kd,
-		              (unsigned long long)acc.gpa, res.mmio.size,
-		              res.mmio.is_write ? "store" : "load", cd,
-		              (unsigned long long)res.mmio.gpa);
+			snprintf(kd, sizeof(kd), " of 0x%llx", (unsigned long long)acc->data);
+		if (res->mmio.is_write)
+			snprintf(cd, sizeof(cd), " of 0x%llx", (unsigned long long)res->mmio.data);
+		finding(x, HV_INV_DECODE_EQ,
+		        "MMIO at RIP 0x%llx: KVM did a %u-byte %s%s at GPA 0x%llx, the core "
+		        "decoded a "
+		        "%u-byte %s%s at GPA 0x%llx",
+		        (unsigned long long)x->in_rip, acc->size, is_write ? "store" : "load", kd,
+		        (unsigned long long)acc->gpa, res->mmio.size,
+		        res->mmio.is_write ? "store" : "load", cd,
+		        (unsigned long long)res->mmio.gpa);
 	}
-
-	switch (res.action) {
+	switch (res->action) {
 	case HV_ACT_RESUME:
 		if (is_write) {
-			if (ex.st.rip != kvm_rip)
-				hxk_violation(
-				        R, HV_INV_DECODE_EQ, (int32_t)p->index,
+			if (x->ex.st.rip != x->kvm_rip)
+				finding(x, HV_INV_DECODE_EQ,
 				        "MMIO store at 0x%llx: the core resumes at 0x%llx, KVM at "
 				        "0x%llx",
-				        (unsigned long long)in_rip, (unsigned long long)ex.st.rip,
-				        (unsigned long long)kvm_rip);
+				        (unsigned long long)x->in_rip,
+				        (unsigned long long)x->ex.st.rip,
+				        (unsigned long long)x->kvm_rip);
 			break;
 		}
 		/* Hand KVM the value the core read and let it finish the load;
 		 * then the two results must agree. */
 		memset(run->mmio.data, 0, sizeof(run->mmio.data));
-		for (uint32_t i = 0; i < acc.size && i < 8; i++)
-			run->mmio.data[i] = (uint8_t)(res.mmio.data >> (8 * i));
+		for (uint32_t i = 0; i < acc->size && i < 8; i++)
+			run->mmio.data[i] = (uint8_t)(res->mmio.data >> (8 * i));
 		uint32_t extra;
-		if (!complete_pending(v, &extra))
+		if (!complete_pending(v, x, &extra))
 			return;
 		if (extra)
-			hxk_violation(
-			        R, HV_INV_DECODE_EQ, (int32_t)p->index,
+			finding(x, HV_INV_DECODE_EQ,
 			        "MMIO load at 0x%llx: the core emulated it as a plain load, but "
-			        "KVM's emulation of the instruction made %u more access%s",
-			        (unsigned long long)in_rip, extra, extra == 1 ? "" : "es");
-		compare_completed_load(R, v, &ex, in_rip);
+			        "KVM's "
+			        "emulation of the instruction made %u more access%s",
+			        (unsigned long long)x->in_rip, extra, extra == 1 ? "" : "es");
+		compare_completed_load(v, x);
 		break;
 	case HV_ACT_RETRY:
 	case HV_ACT_INJECT:
-		if (!complete_pending(v, NULL))
+		if (!complete_pending(v, x, NULL))
 			return;
-		apply_state(v, &ex.st); /* RIP back at the instruction */
-		if (res.action == HV_ACT_INJECT)
-			inject(v, &res);
+		apply_state(v, &x->ex.st); /* RIP back at the instruction */
+		if (res->action == HV_ACT_INJECT)
+			inject(v, x, res);
 		break;
 	default:
-		halt(v, &res, "an EPT violation");
+		halt(x, res, "an EPT violation");
 		break;
 	}
 }
@@ -667,27 +627,25 @@ static void on_mmio(struct hxk_runner *R, struct hxk_vstate *v)
 /* An instruction fetch from a GPA without a memslot: KVM tries to emulate,
  * cannot read the instruction, and reports an emulation failure with RIP
  * at the target (DESIGN.md, "KVM facts"). */
-static void on_internal_error(struct hxk_runner *R, struct hxk_vstate *v)
+static void on_internal_error(struct hxk_runner *R, struct hxk_vstate *v, struct hxk_exit *x)
 {
 	struct kvm_run *run = v->vc->run;
 	struct hxk_pstate *p = v->p;
 	uint64_t rip = run->s.regs.regs.rip;
 	if (run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION) {
-		hxk_count(p, HXK_K_OTHER);
-		hxk_stop_partition(p, HXK_OUT_CRASH, 0,
-		                   "KVM internal error, suberror %u, at RIP 0x%llx (vCPU %u)",
-		                   run->internal.suberror, (unsigned long long)rip, v->index);
+		stop(x, HXK_OUT_CRASH, 0,
+		     "KVM internal error, suberror %u, at RIP 0x%llx (vCPU %u)",
+		     run->internal.suberror, (unsigned long long)rip, v->index);
 		return;
 	}
 	struct hxk_paging pg;
 	hxk_paging_of(v, &pg);
 	uint64_t gpa;
 	if (!hxk_gva_to_gpa(hxk_gpa_read, p, &pg, rip, &gpa)) {
-		hxk_count(p, HXK_K_OTHER);
-		hxk_stop_partition(p, HXK_OUT_CRASH, 0,
-		                   "KVM emulation failure at RIP 0x%llx, which the guest's page "
-		                   "tables do not map",
-		                   (unsigned long long)rip);
+		stop(x, HXK_OUT_CRASH, 0,
+		     "KVM emulation failure at RIP 0x%llx, which the guest's page tables do not "
+		     "map",
+		     (unsigned long long)rip);
 		return;
 	}
 	if (hxk_slot_find(&p->slots, gpa)) {
@@ -695,70 +653,78 @@ static void on_internal_error(struct hxk_runner *R, struct hxk_vstate *v)
 		char hex[64];
 		uint32_t n = bytes_at_rip(v, b, sizeof(b));
 		hex_bytes(hex, sizeof(hex), b, n);
-		hxk_count(p, HXK_K_OTHER);
-		hxk_stop_partition(p, HXK_OUT_CRASH, 0,
-		                   "KVM could not emulate the instruction at RIP 0x%llx (%s)",
-		                   (unsigned long long)rip, hex);
+		stop(x, HXK_OUT_CRASH, 0,
+		     "KVM could not emulate the instruction at RIP 0x%llx (%s)",
+		     (unsigned long long)rip, hex);
 		return;
 	}
-	struct hv_exit ex;
-	struct hv_result res;
-	fill_exit(v, HV_EXIT_EPT_VIOLATION, &ex);
-	ex.gpa = gpa;
-	ex.gla = rip;
-	ex.qual = HV_QUAL_FETCH | HV_QUAL_GLA_VALID |
-	          (uint64_t)ept_perm(R, p->index, gpa) << HV_QUAL_PERM_SHIFT;
-	hxk_count(p, HV_EXIT_EPT_VIOLATION);
-	p->rep->ept_kinds[HXK_EPT_FETCH]++;
-	hxk_core_exit(R, v, &ex, &res);
-	switch (res.action) {
+	x->how = HXK_HOW_FETCH;
+	x->kind = HV_EXIT_EPT_VIOLATION;
+	x->ept_kind = HXK_EPT_FETCH;
+	x->to_core = true;
+	fill_exit(v, HV_EXIT_EPT_VIOLATION, &x->ex);
+	x->ex.gpa = gpa;
+	x->ex.gla = rip;
+	x->ex.qual = HV_QUAL_FETCH | HV_QUAL_GLA_VALID |
+	             (uint64_t)ept_perm(R, p->index, gpa) << HV_QUAL_PERM_SHIFT;
+}
+
+static void apply_fetch(struct hxk_vstate *v, struct hxk_exit *x, const struct hv_result *res)
+{
+	switch (res->action) {
 	case HV_ACT_INJECT:
-		apply_state(v, &ex.st);
-		inject(v, &res);
+		apply_state(v, &x->ex.st);
+		inject(v, x, res);
 		break;
 	case HV_ACT_RESUME:
 	case HV_ACT_RETRY:
 		/* Nothing was mapped, so the fetch faults again: bounded by the
 		 * exit budget. */
-		apply_state(v, &ex.st);
+		apply_state(v, &x->ex.st);
 		break;
 	default:
-		halt(v, &res, "an instruction fetch");
+		halt(x, res, "an instruction fetch");
 		break;
 	}
 }
 
 /* ---- port I/O, HLT, shutdown, failed entry -------------------------------- */
 
-static void on_io(struct hxk_runner *R, struct hxk_vstate *v)
+static void on_io(struct hxk_vstate *v, struct hxk_exit *x)
 {
 	struct kvm_run *run = v->vc->run;
 	const uint8_t *data = (const uint8_t *)run + run->io.data_offset;
 	if (run->io.data_offset + (uint64_t)run->io.size * run->io.count > v->vc->run_size) {
-		hxk_stop_partition(v->p, HXK_OUT_CRASH, 0, "KVM_EXIT_IO data outside the run page");
+		stop(x, HXK_OUT_CRASH, 0, "KVM_EXIT_IO data outside the run page");
 		return;
 	}
 	if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == HX_UCALL_PORT &&
 	    run->io.size == 4 && run->io.count == 1) {
 		uint32_t gpa;
 		memcpy(&gpa, data, sizeof(gpa));
-		hxk_count(v->p, HXK_K_UCALL);
-		hxk_handle_ucall(R, v, gpa);
+		x->kind = HXK_K_UCALL;
+		x->is_ucall = true;
+		x->ucall_gpa = gpa;
 		return;
 	}
 	/* Any other port: the core contains it. Exit qualification as for a
 	 * VMX I/O exit (SDM Vol. 3C, Table 28-5): size-1, direction (1 = IN),
 	 * string, port in bits 31:16. */
-	struct hv_exit ex;
-	struct hv_result res;
-	fill_exit(v, HV_EXIT_IO, &ex);
-	ex.qual = (uint64_t)(run->io.size - 1) | (run->io.direction == KVM_EXIT_IO_IN ? 8u : 0u) |
-	          (run->io.count > 1 ? 16u : 0u) | (uint64_t)run->io.port << 16;
-	hxk_count(v->p, HV_EXIT_IO);
-	hxk_core_exit(R, v, &ex, &res);
-	switch (res.action) {
+	x->how = HXK_HOW_IO;
+	x->kind = HV_EXIT_IO;
+	x->to_core = true;
+	fill_exit(v, HV_EXIT_IO, &x->ex);
+	x->ex.qual = (uint64_t)(run->io.size - 1) |
+	             (run->io.direction == KVM_EXIT_IO_IN ? 8u : 0u) |
+	             (run->io.count > 1 ? 16u : 0u) | (uint64_t)run->io.port << 16;
+}
+
+static void apply_io(struct hxk_vstate *v, struct hxk_exit *x, const struct hv_result *res)
+{
+	struct kvm_run *run = v->vc->run;
+	switch (res->action) {
 	case HV_ACT_HALT:
-		halt(v, &res, "port I/O");
+		halt(x, res, "port I/O");
 		break;
 	case HV_ACT_RESUME:
 		/* KVM completes it: OUT goes nowhere, IN reads zeros. */
@@ -767,98 +733,124 @@ static void on_io(struct hxk_runner *R, struct hxk_vstate *v)
 			       (size_t)run->io.size * run->io.count);
 		break;
 	default:
-		if (!complete_pending(v, NULL))
+		if (!complete_pending(v, x, NULL))
 			return;
-		apply_state(v, &ex.st);
-		if (res.action == HV_ACT_INJECT)
-			inject(v, &res);
+		apply_state(v, &x->ex.st);
+		if (res->action == HV_ACT_INJECT)
+			inject(v, x, res);
 		break;
 	}
 }
 
-static void on_simple(struct hxk_runner *R, struct hxk_vstate *v, uint32_t reason, const char *what)
+static void on_simple(struct hxk_vstate *v, struct hxk_exit *x, uint32_t reason, const char *what)
 {
-	struct hv_exit ex;
-	struct hv_result res;
-	fill_exit(v, reason, &ex);
+	x->how = HXK_HOW_SIMPLE;
+	x->kind = reason;
+	x->to_core = true;
+	x->what = what;
+	fill_exit(v, reason, &x->ex);
 	if (reason == HV_EXIT_HLT) {
 		/* KVM has completed the HLT; the exit record has RIP at it. */
-		ex.st.rip -= 1;
-		ex.insn_len = 1;
+		x->ex.st.rip -= 1;
+		x->ex.insn_len = 1;
 	}
-	hxk_count(v->p, reason);
-	hxk_core_exit(R, v, &ex, &res);
-	if (res.action == HV_ACT_HALT) {
-		halt(v, &res, what);
+}
+
+static void apply_simple(struct hxk_exit *x, const struct hv_result *res)
+{
+	if (res->action == HV_ACT_HALT) {
+		halt(x, res, x->what);
 		return;
 	}
 	/* After a shutdown or failed entry the vCPU cannot go on whatever the
 	 * core says; after HLT nothing would wake it. */
-	hxk_stop_partition(v->p, HXK_OUT_CRASH, 0, "%s, and the core answered %s instead of halt",
-	                   what, hv_action_str(res.action));
+	stop(x, HXK_OUT_CRASH, 0, "%s, and the core answered %s instead of halt", x->what,
+	     hv_action_str(res->action));
 }
 
-static void dispatch_kvm_exit(struct hxk_runner *R, struct hxk_vstate *v);
+/* ---- the two doors ---------------------------------------------------------- */
+
+void hxk_exit_translate(struct hxk_runner *R, struct hxk_vstate *v, struct hxk_exit *x)
+{
+	struct kvm_run *run = v->vc->run;
+	memset(x, 0, sizeof(*x));
+	x->ept_kind = -1;
+	x->kind = HXK_K_OTHER;
+	x->from_kvm = true;
+	x->kvm_reason = run->exit_reason;
+	switch (run->exit_reason) {
+	case KVM_EXIT_DEBUG:
+		on_debug(R, v, x);
+		break;
+	case KVM_EXIT_X86_RDMSR:
+		on_msr(v, x, false);
+		break;
+	case KVM_EXIT_X86_WRMSR:
+		on_msr(v, x, true);
+		break;
+	case KVM_EXIT_MMIO:
+		on_mmio(R, v, x);
+		break;
+	case KVM_EXIT_IO:
+		on_io(v, x);
+		break;
+	case KVM_EXIT_HLT:
+		on_simple(v, x, HV_EXIT_HLT, "HLT");
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		on_simple(v, x, HV_EXIT_TRIPLE_FAULT, "a shutdown (triple fault)");
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		on_simple(v, x, HV_EXIT_INVALID_STATE, "a failed VM entry");
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		on_internal_error(R, v, x);
+		break;
+	case KVM_EXIT_INTR:
+		x->kind = HXK_K_INTR;
+		break;
+	default:
+		stop(x, HXK_OUT_CRASH, 0, "unexpected %s (%u) at RIP 0x%llx",
+		     hxk_exit_reason_name(run->exit_reason), run->exit_reason,
+		     (unsigned long long)run->s.regs.regs.rip);
+		break;
+	}
+}
+
+void hxk_exit_apply(struct hxk_vstate *v, struct hxk_exit *x, const struct hv_result *res)
+{
+	x->action = res->action;
+	switch (x->how) {
+	case HXK_HOW_AT_RIP:
+		apply_at_rip(v, x, res);
+		break;
+	case HXK_HOW_MSR:
+		apply_msr(v, x, res);
+		break;
+	case HXK_HOW_MMIO:
+		apply_mmio(v, x, res);
+		break;
+	case HXK_HOW_FETCH:
+		apply_fetch(v, x, res);
+		break;
+	case HXK_HOW_IO:
+		apply_io(v, x, res);
+		break;
+	case HXK_HOW_SIMPLE:
+		apply_simple(x, res);
+		break;
+	default:
+		stop(x, HXK_OUT_CRASH, 0, "internal: a core exit with no way back into the vCPU");
+		break;
+	}
+}
 
 /* Single-step: KVM finishes an I/O or MSR instruction at the next KVM_RUN;
  * finish it now, so the check before that run sees the next instruction. */
-static void step_complete(struct hxk_vstate *v, uint32_t kvm_reason)
+void hxk_exit_finish_step(struct hxk_vstate *v, struct hxk_exit *x)
 {
-	if (v->stopped)
-		return;
-	if (kvm_reason == KVM_EXIT_IO || kvm_reason == KVM_EXIT_X86_RDMSR ||
-	    kvm_reason == KVM_EXIT_X86_WRMSR || kvm_reason == KVM_EXIT_MMIO)
-		complete_pending(v, NULL);
-}
-
-void hxk_handle_kvm_exit(struct hxk_runner *R, struct hxk_vstate *v)
-{
-	struct kvm_run *run = v->vc->run;
-	uint32_t kvm_reason = run->exit_reason;
-	dispatch_kvm_exit(R, v);
-	if (R->opt->single_step)
-		step_complete(v, kvm_reason);
-}
-
-static void dispatch_kvm_exit(struct hxk_runner *R, struct hxk_vstate *v)
-{
-	struct kvm_run *run = v->vc->run;
-	switch (run->exit_reason) {
-	case KVM_EXIT_DEBUG:
-		on_debug(R, v);
-		break;
-	case KVM_EXIT_X86_RDMSR:
-		on_msr(R, v, false);
-		break;
-	case KVM_EXIT_X86_WRMSR:
-		on_msr(R, v, true);
-		break;
-	case KVM_EXIT_MMIO:
-		on_mmio(R, v);
-		break;
-	case KVM_EXIT_IO:
-		on_io(R, v);
-		break;
-	case KVM_EXIT_HLT:
-		on_simple(R, v, HV_EXIT_HLT, "HLT");
-		break;
-	case KVM_EXIT_SHUTDOWN:
-		on_simple(R, v, HV_EXIT_TRIPLE_FAULT, "a shutdown (triple fault)");
-		break;
-	case KVM_EXIT_FAIL_ENTRY:
-		on_simple(R, v, HV_EXIT_INVALID_STATE, "a failed VM entry");
-		break;
-	case KVM_EXIT_INTERNAL_ERROR:
-		on_internal_error(R, v);
-		break;
-	case KVM_EXIT_INTR:
-		hxk_count(v->p, HXK_K_INTR);
-		break;
-	default:
-		hxk_count(v->p, HXK_K_OTHER);
-		hxk_stop_partition(v->p, HXK_OUT_CRASH, 0, "unexpected %s (%u) at RIP 0x%llx",
-		                   hxk_exit_reason_name(run->exit_reason), run->exit_reason,
-		                   (unsigned long long)run->s.regs.regs.rip);
-		break;
-	}
+	uint32_t r = x->kvm_reason;
+	if (r == KVM_EXIT_IO || r == KVM_EXIT_X86_RDMSR || r == KVM_EXIT_X86_WRMSR ||
+	    r == KVM_EXIT_MMIO)
+		complete_pending(v, x, NULL);
 }

@@ -16,13 +16,6 @@
 static const char *const site_symbols[HXK_SITES] = {"hx_cpuid_site", "hx_vmcall_site",
                                                     "hx_vmmcall_site"};
 
-uint64_t hxk_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void hxk_options_default(struct hxk_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -32,69 +25,6 @@ void hxk_options_default(struct hxk_options *o)
 	for (uint32_t i = 0; i < HV_MAX_PARTITIONS; i++)
 		o->expect[i].outcome = HXK_OUT_PASS;
 	o->out = stdout;
-}
-
-/* ---- bookkeeping shared by the runner's files ------------------------------ */
-
-/* The kind of the exit being handled, for the timing statistics. */
-static uint32_t last_kind;
-
-void hxk_count(struct hxk_pstate *p, uint32_t kind)
-{
-	if (kind < HXK_K_COUNT)
-		p->rep->by_kind[kind]++;
-	last_kind = kind;
-}
-
-void hxk_violation(struct hxk_runner *R, enum hv_invariant inv, int32_t part, const char *fmt, ...)
-{
-	struct hxk_report *rep = R->rep;
-	rep->nviolations++;
-	if ((unsigned)inv < HV_INV_COUNT)
-		rep->per_inv[inv]++;
-	if (part >= 0 && (uint32_t)part < R->cfg->npartitions)
-		rep->parts[part].violations++;
-	if (rep->nstored < HXK_MAX_REPORTED_VIOLATIONS) {
-		struct hxk_violation *v = &rep->violations[rep->nstored++];
-		v->inv = inv;
-		v->partition = part;
-		v->exit_index = R->blame_index;
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
-		va_end(ap);
-		if (R->opt->verbose)
-			fprintf(stderr, "hx run: %s at exit %llu: %s\n", hv_invariant_id(inv),
-			        (unsigned long long)v->exit_index, v->msg);
-	}
-}
-
-void hxk_stop_partition(struct hxk_pstate *p, enum hxk_outcome o, uint32_t halt_reason,
-                        const char *fmt, ...)
-{
-	if (!p->active)
-		return;
-	p->active = false;
-	for (uint32_t i = 0; i < p->nvcpus; i++)
-		p->v[i].stopped = true;
-	p->rep->outcome = o;
-	p->rep->halt_reason = halt_reason;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(p->rep->detail, sizeof(p->rep->detail), fmt, ap);
-	va_end(ap);
-	hxk_console_flush(p);
-}
-
-void hxk_vcpu_done(struct hxk_vstate *v)
-{
-	struct hxk_pstate *p = v->p;
-	if (v->stopped)
-		return;
-	v->stopped = true;
-	if (++p->vcpus_done == p->nvcpus)
-		hxk_stop_partition(p, HXK_OUT_PASS, 0, "all %u vCPU%s reported GUEST_DONE",
-		                   p->nvcpus, p->nvcpus == 1 ? "" : "s");
 }
 
 static void verify_report(void *ctx, const struct hv_violation *v)
@@ -328,6 +258,25 @@ static void timer_stop(struct timer_save *save)
 	kick_run = NULL;
 }
 
+/* Single-step mode: CPUID/VMCALL/VMMCALL/HLT at RIP are exits before the
+ * instruction runs, taken through the same path, chained while each one
+ * completes (an injected exception must be delivered by KVM_RUN first). */
+static void step_prerun(struct hxk_runner *R, struct hxk_vstate *v)
+{
+	for (uint32_t i = 0; i < HXK_STEP_CHAIN && !v->stopped && !v->yield; i++) {
+		struct hxk_exit x;
+		if (!hxk_exit_at_rip(v, &x))
+			return;
+		uint64_t t0 = hxk_now_ns();
+		uint32_t kind = hxk_exit_path(R, v, &x);
+		struct hxk_kind_stats *ks = &R->rep->stats[kind];
+		ks->count++;
+		ks->total_ns += hxk_now_ns() - t0;
+		if (x.action != HV_ACT_RESUME)
+			return;
+	}
+}
+
 /* Run one vCPU until it yields, stops, is kicked or used its slice. */
 static void run_slice(struct hxk_runner *R, struct hxk_vstate *v)
 {
@@ -342,7 +291,7 @@ static void run_slice(struct hxk_runner *R, struct hxk_vstate *v)
 			break;
 		}
 		if (R->opt->single_step) {
-			hxk_step_prerun(R, v);
+			step_prerun(R, v);
 			if (v->stopped || v->yield)
 				break;
 		}
@@ -369,15 +318,16 @@ static void run_slice(struct hxk_runner *R, struct hxk_vstate *v)
 			                   v->index, strerror(-r));
 			break;
 		}
-		last_kind = HXK_K_OTHER;
 		R->blame_index = R->exit_index;
-		hxk_handle_kvm_exit(R, v);
+		struct hxk_exit x;
+		hxk_exit_translate(R, v, &x);
+		uint32_t kind = hxk_exit_path(R, v, &x);
 		/* Single-step traps are guest progress, bounded by the timeout;
 		 * the budget bounds exits that loop. */
-		if (last_kind != HXK_K_STEP)
+		if (kind != HXK_K_STEP)
 			p->kvm_exits++;
 		uint64_t t2 = hxk_now_ns();
-		struct hxk_kind_stats *ks = &R->rep->stats[last_kind];
+		struct hxk_kind_stats *ks = &R->rep->stats[kind < HXK_K_COUNT ? kind : HXK_K_OTHER];
 		ks->count++;
 		ks->kvm_ns += t1 - t0;
 		ks->total_ns += t2 - t1;

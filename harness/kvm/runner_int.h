@@ -12,6 +12,7 @@
 #include "hv/pool.h"
 #include "hv/system.h"
 #include "kvm_vm.h"
+#include "mmio_locate.h"
 #include "runner.h"
 #include "slots.h"
 
@@ -116,26 +117,96 @@ void *hxk_gpa_ptr(void *pstate, uint64_t gpa, uint64_t len);
 /* Paging state of a vCPU from its sync regs. */
 void hxk_paging_of(const struct hxk_vstate *v, struct hxk_paging *pg);
 
-/* exits.c */
-void hxk_handle_kvm_exit(struct hxk_runner *R, struct hxk_vstate *v);
-/* Single-step mode: handle CPUID/VMCALL/VMMCALL/HLT at RIP before running. */
-void hxk_step_prerun(struct hxk_runner *R, struct hxk_vstate *v);
-/* One core exit: observer, oracles, handler, trace, counters. */
-void hxk_core_exit(struct hxk_runner *R, struct hxk_vstate *v, struct hv_exit *ex,
-                   struct hv_result *res);
+/* ---- one exit, one straight path (exit_path.c) ------------------------------
+ *
+ *   KVM exit -> hxk_exit_translate (exits.c)    -> struct hxk_exit
+ *            -> ucall: hxk_ucall (ucall.c)       \
+ *            -> core:  hv_handle_exit + oracles   > findings, a verdict
+ *                      + trace, hxk_exit_apply   /
+ *            -> hxk_exit_path acts on the verdict (outcome.c)
+ *
+ * exits.c and ucall.c only describe: they neither stop partitions nor
+ * report violations nor count. */
 
-/* runner.c */
+/* What the loop does with the vCPU after the exit. */
+enum hxk_next {
+	HXK_NEXT_RUN = 0, /* run it on */
+	HXK_NEXT_YIELD,   /* end its slice: a peer may run */
+	HXK_NEXT_DONE,    /* it reported GUEST_DONE */
+	HXK_NEXT_STOP,    /* stop its partition */
+};
+
+struct hxk_verdict {
+	enum hxk_next next;
+	enum hxk_outcome outcome; /* HXK_NEXT_STOP */
+	uint32_t halt_reason;
+	char why[320];
+};
+
+struct hxk_finding {
+	enum hv_invariant inv;
+	char msg[320];
+};
+#define HXK_MAX_FINDINGS 4
+
+/* How the core's result goes back into the vCPU. */
+enum hxk_how {
+	HXK_HOW_NONE = 0,
+	HXK_HOW_AT_RIP, /* CPUID, VMCALL/VMMCALL, HLT at RIP: breakpoint or single-step */
+	HXK_HOW_MSR,
+	HXK_HOW_MMIO,
+	HXK_HOW_FETCH,
+	HXK_HOW_IO,
+	HXK_HOW_SIMPLE, /* HLT, shutdown, failed entry: the vCPU cannot go on */
+};
+
+struct hxk_exit {
+	uint32_t kind;    /* what it counts as: an hv_exit reason or an enum hxk_kind */
+	int32_t ept_kind; /* enum hxk_ept_kind, or -1 */
+	bool from_kvm;    /* a KVM exit (not the single-step pre-run check) */
+	uint32_t kvm_reason;
+	bool to_core; /* ex goes to hv_handle_exit */
+	bool is_ucall;
+	uint64_t ucall_gpa;
+	enum hxk_how how;
+	struct hv_exit ex;
+	uint32_t action; /* the core's, once applied */
+	/* for the way back */
+	uint64_t nr; /* VMCALL: RAX at the exit */
+	struct hxk_mmio_access acc;
+	bool is_write;
+	uint64_t kvm_rip, in_rip;
+	const char *what; /* HXK_HOW_SIMPLE */
+	/* what was found on the way */
+	struct hxk_verdict verdict;
+	uint32_t nfindings;
+	struct hxk_finding findings[HXK_MAX_FINDINGS];
+};
+
+/* exits.c */
+void hxk_exit_translate(struct hxk_runner *R, struct hxk_vstate *v, struct hxk_exit *x);
+/* Single-step mode: is there a CPUID/VMCALL/VMMCALL/HLT at RIP? */
+bool hxk_exit_at_rip(struct hxk_vstate *v, struct hxk_exit *x);
+void hxk_exit_apply(struct hxk_vstate *v, struct hxk_exit *x, const struct hv_result *res);
+void hxk_exit_finish_step(struct hxk_vstate *v, struct hxk_exit *x);
+
+/* ucall.c: the guest's report, as findings and a verdict. */
+void hxk_ucall(struct hxk_runner *R, struct hxk_vstate *v, struct hxk_exit *x);
+
+/* exit_path.c: the path itself. Returns the kind the exit counted as. */
+uint32_t hxk_exit_path(struct hxk_runner *R, struct hxk_vstate *v, struct hxk_exit *x);
+
+/* outcome.c: the run's bookkeeping. */
 void hxk_violation(struct hxk_runner *R, enum hv_invariant inv, int32_t part, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 void hxk_stop_partition(struct hxk_pstate *p, enum hxk_outcome o, uint32_t halt_reason,
                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void hxk_vcpu_done(struct hxk_vstate *v);
-int hxk_rebuild_slots(struct hxk_pstate *p, struct hxk_err *err);
-uint64_t hxk_now_ns(void);
 void hxk_count(struct hxk_pstate *p, uint32_t kind);
+uint64_t hxk_now_ns(void);
 
-/* ucall.c */
-void hxk_handle_ucall(struct hxk_runner *R, struct hxk_vstate *v, uint64_t gpa);
+/* runner.c */
+int hxk_rebuild_slots(struct hxk_pstate *p, struct hxk_err *err);
 
 /* break_ept.c: the test-only negative control. */
 int hxk_break_ept_foreign(struct hxk_runner *R, struct hxk_err *err);

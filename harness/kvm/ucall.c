@@ -1,4 +1,6 @@
-/* ucalls: the guest's reports over the I/O port (hx/guest_abi.h). */
+/* ucalls: the guest's reports over the I/O port (hx/guest_abi.h), read
+ * and turned into findings and a verdict for the exit path. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,7 +21,21 @@ static const char *owner_name(const struct hv_system_config *cfg, int owner, cha
 	return buf;
 }
 
-static void on_found(struct hxk_runner *R, struct hxk_vstate *v, const struct hx_ucall *uc)
+static void set_stop(struct hxk_exit *x, enum hxk_outcome o, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void set_stop(struct hxk_exit *x, enum hxk_outcome o, const char *fmt, ...)
+{
+	x->verdict.next = HXK_NEXT_STOP;
+	x->verdict.outcome = o;
+	x->verdict.halt_reason = 0;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(x->verdict.why, sizeof(x->verdict.why), fmt, ap);
+	va_end(ap);
+}
+
+static void on_found(struct hxk_runner *R, struct hxk_vstate *v, const struct hx_ucall *uc,
+                     struct hxk_exit *x)
 {
 	struct hxk_pstate *p = v->p;
 	uint64_t gpa = uc->args[0], value = uc->args[1];
@@ -32,22 +48,26 @@ static void on_found(struct hxk_runner *R, struct hxk_vstate *v, const struct hx
 	if (s)
 		snprintf(where, sizeof(where), "memslot maps it to HPA 0x%llx",
 		         (unsigned long long)(s->hpa + (gpa - s->gpa)));
-	hxk_violation(R, HV_INV_EPT_OWN, (int32_t)p->index,
-	              "guest found foreign memory: GPA 0x%llx holds a canary of %s (0x%016llx; "
-	              "%s)",
-	              (unsigned long long)gpa, owner >= 0 ? who : "nobody (not a canary)",
-	              (unsigned long long)value, where);
+	if (x->nfindings == HXK_MAX_FINDINGS)
+		return;
+	struct hxk_finding *f = &x->findings[x->nfindings++];
+	f->inv = HV_INV_EPT_OWN;
+	snprintf(f->msg, sizeof(f->msg),
+	         "guest found foreign memory: GPA 0x%llx holds a canary of %s (0x%016llx; %s)",
+	         (unsigned long long)gpa, owner >= 0 ? who : "nobody (not a canary)",
+	         (unsigned long long)value, where);
 }
 
-void hxk_handle_ucall(struct hxk_runner *R, struct hxk_vstate *v, uint64_t gpa)
+void hxk_ucall(struct hxk_runner *R, struct hxk_vstate *v, struct hxk_exit *x)
 {
 	struct hxk_pstate *p = v->p;
+	uint64_t gpa = x->ucall_gpa;
 	const char *pname = R->cfg->partitions[p->index].name;
 	struct hx_ucall uc;
 	if (!hxk_gpa_read(p, gpa, &uc, sizeof(uc))) {
-		hxk_stop_partition(p, HXK_OUT_CRASH, 0,
-		                   "ucall struct at GPA 0x%llx is not readable guest memory",
-		                   (unsigned long long)gpa);
+		set_stop(x, HXK_OUT_CRASH,
+		         "ucall struct at GPA 0x%llx is not readable guest memory",
+		         (unsigned long long)gpa);
 		return;
 	}
 	uc.file[sizeof(uc.file) - 1] = 0;
@@ -65,7 +85,7 @@ void hxk_handle_ucall(struct hxk_runner *R, struct hxk_vstate *v, uint64_t gpa)
 		if (R->opt->verbose)
 			fprintf(R->out, "[%s/%u] sync %llu (%s:%u)\n", pname, v->index,
 			        (unsigned long long)uc.args[0], efile, uc.line);
-		v->yield = true;
+		x->verdict.next = HXK_NEXT_YIELD;
 		break;
 	case HX_UCALL_PRINT:
 		if (!R->opt->quiet)
@@ -73,28 +93,25 @@ void hxk_handle_ucall(struct hxk_runner *R, struct hxk_vstate *v, uint64_t gpa)
 			        emsg);
 		break;
 	case HX_UCALL_DONE:
-		hxk_vcpu_done(v);
+		x->verdict.next = HXK_NEXT_DONE;
 		break;
 	case HX_UCALL_ASSERT:
-		hxk_stop_partition(p, HXK_OUT_FAIL, 0,
-		                   "assertion %s:%u: %s (0x%llx, 0x%llx) on vCPU %u", efile,
-		                   uc.line, emsg, (unsigned long long)uc.args[0],
-		                   (unsigned long long)uc.args[1], v->index);
+		set_stop(x, HXK_OUT_FAIL, "assertion %s:%u: %s (0x%llx, 0x%llx) on vCPU %u", efile,
+		         uc.line, emsg, (unsigned long long)uc.args[0],
+		         (unsigned long long)uc.args[1], v->index);
 		break;
 	case HX_UCALL_EXCEPTION:
-		hxk_stop_partition(p, HXK_OUT_FAIL, 0,
-		                   "unexpected exception %llu (error 0x%llx) at RIP 0x%llx on vCPU "
-		                   "%u%s%s",
-		                   (unsigned long long)uc.args[0], (unsigned long long)uc.args[1],
-		                   (unsigned long long)uc.args[2], v->index, uc.msg[0] ? ": " : "",
-		                   emsg);
+		set_stop(x, HXK_OUT_FAIL,
+		         "unexpected exception %llu (error 0x%llx) at RIP 0x%llx on vCPU %u%s%s",
+		         (unsigned long long)uc.args[0], (unsigned long long)uc.args[1],
+		         (unsigned long long)uc.args[2], v->index, uc.msg[0] ? ": " : "", emsg);
 		break;
 	case HX_UCALL_FOUND:
-		on_found(R, v, &uc);
+		on_found(R, v, &uc, x);
 		break;
 	default:
-		hxk_stop_partition(p, HXK_OUT_CRASH, 0, "unknown ucall type %u from %s:%u", uc.type,
-		                   efile, uc.line);
+		set_stop(x, HXK_OUT_CRASH, "unknown ucall type %u from %s:%u", uc.type, efile,
+		         uc.line);
 		break;
 	}
 }
