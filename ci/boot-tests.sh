@@ -42,7 +42,7 @@ fi
 hx=$build/hx
 guests=$build/harness/guest
 configs=corpus/configs
-for f in "$hx" "$build/hx_boot.elf" "$build/hx_boot_break.elf"; do
+for f in "$hx" "$build/hx_boot.elf" "$build/hx_boot_break.elf" "$build/hx_boot_planted.elf"; do
   [ -e "$f" ] || { echo "boot: FAILED: $f not built (cmake --build $build)"; exit 1; }
 done
 
@@ -144,6 +144,26 @@ if selected real-eq && [ ${#traces[@]} -gt 0 ]; then
     echo "boot: ok   real-eq (${#traces[@]} traces, $exits exits of the booted core: hosted replay equal)"
   else
     fail real-eq "the hosted core answered an exit differently from the booted one" "$log"
+  fi
+fi
+
+# REAL-EQ's negative control: a test-only image whose booted core answers
+# CPUID leaf 1 with ECX bit 31 flipped. The replay must fail on that exit
+# and name the field.
+if selected real-eq-negative; then
+  log=$tmp/real-eq-negative.log
+  trace=$tmp/planted.hxt
+  "$hx" boot "$configs/kvm-amd-one.json" "$guests/cpuid.elf" --image "$build/hx_boot_planted.elf" \
+    --record "$trace" --expect fail >"$log" 2>&1
+  "$hx" replay "$trace" >>"$log" 2>&1
+  rc=$?
+  if [ "$rc" -ne 1 ]; then
+    fail real-eq-negative "the replay of a booted core with a planted difference exited $rc, want 1" "$log"
+  elif ! grep -qE 'FAIL: exit [0-9]+ \(cpuid\): output differs from the recording: st\.rcx' "$log"; then
+    fail real-eq-negative "the difference was not named (exit, cpuid, st.rcx)" "$log"
+  else
+    passed=$((passed + 1))
+    echo "boot: ok   real-eq-negative ($(grep -o 'exit [0-9]* (cpuid): output differs.*' "$log" | head -1))"
   fi
 fi
 
