@@ -25,13 +25,15 @@ work=${WORK:-$(mktemp -d)}
 mkdir -p "$work/obj" "$work/include/cjson" "$OUT"
 
 inc=(-I"$root/handlers/include" -I"$root/mocks" -I"$root/harness/common" -I"$root/harness/oracle"
-     -I"$root/harness/trace" -I"$root/harness/replay" -I"$root/harness/fuzz" -I"$work/include")
+     -I"$root/harness/trace" -I"$root/harness/replay" -I"$root/harness/fuzz"
+     -I"$root/harness/boot" -I"$root/harness/equiv/realeq" -I"$work/include")
 std=(-std=gnu11 -g -O1 -fno-omit-frame-pointer -Wno-unused-parameter)
 
 # Sources: the core, the mocks, the hosted helpers, oracles, trace and
-# replay libraries; programs (files with main) and KVM-only parts excluded.
+# replay libraries, hx boot's event parser and REAL-EQ records; programs
+# (files with main) and KVM-only parts excluded.
 srcs=()
-for d in handlers/src mocks harness/common harness/oracle harness/trace harness/replay; do
+for d in handlers/src mocks harness/common harness/oracle harness/trace harness/replay harness/boot harness/equiv/realeq; do
   for f in "$root/$d"/*.c; do
     grep -q -E '^int main\(' "$f" && continue
     case "$f" in */buildeq*) continue ;; esac

@@ -175,9 +175,8 @@ static pid_t spawn_qemu(char *const argv[], const char *errlog, int *out_fd, str
 	return pid;
 }
 
-enum hxk_run_status hxb_run(const struct hv_system_config *cfg, const char *const *images,
-                            const struct hxb_options *opt, struct hxk_report *rep,
-                            struct hxk_err *err)
+enum hxb_status hxb_run(const struct hv_system_config *cfg, const char *const *images,
+                        const struct hxb_options *opt, struct hxk_report *rep, struct hxk_err *err)
 {
 	memset(rep, 0, sizeof(*rep));
 	rep->npartitions = cfg->npartitions;
@@ -197,26 +196,26 @@ enum hxk_run_status hxb_run(const struct hv_system_config *cfg, const char *cons
 		hxk_fail(err,
 		         "the bootable image runs AMD SVM only: the config must say \"vendor\": "
 		         "\"amd\"");
-		return HXK_RUN_BAD_INPUT;
+		return HXB_BAD_INPUT;
 	}
 	if (cfg->host_mem_size > (4ull << 30)) {
 		hxk_fail(err,
 		         "host memory of %llu MiB: the bootable image maps the first 4 GiB only",
 		         (unsigned long long)(cfg->host_mem_size >> 20));
-		return HXK_RUN_BAD_INPUT;
+		return HXB_BAD_INPUT;
 	}
 	char why[HX_INPUT_ERR_LEN];
 	int ifd = hx_open_input(opt->image, why, sizeof(why));
 	if (ifd < 0) {
 		hxk_fail(err, "boot image %s: %s", hx_esc(opt->image), why);
-		return HXK_RUN_BAD_INPUT;
+		return HXB_BAD_INPUT;
 	}
 	close(ifd);
 	if (!tool_exists(opt->qemu)) {
 		hxk_fail(err,
 		         "%s not found (Debian package qemu-system-x86; ci/deps.sh installs it)",
 		         hx_esc(opt->qemu));
-		return HXK_RUN_ERROR;
+		return HXB_ERROR;
 	}
 
 	struct workdir w;
@@ -227,13 +226,13 @@ enum hxk_run_status hxb_run(const struct hv_system_config *cfg, const char *cons
 		if (strlen(opt->modules_dir) >= sizeof(w.dir) - 32) {
 			hxk_fail(err, "--write-modules %s: path too long",
 			         hx_esc(opt->modules_dir));
-			return HXK_RUN_BAD_INPUT;
+			return HXB_BAD_INPUT;
 		}
 		if (mkdir(opt->modules_dir, 0755) != 0 &&
 		    (errno != EEXIST || stat(opt->modules_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
 			hxk_fail(err, "--write-modules %s: not a directory that can be created",
 			         hx_esc(opt->modules_dir));
-			return HXK_RUN_BAD_INPUT;
+			return HXB_BAD_INPUT;
 		}
 		snprintf(w.dir, sizeof(w.dir), "%s", opt->modules_dir);
 	} else if (snprintf(w.dir, sizeof(w.dir), "%s/hx-boot.XXXXXX", tmp && *tmp ? tmp : "/tmp"),
@@ -241,9 +240,9 @@ enum hxk_run_status hxb_run(const struct hv_system_config *cfg, const char *cons
 		hxk_fail(err, "cannot create a directory under %s: %s", hx_esc(tmp ? tmp : "/tmp"),
 		         strerror(errno));
 		w.dir[0] = 0;
-		return HXK_RUN_ERROR;
+		return HXB_ERROR;
 	}
-	enum hxk_run_status status = HXK_RUN_BAD_INPUT;
+	enum hxb_status status = HXB_BAD_INPUT;
 	struct hxb_events *ev = NULL;
 	pid_t pid = -1;
 	int fd = -1;
@@ -323,20 +322,20 @@ enum hxk_run_status hxb_run(const struct hv_system_config *cfg, const char *cons
 		printf("\n");
 		w.nfiles = 0; /* they stay */
 		w.dir[0] = 0;
-		status = HXK_RUN_DONE;
+		status = HXB_DONE;
 		goto out;
 	}
 	ev = hxb_events_new(cfg, opt, rep);
 	if (!ev) {
 		hxk_fail(err, "out of memory");
-		status = HXK_RUN_ERROR;
+		status = HXB_ERROR;
 		goto out;
 	}
 	double t0 = now_s();
 	const char *qerr = workdir_file(&w, "qemu.log");
 	pid = spawn_qemu(argv, qerr, &fd, err);
 	if (pid < 0) {
-		status = HXK_RUN_ERROR;
+		status = HXB_ERROR;
 		goto out;
 	}
 	bool timed_out = false, broken = false;
@@ -374,12 +373,12 @@ enum hxk_run_status hxb_run(const struct hv_system_config *cfg, const char *cons
 	rep->seconds = t_end;
 	if (hxb_events_fatal(ev)) {
 		hxk_fail(err, "the hypervisor refused to run: %s", hxb_events_fatal(ev));
-		status = HXK_RUN_BAD_INPUT;
+		status = HXB_BAD_INPUT;
 		goto out;
 	}
 	if (broken) {
 		hxk_fail(err, "%s", stream_err.msg);
-		status = HXK_RUN_ERROR;
+		status = HXB_ERROR;
 		goto out;
 	}
 	if (!timed_out && !hxb_events_done(ev)) {
@@ -398,17 +397,17 @@ enum hxk_run_status hxb_run(const struct hv_system_config *cfg, const char *cons
 			qmsg[strcspn(qmsg, "\n")] = 0;
 			hxk_fail(err, "QEMU ended (status %d) before the hypervisor finished%s%s",
 			         code, qmsg[0] ? ": " : "", hx_esc(qmsg));
-			status = HXK_RUN_ERROR;
+			status = HXB_ERROR;
 			goto out;
 		}
 	}
 	hxb_events_finish(ev, timed_out, t_end);
 	if (hxb_events_commit_trace(ev, err) != 0) {
-		status = HXK_RUN_ERROR;
+		status = HXB_ERROR;
 		goto out;
 	}
 	hxk_report_finish(rep, cfg->npartitions, &opt->run);
-	status = HXK_RUN_DONE;
+	status = HXB_DONE;
 out:
 	if (pid > 0) {
 		kill(-pid, SIGKILL);

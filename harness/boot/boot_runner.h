@@ -7,7 +7,7 @@
 #define HXB_BOOT_RUNNER_H
 
 #include "kvm_err.h"
-#include "runner.h"
+#include "run_report.h"
 
 struct hxb_options {
 	struct hxk_options run;  /* timeout, max exits, vCPUs, expectations, output */
@@ -18,9 +18,10 @@ struct hxb_options {
 };
 
 /* images[p]: the guest ELF of partition p. */
-enum hxk_run_status hxb_run(const struct hv_system_config *cfg, const char *const *images,
-                            const struct hxb_options *opt, struct hxk_report *rep,
-                            struct hxk_err *err);
+enum hxb_status { HXB_DONE = 0, HXB_BAD_INPUT = 2, HXB_ERROR = 3 };
+
+enum hxb_status hxb_run(const struct hv_system_config *cfg, const char *const *images,
+                        const struct hxb_options *opt, struct hxk_report *rep, struct hxk_err *err);
 
 /* Per exit type: count, round trip, handler time, exits/s, handler
  * share, labelled as emulated (hx boot --stats). */

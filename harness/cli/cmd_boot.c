@@ -117,9 +117,9 @@ int hx_cmd_boot(int argc, char **argv)
 		       a->break_npt ? ", TEST-ONLY broken NPT image" : "");
 	fflush(stdout);
 	struct hxk_err err = {0};
-	enum hxk_run_status st = hxb_run(cfg, images, &o, rep, &err);
+	enum hxb_status st = hxb_run(cfg, images, &o, rep, &err);
 	fflush(stdout);
-	if (st != HXK_RUN_DONE) {
+	if (st != HXB_DONE) {
 		fprintf(stderr, "hx boot: %s\n", err.msg);
 		rc = HX_EXIT_USAGE;
 		goto out;

@@ -16,17 +16,6 @@
 static const char *const site_symbols[HXK_SITES] = {"hx_cpuid_site", "hx_vmcall_site",
                                                     "hx_vmmcall_site"};
 
-void hxk_options_default(struct hxk_options *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->timeout_s = 10.0;
-	o->max_exits = 1000000;
-	o->only_partition = -1;
-	for (uint32_t i = 0; i < HV_MAX_PARTITIONS; i++)
-		o->expect[i].outcome = HXK_OUT_PASS;
-	o->out = stdout;
-}
-
 static void verify_report(void *ctx, const struct hv_violation *v)
 {
 	struct hxk_runner *R = ctx;

@@ -96,29 +96,6 @@ void hxk_slot_plan_free(struct hxk_slot_plan *plan)
 	memset(plan, 0, sizeof(*plan));
 }
 
-const char *hxk_unenforced_str(uint32_t bit)
-{
-	switch (bit) {
-	case HXK_UNENF_NX_RW:
-		return "execute-disable not enforced for RW pages (KVM maps them read-write, "
-		       "executable)";
-	case HXK_UNENF_NX_R:
-		return "execute-disable not enforced for read-only pages (KVM maps them "
-		       "read-only, executable)";
-	case HXK_UNENF_X_ONLY:
-		return "execute-only pages left unmapped (KVM has no execute-only slots): "
-		       "fetches from them exit as EPT violations";
-	case HXK_UNENF_W_ONLY:
-		return "write-without-read pages left unmapped (an EPT misconfiguration)";
-	case HXK_UNENF_MEMTYPE:
-		return "memory types not enforced (UC/WC/WT/WP pages behave as WB host memory)";
-	case HXK_UNENF_OUTSIDE:
-		return "runs beyond host memory left unmapped";
-	default:
-		return "unknown";
-	}
-}
-
 static bool same_slot(const struct hxk_slot *a, const struct hxk_slot *b)
 {
 	return a->gpa == b->gpa && a->size == b->size && a->hpa == b->hpa &&

@@ -16,16 +16,7 @@
 
 #include "hv/pool.h"
 #include "kvm_err.h"
-
-enum hxk_unenforced {
-	HXK_UNENF_NX_RW = 1u << 0,   /* RW pages without X are executable */
-	HXK_UNENF_NX_R = 1u << 1,    /* R pages without X are executable */
-	HXK_UNENF_X_ONLY = 1u << 2,  /* X-only pages unmapped: fetches fault too */
-	HXK_UNENF_W_ONLY = 1u << 3,  /* W-without-R pages unmapped */
-	HXK_UNENF_MEMTYPE = 1u << 4, /* non-WB memory types behave as WB */
-	HXK_UNENF_OUTSIDE = 1u << 5, /* runs beyond host memory left unmapped */
-	HXK_UNENF_COUNT = 6
-};
+#include "run_report.h"
 
 struct hxk_slot {
 	uint64_t gpa;
@@ -52,7 +43,6 @@ void hxk_slot_plan_free(struct hxk_slot_plan *plan);
 
 /* One sentence per bit, e.g. "execute-disable not enforced for RW pages
  * (8192 KiB)". */
-const char *hxk_unenforced_str(uint32_t bit);
 
 /* What to do with KVM: the caller's callbacks delete and add slots. */
 struct hxk_slot_ops {

@@ -1,11 +1,10 @@
-/* Names, expectations and the printed report of a run. */
+/* Names, expectations and the printed report of a run (run_report.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "escape.h"
 #include "hv/verify.h"
-#include "runner.h"
-#include "slots.h"
+#include "run_report.h"
 
 static const char *const outcome_names[HXK_OUT_COUNT] = {
         [HXK_OUT_NOT_RUN] = "not run", [HXK_OUT_RUNNING] = "running", [HXK_OUT_PASS] = "pass",
@@ -213,4 +212,38 @@ void hxk_report_finish(struct hxk_report *rep, uint32_t npartitions, const struc
 			ok = false;
 	}
 	rep->passed = ok;
+}
+
+void hxk_options_default(struct hxk_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout_s = 10.0;
+	o->max_exits = 1000000;
+	o->only_partition = -1;
+	for (uint32_t i = 0; i < HV_MAX_PARTITIONS; i++)
+		o->expect[i].outcome = HXK_OUT_PASS;
+	o->out = stdout;
+}
+
+const char *hxk_unenforced_str(uint32_t bit)
+{
+	switch (bit) {
+	case HXK_UNENF_NX_RW:
+		return "execute-disable not enforced for RW pages (KVM maps them read-write, "
+		       "executable)";
+	case HXK_UNENF_NX_R:
+		return "execute-disable not enforced for read-only pages (KVM maps them "
+		       "read-only, executable)";
+	case HXK_UNENF_X_ONLY:
+		return "execute-only pages left unmapped (KVM has no execute-only slots): "
+		       "fetches from them exit as EPT violations";
+	case HXK_UNENF_W_ONLY:
+		return "write-without-read pages left unmapped (an EPT misconfiguration)";
+	case HXK_UNENF_MEMTYPE:
+		return "memory types not enforced (UC/WC/WT/WP pages behave as WB host memory)";
+	case HXK_UNENF_OUTSIDE:
+		return "runs beyond host memory left unmapped";
+	default:
+		return "unknown";
+	}
 }

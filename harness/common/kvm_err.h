@@ -1,4 +1,4 @@
-/* Error messages of the KVM runner: every failing call fills one buffer
+/* Error messages of the runners (KVM, boot): every failing call fills one buffer
  * with a complete sentence; callers print it once. */
 #ifndef HXK_KVM_ERR_H
 #define HXK_KVM_ERR_H
