@@ -209,9 +209,17 @@ static void reverify(struct hvb_world *w)
 	hv_ept_verify(w->cfg, &w->pool, vp, on_violation, w, 16);
 }
 
+static void send_counts(struct hvb_world *w, uint32_t p)
+{
+	w->counts[p].partition = p;
+	w->counts_sent[p] = w->counts[p].exits;
+	hvb_event(HV_EV_COUNTS, &w->counts[p], sizeof(w->counts[p]), 0, 0);
+}
+
 static void stop_partition(struct hvb_world *w, uint32_t p, uint32_t v, uint32_t why,
                            uint32_t halt_reason, uint64_t detail, uint64_t exit_code)
 {
+	send_counts(w, p);
 	w->part_running[p] = false;
 	for (uint32_t i = 0; i < w->nvcpus[p]; i++)
 		w->vcpus[p][i].running = false;
@@ -309,22 +317,21 @@ static void core_exit(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmc
 		checks = 3 * w->cfg->npartitions; /* EPT-OWN, -FORM, -EXACT of each table */
 	}
 	enum hv_verdict verdict = hv_svm_exit_write(vmcb, vc->gpr, &ex, &res);
-	struct hv_ev_exit e = {p,
-	                       v,
-	                       ex.reason,
-	                       res.action,
-	                       res.halt_reason,
-	                       res.mmio.is_write,
-	                       ex.st.cpl,
-	                       res.vector,
-	                       res.has_mmio,
-	                       checks,
-	                       vmcb->ctl.exit_code,
-	                       t1 - t0,
-	                       0};
 	w->tsc_handler += t1 - t0;
-	e.tsc_round = rdtsc() - t_run;
-	hvb_event(HV_EV_EXIT, &e, sizeof(e), 0, 0);
+	struct hv_ev_counts *c = &w->counts[p];
+	uint32_t k = x == HV_XLAT_OK && ex.reason < HV_EXIT_COUNT ? ex.reason : HV_EXIT_COUNT;
+	c->exits++;
+	c->checks += checks;
+	c->count[k]++;
+	c->tsc_handler[k] += t1 - t0;
+	c->tsc_round[k] += rdtsc() - t_run;
+	if (ex.reason == HV_EXIT_VMCALL && ex.st.cpl == 3 && res.action == HV_ACT_INJECT &&
+	    res.vector == HV_VEC_UD)
+		c->cpl3_refused++;
+	if (ex.reason == HV_EXIT_EPT_VIOLATION && res.has_mmio)
+		*(res.mmio.is_write ? &c->mmio_write : &c->mmio_read) += 1;
+	if (c->exits - w->counts_sent[p] >= HV_BOOT_COUNTS_EVERY)
+		send_counts(w, p);
 	if (x != HV_XLAT_OK)
 		hvb_printf("hx-boot: partition %u vCPU %u: exit 0x%lx not translated: %s\n", p, v,
 		           (unsigned long)vmcb->ctl.exit_code, hv_xlat_str(x));
@@ -355,7 +362,9 @@ static bool run_vcpu(struct hvb_world *w, uint32_t p, uint32_t v)
 	/* The time slice ended: the interrupt was taken on the way out; the
 	 * vCPU resumes where it was when its turn comes again. */
 	if (vmcb->ctl.exit_code == HV_SVM_EXIT_INTR) {
-		w->slices[p]++;
+		w->counts[p].slices++;
+		if (w->counts[p].exits != w->counts_sent[p])
+			send_counts(w, p);
 		return false;
 	}
 	if (is_ucall(vmcb))
@@ -395,6 +404,8 @@ void hvb_run(struct hvb_world *w)
 		if (!any)
 			break;
 	}
+	for (uint32_t p = 0; p < cfg->npartitions; p++)
+		send_counts(w, p);
 	struct hv_ev_done d = {w->total_exits, rdtsc() - start, w->tsc_handler};
 	hvb_event(HV_EV_DONE, &d, sizeof(d), 0, 0);
 }

@@ -44,7 +44,8 @@ struct hvb_world {
 	uint64_t vmcb_pa[HV_MAX_PARTITIONS][HV_MAX_VCPUS];
 	struct hvb_vcpu vcpus[HV_MAX_PARTITIONS][HV_MAX_VCPUS];
 	uint64_t exits[HV_MAX_PARTITIONS];
-	uint64_t slices[HV_MAX_PARTITIONS]; /* runs ended by the timer */
+	struct hv_ev_counts counts[HV_MAX_PARTITIONS];
+	uint64_t counts_sent[HV_MAX_PARTITIONS]; /* exits when the last COUNTS went out */
 	uint64_t total_exits;
 	uint64_t tsc_handler;
 	bool flush[HV_MAX_PARTITIONS]; /* nested tables changed: flush before the next VMRUN */

@@ -32,6 +32,9 @@ struct hxb_events {
 	bool trace_failed;
 	char trace_err[512];
 	struct hx_realeq_exit rec;
+	struct hv_ev_counts counts[HV_MAX_PARTITIONS];
+	bool have_counts[HV_MAX_PARTITIONS];
+	uint64_t boot_checks; /* HELLO's */
 	uint32_t conlen[HV_MAX_PARTITIONS];
 };
 
@@ -313,30 +316,51 @@ static int on_ucall(struct hxb_events *ev, const uint8_t *b, uint32_t len, doubl
 	return 0;
 }
 
-static int on_core_exit(struct hxb_events *ev, const uint8_t *b, uint32_t len)
+/* A partition's counters replace its previous ones; the report's totals
+ * and per-kind statistics are summed again from every partition's. */
+static int on_counts(struct hxb_events *ev, const uint8_t *b, uint32_t len)
 {
-	struct hv_ev_exit e;
-	if (len != sizeof(e))
+	struct hv_ev_counts c;
+	if (len != sizeof(c))
 		return -1;
-	memcpy(&e, b, sizeof(e));
-	if (e.partition >= ev->cfg->npartitions)
+	memcpy(&c, b, sizeof(c));
+	if (c.partition >= ev->cfg->npartitions)
 		return -1;
-	struct hxk_part_report *pr = &ev->rep->parts[e.partition];
-	pr->exits++;
-	ev->rep->total_exits++;
-	pr->checks += e.checks;
-	ev->rep->total_checks += e.checks;
-	uint32_t kind = e.reason < HV_EXIT_COUNT ? e.reason : HXK_K_OTHER;
-	pr->by_kind[kind]++;
-	if (e.reason == HV_EXIT_VMCALL && e.cpl == 3 && e.action == HV_ACT_INJECT &&
-	    e.vector == HV_VEC_UD)
-		pr->cpl3_hcalls++;
-	if (e.reason == HV_EXIT_EPT_VIOLATION && e.has_mmio)
-		pr->ept_kinds[e.mmio_write ? HXK_EPT_MMIO_WRITE : HXK_EPT_MMIO_READ]++;
-	struct hxk_kind_stats *s = &ev->rep->stats[kind];
-	s->count++;
-	s->handler_ns += e.tsc;     /* TSC ticks until DONE converts them */
-	s->total_ns += e.tsc_round; /* the same */
+	uint64_t sum = 0;
+	for (uint32_t k = 0; k < HV_BOOT_KINDS; k++)
+		sum += c.count[k];
+	if (sum != c.exits || c.mmio_read + c.mmio_write > c.count[HV_EXIT_EPT_VIOLATION] ||
+	    c.cpl3_refused > c.count[HV_EXIT_VMCALL])
+		return -1; /* counters that do not add up */
+	ev->counts[c.partition] = c;
+	ev->have_counts[c.partition] = true;
+	struct hxk_report *rep = ev->rep;
+	struct hxk_part_report *pr = &rep->parts[c.partition];
+	pr->exits = c.exits;
+	pr->checks = c.checks;
+	pr->cpl3_hcalls = c.cpl3_refused;
+	pr->ept_kinds[HXK_EPT_MMIO_READ] = c.mmio_read;
+	pr->ept_kinds[HXK_EPT_MMIO_WRITE] = c.mmio_write;
+	for (uint32_t k = 0; k < HV_EXIT_COUNT; k++)
+		pr->by_kind[k] = c.count[k];
+	pr->by_kind[HXK_K_OTHER] = c.count[HV_EXIT_COUNT];
+	pr->by_kind[HXK_K_INTR] = c.slices;
+	rep->total_exits = 0;
+	rep->total_checks = ev->boot_checks;
+	memset(rep->stats, 0, sizeof(rep->stats));
+	for (uint32_t p = 0; p < ev->cfg->npartitions; p++) {
+		if (!ev->have_counts[p])
+			continue;
+		const struct hv_ev_counts *q = &ev->counts[p];
+		rep->total_exits += q->exits;
+		rep->total_checks += q->checks;
+		for (uint32_t k = 0; k < HV_BOOT_KINDS; k++) {
+			struct hxk_kind_stats *s = &rep->stats[k < HV_EXIT_COUNT ? k : HXK_K_OTHER];
+			s->count += q->count[k];
+			s->handler_ns += q->tsc_handler[k]; /* TSC ticks until DONE converts them */
+			s->total_ns += q->tsc_round[k];
+		}
+	}
 	return 0;
 }
 
@@ -410,7 +434,8 @@ static int frame(struct hxb_events *ev, uint32_t type, const uint8_t *b, uint32_
 		ev->t_hello = now;
 		struct hv_ev_hello h;
 		memcpy(&h, b, sizeof(h));
-		ev->rep->total_checks += h.checks;
+		ev->boot_checks = h.checks;
+		ev->rep->total_checks = h.checks;
 		return open_trace(ev, &h);
 	case HV_EV_FATAL: {
 		if (len)
@@ -423,8 +448,10 @@ static int frame(struct hxb_events *ev, uint32_t type, const uint8_t *b, uint32_
 		return on_console(ev, b, len);
 	case HV_EV_UCALL:
 		return on_ucall(ev, b, len, now);
-	case HV_EV_EXIT:
-		return on_core_exit(ev, b, len);
+	case HV_EV_COUNTS:
+		if (ev->done)
+			return -1;
+		return on_counts(ev, b, len);
 	case HV_EV_STOP:
 		return on_stop(ev, b, len, now);
 	case HV_EV_VIOLATION:

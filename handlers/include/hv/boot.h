@@ -61,7 +61,7 @@ enum hv_boot_event_type {
 	HV_EV_FATAL = 2,     /* message text: the image stops */
 	HV_EV_CONSOLE = 3,   /* u32 partition, then console bytes */
 	HV_EV_UCALL = 4,     /* struct hv_ev_ucall (the guest's struct hx_ucall bytes) */
-	HV_EV_EXIT = 5,      /* struct hv_ev_exit: one core exit handled */
+	HV_EV_COUNTS = 5,    /* struct hv_ev_counts: a partition's counters so far */
 	HV_EV_STOP = 6,      /* struct hv_ev_stop: a partition stopped running */
 	HV_EV_VIOLATION = 7, /* struct hv_ev_violation */
 	HV_EV_DONE = 8,      /* struct hv_ev_done: every partition stopped */
@@ -114,22 +114,26 @@ struct hv_ev_ucall {
 	uint8_t ucall[184]; /* struct hx_ucall of harness/guest/include/hx/guest_abi.h */
 };
 
-/* One exit through the core. kind is the hv_exit reason; ucalls are
- * HV_EV_UCALL events and not exits of the core. */
-struct hv_ev_exit {
+/* A partition's counters, cumulative since boot (each COUNTS replaces the
+ * previous one of its partition): sent when the partition stops, when a
+ * vCPU's time slice ends, every HV_BOOT_COUNTS_EVERY core exits and before
+ * DONE. Per-exit events would cost more emulated port I/O than the exit
+ * itself. Index HV_EXIT_COUNT of the arrays: exits the VMCB layer could not
+ * translate. */
+#define HV_BOOT_KINDS (HV_EXIT_COUNT + 1)
+#define HV_BOOT_COUNTS_EVERY 4096u
+
+struct hv_ev_counts {
 	uint32_t partition;
-	uint32_t vcpu;
-	uint32_t reason;      /* enum hv_exit_reason */
-	uint32_t action;      /* enum hv_action */
-	uint32_t halt_reason; /* HV_ACT_HALT */
-	uint32_t mmio_write;  /* EPT violation emulated as an MMIO write (1) or read (0) */
-	uint32_t cpl;         /* the vCPU's CPL at the exit */
-	uint32_t vector;      /* HV_ACT_INJECT: the exception injected */
-	uint32_t has_mmio;
-	uint32_t checks;    /* invariant checks the image made after it (hv_ept_verify) */
-	uint64_t exit_code; /* VMCB EXITCODE */
-	uint64_t tsc;       /* TSC ticks spent in hv_handle_exit */
-	uint64_t tsc_round; /* TSC ticks from VMRUN to the result applied: the round trip */
+	uint32_t pad;
+	uint64_t exits;                 /* core exits handled */
+	uint64_t checks;                /* invariant checks made after them (hv_ept_verify) */
+	uint64_t cpl3_refused;          /* hypercalls at CPL 3 answered with #UD */
+	uint64_t mmio_read, mmio_write; /* EPT violations emulated as MMIO */
+	uint64_t slices;                /* runs ended by the time-slice timer */
+	uint64_t count[HV_BOOT_KINDS];
+	uint64_t tsc_handler[HV_BOOT_KINDS]; /* TSC ticks in hv_handle_exit */
+	uint64_t tsc_round[HV_BOOT_KINDS];   /* TSC ticks from VMRUN to the result applied */
 };
 
 struct hv_ev_violation {
