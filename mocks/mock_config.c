@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/hcall.h"
 #include "hv/msr.h"
 
 static void add_msr(struct hv_partition_config *p, uint32_t msr, uint8_t mode, uint64_t init,
@@ -21,7 +22,7 @@ static void base_partition(struct hv_partition_config *p, const char *name, uint
 	memset(p, 0, sizeof(*p));
 	strncpy(p->name, name, sizeof(p->name) - 1);
 	p->nvcpus = 2;
-	p->hcall_allowed = (1u << 8) - 1;
+	p->hcall_allowed = HV_HC_ALL;
 	p->contain = HV_CONTAIN_HALT;
 	p->regions[p->nregions++] = (struct hv_region){
 	        .gpa = 0,

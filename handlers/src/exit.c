@@ -73,6 +73,8 @@ static const char *const halt_names[] = {
         [HV_HALT_VIOLATION] = "violation",
         [HV_HALT_UNHANDLED] = "unhandled-exit",
         [HV_HALT_BAD_EXIT] = "bad-exit-record",
+        [HV_HALT_CALL_RETURN] = "call-return",
+        [HV_HALT_CALL_FAULT] = "call-fault",
 };
 _Static_assert(HV_ARRAY_LEN(halt_names) == HV_HALT_COUNT, "every halt reason has a name");
 

@@ -27,7 +27,7 @@ struct hcall {
 	uint64_t arg[4]; /* RDI, RSI, RDX, R10 */
 	uint64_t result; /* returned in RDI when has_result */
 	bool has_result;
-	bool shutdown;
+	uint32_t halt; /* enum hv_halt_reason: the call ends the partition's run */
 };
 
 typedef int64_t (*hcall_fn)(struct hcall *hc);
@@ -310,8 +310,36 @@ static int64_t hc_yield(struct hcall *hc)
 
 static int64_t hc_shutdown(struct hcall *hc)
 {
-	hc->shutdown = true;
+	hc->halt = HV_HALT_SHUTDOWN;
 	return HV_HC_OK;
+}
+
+/* The result stays in RDI for the platform: nothing to check. */
+static int64_t hc_call_return(struct hcall *hc)
+{
+	hc->halt = HV_HALT_CALL_RETURN;
+	return HV_HC_OK;
+}
+
+/* The report must be one an exception can make: a vector of the
+ * architecture's 32 and an error code of 32 bits (SDM Vol. 3A, 6.13). */
+static int64_t hc_call_fault(struct hcall *hc)
+{
+	if (hc->arg[0] >= HV_HC_FAULT_VECTORS || hc->arg[1] > 0xffffffffull)
+		return HV_HC_EINVAL;
+	hc->halt = HV_HALT_CALL_FAULT;
+	return HV_HC_OK;
+}
+
+hv_status hv_call_rearm(struct hv_system *sys, uint32_t part)
+{
+	if (!sys || !sys->cfg || part >= sys->cfg->npartitions)
+		return HV_ERR_RANGE;
+	struct hv_partition *p = &sys->parts[part];
+	if (p->halted != HV_HALT_CALL_RETURN && p->halted != HV_HALT_CALL_FAULT)
+		return HV_ERR_PERM;
+	p->halted = HV_HALT_NONE;
+	return HV_OK;
 }
 
 static const hcall_fn hcall_table[] = {
@@ -323,6 +351,8 @@ static const hcall_fn hcall_table[] = {
         [HV_HC_MEM_PROTECT] = hc_mem_protect,
         [HV_HC_YIELD] = hc_yield,
         [HV_HC_SHUTDOWN] = hc_shutdown,
+        [HV_HC_CALL_RETURN] = hc_call_return,
+        [HV_HC_CALL_FAULT] = hc_call_fault,
 };
 _Static_assert(HV_ARRAY_LEN(hcall_table) == HV_HC_COUNT, "every hypercall has an entry");
 _Static_assert(HV_HC_COUNT <= 32, "hcall_allowed has one bit per hypercall");
@@ -354,8 +384,8 @@ void hv_handle_vmcall(struct hv_system *sys, struct hv_exit *exit, struct hv_res
 	else
 		st = hcall_table[nr](&hc);
 
-	if (hc.shutdown) {
-		hv_result_halt(res, HV_HALT_SHUTDOWN);
+	if (hc.halt != HV_HALT_NONE) {
+		hv_result_halt(res, hc.halt);
 		return;
 	}
 	gpr[HV_RAX] = (uint64_t)st;

@@ -721,6 +721,8 @@ static const char *const hcall_names[HV_HC_COUNT] = {
         [HV_HC_MEM_PROTECT] = "mem_protect",
         [HV_HC_YIELD] = "yield",
         [HV_HC_SHUTDOWN] = "shutdown",
+        [HV_HC_CALL_RETURN] = "call_return",
+        [HV_HC_CALL_FAULT] = "call_fault",
 };
 
 static bool parse_hypercalls(struct jctx *c, const cJSON *obj, uint32_t *allowed)

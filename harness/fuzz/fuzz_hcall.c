@@ -402,10 +402,25 @@ static int64_t model_status(const struct hv_system_config *cfg, uint32_t p, uint
 		if (((a[0] | a[1]) & (PG - 1)) || a[1] == 0 || a[0] + a[1] <= a[0])
 			return HV_HC_EINVAL;
 		return protect_ranges(p, a[0], a[1], (uint8_t)a[2]);
-	default: /* VERSION, YIELD, SHUTDOWN */
+	case HV_HC_CALL_FAULT:
+		return a[0] >= HV_HC_FAULT_VECTORS || a[1] > 0xffffffffull ? HV_HC_EINVAL
+		                                                           : HV_HC_OK;
+	default: /* VERSION, YIELD, SHUTDOWN, CALL_RETURN */
 		return HV_HC_OK;
 	}
 }
+
+/* The halt a successful call ends the run with, or HV_HALT_NONE. */
+static uint32_t model_halt(uint64_t nr)
+{
+	return nr == HV_HC_SHUTDOWN      ? HV_HALT_SHUTDOWN
+	       : nr == HV_HC_CALL_RETURN ? HV_HALT_CALL_RETURN
+	       : nr == HV_HC_CALL_FAULT  ? HV_HALT_CALL_FAULT
+	                                 : HV_HALT_NONE;
+}
+
+#define HC_FIRST_EIGHT 8u
+_Static_assert(HV_HC_CALL_RETURN == HC_FIRST_EIGHT, "the call protocol follows the first eight");
 
 /* ---- running one call ---- */
 
@@ -625,11 +640,12 @@ static void run_call(const struct hv_system_config *cfg, struct hv_exit *exit)
 			    call_desc(), exit->st.cpl, hv_action_str(res.action));
 		return;
 	}
-	if (nr == HV_HC_SHUTDOWN && want == HV_HC_OK) {
-		if (res.action != HV_ACT_HALT || res.halt_reason != HV_HALT_SHUTDOWN)
-			BAD("HCALL-ABI", "SHUTDOWN answered with %s", idx, call_desc(),
-			    hv_action_str(res.action));
-		mp->halted = HV_HALT_SHUTDOWN;
+	if (model_halt(nr) != HV_HALT_NONE && want == HV_HC_OK) {
+		if (res.action != HV_ACT_HALT || res.halt_reason != model_halt(nr))
+			BAD("HCALL-ABI", "a call that ends the run answered with %s (%s)", idx,
+			    call_desc(), hv_action_str(res.action),
+			    hv_halt_reason_str(res.halt_reason));
+		mp->halted = model_halt(nr);
 		return;
 	}
 	if (res.action != HV_ACT_RESUME)
@@ -782,9 +798,13 @@ static void draw_call(struct fz *f, struct hv_exit *e)
 	e->st.cr4 = 0x20;
 	e->st.efer = 0xd00;
 
+	/* The draw of the first eight hypercalls and of the numbers above
+	 * them is as it was before CALL_RETURN and CALL_FAULT (8, 9) existed,
+	 * so the kept corpus means what it meant; those two now come from the
+	 * "above" bucket. */
 	uint8_t n = fz_u8(f);
-	uint64_t nr = n < 240   ? (uint64_t)(n % HV_HC_COUNT)
-	              : n < 248 ? (uint64_t)(HV_HC_COUNT + (n & 7))
+	uint64_t nr = n < 240   ? (uint64_t)(n % HC_FIRST_EIGHT)
+	              : n < 248 ? (uint64_t)(HC_FIRST_EIGHT + (n & 7))
 	                        : fz_u64(f);
 	uint64_t *g = e->st.gpr;
 	g[HV_RAX] = nr;
@@ -818,6 +838,13 @@ static void draw_call(struct fz *f, struct hv_exit *e)
 	}
 	case HV_HC_MEM_PROTECT:
 		draw_protect(f, &g[HV_RDI], &g[HV_RSI], &g[HV_RDX]);
+		break;
+	case HV_HC_CALL_FAULT:
+		/* Vectors around the architecture's 32, error codes around 2^32. */
+		g[HV_RDI] = fz_below(f, HV_HC_FAULT_VECTORS + 8);
+		g[HV_RSI] = fz_u8(f) < 200 ? fz_u32(f) : fz_u64(f);
+		g[HV_RDX] = fz_u64(f);
+		g[HV_R10] = fz_u64(f);
 		break;
 	default:
 		break;

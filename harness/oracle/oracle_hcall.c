@@ -42,8 +42,8 @@ static bool in_pieces(const struct oracle_span *s, uint32_t n, uint64_t hpa, uin
 static const char *hc_name(uint64_t nr)
 {
 	static const char *const names[HV_HC_COUNT] = {
-	        "VERSION",      "CONSOLE_WRITE", "PARTITION_INFO", "CHANNEL_SEND",
-	        "CHANNEL_RECV", "MEM_PROTECT",   "YIELD",          "SHUTDOWN",
+	        "VERSION",     "CONSOLE_WRITE", "PARTITION_INFO", "CHANNEL_SEND", "CHANNEL_RECV",
+	        "MEM_PROTECT", "YIELD",         "SHUTDOWN",       "CALL_RETURN",  "CALL_FAULT",
 	};
 	return nr < HV_HC_COUNT ? names[nr] : "unknown";
 }
@@ -180,8 +180,18 @@ void oracle_check_hcall(struct hx_oracle *o, const struct hv_system *sys, const 
 		return;
 	}
 	if (res->action == HV_ACT_HALT) {
-		if (nr != HV_HC_SHUTDOWN || !(allowed & (1u << HV_HC_SHUTDOWN)) ||
-		    res->halt_reason != HV_HALT_SHUTDOWN)
+		/* Only the three calls that end a run may halt, each with its
+		 * own reason, and CALL_FAULT only with a report an exception
+		 * can make (hv/hcall.h). */
+		uint32_t want = nr == HV_HC_SHUTDOWN      ? HV_HALT_SHUTDOWN
+		                : nr == HV_HC_CALL_RETURN ? HV_HALT_CALL_RETURN
+		                : nr == HV_HC_CALL_FAULT  ? HV_HALT_CALL_FAULT
+		                                          : HV_HALT_NONE;
+		bool report_ok =
+		        nr != HV_HC_CALL_FAULT || (in->st.gpr[HV_RDI] < HV_HC_FAULT_VECTORS &&
+		                                   in->st.gpr[HV_RSI] <= 0xffffffffull);
+		if (want == HV_HALT_NONE || !(allowed & (1u << nr)) || res->halt_reason != want ||
+		    !report_ok)
 			oracle_report(o, HV_INV_HCALL_BOUNDS,
 			              "hypercall %llu (%s) halted the partition (%s)",
 			              (unsigned long long)nr, hc_name(nr),

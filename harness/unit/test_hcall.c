@@ -413,7 +413,7 @@ struct fail_row {
 
 static const struct fail_row fail_rows[] = {
         /* numbers */
-        {"nr 8 unknown", CFG_TWO, NULL, 0, HV_HC_COUNT, {0}, HV_HC_ENOSYS},
+        {"first unknown number", CFG_TWO, NULL, 0, HV_HC_COUNT, {0}, HV_HC_ENOSYS},
         {"nr 0xffffffff unknown", CFG_TWO, NULL, 0, 0xffffffffull, {0}, HV_HC_ENOSYS},
         {"nr upper bits set (no aliasing of 1)",
          CFG_TWO,
@@ -852,6 +852,8 @@ static const uint64_t valid_args[HV_HC_COUNT][4] = {
         [HV_HC_MEM_PROTECT] = {0x5000, 0x1000, HV_PERM_R},
         [HV_HC_YIELD] = {0},
         [HV_HC_SHUTDOWN] = {0},
+        [HV_HC_CALL_RETURN] = {0x1234},
+        [HV_HC_CALL_FAULT] = {HV_VEC_GP, 0, 0x401000, 0},
 };
 
 static void valid_setup(struct mock_env *env, uint64_t nr)
@@ -1017,6 +1019,105 @@ static void test_shutdown(void **state)
 	c.nr = HV_HC_YIELD;
 	assert_int_equal(call_ok(env, &c, false, NULL), HV_HC_OK);
 	snap_free(&s);
+	mock_env_free(env);
+}
+
+/* ---- CALL_RETURN, CALL_FAULT: the end of a sandboxed call ---------------- */
+
+/* A call that ends the run: halted with `reason`, the vCPU state exactly as
+ * the guest left it (the platform reads the result or report from it), the
+ * other partition unaffected; then re-armed for the next call. */
+static void expect_call_end(struct mock_env *env, struct call *c, uint32_t reason)
+{
+	struct snap s;
+	snap_take(&s, env);
+	struct hv_exit e, before;
+	exit_init(&before, c);
+	struct hv_result res = do_call(env, c, &e);
+	assert_int_equal(res.action, HV_ACT_HALT);
+	assert_int_equal(res.halt_reason, reason);
+	assert_memory_equal(&e.st, &before.st, sizeof(e.st));
+	assert_int_equal(env->sys.parts[c->part].halted, reason);
+	assert_int_equal(env->sys.parts[1 - c->part].halted, HV_HALT_NONE);
+	/* Halted: another exit of it is refused until the platform re-arms. */
+	struct call again = {.part = c->part, .nr = HV_HC_VERSION};
+	struct hv_result res2 = do_call(env, &again, &e);
+	assert_int_equal(res2.action, HV_ACT_HALT);
+	assert_int_equal(hv_call_rearm(&env->sys, c->part), HV_OK);
+	assert_int_equal(env->sys.parts[c->part].halted, HV_HALT_NONE);
+	assert_nothing_changed(&s, env);
+	snap_free(&s);
+	assert_int_equal(call_ok(env, &again, true, NULL), HV_HC_OK);
+}
+
+static void test_call_return(void **state)
+{
+	(void)state;
+	struct mock_env *env = env_new(CFG_TWO);
+	struct call c = {.part = 1,
+	                 .vcpu = 1,
+	                 .nr = HV_HC_CALL_RETURN,
+	                 .a = {0xfedcba9876543210ull, 1, 2, 3}};
+	expect_call_end(env, &c, HV_HALT_CALL_RETURN);
+	/* Any value is a result: nothing to refuse. */
+	c.a[0] = 0;
+	expect_call_end(env, &c, HV_HALT_CALL_RETURN);
+	mock_env_free(env);
+}
+
+static void test_call_fault(void **state)
+{
+	(void)state;
+	struct mock_env *env = env_new(CFG_TWO);
+	/* Reports an exception can make: vectors 0..31, 32-bit error codes. */
+	static const uint64_t good[][4] = {
+	        {0, 0, 0x401000, 0},
+	        {HV_VEC_PF, 0x7, 0x401000, 0xdeadb000},
+	        {31, 0xffffffffull, ~0ull, ~0ull},
+	};
+	for (size_t i = 0; i < HV_ARRAY_LEN(good); i++) {
+		struct call c = {.part = 0, .nr = HV_HC_CALL_FAULT};
+		memcpy(c.a, good[i], sizeof(c.a));
+		expect_call_end(env, &c, HV_HALT_CALL_FAULT);
+	}
+	/* Others are refused with EINVAL and the call goes on, changed in
+	 * nothing but RAX. */
+	static const uint64_t bad[][4] = {
+	        {32, 0, 0, 0},
+	        {255, 0, 0, 0},
+	        {1ull << 63, 0, 0, 0},
+	        {HV_VEC_GP, 1ull << 32, 0, 0},
+	        {HV_VEC_GP, ~0ull, 0, 0},
+	};
+	for (size_t i = 0; i < HV_ARRAY_LEN(bad); i++) {
+		struct snap s;
+		snap_take(&s, env);
+		struct call c = {.part = 0, .nr = HV_HC_CALL_FAULT};
+		memcpy(c.a, bad[i], sizeof(c.a));
+		assert_int_equal(call_ok(env, &c, false, NULL), HV_HC_EINVAL);
+		assert_int_equal(env->sys.parts[0].halted, HV_HALT_NONE);
+		assert_nothing_changed(&s, env);
+		snap_free(&s);
+	}
+	mock_env_free(env);
+}
+
+/* Only a partition a call ended may be re-armed: a shut-down, violating
+ * or running one stays as it is. */
+static void test_call_rearm_refused(void **state)
+{
+	(void)state;
+	struct mock_env *env = env_new(CFG_TWO);
+	assert_int_equal(hv_call_rearm(&env->sys, 0), HV_ERR_PERM); /* running */
+	static const uint32_t others[] = {HV_HALT_SHUTDOWN, HV_HALT_VIOLATION, HV_HALT_TRIPLE_FAULT,
+	                                  HV_HALT_BAD_EXIT};
+	for (size_t i = 0; i < HV_ARRAY_LEN(others); i++) {
+		env->sys.parts[0].halted = others[i];
+		assert_int_equal(hv_call_rearm(&env->sys, 0), HV_ERR_PERM);
+		assert_int_equal(env->sys.parts[0].halted, others[i]);
+	}
+	assert_int_equal(hv_call_rearm(&env->sys, 2), HV_ERR_RANGE);
+	assert_int_equal(hv_call_rearm(NULL, 0), HV_ERR_RANGE);
 	mock_env_free(env);
 }
 
@@ -1371,6 +1472,9 @@ int main(void)
 	        cmocka_unit_test(test_insn_len),
 	        cmocka_unit_test(test_yield),
 	        cmocka_unit_test(test_shutdown),
+	        cmocka_unit_test(test_call_return),
+	        cmocka_unit_test(test_call_fault),
+	        cmocka_unit_test(test_call_rearm_refused),
 	        cmocka_unit_test(test_console_write),
 	        cmocka_unit_test(test_console_len_0_does_nothing),
 	        cmocka_unit_test(test_partition_info),

@@ -116,9 +116,11 @@ enum hv_halt_reason {
 	HV_HALT_SHUTDOWN, /* guest asked (hypercall) */
 	HV_HALT_HLT,      /* HLT with nothing to wake it */
 	HV_HALT_TRIPLE_FAULT,
-	HV_HALT_VIOLATION, /* contained EPT violation */
-	HV_HALT_UNHANDLED, /* exit reason with no handler */
-	HV_HALT_BAD_EXIT,  /* malformed exit record (bad partition/vCPU/reason) */
+	HV_HALT_VIOLATION,   /* contained EPT violation */
+	HV_HALT_UNHANDLED,   /* exit reason with no handler */
+	HV_HALT_BAD_EXIT,    /* malformed exit record (bad partition/vCPU/reason) */
+	HV_HALT_CALL_RETURN, /* a sandboxed call returned (hypercall CALL_RETURN) */
+	HV_HALT_CALL_FAULT,  /* a sandboxed call faulted (hypercall CALL_FAULT) */
 	HV_HALT_COUNT
 };
 

@@ -30,6 +30,15 @@
  *                      with R, else EINVAL)
  *   6  YIELD           -                                 counted, returns at once
  *   7  SHUTDOWN        -                                 partition halted (no return)
+ *   8  CALL_RETURN     RDI=result                        the call the partition
+ *                                                        runs has returned: halted
+ *                                                        with HV_HALT_CALL_RETURN,
+ *                                                        RDI (the result) kept
+ *   9  CALL_FAULT      RDI=vector (0..31), RSI=error     the call took an exception
+ *                      code (< 2^32), RDX=RIP, R10=CR2   (its own IDT reported it):
+ *                      (else EINVAL, call goes on)       halted with
+ *                                                        HV_HALT_CALL_FAULT, the
+ *                                                        report kept in RDI..R10
  *
  * Buffers: [gpa, gpa+len) must not wrap and must lie inside the caller's own
  * RAM regions or channel windows it is a member of (adjacent ones may be
@@ -55,6 +64,12 @@
  * of every page (EPERM). ENOMEM when the hypervisor's page pool cannot
  * split a large page; then nothing changed.
  *
+ * CALL_RETURN and CALL_FAULT end a sandboxed call (hx call): the platform
+ * reads the result or the fault report from the vCPU state of the halting
+ * exit, which the core leaves exactly as the guest set it (RIP at the
+ * instruction). A platform that makes another call re-arms the partition
+ * with hv_call_rearm.
+ *
  * Order of checks, first failure wins: number (ENOSYS, EPERM); argument
  * values and channel membership (EINVAL, EPERM, E2BIG); buffers and ranges
  * (EFAULT, then EPERM for a MEM_PROTECT that would raise); state (EAGAIN,
@@ -62,6 +77,7 @@
 #ifndef HV_HCALL_H
 #define HV_HCALL_H
 
+#include "hv/status.h"
 #include "hv/types.h"
 
 #define HV_HC_ABI_VERSION 0x00010000ull
@@ -75,6 +91,8 @@ enum hv_hc_nr {
 	HV_HC_MEM_PROTECT = 5,
 	HV_HC_YIELD = 6,
 	HV_HC_SHUTDOWN = 7,
+	HV_HC_CALL_RETURN = 8,
+	HV_HC_CALL_FAULT = 9,
 	HV_HC_COUNT
 };
 
@@ -103,5 +121,17 @@ struct hv_hc_info {
 	uint64_t ram_bytes; /* total RAM of the partition */
 	char name[32];
 };
+
+/* Exception vectors a CALL_FAULT may report: the architectural ones
+ * (Intel SDM Vol. 3A, Table 6-1). */
+#define HV_HC_FAULT_VECTORS 32u
+
+struct hv_system;
+
+/* Let partition `part`, halted by CALL_RETURN or CALL_FAULT, run again
+ * (the platform has reset its vCPU for the next call). HV_ERR_PERM for a
+ * partition halted for any other reason, or running: nothing else may be
+ * undone; HV_ERR_RANGE for a bad index. */
+hv_status hv_call_rearm(struct hv_system *sys, uint32_t part);
 
 #endif
