@@ -94,6 +94,15 @@ static const struct error_info error_infos[] = {
                              "#GP",
                              HV_ERR_INVAL},
         [HV_CFG_VENDOR] = {"unknown vendor (Intel or AMD)", HV_ERR_INVAL},
+        [HV_CFG_TOO_MANY_IO_DEVICES] = {"too many port-I/O devices in partition", HV_ERR_LIMIT},
+        [HV_CFG_IO_TYPE] = {"unknown port-I/O device type (rtc or uart)", HV_ERR_INVAL},
+        [HV_CFG_IO_RANGE] = {"port-I/O device goes beyond port 0xffff", HV_ERR_RANGE},
+        [HV_CFG_IO_OVERLAP] = {"port-I/O device shares a port with another device of the "
+                               "partition",
+                               HV_ERR_OVERLAP},
+        [HV_CFG_IO_INIT] = {"port-I/O device start value is not allowed (an RTC time after "
+                            "9999-12-31 23:59:59 UTC, or any value for a UART)",
+                            HV_ERR_RANGE},
 };
 _Static_assert(HV_ARRAY_LEN(error_infos) == HV_CFG_ERROR_COUNT, "every config error has a text");
 
@@ -482,6 +491,33 @@ static hv_status check_msrs(const struct hv_system_config *cfg, uint32_t p,
 	return HV_OK;
 }
 
+/* Port-I/O devices: known types, inside the 64 Ki ports, no port shared. */
+static hv_status check_io(const struct hv_system_config *cfg, uint32_t p, struct hv_config_diag *d)
+{
+	const struct hv_partition_config *pc = &cfg->partitions[p];
+	if (pc->nio > HV_MAX_IO_DEVICES)
+		return fail(d, HV_CFG_TOO_MANY_IO_DEVICES, ref_partition(p), 0);
+	for (uint32_t i = 0; i < pc->nio; i++) {
+		const struct hv_io_device *io = &pc->io[i];
+		struct ref me = ref_of(p, HV_CFG_OBJ_IO, i);
+		uint32_t n = hv_io_ports(io->type);
+		if (n == 0)
+			return fail(d, HV_CFG_IO_TYPE, me, io->type);
+		if ((uint32_t)io->base + n > 0x10000u)
+			return fail(d, HV_CFG_IO_RANGE, me, io->base);
+		if ((io->type == HV_IO_RTC && io->init > HV_RTC_MAX_TIME) ||
+		    (io->type == HV_IO_UART && io->init != 0))
+			return fail(d, HV_CFG_IO_INIT, me, io->init);
+		for (uint32_t j = 0; j < i; j++) {
+			const struct hv_io_device *o = &pc->io[j];
+			if (hv_ranges_overlap(io->base, n, o->base, hv_io_ports(o->type)))
+				return fail2(d, HV_CFG_IO_OVERLAP, me, ref_of(p, HV_CFG_OBJ_IO, j),
+				             io->base);
+		}
+	}
+	return HV_OK;
+}
+
 static hv_status check_partition(const struct hv_system_config *cfg, uint32_t p,
                                  struct hv_config_diag *d)
 {
@@ -495,6 +531,8 @@ static hv_status check_partition(const struct hv_system_config *cfg, uint32_t p,
 		s = check_members(cfg, p, &seen, d);
 	if (s == HV_OK)
 		s = check_msrs(cfg, p, d);
+	if (s == HV_OK)
+		s = check_io(cfg, p, d);
 	return s;
 }
 

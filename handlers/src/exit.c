@@ -30,9 +30,10 @@ static void exit_triple_fault(struct hv_system *sys, struct hv_exit *exit, struc
 	hv_result_halt(res, HV_HALT_TRIPLE_FAULT);
 }
 
-/* Exits this hypervisor does not emulate. Port I/O, XSETBV and an
- * intercepted exception from a partition are contained by its violation
- * policy; a failed VM entry can only halt. */
+/* Exits this hypervisor does not emulate. XSETBV and an intercepted
+ * exception from a partition are contained by its violation policy (as
+ * port I/O outside the partition's devices is, io.c); a failed VM entry
+ * can only halt. */
 static void exit_unhandled(struct hv_system *sys, struct hv_exit *exit, struct hv_result *res)
 {
 	const struct hv_partition_config *p = &sys->cfg->partitions[exit->partition];
@@ -49,7 +50,7 @@ static const struct hv_exit_entry exit_table[] = {
         [HV_EXIT_VMCALL] = {"vmcall", hv_handle_vmcall},
         [HV_EXIT_EPT_VIOLATION] = {"ept-violation", hv_handle_ept_violation},
         [HV_EXIT_HLT] = {"hlt", exit_hlt},
-        [HV_EXIT_IO] = {"io", exit_unhandled},
+        [HV_EXIT_IO] = {"io", hv_handle_io},
         [HV_EXIT_TRIPLE_FAULT] = {"triple-fault", exit_triple_fault},
         [HV_EXIT_XSETBV] = {"xsetbv", exit_unhandled},
         [HV_EXIT_INVALID_STATE] = {"invalid-state", exit_unhandled},

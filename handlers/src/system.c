@@ -10,6 +10,8 @@ static void reset_partition(struct hv_partition *part, const struct hv_partition
 	for (uint32_t v = 0; v < pc->nvcpus && v < HV_MAX_VCPUS; v++)
 		for (uint32_t r = 0; r < pc->msr.nrules && r < HV_MAX_MSR_RULES; r++)
 			part->vcpus[v].msr_value[r] = pc->msr.rules[r].init;
+	for (uint32_t i = 0; i < pc->nio && i < HV_MAX_IO_DEVICES; i++)
+		hv_io_reset(&part->io[i], &pc->io[i]);
 }
 
 hv_status hv_system_init(struct hv_system *sys, const struct hv_system_config *cfg,

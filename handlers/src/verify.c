@@ -129,6 +129,7 @@ static const char *const invariant_ids[] = {
         [HV_INV_DET] = "DET",
         [HV_INV_BUILD_EQ] = "BUILD-EQ",
         [HV_INV_DECODE_EQ] = "DECODE-EQ",
+        [HV_INV_IO_GUARD] = "IO-GUARD",
 };
 _Static_assert(HV_ARRAY_LEN(invariant_ids) == HV_INV_COUNT, "every invariant has an id");
 

@@ -518,6 +518,33 @@ static bool parse_device(struct jctx *c, const cJSON *obj, struct hv_device_conf
 	return true;
 }
 
+/* A port-I/O device: {"device": "rtc" | "uart", "base": PORT, "time":
+ * SECONDS} (hv/io.h). base defaults to the PC's (0x70, 0x3f8); time, for
+ * an RTC only, is seconds since 1970-01-01 00:00:00 UTC (default 0). */
+static bool parse_io(struct jctx *c, const cJSON *obj, struct hv_io_device *io)
+{
+	static const struct keyspec keys[] = {{"device", true}, {"base", false}, {"time", false}};
+	static const char *const types[] = {"rtc", "uart"};
+	static const uint32_t type_values[] = {HV_IO_RTC, HV_IO_UART};
+	static const uint32_t bases[] = {HV_RTC_DEFAULT_BASE, HV_UART_DEFAULT_BASE};
+	uint32_t t = 0;
+	if (!expect_object(c, obj) || !check_keys(c, obj, keys, HV_ARRAY_LEN(keys)) ||
+	    !field_enum(c, obj, "device", types, HV_ARRAY_LEN(types), &t))
+		return false;
+	io->type = type_values[t];
+	uint32_t base = bases[t];
+	if (!field_u32(c, obj, "base", &base) || !field_u64(c, obj, "time", &io->init))
+		return false;
+	if (base > 0xffff) {
+		size_t m = path_key(c, "base");
+		jfail(c, "port 0x%x is beyond 0xffff", base);
+		path_pop(c, m);
+		return false;
+	}
+	io->base = (uint16_t)base;
+	return true;
+}
+
 static bool parse_member(struct jctx *c, const cJSON *obj, const struct hv_system_config *cfg,
                          struct hv_channel_member *mb)
 {
@@ -777,10 +804,11 @@ static bool parse_hypercalls(struct jctx *c, const cJSON *obj, uint32_t *allowed
 static bool parse_partition(struct jctx *c, const cJSON *obj, const struct hv_system_config *cfg,
                             struct hv_partition_config *pc)
 {
-	static const struct keyspec keys[] = {
-	        {"name", true},          {"vcpus", false},   {"hypercalls", false},
-	        {"on_violation", false}, {"regions", false}, {"devices", false},
-	        {"channels", false},     {"cpuid", false},   {"msrs", false}};
+	static const struct keyspec keys[] = {{"name", true},        {"vcpus", false},
+	                                      {"hypercalls", false}, {"on_violation", false},
+	                                      {"regions", false},    {"devices", false},
+	                                      {"channels", false},   {"cpuid", false},
+	                                      {"msrs", false},       {"io", false}};
 	static const char *const policies[] = {
 	        [HV_CONTAIN_HALT] = "halt", [HV_CONTAIN_INJECT_GP] = "inject-gp"};
 	const cJSON *arr;
@@ -834,6 +862,13 @@ static bool parse_partition(struct jctx *c, const cJSON *obj, const struct hv_sy
 	FOR_EACH_ENTRY(c, arr, i, e, parse_msr_rule(c, e, &pc->msr.rules[i]));
 	path_pop(c, m);
 	pc->msr.nrules = n;
+
+	if (!field_array(c, obj, "io", HV_MAX_IO_DEVICES, &arr, &n))
+		return false;
+	m = path_key(c, "io");
+	FOR_EACH_ENTRY(c, arr, i, e, parse_io(c, e, &pc->io[i]));
+	path_pop(c, m);
+	pc->nio = n;
 	return true;
 }
 
@@ -1156,6 +1191,12 @@ const char *hx_config_diag_path(const struct hv_config_diag *d, char *buf, size_
 		         : d->error == HV_CFG_MSR_INIT    ? ".init"
 		                                          : ".mode");
 		return buf;
+	case HV_CFG_OBJ_IO:
+		snprintf(buf, len, "partitions[%d].io[%d]%s", p, i,
+		         d->error == HV_CFG_IO_TYPE   ? ".device"
+		         : d->error == HV_CFG_IO_INIT ? ".time"
+		                                      : ".base");
+		return buf;
 	default:
 		break;
 	}
@@ -1176,6 +1217,9 @@ const char *hx_config_diag_path(const struct hv_config_diag *d, char *buf, size_
 		break;
 	case HV_CFG_TOO_MANY_DEVICES:
 		field = ".devices";
+		break;
+	case HV_CFG_TOO_MANY_IO_DEVICES:
+		field = ".io";
 		break;
 	case HV_CFG_TOO_MANY_MEMBERSHIPS:
 		field = ".channels";

@@ -239,6 +239,19 @@ static void put_object(struct out *o, const struct hv_system_config *cfg, int32_
 			put(o, ")");
 		}
 		break;
+	case HV_CFG_OBJ_IO:
+		put(o, " port-I/O device %d", i);
+		if (pc && i >= 0 && i < HV_MAX_IO_DEVICES) {
+			const struct hv_io_device *io = &pc->io[i];
+			uint32_t n = hv_io_ports(io->type);
+			if (n)
+				put(o, " (%s ports 0x%x-0x%x)",
+				    io->type == HV_IO_RTC ? "rtc" : "uart", io->base,
+				    io->base + n - 1);
+			else
+				put(o, " (type %u)", io->type);
+		}
+		break;
 	case HV_CFG_OBJ_MSR_RULE:
 		put(o, " MSR rule %d", i);
 		if (pc && i >= 0 && i < HV_MAX_MSR_RULES) {
@@ -304,6 +317,10 @@ static void put_detail(struct out *o, const struct hv_system_config *cfg,
 	case HV_CFG_TOO_MANY_MEMBERSHIPS:
 		if (pc)
 			put(o, " (%u, at most %u)", pc->nchannels, HV_MAX_CHANNELS);
+		break;
+	case HV_CFG_TOO_MANY_IO_DEVICES:
+		if (pc)
+			put(o, " (%u, at most %u)", pc->nio, HV_MAX_IO_DEVICES);
 		break;
 	case HV_CFG_TOO_MANY_MSR_RULES:
 		if (pc)

@@ -255,6 +255,8 @@ static uint32_t gpr_allow_mask(const struct hv_exit *in, const struct hv_result 
 		if (res->has_mmio && !res->mmio.is_write && res->mmio.reg < HV_GPR_COUNT)
 			return 1u << res->mmio.reg;
 		return 0;
+	case HV_EXIT_IO: /* IN: the width is IO-GUARD's (oracle_io.c) */
+		return (in->qual & HV_QUAL_IO_IN) ? 1u << HV_RAX : 0;
 	default:
 		return 0;
 	}
@@ -312,6 +314,8 @@ static uint32_t expected_len(const struct hv_exit *in, const struct hv_result *r
 		return in->insn_len ? in->insn_len : 3;
 	case HV_EXIT_EPT_VIOLATION:
 		return res->has_mmio ? res->mmio.insn_len : 0;
+	case HV_EXIT_IO: /* IN/OUT come in several lengths: the platform's */
+		return in->insn_len;
 	default:
 		return 0;
 	}
@@ -520,6 +524,11 @@ static void check_own_partition(struct hx_oracle *o, const struct hv_system *sys
 	if (memcmp(a->devices, b->devices, sizeof(a->devices)) &&
 	    in->reason != HV_EXIT_EPT_VIOLATION)
 		oracle_report(o, HV_INV_CONTAIN, "%s exit changed emulated device state", why);
+	if (memcmp(a->io, b->io, sizeof(a->io)) &&
+	    (in->reason != HV_EXIT_IO || res->action != HV_ACT_RESUME))
+		oracle_report(o, in->reason == HV_EXIT_IO ? HV_INV_IO_GUARD : HV_INV_CONTAIN,
+		              "%s exit (%s) changed port-I/O device state", why,
+		              hv_action_str(res->action));
 }
 
 static void check_state(struct hx_oracle *o, const struct hv_system *sys, const struct hv_exit *out,
@@ -679,6 +688,9 @@ uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint6
 		break;
 	case HV_EXIT_VMCALL:
 		oracle_check_hcall(o, sys, out, res, log);
+		break;
+	case HV_EXIT_IO:
+		oracle_check_io(o, out, res, log);
 		break;
 	case HV_EXIT_EPT_VIOLATION:
 		if (res->action == HV_ACT_RESUME && !in_console_device(o, in->partition, in->gpa)) {

@@ -215,5 +215,9 @@ void oracle_check_msr(struct hx_oracle *o, const struct hv_exit *out, const stru
                       const struct hx_obs_view *log);
 void oracle_check_hcall(struct hx_oracle *o, const struct hv_system *sys, const struct hv_exit *out,
                         const struct hv_result *res, const struct hx_obs_view *log);
+/* IO-GUARD (oracle_io.c): a port I/O exit is answered only inside a
+ * configured device, in the device's width, and otherwise contained. */
+void oracle_check_io(struct hx_oracle *o, const struct hv_exit *out, const struct hv_result *res,
+                     const struct hx_obs_view *log);
 
 #endif

@@ -7,7 +7,7 @@
  *
  *   header, 40 bytes
  *     0  8  magic "HXTRACE\0"
- *     8  4  format version (HX_TRACE_VERSION; version 1 is still read)
+ *     8  4  format version (HX_TRACE_VERSION; versions 1 and 2 are still read)
  *    12  4  header size (40)
  *    16  8  payload length in bytes
  *    24  8  FNV-1a 64 of the payload
@@ -19,7 +19,9 @@
  *     "CONF" (exactly one, second): the struct hv_system_config, field by
  *            field with explicit counts (see trace_config.c). Version 2
  *            adds u32 vendor (0 Intel, 1 AMD) after hv_size; a version 1
- *            trace is Intel.
+ *            trace is Intel. Version 3 adds each partition's port-I/O
+ *            devices after its MSR rules: u32 count, then per device u16
+ *            base, u32 type, u64 init; earlier traces have none.
  *     "EXIT" (one per exit):
  *        input: u32 reason, partition, vcpu, insn_len; u64 qual, gpa, gla;
  *               vCPU state (16 GPRs, rip, rflags, cr0, cr3, cr4, efer: u64;
@@ -57,7 +59,7 @@
 #include "observer.h"
 
 #define HX_TRACE_MAGIC "HXTRACE" /* 8 bytes with its NUL */
-#define HX_TRACE_VERSION 2u      /* what the writers write */
+#define HX_TRACE_VERSION 3u      /* what the writers write */
 #define HX_TRACE_MIN_VERSION 1u  /* the oldest the readers read */
 #define HX_TRACE_HEADER_SIZE 40u
 

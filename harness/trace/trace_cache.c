@@ -3,7 +3,9 @@
  * for an earlier one. Parsing with a cache compares the record's bytes with
  * the configs last parsed through it and, when they are equal, shares that
  * config (refcounted) instead of parsing and validating it again. The bytes
- * decide, so a shared config is exactly what parsing would have produced. */
+ * and the format version decide (the same bytes mean different configs in
+ * different versions), so a shared config is exactly what parsing would
+ * have produced. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,7 @@ struct tr_cfg_entry {
 	uint32_t refs; /* the cache's own reference + one per trace */
 	uint64_t id;
 	struct hv_system_config *cfg;
+	uint32_t version; /* of the trace the bytes came from */
 	size_t len;
 	uint8_t bytes[]; /* the CONF record's body */
 };
@@ -62,7 +65,8 @@ bool tr_cache_lookup(struct hx_trace_cache *c, const uint8_t *body, size_t len, 
 {
 	int i = 0;
 	while (i < TR_CACHE_ENTRIES &&
-	       !(c->e[i] && c->e[i]->len == len && memcmp(c->e[i]->bytes, body, len) == 0))
+	       !(c->e[i] && c->e[i]->version == t->version && c->e[i]->len == len &&
+	         memcmp(c->e[i]->bytes, body, len) == 0))
 		i++;
 	if (i == TR_CACHE_ENTRIES) {
 		c->misses++;
@@ -87,6 +91,7 @@ void tr_cache_insert(struct hx_trace_cache *c, const uint8_t *body, size_t len, 
 	e->refs = 2;    /* the cache and t */
 	e->id = c->next_id++;
 	e->cfg = t->cfg;
+	e->version = t->version;
 	e->len = len;
 	memcpy(e->bytes, body, len);
 	tr_cfg_unref(c->e[TR_CACHE_ENTRIES - 1]); /* the least recently used */

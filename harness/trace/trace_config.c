@@ -128,6 +128,13 @@ static void put_partition(struct wbuf *w, const struct hv_partition_config *p)
 		wb_u64(w, m->init);
 		wb_u64(w, m->writable_mask);
 	}
+	/* Since version 3. */
+	wb_u32(w, p->nio);
+	for (uint32_t i = 0; i < p->nio && i < HV_MAX_IO_DEVICES; i++) {
+		wb_u16(w, p->io[i].base);
+		wb_u32(w, p->io[i].type);
+		wb_u64(w, p->io[i].init);
+	}
 }
 
 void tr_put_config(struct wbuf *w, const struct hv_system_config *cfg)
@@ -249,6 +256,21 @@ static bool get_partition(struct rd *r, struct hv_partition_config *p)
 		r->idx2 = i;
 		if (!rd_u32(r, "msr", &m->msr) || !rd_u8(r, "mode", &m->mode) ||
 		    !rd_u64(r, "init", &m->init) || !rd_u64(r, "writable_mask", &m->writable_mask))
+			return false;
+	}
+	r->scope2 = NULL;
+	/* Port-I/O devices came with version 3: earlier partitions have none. */
+	p->nio = 0;
+	if (r->version < 3)
+		return true;
+	if (!rd_count(r, "nio", HV_MAX_IO_DEVICES, &p->nio))
+		return false;
+	for (uint32_t i = 0; i < p->nio; i++) {
+		struct hv_io_device *d = &p->io[i];
+		r->scope2 = "io";
+		r->idx2 = i;
+		if (!rd_u16(r, "base", &d->base) || !rd_u32(r, "type", &d->type) ||
+		    !rd_u64(r, "init", &d->init))
 			return false;
 	}
 	r->scope2 = NULL;

@@ -270,10 +270,9 @@ int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
 	               .exit = -1,
 	               .unsealed = unsealed,
 	               .version = version,
-	               /* Cached configs are keyed by CONF bytes, which mean
-	                * different configs in different versions: only the
-	                * current version's are cached. */
-	               .cache = version == HX_TRACE_VERSION ? cache : NULL,
+	               /* Cached configs are keyed by the version and the
+	                * CONF bytes (trace_cache.c). */
+	               .cache = cache,
 	               .err = err};
 
 	if (payload_len > have) {

@@ -235,8 +235,40 @@ MUT(msr_tsc_rw, {
 })
 MUT(msr_efer_init_svme, c->partitions[0].msr.rules[1].init |= HV_EFER_SVME)
 MUT(vendor_unknown, c->vendor = 2)
+/* port-I/O devices */
+static void add_io(struct hv_system_config *c, uint32_t p, uint32_t type, uint16_t base,
+                   uint64_t init)
+{
+	struct hv_partition_config *pc = &c->partitions[p];
+	pc->io[pc->nio++] = (struct hv_io_device){.base = base, .type = type, .init = init};
+}
+MUT(io_too_many, { c->partitions[1].nio = HV_MAX_IO_DEVICES + 1; })
+MUT(io_type_bad, add_io(c, 0, 9, 0x80, 0))
+MUT(io_type_zero, add_io(c, 0, 0, 0x80, 0))
+MUT(io_beyond_ffff, add_io(c, 0, HV_IO_UART, 0xfffc, 0))
+MUT(io_overlap, {
+	add_io(c, 0, HV_IO_UART, 0x3f8, 0);
+	add_io(c, 0, HV_IO_RTC, 0x3ff, 0);
+})
+MUT(io_rtc_after_9999, add_io(c, 1, HV_IO_RTC, 0x70, HV_RTC_MAX_TIME + 1))
+MUT(io_uart_init, add_io(c, 1, HV_IO_UART, 0x2f8, 1))
 
+#define IO HV_CFG_OBJ_IO
 static const struct bad_case bad_cases[] = {
+        {"5 port-I/O devices", io_too_many, HV_CFG_TOO_MANY_IO_DEVICES, 1, N, NO, NO, N, NO, 0,
+         "(5, at most 4)"},
+        {"port-I/O type 9", io_type_bad, HV_CFG_IO_TYPE, 0, IO, 0, NO, N, NO, 9,
+         "port-I/O device 0 (type 9)"},
+        {"port-I/O type 0", io_type_zero, HV_CFG_IO_TYPE, 0, IO, 0, NO, N, NO, 0,
+         "unknown port-I/O device type"},
+        {"UART past 0xffff", io_beyond_ffff, HV_CFG_IO_RANGE, 0, IO, 0, NO, N, NO, 0xfffc,
+         "uart ports 0xfffc-0x10003"},
+        {"RTC inside a UART", io_overlap, HV_CFG_IO_OVERLAP, 0, IO, 1, 0, IO, 0, 0x3ff,
+         "shares a port"},
+        {"RTC after 9999", io_rtc_after_9999, HV_CFG_IO_INIT, 1, IO, 0, NO, N, NO,
+         HV_RTC_MAX_TIME + 1, "9999-12-31"},
+        {"UART with a start value", io_uart_init, HV_CFG_IO_INIT, 1, IO, 0, NO, N, NO, 1,
+         "or any value for a UART"},
         {"no partitions", no_partitions, HV_CFG_NO_PARTITIONS, NO, N, NO, NO, N, NO, 0,
          "no partitions"},
         {"vendor 2", vendor_unknown, HV_CFG_VENDOR, NO, N, NO, NO, N, NO, 2,

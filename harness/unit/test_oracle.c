@@ -48,6 +48,10 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	mock_config_two(&f->env.cfg);
+	/* p0's port-I/O devices (IO-GUARD rows). */
+	struct hv_partition_config *p0 = &f->env.cfg.partitions[0];
+	p0->io[p0->nio++] = (struct hv_io_device){.base = 0x70, .type = HV_IO_RTC};
+	p0->io[p0->nio++] = (struct hv_io_device){.base = 0x3f8, .type = HV_IO_UART};
 	assert_int_equal(mock_env_start(&f->env), HV_OK);
 	hx_observer_init(&f->obs, NULL, NULL);
 	hx_observer_install(&f->obs, &f->env.sys);
@@ -362,6 +366,45 @@ static struct hv_exit e_hlt(struct fx *f)
 {
 	return base(HV_EXIT_HLT, 0);
 }
+static struct hv_exit ex_io(uint16_t port, uint32_t size, bool in, uint64_t rax)
+{
+	struct hv_exit x = base(HV_EXIT_IO, 0);
+	x.qual = (uint64_t)(size - 1) | (in ? HV_QUAL_IO_IN : 0) | (uint64_t)port << 16;
+	x.insn_len = 1;
+	x.st.gpr[HV_RAX] = rax;
+	return x;
+}
+static struct hv_exit e_io_uart_out(struct fx *f)
+{
+	return ex_io(0x3f8, 1, false, 'x');
+}
+static struct hv_exit e_io_rtc_in(struct fx *f)
+{
+	return ex_io(0x71, 1, true, 0x1234567812345678ull);
+}
+static struct hv_exit e_io_uart_in32(struct fx *f)
+{
+	return ex_io(0x3fc, 4, true, ~0ull);
+}
+static struct hv_exit e_io_pci(struct fx *f)
+{
+	return ex_io(0xcf8, 4, false, 0x80000000ull);
+}
+static void t_io_resumed(struct fx *f, struct hv_exit *x, struct hv_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->action = HV_ACT_RESUME;
+	r->insn_len = 1;
+	x->st.rip += 1;
+}
+static void t_io_rax_above(struct fx *f, struct hv_exit *x, struct hv_result *r)
+{
+	x->st.gpr[HV_RAX] ^= 0xff00;
+}
+static void t_io_rax_upper(struct fx *f, struct hv_exit *x, struct hv_result *r)
+{
+	x->st.gpr[HV_RAX] |= 1ull << 40;
+}
 
 static const struct row rows[] = {
         {"hcall writes other partition's RAM", e_info, t_write_foreign, HV_INV_CONTAIN},
@@ -400,6 +443,12 @@ static const struct row rows[] = {
         {"unmapped access resumed", e_mmio_unmapped, t_resume_unmapped, HV_INV_CONTAIN},
         {"EPT leaf points at the other partition", e_version, t_break_ept, HV_INV_EPT_OWN},
         {"log overflow", e_hlt, t_overflow, HV_INV_TOTAL},
+        {"port of no device resumed", e_io_pci, t_io_resumed, HV_INV_IO_GUARD},
+        {"contained port I/O prints", e_io_pci, t_console, HV_INV_IO_GUARD},
+        {"RTC read prints", e_io_rtc_in, t_console, HV_INV_IO_GUARD},
+        {"IN AL changes AH", e_io_rtc_in, t_io_rax_above, HV_INV_IO_GUARD},
+        {"IN EAX leaves bits 63:32", e_io_uart_in32, t_io_rax_upper, HV_INV_IO_GUARD},
+        {"UART write prints twice", e_io_uart_out, t_console, HV_INV_IO_GUARD},
 };
 
 /* Handle x for real, tamper with the outcome, then ask the oracle. */
@@ -419,7 +468,8 @@ static void test_clean_runs(void **state)
 {
 	struct fx *f = *state;
 	for (size_t i = 0; i < HV_ARRAY_LEN(rows); i++) {
-		if (rows[i].tamper == t_break_ept || rows[i].exit == e_hlt)
+		if (rows[i].tamper == t_break_ept || rows[i].exit == e_hlt ||
+		    rows[i].exit == e_io_pci)
 			continue; /* run last: they change or halt the system */
 		uint32_t n = run(f, rows[i].exit(f), NULL);
 		if (n)

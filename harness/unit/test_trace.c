@@ -433,8 +433,8 @@ static void test_header_errors(void **state)
 	struct fx *f = *state;
 	static const struct bad_row rows[] = {
 	        {"magic", 0, 0x41414141, false, "header.magic", "bad magic"},
-	        {"version 3", 8, 3, false, "header.version", "unsupported trace version 3"},
-	        {"version 0", 8, 0, false, "header.version", "reads versions 1 to 2"},
+	        {"version 4", 8, 4, false, "header.version", "unsupported trace version 4"},
+	        {"version 0", 8, 0, false, "header.version", "reads versions 1 to 3"},
 	        {"header size", 12, 64, false, "header.size", "header size 64"},
 	        {"flags", 36, 1, false, "header.flags", "unknown flags"},
 	        {"exits absurd", 32, 0xffffffffu, false, "header.exits", "over the limit"},
@@ -537,55 +537,118 @@ static void test_absurd_counts(void **state)
 	free(b);
 }
 
-/* Version 1 traces have no vendor in CONF: still read, as Intel; and an
- * AMD config round-trips through version 2. */
-static void test_version_1_and_vendor(void **state)
+/* Remove n bytes at off of a trace and fix the CONF record's length, the
+ * payload length and the checksum: how an older writer's CONF, which lacks
+ * a field, looks. */
+static void cut(uint8_t *b, size_t *len, size_t conf, size_t off, size_t n)
+{
+	memmove(b + off, b + off + n, *len - off - n);
+	*len -= n;
+	put32(b + conf + 4, le32(b + conf + 4) - (uint32_t)n);
+	uint64_t payload = *len - HX_TRACE_HEADER_SIZE;
+	put32(b + 16, (uint32_t)payload);
+	put32(b + 20, (uint32_t)(payload >> 32));
+	reseal(b, *len);
+}
+
+/* Older versions are still read: version 2 without port-I/O devices,
+ * version 1 without a vendor either (Intel). Written again, each is a
+ * current trace of the same system. A cache never shares a config between
+ * versions: the same CONF bytes mean different things in each. */
+static void test_versions_1_2_3(void **state)
 {
 	struct fx *f = *state;
 	struct hx_trace_error err;
 	struct hv_system_config *cfg = calloc(1, sizeof(*cfg));
 	*cfg = f->cfg;
 	cfg->vendor = HV_VENDOR_AMD;
+	/* One partition and no channels: its nio is the CONF's last field. */
+	cfg->npartitions = 1;
+	cfg->nchannels = 0;
+	cfg->partitions[0].nchannels = 0;
+	memset(cfg->partitions[0].channels, 0, sizeof(cfg->partitions[0].channels));
+	memset(&cfg->partitions[1], 0, sizeof(cfg->partitions) - sizeof(cfg->partitions[0]));
+	memset(cfg->channels, 0, sizeof(cfg->channels));
 	struct hx_trace_meta meta = {.cfg = cfg, .pool_hpa = MOCK_POOL_HPA, .pool_pages = 8};
 	struct hx_trace *t = hx_trace_new(&meta);
 	uint8_t *b;
 	size_t len;
 	assert_int_equal(hx_trace_encode(t, &b, &len), 0);
 	hx_trace_free(t);
-	assert_int_equal(le32(b + 8), 2);
+	assert_int_equal(le32(b + 8), 3);
 	assert_int_equal(hx_trace_parse(b, len, &t, &err), 0);
-	assert_int_equal(t->version, 2);
+	assert_int_equal(t->version, 3);
 	assert_int_equal(t->cfg->vendor, HV_VENDOR_AMD);
 	assert_memory_equal(t->cfg, cfg, sizeof(*cfg));
 	hx_trace_free(t);
 
-	/* The same trace as version 1 wrote it: no vendor field. */
+	/* Version 2: the partition's u32 nio (0) is not there. */
 	size_t conf = HX_TRACE_HEADER_SIZE;
 	conf += 8 + le32(b + conf + 4); /* skip META */
 	assert_memory_equal(b + conf, "CONF", 4);
+	size_t conf_end = conf + 8 + le32(b + conf + 4);
+	assert_int_equal(le32(b + conf_end - 4), 0);
+	cut(b, &len, conf, conf_end - 4, 4);
+	put32(b + 8, 2);
+	reseal(b, len);
+	struct hx_trace_cache *cache = hx_trace_cache_new();
+	assert_int_equal(hx_trace_parse_cached(b, len, 0, cache, &t, &err), 0);
+	assert_int_equal(t->version, 2);
+	assert_int_equal(t->cfg->partitions[0].nio, 0);
+	assert_memory_equal(t->cfg, cfg, sizeof(*cfg));
+	hx_trace_free(t);
+	/* The same bytes as version 3 are refused: a cached version 2 config
+	 * is not handed out for them. */
+	put32(b + 8, 3);
+	reseal(b, len);
+	assert_int_equal(hx_trace_parse_cached(b, len, 0, cache, &t, &err), -1);
+	put32(b + 8, 2);
+	reseal(b, len);
+
+	/* Version 1: no vendor field either. */
 	size_t vendor_at = conf + 8 + 24;
 	assert_int_equal(le32(b + vendor_at), HV_VENDOR_AMD);
-	memmove(b + vendor_at, b + vendor_at + 4, len - vendor_at - 4);
-	len -= 4;
-	put32(b + conf + 4, le32(b + conf + 4) - 4);
+	cut(b, &len, conf, vendor_at, 4);
 	put32(b + 8, 1);
-	uint64_t payload = len - HX_TRACE_HEADER_SIZE;
-	put32(b + 16, (uint32_t)payload);
-	put32(b + 20, (uint32_t)(payload >> 32));
 	reseal(b, len);
-	assert_int_equal(hx_trace_parse(b, len, &t, &err), 0);
+	assert_int_equal(hx_trace_parse_cached(b, len, 0, cache, &t, &err), 0);
 	assert_int_equal(t->version, 1);
 	assert_int_equal(t->cfg->vendor, HV_VENDOR_INTEL);
 	cfg->vendor = HV_VENDOR_INTEL;
 	assert_memory_equal(t->cfg, cfg, sizeof(*cfg));
-	/* Written again, it is a version 2 trace of an Intel system. */
+	/* Written again, it is a version 3 trace of an Intel system. */
 	uint8_t *b2;
 	size_t len2;
 	assert_int_equal(hx_trace_encode(t, &b2, &len2), 0);
-	assert_int_equal(le32(b2 + 8), 2);
-	assert_int_equal(len2, len + 4);
+	assert_int_equal(le32(b2 + 8), 3);
+	assert_int_equal(len2, len + 8);
 	hx_trace_free(t);
+	hx_trace_cache_free(cache);
 	free(b2);
+	free(b);
+	free(cfg);
+}
+
+/* Port-I/O devices round-trip through the current version. */
+static void test_io_devices_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct hx_trace_error err;
+	struct hv_system_config *cfg = calloc(1, sizeof(*cfg));
+	*cfg = f->cfg;
+	struct hv_partition_config *pc = &cfg->partitions[1];
+	pc->io[pc->nio++] =
+	        (struct hv_io_device){.base = 0x70, .type = HV_IO_RTC, .init = 1796342400ull};
+	pc->io[pc->nio++] = (struct hv_io_device){.base = 0x3f8, .type = HV_IO_UART};
+	struct hx_trace_meta meta = {.cfg = cfg, .pool_hpa = MOCK_POOL_HPA, .pool_pages = 8};
+	struct hx_trace *t = hx_trace_new(&meta);
+	uint8_t *b;
+	size_t len;
+	assert_int_equal(hx_trace_encode(t, &b, &len), 0);
+	hx_trace_free(t);
+	assert_int_equal(hx_trace_parse(b, len, &t, &err), 0);
+	assert_memory_equal(t->cfg, cfg, sizeof(*cfg));
+	hx_trace_free(t);
 	free(b);
 	free(cfg);
 }
@@ -781,7 +844,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_header_errors, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_absurd_counts, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_version_1_and_vendor, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_versions_1_2_3, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_io_devices_round_trip, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_limits_on_append, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_unsealed_and_reseal, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),

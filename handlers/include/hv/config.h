@@ -6,6 +6,7 @@
 #ifndef HV_CONFIG_H
 #define HV_CONFIG_H
 
+#include "hv/io.h"
 #include "hv/status.h"
 #include "hv/types.h"
 
@@ -17,6 +18,7 @@
 #define HV_MAX_VCPUS 8        /* per partition */
 #define HV_MAX_MSR_RULES 48   /* per partition */
 #define HV_MAX_CPUID_RULES 16 /* per partition */
+#define HV_MAX_IO_DEVICES 4   /* emulated port-I/O devices per partition (hv/io.h) */
 
 /* 4-level EPT translates 48-bit guest-physical addresses. */
 #define HV_GPA_LIMIT (1ull << 48)
@@ -128,6 +130,9 @@ struct hv_partition_config {
 	struct hv_channel_member channels[HV_MAX_CHANNELS];
 	struct hv_cpuid_policy cpuid;
 	struct hv_msr_policy msr;
+	uint32_t nio; /* emulated port-I/O devices; every other port is contained */
+	uint32_t pad_io;
+	struct hv_io_device io[HV_MAX_IO_DEVICES];
 };
 
 struct hv_system_config {
@@ -195,6 +200,11 @@ enum hv_config_error {
 	HV_CFG_MSR_PASS_READ_ONLY, /* pass-rw of an MSR allowed for pass-r only */
 	HV_CFG_MSR_INIT,           /* emulated init value a WRMSR of it would #GP on */
 	HV_CFG_VENDOR,             /* vendor neither Intel nor AMD */
+	HV_CFG_TOO_MANY_IO_DEVICES,
+	HV_CFG_IO_TYPE,    /* unknown port-I/O device type */
+	HV_CFG_IO_RANGE,   /* ports beyond 0xffff */
+	HV_CFG_IO_OVERLAP, /* a port of two devices */
+	HV_CFG_IO_INIT,    /* RTC time beyond HV_RTC_MAX_TIME, or an init on a UART */
 	HV_CFG_ERROR_COUNT
 };
 
@@ -207,6 +217,7 @@ enum hv_config_object {
 	HV_CFG_OBJ_MSR_RULE,  /* partition's msr.rules[] */
 	HV_CFG_OBJ_CHANNEL,   /* system channels[] (partition is -1) */
 	HV_CFG_OBJ_PARTITION, /* the other object is a whole partition */
+	HV_CFG_OBJ_IO,        /* partition's io[] (port-I/O devices) */
 };
 
 /* Where a config was rejected. Indices are -1 when not applicable; kind and

@@ -21,6 +21,7 @@ struct hv_partition {
 	uint64_t yields;
 	struct hv_vcpu vcpus[HV_MAX_VCPUS];
 	struct hv_device_state devices[HV_MAX_DEVICES];
+	struct hv_io_state io[HV_MAX_IO_DEVICES];
 };
 
 /* Hypervisor-side state of a channel's mailbox; the payload lives in the
