@@ -64,6 +64,7 @@ tests=(
   "shutdown|shutdown|kvm-halt|--expect halted:shutdown"
   "hang|hang|kvm-halt|--expect timeout --timeout 2"
   "triple|triple|kvm-halt|--expect halted:triple-fault"
+  "io|io|kvm-io|--expect pass|[solo console] io: hello through the UART"
   'hostile|hostile|kvm-one|--expect pass|[solo/0] hostile.c:14: \x1b[31mred\x0aPASS: forged print line'
   # The same guests on AMD configs: nested page tables built by the core,
   # memslots from the NPT walk, VMMCALL the native hypercall.
@@ -76,6 +77,7 @@ tests=(
   "amd-protect|protect|kvm-amd-one|--expect pass"
   "amd-mmio|mmio|kvm-amd-one|--expect pass|[solo console] mmio: hello through MOV"
   "amd-channel|channel|kvm-amd-two|--expect pass --timeout 30"
+  "amd-io|io|kvm-amd-io|--expect pass|[solo console] io: hello through the UART"
 )
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hx-kvm.XXXXXX")

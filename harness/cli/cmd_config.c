@@ -74,11 +74,12 @@ int hx_cmd_config_check(int argc, char **argv)
 		return HX_EXIT_USAGE;
 
 	uint64_t ram = 0, mmio = 0;
-	uint32_t regions = 0, devices = 0, members = 0, vcpus = 0;
+	uint32_t regions = 0, devices = 0, members = 0, vcpus = 0, io = 0;
 	for (uint32_t p = 0; p < cfg->npartitions; p++) {
 		const struct hv_partition_config *pc = &cfg->partitions[p];
 		regions += pc->nregions;
 		devices += pc->ndevices;
+		io += pc->nio;
 		members += pc->nchannels;
 		vcpus += pc->nvcpus;
 		for (uint32_t i = 0; i < pc->nregions; i++) {
@@ -90,12 +91,12 @@ int hx_cmd_config_check(int argc, char **argv)
 	}
 	char a[48], b[48];
 	printf("ok: %u partition%s, %u channel%s, %u region%s (%s RAM, %s MMIO), %u device%s, "
-	       "%u channel membership%s, %u vCPU%s, vendor %s: %s\n",
+	       "%u port-I/O device%s, %u channel membership%s, %u vCPU%s, vendor %s: %s\n",
 	       cfg->npartitions, cfg->npartitions == 1 ? "" : "s", cfg->nchannels,
 	       cfg->nchannels == 1 ? "" : "s", regions, regions == 1 ? "" : "s",
 	       size_str(ram, a, sizeof(a)), size_str(mmio, b, sizeof(b)), devices,
-	       devices == 1 ? "" : "s", members, members == 1 ? "" : "s", vcpus,
-	       vcpus == 1 ? "" : "s", hx_config_vendor_name(cfg->vendor), hx_esc(argv[1]));
+	       devices == 1 ? "" : "s", io, io == 1 ? "" : "s", members, members == 1 ? "" : "s",
+	       vcpus, vcpus == 1 ? "" : "s", hx_config_vendor_name(cfg->vendor), hx_esc(argv[1]));
 	free(cfg);
 	return HX_EXIT_OK;
 }

@@ -690,6 +690,62 @@ static void apply_fetch(struct hxk_vstate *v, struct hxk_exit *x, const struct h
 
 /* ---- port I/O, HLT, shutdown, failed entry -------------------------------- */
 
+/* Does the code at b (n bytes) start with an IN/OUT of this direction,
+ * size and port? Its length, or 0. Encodings (SDM Vol. 2B, IN and OUT):
+ * E4/E5 ib IN from an immediate port, EC/ED IN from DX, E6/E7 ib and
+ * EE/EF the OUTs; E5/E7/ED/EF move eAX, AX with an operand-size prefix. */
+static uint32_t io_insn_len(const uint8_t *b, uint32_t n, bool in, uint32_t size, uint32_t port)
+{
+	uint32_t i = 0;
+	bool opsize = false;
+	if (i < n && b[i] == 0x66) {
+		opsize = true;
+		i++;
+	}
+	if (i >= n)
+		return 0;
+	uint8_t op = b[i++];
+	bool imm = (op & 0xf8) == 0xe0;
+	if ((op & 0xf4) != 0xe4 || ((op & 2) != 0) == in)
+		return 0; /* not E4-E7 / EC-EF, or the other direction */
+	uint32_t width = (op & 1) ? (opsize ? 2 : 4) : 1;
+	if (width != size || (!(op & 1) && opsize))
+		return 0;
+	if (imm) {
+		if (i >= n || b[i] != port)
+			return 0;
+		i++;
+	}
+	return i;
+}
+
+/* Where the IN/OUT of this exit starts, and its length: KVM reports an OUT
+ * with RIP already past the instruction (seen on kvm_pvm) and an IN with RIP
+ * at it, so both places are tried, the one KVM uses for the direction
+ * first. */
+static bool io_locate(struct hxk_vstate *v, bool in, uint32_t size, uint32_t port, uint64_t *start,
+                      uint32_t *len)
+{
+	struct hxk_paging pg;
+	hxk_paging_of(v, &pg);
+	uint64_t rip = v->vc->run->s.regs.regs.rip;
+	uint8_t b[4];
+	for (int pass = 0; pass < 2; pass++) {
+		bool after = (pass == 0) != in; /* OUT: after first; IN: at first */
+		for (uint32_t l = after ? 1 : 0; l <= (after ? 3u : 0u); l++) {
+			uint64_t at = rip - l;
+			uint32_t n = hxk_read_linear(hxk_gpa_read, v->p, &pg, at, b, sizeof(b));
+			uint32_t got = io_insn_len(b, n, in, size, port);
+			if (got && (!after || got == l)) {
+				*start = at;
+				*len = got;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 static void on_io(struct hxk_vstate *v, struct hxk_exit *x)
 {
 	struct kvm_run *run = v->vc->run;
@@ -714,9 +770,17 @@ static void on_io(struct hxk_vstate *v, struct hxk_exit *x)
 	x->kind = HV_EXIT_IO;
 	x->to_core = true;
 	fill_exit(v, HV_EXIT_IO, &x->ex);
-	x->ex.qual = (uint64_t)(run->io.size - 1) |
-	             (run->io.direction == KVM_EXIT_IO_IN ? 8u : 0u) |
+	bool in = run->io.direction == KVM_EXIT_IO_IN;
+	x->ex.qual = (uint64_t)(run->io.size - 1) | (in ? 8u : 0u) |
 	             (run->io.count > 1 ? 16u : 0u) | (uint64_t)run->io.port << 16;
+	/* As a VM exit reports it: RIP at the instruction, its length. A
+	 * string or unrecognised instruction gets none: the core contains it. */
+	uint64_t start;
+	uint32_t len;
+	if (run->io.count == 1 && io_locate(v, in, run->io.size, run->io.port, &start, &len)) {
+		x->ex.st.rip = start;
+		x->ex.insn_len = len;
+	}
 }
 
 static void apply_io(struct hxk_vstate *v, struct hxk_exit *x, const struct hv_result *res)
@@ -727,10 +791,15 @@ static void apply_io(struct hxk_vstate *v, struct hxk_exit *x, const struct hv_r
 		halt(x, res, "port I/O");
 		break;
 	case HV_ACT_RESUME:
-		/* KVM completes it: OUT goes nowhere, IN reads zeros. */
-		if (run->io.direction == KVM_EXIT_IO_IN)
-			memset((uint8_t *)run + run->io.data_offset, 0,
-			       (size_t)run->io.size * run->io.count);
+		/* KVM completes the instruction: an IN loads what the core's
+		 * device answered (the low bytes of its RAX; KVM does the
+		 * register write, zero-extension included), an OUT is done. */
+		if (run->io.direction == KVM_EXIT_IO_IN) {
+			uint8_t *data = (uint8_t *)run + run->io.data_offset;
+			memset(data, 0, (size_t)run->io.size * run->io.count);
+			for (uint32_t i = 0; i < run->io.size && i < 8; i++)
+				data[i] = (uint8_t)(x->ex.st.gpr[HV_RAX] >> (8 * i));
+		}
 		break;
 	default:
 		if (!complete_pending(v, x, NULL))
