@@ -36,6 +36,12 @@ static void build(uint32_t vendor)
 	cfg->vendor = vendor;
 	cfg->partitions[0].hcall_allowed = (1u << HV_HC_VERSION) | (1u << HV_HC_CONSOLE_WRITE) |
 	                                   (1u << HV_HC_YIELD) | (1u << HV_HC_SHUTDOWN);
+	/* The PC's RTC and COM1, so raw IOIO / I/O-instruction exits reach
+	 * the device models (and IO-GUARD) as well as the closed ports. */
+	struct hv_partition_config *p0 = &cfg->partitions[0];
+	p0->io[p0->nio++] =
+	        (struct hv_io_device){.base = 0x70, .type = HV_IO_RTC, .init = 1796391959};
+	p0->io[p0->nio++] = (struct hv_io_device){.base = 0x3f8, .type = HV_IO_UART};
 	if (mock_env_start(&w->env) != HV_OK)
 		abort();
 	mock_identity_page_tables(&w->env, MOCK_P0_RAM_HPA, EW_PT_GPA);

@@ -73,8 +73,15 @@ static void draw(struct fz *f, struct input *in)
 	in->features = (flags & 1) ? HV_SVM_FEAT_NRIPS : 0;
 	v->ctl.exit_code = draw_code(f);
 	v->ctl.exit_info1 = (flags & 2) ? fz_u64(f) : fz_u8(f) | ((uint64_t)fz_u8(f) << 32);
-	if (v->ctl.exit_code == 0x07b) /* IOIO: port in 31:16, size bits */
-		v->ctl.exit_info1 = (v->ctl.exit_info1 & 0xff) | ((uint64_t)fz_u16(f) << 16);
+	if (v->ctl.exit_code == 0x07b) { /* IOIO: port in 31:16, size bits */
+		/* Half the ports are those of the world's RTC and UART, so the
+		 * device models are reached, not only the closed ports. */
+		uint16_t r = fz_u16(f);
+		uint16_t port = !(r & 0x8000) ? r
+		                : (r & 8)     ? (uint16_t)(0x70 + (r & 1))
+		                              : (uint16_t)(0x3f8 + (r & 7));
+		v->ctl.exit_info1 = (v->ctl.exit_info1 & 0xff) | ((uint64_t)port << 16);
+	}
 	v->ctl.exit_info2 = v->ctl.exit_code == 0x400 ? draw_gpa(f) : 0;
 	/* 64-bit long mode through the identity tables, or legacy modes. */
 	uint8_t mode = fz_u8(f) % 4;
@@ -86,6 +93,10 @@ static void draw(struct fz *f, struct input *in)
 	v->save.cs.base = mode >= 2 ? fz_u8(f) * 0x10ull : 0;
 	v->save.cpl = fz_u8(f) % 5; /* 4: not a privilege level */
 	v->save.rip = (flags & 4) ? fz_u64(f) : CODE_GPA + fz_u16(f) % CODE_SIZE;
+	/* IOIO's EXITINFO2 is the next RIP (APM Vol. 2, 15.10.2): mostly a
+	 * length an IN/OUT can have. */
+	if (v->ctl.exit_code == 0x07b && (flags & 8))
+		v->ctl.exit_info2 = v->save.rip + 1 + fz_u8(f) % 3;
 	v->save.rflags = 2;
 	v->save.rax = fz_u64(f);
 	v->save.rsp = fz_u64(f);
