@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 # shellcheck source=ci/coverage-gate.conf
 . ci/coverage-gate.conf
 objdir="$build/handlers/CMakeFiles/hv_test.dir"
-if ! find "$objdir" -name '*.gcda' | grep -q .; then
+if ! find "$objdir" -name '*.gcda' -print -quit | grep -q .; then
   if [ "$mode" = report ]; then bash ci/unit.sh "$build" >/dev/null || true; fi
-  if ! find "$objdir" -name '*.gcda' | grep -q .; then
+  if ! find "$objdir" -name '*.gcda' -print -quit | grep -q .; then
     echo "coverage: no counters under $objdir: run the unit tests first" >&2
     exit 1
   fi

@@ -21,7 +21,9 @@ for name in hv_image.elf hv_image_intel.elf hv_image_amd.elf; do
     exit 1
   fi
 done
-has() { nm "$build/handlers/$1" | grep -q " T $2\$"; }
+# grep reads all of nm's output (grep -q would stop early and, with pipefail,
+# turn nm's SIGPIPE into a miss).
+has() { nm "$build/handlers/$1" | grep " T $2\$" >/dev/null; }
 for want in "hv_image.elf hv_vmx_exit_read" "hv_image.elf hv_svm_exit_read" \
             "hv_image_intel.elf hv_vmx_exit_read" "hv_image_amd.elf hv_svm_exit_read" \
             "hv_image_intel.elf hv_s2_build" "hv_image_amd.elf hv_s2_build"; do
