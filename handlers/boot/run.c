@@ -3,6 +3,7 @@
 #include "hv/boot.h"
 #include "hv/guest_abi.h"
 #include "hv/guest_mem.h"
+#include "hv/msr.h"
 #include "hv/s2_leaf.h"
 #include "hv/svm.h"
 #include "io.h"
@@ -317,6 +318,13 @@ static void core_exit(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmc
 		checks = 3 * w->cfg->npartitions; /* EPT-OWN, -FORM, -EXACT of each table */
 	}
 	enum hv_verdict verdict = hv_svm_exit_write(vmcb, vc->gpr, &ex, &res);
+	/* An MSR the guest may write that has no VMCB field (TSC_AUX): the
+	 * platform's to load, before every run of this vCPU (hv/svm.h). */
+	if (verdict == HV_VERDICT_RUN && res.action == HV_ACT_RESUME && res.msr.valid &&
+	    !hv_svm_msr_in_vmcb(res.msr.msr) && res.msr.msr == HV_MSR_TSC_AUX) {
+		vc->has_tsc_aux = true;
+		vc->tsc_aux = res.msr.value;
+	}
 	w->tsc_handler += t1 - t0;
 	struct hv_ev_counts *c = &w->counts[p];
 	uint32_t k = x == HV_XLAT_OK && ex.reason < HV_EXIT_COUNT ? ex.reason : HV_EXIT_COUNT;
@@ -355,6 +363,9 @@ static bool run_vcpu(struct hvb_world *w, uint32_t p, uint32_t v)
 		vmcb->ctl.tlb_control = TLB_FLUSH_ALL;
 	w->flush[p] = false;
 	w->last_vcpu[p] = (int32_t)v;
+	/* RDTSCP and RDPID read the host's TSC_AUX in the guest: the vCPU's own
+	 * value, or 0 until it sets one (the host never uses TSC_AUX). */
+	hvb_wrmsr_safe(HV_MSR_TSC_AUX, w->vcpus[p][v].has_tsc_aux ? w->vcpus[p][v].tsc_aux : 0);
 	uint64_t t_run = rdtsc();
 	hv_boot_vmrun(w->vmcb_pa[p][v], w->host_vmsave_pa, w->vcpus[p][v].gpr);
 	vmcb->ctl.tlb_control = 0;

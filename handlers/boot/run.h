@@ -18,6 +18,8 @@ struct hvb_run_opts {
 struct hvb_vcpu {
 	uint64_t gpr[16];
 	bool running;
+	bool has_tsc_aux; /* the guest set TSC_AUX: loaded before each of its runs */
+	uint64_t tsc_aux;
 };
 
 /* The platform calls of the exit being handled (HV_BOOT_OPT_RECORD). */
