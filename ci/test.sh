@@ -9,6 +9,8 @@
 #   boot        the bootable hypervisor under QEMU's SVM emulation runs the
 #               guest suite, plus the broken-NPT negative control (fails,
 #               not skips, in CI when QEMU is missing)
+#   call        sandboxed firmware calls (hx call) on /dev/kvm: runtime
+#               services answer, hostile functions contained and reported
 #   replay      every corpus trace through hx and hx_asan: invariants,
 #               recorded outputs, DET; malformed traces refused
 #   build-eq    the freestanding core inside a KVM guest gives bit-identical
@@ -36,6 +38,7 @@ gate freestanding bash ci/freestanding.sh "$build"
 gate cli bash ci/cli-tests.sh "$build"
 gate kvm bash ci/kvm-tests.sh "$build"
 gate boot bash ci/boot-tests.sh "$build"
+gate call bash ci/call-tests.sh "$build"
 gate replay bash ci/replay-tests.sh "$build"
 gate build-eq bash ci/buildeq.sh "$build"
 gate regressions bash ci/regressions.sh "$build"

@@ -12,6 +12,7 @@ int hx_cmd_config_check(int argc, char **argv);
 int hx_cmd_ept_dump(int argc, char **argv);
 int hx_cmd_run(int argc, char **argv);
 int hx_cmd_boot(int argc, char **argv);
+int hx_cmd_call(int argc, char **argv);
 int hx_cmd_trace_dump(int argc, char **argv);
 int hx_cmd_replay(int argc, char **argv);
 int hx_cmd_minimize(int argc, char **argv);

@@ -121,6 +121,8 @@ struct hxk_report {
 	bool passed;         /* every partition as expected, no unexpected violation */
 };
 
+struct hxk_call; /* harness/kvm/call.h */
+
 /* Options of one run. */
 struct hxk_options {
 	double timeout_s;        /* whole run, wall clock (default 10) */
@@ -139,6 +141,9 @@ struct hxk_options {
 	struct hxk_expect expect[HV_MAX_PARTITIONS]; /* default: pass */
 	uint32_t expect_inv;                         /* bits: violations expected */
 	FILE *out;                                   /* progress / guest output (stdout) */
+	/* hx call: partition 0 runs one function of its image (call.h), not
+	 * its entry point; how the call ended is written back here. */
+	struct hxk_call *call;
 };
 void hxk_options_default(struct hxk_options *o);
 

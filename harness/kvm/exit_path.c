@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "call.h"
 #include "runner_int.h"
 
 #ifdef HXK_HAVE_ORACLE
@@ -111,6 +112,8 @@ uint32_t hxk_exit_path(struct hxk_runner *R, struct hxk_vstate *v, struct hxk_ex
 		hxk_vcpu_done(v);
 		break;
 	case HXK_NEXT_STOP:
+		if (R->opt->call && p->index == 0 && x->to_core)
+			hxk_call_ended(R->opt->call, &x->ex, x->verdict.halt_reason);
 		hxk_stop_partition(p, x->verdict.outcome, x->verdict.halt_reason, "%s",
 		                   x->verdict.why);
 		break;

@@ -11,6 +11,7 @@
 #include "hv/ept.h"
 #include "hv/verify.h"
 #include "hx/guest_abi.h"
+#include "call.h"
 #include "runner_int.h"
 
 static const char *const site_symbols[HXK_SITES] = {"hx_cpuid_site", "hx_vmcall_site",
@@ -138,6 +139,14 @@ static int setup_partition(struct hxk_runner *R, struct hxk_pstate *p, const cha
 	    hxk_guest_write_tables(hxk_gpa_ptr, p, &e) != 0)
 		return hxk_fail(err, "%s: partition %u \"%s\": %s", image, p->index, pc->name,
 		                e.msg);
+	/* hx call: the stub and the call's registers, stack and buffers. */
+	struct kvm_regs call_regs;
+	bool calling = R->opt->call && p->index == 0;
+	if (calling) {
+		p->nvcpus = 1;
+		if (hxk_call_setup(p, R->opt->call, &call_regs, &e) != 0)
+			return hxk_fail(err, "%s: %s", image, e.msg);
+	}
 	/* The breakpoint sites must hold the instructions they are named for. */
 	static const uint8_t site_bytes[HXK_SITES][3] = {
 	        {0x0f, 0xa2}, {0x0f, 0x01, 0xc1}, {0x0f, 0x01, 0xd9}};
@@ -182,6 +191,8 @@ static int setup_partition(struct hxk_runner *R, struct hxk_pstate *p, const cha
 			return hxk_fail(err, "%s", e.msg);
 		hxk_guest_sregs(&sregs);
 		hxk_guest_regs(&regs, p->elf.entry, p->index, i);
+		if (calling)
+			regs = call_regs;
 		if (hxk_vcpu_set_sregs(v->vc, &sregs, &e) != 0 ||
 		    hxk_vcpu_set_regs(v->vc, &regs, &e) != 0)
 			return hxk_fail(err, "partition %u vCPU %u: %s", p->index, i, e.msg);
@@ -568,6 +579,8 @@ enum hxk_run_status hxk_run(const struct hv_system_config *cfg, const char *cons
 		goto out;
 	}
 	run_all(R);
+	if (R->opt->call)
+		hxk_call_finish(&R->parts[0], R->opt->call);
 	timer_stop(&ts);
 	verify_epts(R, "end");
 	detach_checkers(R, true);

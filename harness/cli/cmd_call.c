@@ -1,0 +1,371 @@
+/* hx call: one function of a firmware image, run in a sandbox partition on
+ * KVM (harness/kvm/call.h), with the result or the fault it took, and a
+ * report of everything privileged it tried, read from the trace of the
+ * call's exits. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "call.h"
+#include "cli.h"
+#include "cli_args.h"
+#include "config_json.h"
+#include "escape.h"
+#include "input_file.h"
+#include "runner.h"
+#include "trace.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: hx call CONFIG.json IMAGE.elf SYMBOL [options] [ARG...]\n"
+	        "  Calls SYMBOL (a function of IMAGE, or an address 0x...) in partition 0 of\n"
+	        "  CONFIG on KVM, under the production handlers: the sandbox's stub calls it\n"
+	        "  and catches its exceptions; the call ends when it returns or faults.\n"
+	        "ARG: an integer (decimal or 0x hex), @FILE (an in-buffer: its bytes are copied\n"
+	        "  into the sandbox and their address passed), or out:LEN (an out-buffer of LEN\n"
+	        "  bytes, zeroed; its address is passed and its bytes printed after the call)\n"
+	        "options:\n"
+	        "  --abi sysv|ms      calling convention (default sysv; ms is EFI's)\n"
+	        "  --timeout S        wall-clock limit (default 10)\n"
+	        "  --max-exits N      exit budget (default 1000000)\n"
+	        "  -o FILE            write the first out-buffer to FILE instead of printing it\n"
+	        "  --quiet            no console output of the call\n"
+	        "exit status: 0 the call returned, 1 it faulted, hit a violation or ran out of\n"
+	        "time, 2 bad input\n");
+}
+
+static int bad(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "hx call: ");
+	fprintf(stderr, fmt, hx_esc(arg));
+	fprintf(stderr, "\n(see hx call --help)\n");
+	return HX_EXIT_USAGE;
+}
+
+struct call_args {
+	const char *config, *image, *symbol, *out_file;
+	struct hxk_call call;
+	struct hxk_options opt;
+};
+
+static int parse_arg(struct call_args *a, const char *s)
+{
+	struct hxk_call *c = &a->call;
+	if (c->nargs == HXK_CALL_MAX_ARGS)
+		return bad("too many arguments (at most 16): %s", s);
+	uint64_t v;
+	if (s[0] == '@') {
+		if (c->nbufs == HXK_CALL_MAX_BUFS)
+			return bad("too many buffers (at most 8): %s", s);
+		struct hxk_call_buf *b = &c->bufs[c->nbufs];
+		size_t len;
+		char why[HX_INPUT_ERR_LEN];
+		if (hx_read_file(s + 1, HXK_CALL_MAX_BUF, &b->data, &len, why, sizeof(why)) != 0) {
+			fprintf(stderr, "hx call: %s: %s\n", hx_esc(s + 1), why);
+			return HX_EXIT_USAGE;
+		}
+		b->len = len;
+		b->arg = c->nargs++;
+		c->nbufs++;
+		return 0;
+	}
+	if (!strncmp(s, "out:", 4)) {
+		if (c->nbufs == HXK_CALL_MAX_BUFS)
+			return bad("too many buffers (at most 8): %s", s);
+		if (!hx_arg_uint(s + 4, HXK_CALL_MAX_BUF, &v) || v == 0)
+			return bad("%s: out:LEN needs a length of 1 to 1048576 bytes", s);
+		struct hxk_call_buf *b = &c->bufs[c->nbufs++];
+		b->data = calloc(1, v);
+		if (!b->data)
+			return bad("out of memory for %s", s);
+		b->len = v;
+		b->out = true;
+		b->arg = c->nargs++;
+		return 0;
+	}
+	if (!hx_arg_uint(s, UINT64_MAX, &v))
+		return bad("argument %s is not an integer, @FILE or out:LEN", s);
+	c->args[c->nargs++] = v;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct call_args *a)
+{
+	hxk_options_default(&a->opt);
+	bool seen_abi = false, seen_timeout = false, seen_exits = false;
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t n;
+		if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+			usage(stdout);
+			return -1;
+		} else if (!strcmp(o, "--quiet") || !strcmp(o, "-q")) {
+			a->opt.quiet = true;
+		} else if ((!strcmp(o, "--abi") || !strcmp(o, "--timeout") ||
+		            !strcmp(o, "--max-exits") || !strcmp(o, "-o")) &&
+		           !val) {
+			return bad("option %s needs a value", o);
+		} else if (!strcmp(o, "--abi")) {
+			if (seen_abi)
+				return bad("option %s is given twice", o);
+			seen_abi = true;
+			if (!strcmp(val, "sysv"))
+				a->call.abi = HXK_ABI_SYSV;
+			else if (!strcmp(val, "ms"))
+				a->call.abi = HXK_ABI_MS;
+			else
+				return bad("--abi %s: expected sysv or ms", val);
+			i++;
+		} else if (!strcmp(o, "--timeout")) {
+			char *end;
+			errno = 0;
+			double t = strtod(val, &end);
+			if (seen_timeout || errno || *end || !(t > 0) || t > 86400)
+				return bad("--timeout %s: expected seconds, > 0 and at most 86400, "
+				           "once",
+				           val);
+			seen_timeout = true;
+			a->opt.timeout_s = t;
+			i++;
+		} else if (!strcmp(o, "--max-exits")) {
+			if (seen_exits || !hx_arg_uint(val, UINT64_MAX, &n) || n == 0)
+				return bad("--max-exits %s: expected a positive count, once", val);
+			seen_exits = true;
+			a->opt.max_exits = n;
+			i++;
+		} else if (!strcmp(o, "-o")) {
+			if (a->out_file || !*val)
+				return bad("-o %s: one non-empty file name", val);
+			a->out_file = val;
+			i++;
+		} else if (o[0] == '-' && o[1] == '-') {
+			return bad("unknown option %s", o);
+		} else if (!a->config) {
+			a->config = o;
+		} else if (!a->image) {
+			a->image = o;
+		} else if (!a->symbol) {
+			a->symbol = o;
+		} else {
+			int r = parse_arg(a, o);
+			if (r)
+				return r;
+		}
+	}
+	if (!a->config || !a->image || !a->symbol)
+		return bad("%s", "missing CONFIG.json, IMAGE.elf or SYMBOL");
+	if (!strncmp(a->symbol, "0x", 2)) {
+		if (!hx_arg_uint(a->symbol, UINT64_MAX, &a->call.address))
+			return bad("%s: not an address", a->symbol);
+	} else {
+		a->call.symbol = a->symbol;
+	}
+	if (a->out_file) {
+		bool any = false;
+		for (uint32_t i = 0; i < a->call.nbufs; i++)
+			any |= a->call.bufs[i].out;
+		if (!any)
+			return bad("-o %s: there is no out:LEN argument", a->out_file);
+	}
+	return 0;
+}
+
+static const char *vector_name(uint64_t v)
+{
+	static const char *const names[32] = {
+	        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "",    "#TS",
+	        "#NP", "#SS", "#GP", "#PF", "",    "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
+	return v < 32 && names[v] && names[v][0] ? names[v] : "?";
+}
+
+/* Everything privileged the call tried, exit by exit, from its trace. */
+static void report_privileged(const char *path)
+{
+	struct hx_trace *t;
+	struct hx_trace_error err;
+	if (hx_trace_load(path, &t, &err) != 0) {
+		printf("privileged: (the trace of the call could not be read: %s)\n", err.msg);
+		return;
+	}
+	printf("privileged: %u exit%s of the call\n", t->nexits, t->nexits == 1 ? "" : "s");
+	for (uint32_t i = 0; i < t->nexits; i++) {
+		const struct hx_trace_exit *e = &t->exits[i];
+		const struct hv_exit *in = &e->in;
+		bool outs = e->flags & HX_TREC_OUTPUTS;
+		const char *verdict = !outs                            ? "?"
+		                      : e->res.action == HV_ACT_RESUME ? "allowed"
+		                      : e->res.action == HV_ACT_INJECT ? "refused (exception)"
+		                      : e->res.halt_reason == HV_HALT_CALL_RETURN ? "the return"
+		                      : e->res.halt_reason == HV_HALT_CALL_FAULT
+		                              ? "the fault report"
+		                              : "contained (halted)";
+		switch (in->reason) {
+		case HV_EXIT_RDMSR:
+		case HV_EXIT_WRMSR:
+			printf("  %s MSR 0x%x: %s\n",
+			       in->reason == HV_EXIT_RDMSR ? "RDMSR" : "WRMSR",
+			       (uint32_t)in->st.gpr[HV_RCX], verdict);
+			break;
+		case HV_EXIT_IO: {
+			uint32_t port = (uint32_t)(in->qual >> HV_QUAL_IO_PORT_SHIFT) & 0xffff;
+			bool out = !(in->qual & HV_QUAL_IO_IN);
+			printf("  %s port 0x%x (%u byte%s): %s%s\n", out ? "OUT" : "IN", port,
+			       (uint32_t)(in->qual & 7) + 1, (in->qual & 7) ? "s" : "", verdict,
+			       /* The PC's reset control register and the keyboard
+			        * controller's reset line. */
+			       out && (port == 0xcf9 || port == 0x64)
+			               ? ": a reset of the machine was requested; nothing was reset"
+			               : "");
+			break;
+		}
+		case HV_EXIT_EPT_VIOLATION:
+			printf("  access to GPA 0x%llx (%s): %s\n", (unsigned long long)in->gpa,
+			       (in->qual & HV_QUAL_FETCH)   ? "fetch"
+			       : (in->qual & HV_QUAL_WRITE) ? "write"
+			                                    : "read",
+			       outs && e->res.has_mmio ? "emulated device" : verdict);
+			break;
+		case HV_EXIT_VMCALL:
+			if (outs && (e->res.halt_reason == HV_HALT_CALL_RETURN ||
+			             e->res.halt_reason == HV_HALT_CALL_FAULT))
+				break; /* the sandbox's own hypercall, reported below */
+			printf("  hypercall %llu: %s\n", (unsigned long long)in->st.gpr[HV_RAX],
+			       verdict);
+			break;
+		default:
+			printf("  %s: %s\n", hv_exit_reason_str(in->reason), verdict);
+			break;
+		}
+	}
+	hx_trace_free(t);
+}
+
+static void print_hex(const uint8_t *b, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		printf("%02x%s", b[i], (i + 1) % 32 == 0 || i + 1 == n ? "\n" : " ");
+}
+
+static int write_out(const char *path, const uint8_t *b, uint64_t n)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "wbx");
+	if (!f || fwrite(b, 1, n, f) != n || fclose(f) != 0 || rename(tmp, path) != 0) {
+		fprintf(stderr, "hx call: -o %s: %s\n", hx_esc(path), strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int hx_cmd_call(int argc, char **argv)
+{
+	struct call_args *a = calloc(1, sizeof(*a));
+	struct hv_system_config *cfg = calloc(1, sizeof(*cfg));
+	struct hxk_report *rep = calloc(1, sizeof(*rep));
+	int rc = HX_EXIT_USAGE;
+	char trace[64] = "";
+	if (!a || !cfg || !rep) {
+		fprintf(stderr, "hx call: out of memory\n");
+		goto out;
+	}
+	int pr = parse(argc, argv, a);
+	if (pr != 0) {
+		rc = pr < 0 ? HX_EXIT_OK : pr;
+		goto out;
+	}
+	struct hx_config_error cerr;
+	if (hx_config_load(a->config, cfg, &cerr) != HX_CONFIG_OK) {
+		fprintf(stderr, "hx call: %s\n", cerr.msg);
+		goto out;
+	}
+	const char *images[HV_MAX_PARTITIONS] = {a->image};
+	a->opt.only_partition = 0;
+	a->opt.max_vcpus = 1;
+	a->opt.call = &a->call;
+	a->opt.expect[0].outcome = HXK_OUT_HALTED;
+	a->opt.expect[0].halt_reason = HV_HALT_CALL_RETURN;
+	const char *tmpdir = getenv("TMPDIR");
+	snprintf(trace, sizeof(trace), "%s/hx-call.XXXXXX",
+	         tmpdir && strlen(tmpdir) < 40 ? tmpdir : "/tmp");
+	int fd = mkstemp(trace);
+	if (fd < 0) {
+		fprintf(stderr, "hx call: cannot create a temporary trace: %s\n", strerror(errno));
+		trace[0] = 0;
+		goto out;
+	}
+	close(fd);
+	a->opt.record = trace;
+	a->opt.config_name = a->config;
+	struct hxk_err err;
+	enum hxk_run_status st = hxk_run(cfg, images, &a->opt, rep, &err);
+	if (st != HXK_RUN_DONE) {
+		fprintf(stderr, "hx call: %s\n", hx_esc(err.msg));
+		rc = HX_EXIT_USAGE;
+		goto out;
+	}
+	struct hxk_call *c = &a->call;
+	printf("hx call: %s at 0x%llx of %s, %s ABI, %u argument%s, in partition 0 \"%s\"\n",
+	       hx_esc(a->symbol), (unsigned long long)c->target, hx_esc(a->image),
+	       c->abi == HXK_ABI_MS ? "ms" : "sysv", c->nargs, c->nargs == 1 ? "" : "s",
+	       hx_esc(cfg->partitions[0].name));
+	if (rep->recorded)
+		report_privileged(trace);
+	for (uint32_t i = 0; i < rep->nstored; i++)
+		printf("violation: %s: %s\n", hv_invariant_id(rep->violations[i].inv),
+		       rep->violations[i].msg);
+	const struct hxk_part_report *p0 = &rep->parts[0];
+	switch (c->end) {
+	case HXK_CALL_RETURNED:
+		printf("result: 0x%llx (%llu)\n", (unsigned long long)c->result,
+		       (unsigned long long)c->result);
+		break;
+	case HXK_CALL_FAULTED:
+		printf("fault: vector %llu (%s), error code 0x%llx, at RIP 0x%llx, CR2 0x%llx\n",
+		       (unsigned long long)c->fault_vector, vector_name(c->fault_vector),
+		       (unsigned long long)c->fault_error, (unsigned long long)c->fault_rip,
+		       (unsigned long long)c->fault_cr2);
+		break;
+	default:
+		printf("not ended: %s%s%s%s%s\n", hxk_outcome_str(p0->outcome),
+		       p0->outcome == HXK_OUT_HALTED ? ": " : "",
+		       p0->outcome == HXK_OUT_HALTED ? hv_halt_reason_str(p0->halt_reason) : "",
+		       p0->detail[0] ? " -- " : "", p0->detail);
+		break;
+	}
+	bool wrote = false;
+	for (uint32_t i = 0; i < c->nbufs; i++) {
+		const struct hxk_call_buf *b = &c->bufs[i];
+		if (!b->out)
+			continue;
+		if (a->out_file && !wrote) {
+			if (write_out(a->out_file, b->data, b->len) != 0)
+				goto out;
+			printf("out-buffer %u (argument %u, %llu bytes at GPA 0x%llx) written to "
+			       "%s\n",
+			       i, b->arg, (unsigned long long)b->len, (unsigned long long)b->gpa,
+			       hx_esc(a->out_file));
+			wrote = true;
+			continue;
+		}
+		printf("out-buffer %u (argument %u, %llu bytes at GPA 0x%llx):\n", i, b->arg,
+		       (unsigned long long)b->len, (unsigned long long)b->gpa);
+		print_hex(b->data, b->len);
+	}
+	rc = c->end == HXK_CALL_RETURNED && rep->nviolations == 0 ? HX_EXIT_OK : HX_EXIT_FAIL;
+out:
+	if (trace[0])
+		unlink(trace);
+	if (a)
+		for (uint32_t i = 0; i < a->call.nbufs; i++)
+			free(a->call.bufs[i].data);
+	free(a);
+	free(cfg);
+	free(rep);
+	return rc;
+}
