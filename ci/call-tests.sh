@@ -53,6 +53,15 @@ for cfg in sandbox sandbox-amd; do
   check "get-variable-absent$t" 0 "result: 0x800000000000000e" $C $R get_variable --abi ms "@$tmp/name" 0 out:8 0
   printf '\x01\x00\x02\x00' >"$tmp/data"
   check "set-variable$t" 0 "result: 0x0" $C $R set_variable --abi ms "@$tmp/name" 7 4 "@$tmp/data"
+  # Several calls on one sandbox: state persists, a reset forgets it.
+  printf '\x08\x00\x00\x00\x00\x00\x00\x00' >"$tmp/size8"
+  check "variable-round-trip$t" 0 "01 00 02 00 00 00 00 00" $C $R --abi ms set_variable "@$tmp/name" 7 4 "@$tmp/data" \
+    --then get_variable "@$tmp/name" out:4 "inout:$tmp/size8" out:8
+  check "monotonic-counts-on$t" 0 "02 00 00 00 00 00 00 00" $C $R --abi ms get_next_monotonic_count out:8 \
+    --then get_next_monotonic_count out:8
+  check "reset-forgets$t" 0 "result: 0x800000000000000e" $C $R --abi ms set_variable "@$tmp/name" 7 4 "@$tmp/data" \
+    --reset-then get_variable "@$tmp/name" out:4 "inout:$tmp/size8" out:8
+  check "call-after-fault$t" 1 "result: 0xcc (204)" $C $fw/fw_hostile.elf undefined_insn --then add 1 2 3 4 5 6 7 8
   check "reset-system$t" 1 "a reset of the machine was requested; nothing was reset" $C $R reset_system --abi ms 0
   # Arguments in registers and on the stack, both conventions.
   check "sysv-8-args$t" 0 "result: 0xcc (204)" $C $H add 1 2 3 4 5 6 7 8
@@ -79,7 +88,7 @@ done
 C=corpus/configs/sandbox.json
 check "no-symbol" 2 "the image has no symbol nonexistent" $C $fw/fw_hostile.elf nonexistent
 check "address-outside-code" 2 "0x1234 is not in an executable segment of the image" $C $fw/fw_hostile.elf 0x1234
-check "bad-argument" 2 "argument 12q is not an integer, @FILE or out:LEN" $C $fw/fw_hostile.elf add 12q
+check "bad-argument" 2 "argument 12q is not an integer, @FILE, out:LEN or inout:FILE" $C $fw/fw_hostile.elf add 12q
 check "bad-abi" 2 "--abi win: expected sysv or ms" $C $fw/fw_hostile.elf add --abi win
 check "out-zero" 2 "out:LEN needs a length of 1 to 1048576 bytes" $C $fw/fw_hostile.elf add out:0
 check "in-buffer-fifo" 2 "is a FIFO, not a regular file" $C $fw/fw_hostile.elf add "@$(mkfifo "$tmp/fifo" && echo "$tmp/fifo")"

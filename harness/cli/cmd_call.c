@@ -21,17 +21,23 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: hx call CONFIG.json IMAGE.elf SYMBOL [options] [ARG...]\n"
+	        "               [--then SYMBOL [ARG...]] [--reset-then SYMBOL [ARG...]]...\n"
 	        "  Calls SYMBOL (a function of IMAGE, or an address 0x...) in partition 0 of\n"
 	        "  CONFIG on KVM, under the production handlers: the sandbox's stub calls it\n"
 	        "  and catches its exceptions; the call ends when it returns or faults.\n"
 	        "ARG: an integer (decimal or 0x hex), @FILE (an in-buffer: its bytes are copied\n"
-	        "  into the sandbox and their address passed), or out:LEN (an out-buffer of LEN\n"
-	        "  bytes, zeroed; its address is passed and its bytes printed after the call)\n"
+	        "  into the sandbox and their address passed), out:LEN (an out-buffer of LEN\n"
+	        "  bytes, zeroed; its address is passed and its bytes printed after the call),\n"
+	        "  or inout:FILE (copied in, and printed after the call)\n"
 	        "options:\n"
 	        "  --abi sysv|ms      calling convention (default sysv; ms is EFI's)\n"
 	        "  --timeout S        wall-clock limit (default 10)\n"
 	        "  --max-exits N      exit budget (default 1000000)\n"
 	        "  -o FILE            write the first out-buffer to FILE instead of printing it\n"
+	        "  --then SYMBOL      then another call on the same sandbox (the image keeps its\n"
+	        "                     state: variables set by one call are there for the next)\n"
+	        "  --reset-then SYMBOL  the same, after the sandbox is back to its state after\n"
+	        "                     loading\n"
 	        "  --quiet            no console output of the call\n"
 	        "exit status: 0 the call returned, 1 it faulted, hit a violation or ran out of\n"
 	        "time, 2 bad input\n");
@@ -45,29 +51,43 @@ static int bad(const char *fmt, const char *arg)
 	return HX_EXIT_USAGE;
 }
 
+#define MAX_CALLS 16
+
 struct call_args {
-	const char *config, *image, *symbol, *out_file;
-	struct hxk_call call;
+	const char *config, *image, *out_file;
+	const char *symbol[MAX_CALLS];
+	struct hxk_call call[MAX_CALLS];
+	uint32_t ncalls;
 	struct hxk_options opt;
+	enum hxk_abi opt_abi;
 };
 
 static int parse_arg(struct call_args *a, const char *s)
 {
-	struct hxk_call *c = &a->call;
+	struct hxk_call *c = &a->call[a->ncalls - 1];
 	if (c->nargs == HXK_CALL_MAX_ARGS)
 		return bad("too many arguments (at most 16): %s", s);
 	uint64_t v;
-	if (s[0] == '@') {
+	bool inout = !strncmp(s, "inout:", 6);
+	if (s[0] == '@' || inout) {
+		const char *path = inout ? s + 6 : s + 1;
 		if (c->nbufs == HXK_CALL_MAX_BUFS)
 			return bad("too many buffers (at most 8): %s", s);
 		struct hxk_call_buf *b = &c->bufs[c->nbufs];
 		size_t len;
 		char why[HX_INPUT_ERR_LEN];
-		if (hx_read_file(s + 1, HXK_CALL_MAX_BUF, &b->data, &len, why, sizeof(why)) != 0) {
-			fprintf(stderr, "hx call: %s: %s\n", hx_esc(s + 1), why);
+		if (hx_read_file(path, HXK_CALL_MAX_BUF, &b->data, &len, why, sizeof(why)) != 0) {
+			fprintf(stderr, "hx call: %s: %s\n", hx_esc(path), why);
 			return HX_EXIT_USAGE;
 		}
+		if (len == 0) {
+			free(b->data);
+			b->data = NULL;
+			return bad("%s: an empty buffer", path);
+		}
 		b->len = len;
+		b->in = true;
+		b->out = inout;
 		b->arg = c->nargs++;
 		c->nbufs++;
 		return 0;
@@ -87,7 +107,7 @@ static int parse_arg(struct call_args *a, const char *s)
 		return 0;
 	}
 	if (!hx_arg_uint(s, UINT64_MAX, &v))
-		return bad("argument %s is not an integer, @FILE or out:LEN", s);
+		return bad("argument %s is not an integer, @FILE, out:LEN or inout:FILE", s);
 	c->args[c->nargs++] = v;
 	return 0;
 }
@@ -106,17 +126,26 @@ static int parse(int argc, char **argv, struct call_args *a)
 		} else if (!strcmp(o, "--quiet") || !strcmp(o, "-q")) {
 			a->opt.quiet = true;
 		} else if ((!strcmp(o, "--abi") || !strcmp(o, "--timeout") ||
-		            !strcmp(o, "--max-exits") || !strcmp(o, "-o")) &&
+		            !strcmp(o, "--max-exits") || !strcmp(o, "-o") || !strcmp(o, "--then") ||
+		            !strcmp(o, "--reset-then")) &&
 		           !val) {
 			return bad("option %s needs a value", o);
+		} else if (!strcmp(o, "--then") || !strcmp(o, "--reset-then")) {
+			if (!a->ncalls)
+				return bad("%s: the first call's SYMBOL comes first", o);
+			if (a->ncalls == MAX_CALLS)
+				return bad("%s: at most 16 calls", o);
+			a->call[a->ncalls].reset = !strcmp(o, "--reset-then");
+			a->symbol[a->ncalls++] = val;
+			i++;
 		} else if (!strcmp(o, "--abi")) {
 			if (seen_abi)
 				return bad("option %s is given twice", o);
 			seen_abi = true;
 			if (!strcmp(val, "sysv"))
-				a->call.abi = HXK_ABI_SYSV;
+				a->opt_abi = HXK_ABI_SYSV;
 			else if (!strcmp(val, "ms"))
-				a->call.abi = HXK_ABI_MS;
+				a->opt_abi = HXK_ABI_MS;
 			else
 				return bad("--abi %s: expected sysv or ms", val);
 			i++;
@@ -148,29 +177,31 @@ static int parse(int argc, char **argv, struct call_args *a)
 			a->config = o;
 		} else if (!a->image) {
 			a->image = o;
-		} else if (!a->symbol) {
-			a->symbol = o;
+		} else if (!a->ncalls) {
+			a->symbol[a->ncalls++] = o;
 		} else {
 			int r = parse_arg(a, o);
 			if (r)
 				return r;
 		}
 	}
-	if (!a->config || !a->image || !a->symbol)
+	if (!a->config || !a->image || !a->ncalls)
 		return bad("%s", "missing CONFIG.json, IMAGE.elf or SYMBOL");
-	if (!strncmp(a->symbol, "0x", 2)) {
-		if (!hx_arg_uint(a->symbol, UINT64_MAX, &a->call.address))
-			return bad("%s: not an address", a->symbol);
-	} else {
-		a->call.symbol = a->symbol;
+	bool any_out = false;
+	for (uint32_t k = 0; k < a->ncalls; k++) {
+		struct hxk_call *c = &a->call[k];
+		c->abi = a->opt_abi;
+		if (!strncmp(a->symbol[k], "0x", 2)) {
+			if (!hx_arg_uint(a->symbol[k], UINT64_MAX, &c->address))
+				return bad("%s: not an address", a->symbol[k]);
+		} else {
+			c->symbol = a->symbol[k];
+		}
+		for (uint32_t i = 0; i < c->nbufs; i++)
+			any_out |= c->bufs[i].out;
 	}
-	if (a->out_file) {
-		bool any = false;
-		for (uint32_t i = 0; i < a->call.nbufs; i++)
-			any |= a->call.bufs[i].out;
-		if (!any)
-			return bad("-o %s: there is no out:LEN argument", a->out_file);
-	}
+	if (a->out_file && !any_out)
+		return bad("-o %s: there is no out:LEN argument", a->out_file);
 	return 0;
 }
 
@@ -185,13 +216,14 @@ static const char *vector_name(uint64_t v)
 /* Everything privileged the call tried, exit by exit, from its trace. */
 static void report_privileged(const char *path)
 {
+	uint32_t seen = 0, *calls_seen = &seen;
 	struct hx_trace *t;
 	struct hx_trace_error err;
 	if (hx_trace_load(path, &t, &err) != 0) {
 		printf("privileged: (the trace of the call could not be read: %s)\n", err.msg);
 		return;
 	}
-	printf("privileged: %u exit%s of the call\n", t->nexits, t->nexits == 1 ? "" : "s");
+	printf("privileged: %u exit%s\n", t->nexits, t->nexits == 1 ? "" : "s");
 	for (uint32_t i = 0; i < t->nexits; i++) {
 		const struct hx_trace_exit *e = &t->exits[i];
 		const struct hv_exit *in = &e->in;
@@ -231,8 +263,10 @@ static void report_privileged(const char *path)
 			break;
 		case HV_EXIT_VMCALL:
 			if (outs && (e->res.halt_reason == HV_HALT_CALL_RETURN ||
-			             e->res.halt_reason == HV_HALT_CALL_FAULT))
-				break; /* the sandbox's own hypercall, reported below */
+			             e->res.halt_reason == HV_HALT_CALL_FAULT)) {
+				printf("  -- end of call %u\n", ++*calls_seen);
+				break; /* the sandbox's own hypercall */
+			}
 			printf("  hypercall %llu: %s\n", (unsigned long long)in->st.gpr[HV_RAX],
 			       verdict);
 			break;
@@ -287,7 +321,8 @@ int hx_cmd_call(int argc, char **argv)
 	const char *images[HV_MAX_PARTITIONS] = {a->image};
 	a->opt.only_partition = 0;
 	a->opt.max_vcpus = 1;
-	a->opt.call = &a->call;
+	a->opt.call = a->call;
+	a->opt.ncalls = a->ncalls;
 	a->opt.expect[0].outcome = HXK_OUT_HALTED;
 	a->opt.expect[0].halt_reason = HV_HALT_CALL_RETURN;
 	const char *tmpdir = getenv("TMPDIR");
@@ -309,61 +344,76 @@ int hx_cmd_call(int argc, char **argv)
 		rc = HX_EXIT_USAGE;
 		goto out;
 	}
-	struct hxk_call *c = &a->call;
-	printf("hx call: %s at 0x%llx of %s, %s ABI, %u argument%s, in partition 0 \"%s\"\n",
-	       hx_esc(a->symbol), (unsigned long long)c->target, hx_esc(a->image),
-	       c->abi == HXK_ABI_MS ? "ms" : "sysv", c->nargs, c->nargs == 1 ? "" : "s",
-	       hx_esc(cfg->partitions[0].name));
+	printf("hx call: %s, %s ABI, in partition 0 \"%s\"\n", hx_esc(a->image),
+	       a->opt_abi == HXK_ABI_MS ? "ms" : "sysv", hx_esc(cfg->partitions[0].name));
 	if (rep->recorded)
 		report_privileged(trace);
 	for (uint32_t i = 0; i < rep->nstored; i++)
 		printf("violation: %s: %s\n", hv_invariant_id(rep->violations[i].inv),
 		       rep->violations[i].msg);
 	const struct hxk_part_report *p0 = &rep->parts[0];
-	switch (c->end) {
-	case HXK_CALL_RETURNED:
-		printf("result: 0x%llx (%llu)\n", (unsigned long long)c->result,
-		       (unsigned long long)c->result);
-		break;
-	case HXK_CALL_FAULTED:
-		printf("fault: vector %llu (%s), error code 0x%llx, at RIP 0x%llx, CR2 0x%llx\n",
-		       (unsigned long long)c->fault_vector, vector_name(c->fault_vector),
-		       (unsigned long long)c->fault_error, (unsigned long long)c->fault_rip,
-		       (unsigned long long)c->fault_cr2);
-		break;
-	default:
-		printf("not ended: %s%s%s%s%s\n", hxk_outcome_str(p0->outcome),
-		       p0->outcome == HXK_OUT_HALTED ? ": " : "",
-		       p0->outcome == HXK_OUT_HALTED ? hv_halt_reason_str(p0->halt_reason) : "",
-		       p0->detail[0] ? " -- " : "", p0->detail);
-		break;
-	}
-	bool wrote = false;
-	for (uint32_t i = 0; i < c->nbufs; i++) {
-		const struct hxk_call_buf *b = &c->bufs[i];
-		if (!b->out)
-			continue;
-		if (a->out_file && !wrote) {
-			if (write_out(a->out_file, b->data, b->len) != 0)
-				goto out;
-			printf("out-buffer %u (argument %u, %llu bytes at GPA 0x%llx) written to "
-			       "%s\n",
-			       i, b->arg, (unsigned long long)b->len, (unsigned long long)b->gpa,
-			       hx_esc(a->out_file));
-			wrote = true;
-			continue;
+	bool all_returned = true, wrote = false;
+	for (uint32_t k = 0; k < a->ncalls; k++) {
+		struct hxk_call *c = &a->call[k];
+		if (a->ncalls > 1)
+			printf("call %u%s: %s at 0x%llx, %u argument%s\n", k + 1,
+			       c->reset ? " (after a reset)" : "", hx_esc(a->symbol[k]),
+			       (unsigned long long)c->target, c->nargs, c->nargs == 1 ? "" : "s");
+		else
+			printf("call: %s at 0x%llx, %u argument%s\n", hx_esc(a->symbol[k]),
+			       (unsigned long long)c->target, c->nargs, c->nargs == 1 ? "" : "s");
+		all_returned &= c->end == HXK_CALL_RETURNED;
+		switch (c->end) {
+		case HXK_CALL_RETURNED:
+			printf("result: 0x%llx (%llu)\n", (unsigned long long)c->result,
+			       (unsigned long long)c->result);
+			break;
+		case HXK_CALL_FAULTED:
+			printf("fault: vector %llu (%s), error code 0x%llx, at RIP 0x%llx, CR2 "
+			       "0x%llx\n",
+			       (unsigned long long)c->fault_vector, vector_name(c->fault_vector),
+			       (unsigned long long)c->fault_error, (unsigned long long)c->fault_rip,
+			       (unsigned long long)c->fault_cr2);
+			break;
+		default:
+			if (k > 0 && a->call[k - 1].end == HXK_CALL_NOT_ENDED) {
+				printf("not run: the call before it did not end\n");
+				break;
+			}
+			printf("not ended: %s%s%s%s%s\n", hxk_outcome_str(p0->outcome),
+			       p0->outcome == HXK_OUT_HALTED ? ": " : "",
+			       p0->outcome == HXK_OUT_HALTED ? hv_halt_reason_str(p0->halt_reason)
+			                                     : "",
+			       p0->detail[0] ? " -- " : "", p0->detail);
+			break;
 		}
-		printf("out-buffer %u (argument %u, %llu bytes at GPA 0x%llx):\n", i, b->arg,
-		       (unsigned long long)b->len, (unsigned long long)b->gpa);
-		print_hex(b->data, b->len);
+		for (uint32_t i = 0; i < c->nbufs; i++) {
+			const struct hxk_call_buf *b = &c->bufs[i];
+			if (!b->out || c->end == HXK_CALL_NOT_ENDED)
+				continue;
+			if (a->out_file && !wrote) {
+				if (write_out(a->out_file, b->data, b->len) != 0)
+					goto out;
+				printf("out-buffer (argument %u, %llu bytes at GPA 0x%llx) written "
+				       "to %s\n",
+				       b->arg, (unsigned long long)b->len,
+				       (unsigned long long)b->gpa, hx_esc(a->out_file));
+				wrote = true;
+				continue;
+			}
+			printf("out-buffer (argument %u, %llu bytes at GPA 0x%llx):\n", b->arg,
+			       (unsigned long long)b->len, (unsigned long long)b->gpa);
+			print_hex(b->data, b->len);
+		}
 	}
-	rc = c->end == HXK_CALL_RETURNED && rep->nviolations == 0 ? HX_EXIT_OK : HX_EXIT_FAIL;
+	rc = all_returned && rep->nviolations == 0 ? HX_EXIT_OK : HX_EXIT_FAIL;
 out:
 	if (trace[0])
 		unlink(trace);
 	if (a)
-		for (uint32_t i = 0; i < a->call.nbufs; i++)
-			free(a->call.bufs[i].data);
+		for (uint32_t k = 0; k < a->ncalls; k++)
+			for (uint32_t i = 0; i < a->call[k].nbufs; i++)
+				free(a->call[k].bufs[i].data);
 	free(a);
 	free(cfg);
 	free(rep);

@@ -141,9 +141,12 @@ struct hxk_options {
 	struct hxk_expect expect[HV_MAX_PARTITIONS]; /* default: pass */
 	uint32_t expect_inv;                         /* bits: violations expected */
 	FILE *out;                                   /* progress / guest output (stdout) */
-	/* hx call: partition 0 runs one function of its image (call.h), not
-	 * its entry point; how the call ended is written back here. */
+	/* hx call: partition 0 runs functions of its image (call.h), not its
+	 * entry point: ncalls calls one after the other on the same sandbox,
+	 * each while the one before it returned or faulted; how each ended is
+	 * written back into it. */
 	struct hxk_call *call;
+	uint32_t ncalls;
 };
 void hxk_options_default(struct hxk_options *o);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hv/guest_abi.h"
+#include "guest_setup.h"
 #include "hv/hcall.h"
 #include "runner_int.h"
 
@@ -127,7 +128,7 @@ int hxk_call_setup(struct hxk_pstate *p, struct hxk_call *call, struct kvm_regs 
 		b->gpa = below;
 		if (b->arg < call->nargs)
 			call->args[b->arg] = b->gpa;
-		if (b->out) {
+		if (!b->in) {
 			static const uint8_t zero[4096];
 			for (uint64_t k = 0; k < b->len; k += sizeof(zero))
 				if (put(p, b->gpa + k, zero,
@@ -201,4 +202,47 @@ void hxk_call_finish(struct hxk_pstate *p, struct hxk_call *call)
 			k += chunk;
 		}
 	}
+}
+
+int hxk_call_next(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err *err)
+{
+	struct hxk_runner *R = p->R;
+	struct hxk_err e;
+	if (hv_call_rearm(R->sys, p->index) != HV_OK)
+		return hxk_fail(err, "the sandbox is halted (%s), not between calls",
+		                hv_halt_reason_str(R->sys->parts[p->index].halted));
+	const struct hv_partition_config *pc = &R->cfg->partitions[p->index];
+	if (call->reset) {
+		/* Its RAM as at the start, then the image as loaded. */
+		for (uint32_t r = 0; r < pc->nregions; r++)
+			if (pc->regions[r].type == HV_REGION_RAM)
+				hxk_canary_fill(&R->mem, pc->regions[r].hpa, pc->regions[r].size,
+				                p->index + 1);
+		if (hxk_elf_load(&p->elf, hxk_gpa_ptr, p, &e) != 0)
+			return hxk_fail(err, "reloading the image: %s", e.msg);
+	}
+	/* The guest ABI's tables again: the last call may have written them. */
+	if (hxk_guest_write_tables(hxk_gpa_ptr, p, &e) != 0)
+		return hxk_fail(err, "%s", e.msg);
+	struct kvm_regs regs;
+	if (hxk_call_setup(p, call, &regs, err) != 0)
+		return -1;
+	struct hxk_vstate *v = &p->v[0];
+	struct kvm_sregs sregs;
+	if (hxk_vcpu_get_sregs(v->vc, &sregs, &e) != 0)
+		return hxk_fail(err, "%s", e.msg);
+	hxk_guest_sregs(&sregs);
+	if (hxk_vcpu_set_sregs(v->vc, &sregs, &e) != 0 || hxk_vcpu_set_regs(v->vc, &regs, &e) != 0)
+		return hxk_fail(err, "%s", e.msg);
+	v->vc->run->s.regs.regs = regs;
+	v->vc->run->s.regs.sregs = sregs;
+	v->stopped = false;
+	v->yield = false;
+	p->active = true;
+	p->vcpus_done = 0;
+	p->kvm_exits = 0;
+	p->rep->outcome = HXK_OUT_RUNNING;
+	p->rep->halt_reason = HV_HALT_NONE;
+	p->rep->detail[0] = 0;
+	return 0;
 }

@@ -33,7 +33,8 @@ enum hxk_abi {
 struct hxk_call_buf {
 	uint8_t *data; /* in: copied in; out: filled after the call (len bytes) */
 	uint64_t len;
-	bool out;
+	bool in;      /* data is copied into the sandbox (else the buffer starts zeroed) */
+	bool out;     /* copied back after the call */
 	uint32_t arg; /* the argument that receives its GPA */
 	uint64_t gpa; /* chosen by the runner */
 };
@@ -46,6 +47,7 @@ enum hxk_call_end {
 
 struct hxk_call {
 	/* in */
+	bool reset;         /* before this call, the sandbox back to its state after loading */
 	const char *symbol; /* resolved in the image's symbol table, or */
 	uint64_t address;   /* used when symbol is NULL */
 	enum hxk_abi abi;
@@ -75,5 +77,10 @@ void hxk_call_ended(struct hxk_call *call, const struct hv_exit *ex, uint32_t ha
 
 /* After the run: out-buffers back from guest memory. */
 void hxk_call_finish(struct hxk_pstate *p, struct hxk_call *call);
+
+/* Between two calls: partition 0 ready for the next one (re-armed, the
+ * vCPU at the ABI's entry state, the call's registers; with call->reset
+ * its RAM refilled and the image loaded again). */
+int hxk_call_next(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err *err);
 
 #endif

@@ -113,7 +113,8 @@ uint32_t hxk_exit_path(struct hxk_runner *R, struct hxk_vstate *v, struct hxk_ex
 		break;
 	case HXK_NEXT_STOP:
 		if (R->opt->call && p->index == 0 && x->to_core)
-			hxk_call_ended(R->opt->call, &x->ex, x->verdict.halt_reason);
+			hxk_call_ended(&R->opt->call[R->call_index], &x->ex,
+			               x->verdict.halt_reason);
 		hxk_stop_partition(p, x->verdict.outcome, x->verdict.halt_reason, "%s",
 		                   x->verdict.why);
 		break;

@@ -579,8 +579,24 @@ enum hxk_run_status hxk_run(const struct hv_system_config *cfg, const char *cons
 		goto out;
 	}
 	run_all(R);
-	if (R->opt->call)
-		hxk_call_finish(&R->parts[0], R->opt->call);
+	/* hx call: the calls one after the other, while each returns or
+	 * faults (a fault is the function's, not the sandbox's). */
+	for (uint32_t k = 0; R->opt->call && k < R->opt->ncalls; k++) {
+		struct hxk_call *c = &R->opt->call[k];
+		if (k > 0) {
+			if (R->opt->call[k - 1].end == HXK_CALL_NOT_ENDED)
+				break;
+			R->call_index = k;
+			if (hxk_call_next(&R->parts[0], c, &e) != 0) {
+				hxk_stop_partition(&R->parts[0], HXK_OUT_CRASH, 0, "call %u: %s",
+				                   k + 1, e.msg);
+				break;
+			}
+			R->stopping = false;
+			run_all(R);
+		}
+		hxk_call_finish(&R->parts[0], c);
+	}
 	timer_stop(&ts);
 	verify_epts(R, "end");
 	detach_checkers(R, true);
