@@ -5,6 +5,7 @@
 #   instr      count-instructions.sh: callgrind instructions per exit type,
 #              hosted core and core built with the freestanding flags
 #   kvm        hx-bench-kvm: raw KVM exits beside the runner (needs /dev/kvm)
+#   call       call-rate.sh: an empty sandboxed firmware call (hx call)
 #   boot       boot-rate.sh: the booted image under QEMU TCG, per exit type
 #              (EMULATED figures; needs qemu-system-x86_64)
 #   replay     hx-bench-replay on corpus/exits/*.hxt
@@ -102,6 +103,9 @@ if [ -x "$bin/hx-bench-kvm" ] && [ -f "$bin/bench_exits.elf" ]; then
 else
   unavailable kvm.json "the KVM runner or the bench guest was not built"
 fi
+
+step "sandboxed firmware call (hx call on /dev/kvm), 5 runs"
+bash harness/bench/call-rate.sh "$build" "$parts/call.json" || unavailable call.json "call-rate.sh failed"
 
 step "booted hypervisor under QEMU TCG (emulated), 3 runs"
 bash harness/bench/boot-rate.sh "$build" "$parts/boot.json" || unavailable boot.json "boot-rate.sh failed"

@@ -98,6 +98,7 @@ def build(parts, out_dir, budgets_path):
     kvm = load(parts, "kvm.json", False) or {"available": False, "reason": "not measured"}
     replay = load(parts, "replay.json", False) or {"available": False, "reason": "not measured"}
     boot = load(parts, "boot.json", False) or {"available": False, "reason": "not measured"}
+    call = load(parts, "call.json", False) or {"available": False, "reason": "not measured"}
     fuzz = load(parts, "fuzz.json", False) or {"available": False, "reason": "not measured"}
     before = load(parts, "fuzz-before.json", False) or {"available": False,
                                                          "reason": "not measured"}
@@ -154,6 +155,7 @@ def build(parts, out_dir, budgets_path):
         },
         "kvm": kvm,
         "boot": boot,
+        "call": call,
         "replay": replay,
         "fuzz": fuzz,
         "ept": ept,
@@ -279,6 +281,25 @@ def markdown(doc, plot_err):
                 key, fmt_ns(x["kvm_ns"]), fmt_ns(x["runner_ns"]), fmt_ns(x["handler_ns"]),
                 fmt_ns(x["oracle_ns"]), fmt_ns(x["record_ns"]), fmt_ns(x["other_ns"]),
                 pct(x["handler_ns"] / x["round_trip_ns"])))
+    w("")
+
+    cl = doc.get("call", {})
+    w("## Sandboxed firmware call (hx call, /dev/kvm)")
+    w("")
+    if not cl.get("available"):
+        w("Not measured in this run: %s." % cl.get("reason", "?"))
+    else:
+        w("add(1, 2) of harness/guest/firmware/hostile.c (a dozen instructions, a few ns "
+          "called directly) in corpus/configs/sandbox.json, median of %d runs. One call on a "
+          "sandbox that exists (the stub, the arguments, KVM_RUN, the CALL_RETURN exit through "
+          "the core, the oracles and the trace) is (t(%d chained calls) - t(1 call)) / %d; a "
+          "whole `hx call` includes creating the VM and its memslots, loading the image and "
+          "writing the trace." % (cl["runs"], cl["chained"], cl["chained"] - 1))
+        w("")
+        w("| | time |")
+        w("|---|--:|")
+        w("| one call on an open sandbox | %s |" % fmt_ns(cl["per_call_ns"]))
+        w("| a whole `hx call` | %s |" % fmt_ns(cl["hx_call_ns"]))
     w("")
 
     b = doc.get("boot", {})

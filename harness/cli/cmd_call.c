@@ -31,10 +31,11 @@ static void usage(FILE *f)
 	        "  or inout:FILE (copied in, and printed after the call)\n"
 	        "options:\n"
 	        "  --abi sysv|ms      calling convention (default sysv; ms is EFI's)\n"
-	        "  --timeout S        wall-clock limit (default 10)\n"
+	        "  --timeout S        wall-clock limit of each call (default 10)\n"
 	        "  --max-exits N      exit budget (default 1000000)\n"
 	        "  -o FILE            write the first out-buffer to FILE instead of printing it\n"
-	        "  --then SYMBOL      then another call on the same sandbox (the image keeps its\n"
+	        "  --then SYMBOL      then another call on the same sandbox, up to 256 calls (the "
+	        "image keeps its\n"
 	        "                     state: variables set by one call are there for the next)\n"
 	        "  --reset-then SYMBOL  the same, after the sandbox is back to its state after\n"
 	        "                     loading\n"
@@ -51,7 +52,7 @@ static int bad(const char *fmt, const char *arg)
 	return HX_EXIT_USAGE;
 }
 
-#define MAX_CALLS 16
+#define MAX_CALLS 256
 
 struct call_args {
 	const char *config, *image, *out_file;
@@ -134,7 +135,7 @@ static int parse(int argc, char **argv, struct call_args *a)
 			if (!a->ncalls)
 				return bad("%s: the first call's SYMBOL comes first", o);
 			if (a->ncalls == MAX_CALLS)
-				return bad("%s: at most 16 calls", o);
+				return bad("%s: at most 256 calls", o);
 			a->call[a->ncalls].reset = !strcmp(o, "--reset-then");
 			a->symbol[a->ncalls++] = val;
 			i++;
