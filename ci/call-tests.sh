@@ -95,6 +95,33 @@ check "in-buffer-fifo" 2 "is a FIFO, not a regular file" $C $fw/fw_hostile.elf a
 check "too-many-args" 2 "too many arguments (at most 16)" $C $fw/fw_hostile.elf add 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17
 check "missing-symbol" 2 "missing CONFIG.json, IMAGE.elf or SYMBOL" $C $fw/fw_hostile.elf
 
+# The C library (harness/sandbox/hx_sandbox.h) as a program uses it.
+ex=$build/hx-sandbox-example
+if [ ! -x "$ex" ]; then
+  failed=$((failed + 1)) failures+=(library)
+  echo "call: FAIL library: $ex not built"
+else
+  for cfg in sandbox sandbox-amd; do
+    "$ex" corpus/configs/$cfg.json "$fw/fw_runtime_services.elf" "$fw/fw_hostile.elf" >"$tmp/lib.out" 2>&1
+    rc=$?
+    ok=1
+    for want in "time: 2026-12-04 13:45:59" "variable: attrs 7 size 4 data 01 00 02 00" \
+                "monotonic after three calls: 3" "get_variable after reset: returned 0x800000000000000e" \
+                "no such function: refused: the image has no symbol no_such_function" \
+                "divide_by_zero: faulted: vector 0" "add after the fault: returned 0xcc" \
+                "spin: failed: timeout" "add after the timeout: refused: an earlier call neither returned nor faulted"; do
+      grep -qF -- "$want" "$tmp/lib.out" || { ok=0; echo "call: FAIL library ($cfg): output lacks: $want"; }
+    done
+    if [ "$rc" -ne 0 ] || [ "$ok" -ne 1 ]; then
+      failed=$((failed + 1)) failures+=("library-$cfg")
+      sed 's/^/    /' "$tmp/lib.out" | tail -14
+    else
+      passed=$((passed + 1))
+      echo "call: ok   library ($cfg): open, 8 calls, reset, a fault, a timeout, a refusal"
+    fi
+  done
+fi
+
 [ "$failed" -ne 0 ] && echo "call: failed: ${failures[*]}"
 echo "call: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

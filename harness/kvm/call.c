@@ -52,26 +52,8 @@ static bool stack_region(const struct hxk_pstate *p, uint64_t *lo, uint64_t *hi)
 	return found;
 }
 
-int hxk_call_setup(struct hxk_pstate *p, struct hxk_call *call, struct kvm_regs *regs,
-                   struct hxk_err *err)
+int hxk_call_install(struct hxk_pstate *p, struct hxk_err *err)
 {
-	/* The function. */
-	if (call->symbol) {
-		if (!hxk_elf_symbol(&p->elf, call->symbol, &call->target))
-			return hxk_fail(err, "the image has no symbol %s", call->symbol);
-	} else {
-		call->target = call->address;
-	}
-	bool in_code = false;
-	for (uint32_t i = 0; i < p->elf.nsegs; i++) {
-		const struct hxk_elf_seg *s = &p->elf.segs[i];
-		if ((s->flags & 1) && call->target >= s->gpa && call->target - s->gpa < s->memsz)
-			in_code = true;
-	}
-	if (!in_code)
-		return hxk_fail(err, "0x%llx is not in an executable segment of the image",
-		                (unsigned long long)call->target);
-
 	/* The stub, its IDT (every gate on IST1), the IST1 stack. */
 	uint8_t stub[4096];
 	size_t n = (size_t)(hxk_stub_end - hxk_stub_start);
@@ -105,6 +87,34 @@ int hxk_call_setup(struct hxk_pstate *p, struct hxk_call *call, struct kvm_regs 
 	p->has_site[site] = true;
 	p->has_site[amd ? HXK_SITE_VMCALL : HXK_SITE_VMMCALL] = false;
 
+	return 0;
+}
+
+int hxk_call_resolve(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err *err)
+{
+	/* The function. */
+	if (call->symbol) {
+		if (!hxk_elf_symbol(&p->elf, call->symbol, &call->target))
+			return hxk_fail(err, "the image has no symbol %s", call->symbol);
+	} else {
+		call->target = call->address;
+	}
+	bool in_code = false;
+	for (uint32_t i = 0; i < p->elf.nsegs; i++) {
+		const struct hxk_elf_seg *s = &p->elf.segs[i];
+		if ((s->flags & 1) && call->target >= s->gpa && call->target - s->gpa < s->memsz)
+			in_code = true;
+	}
+	if (!in_code)
+		return hxk_fail(err, "0x%llx is not in an executable segment of the image",
+		                (unsigned long long)call->target);
+
+	return 0;
+}
+
+static int prepare(struct hxk_pstate *p, struct hxk_call *call, struct kvm_regs *regs,
+                   struct hxk_err *err)
+{
 	/* The stack at the top of the highest writable RAM region, the
 	 * buffers below it, never below the image when they share a region. */
 	uint64_t lo = 0, top = 0;
@@ -204,11 +214,12 @@ void hxk_call_finish(struct hxk_pstate *p, struct hxk_call *call)
 	}
 }
 
-int hxk_call_next(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err *err)
+int hxk_call_begin(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err *err)
 {
 	struct hxk_runner *R = p->R;
 	struct hxk_err e;
-	if (hv_call_rearm(R->sys, p->index) != HV_OK)
+	if (R->sys->parts[p->index].halted != HV_HALT_NONE &&
+	    hv_call_rearm(R->sys, p->index) != HV_OK)
 		return hxk_fail(err, "the sandbox is halted (%s), not between calls",
 		                hv_halt_reason_str(R->sys->parts[p->index].halted));
 	const struct hv_partition_config *pc = &R->cfg->partitions[p->index];
@@ -220,12 +231,18 @@ int hxk_call_next(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err *e
 				                p->index + 1);
 		if (hxk_elf_load(&p->elf, hxk_gpa_ptr, p, &e) != 0)
 			return hxk_fail(err, "reloading the image: %s", e.msg);
+		if (hxk_call_install(p, err) != 0)
+			return -1;
 	}
 	/* The guest ABI's tables again: the last call may have written them. */
 	if (hxk_guest_write_tables(hxk_gpa_ptr, p, &e) != 0)
 		return hxk_fail(err, "%s", e.msg);
+	/* IST1 lives in the TSS just rewritten. */
+	uint64_t ist = HXK_FAULT_STACK_TOP;
+	if (put(p, HX_GUEST_TSS_GPA + TSS_IST1, &ist, sizeof(ist), "the TSS's IST1", err) != 0)
+		return -1;
 	struct kvm_regs regs;
-	if (hxk_call_setup(p, call, &regs, err) != 0)
+	if (prepare(p, call, &regs, err) != 0)
 		return -1;
 	struct hxk_vstate *v = &p->v[0];
 	struct kvm_sregs sregs;

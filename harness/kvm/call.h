@@ -64,13 +64,14 @@ struct hxk_call {
 
 struct hxk_pstate;
 
-/* Set partition 0 up for the call (after the image and the tables are
- * loaded): stub, IDT, IST1 stack, buffers, stack arguments; fills the
- * vCPU registers of the call into *regs (RIP, RSP, arguments, R11). Adds
- * the stub's hypercall instruction as a breakpoint site. */
-struct kvm_regs;
-int hxk_call_setup(struct hxk_pstate *p, struct hxk_call *call, struct kvm_regs *regs,
-                   struct hxk_err *err);
+/* Make partition 0 a sandbox (after the image and the tables are loaded):
+ * the stub, its IDT, the IST1 stack, and the stub's hypercall instruction
+ * as a breakpoint site. The partition then waits for hxk_call_begin. */
+int hxk_call_install(struct hxk_pstate *p, struct hxk_err *err);
+
+/* The call's function in the image (its symbol, or its address inside an
+ * executable segment) into call->target; fails, naming it, otherwise. */
+int hxk_call_resolve(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err *err);
 
 /* The exit path saw partition 0 halt: record how the call ended. */
 void hxk_call_ended(struct hxk_call *call, const struct hv_exit *ex, uint32_t halt_reason);
@@ -78,9 +79,9 @@ void hxk_call_ended(struct hxk_call *call, const struct hv_exit *ex, uint32_t ha
 /* After the run: out-buffers back from guest memory. */
 void hxk_call_finish(struct hxk_pstate *p, struct hxk_call *call);
 
-/* Between two calls: partition 0 ready for the next one (re-armed, the
- * vCPU at the ABI's entry state, the call's registers; with call->reset
- * its RAM refilled and the image loaded again). */
-int hxk_call_next(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err *err);
+/* Before a call: partition 0 ready for it (re-armed after the call before,
+ * the vCPU at the ABI's entry state with the call's registers, stack and
+ * buffers; with call->reset its RAM refilled and the image loaded again). */
+int hxk_call_begin(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err *err);
 
 #endif

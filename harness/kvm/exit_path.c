@@ -112,9 +112,8 @@ uint32_t hxk_exit_path(struct hxk_runner *R, struct hxk_vstate *v, struct hxk_ex
 		hxk_vcpu_done(v);
 		break;
 	case HXK_NEXT_STOP:
-		if (R->opt->call && p->index == 0 && x->to_core)
-			hxk_call_ended(&R->opt->call[R->call_index], &x->ex,
-			               x->verdict.halt_reason);
+		if (R->cur_call && p->index == 0 && x->to_core)
+			hxk_call_ended(R->cur_call, &x->ex, x->verdict.halt_reason);
 		hxk_stop_partition(p, x->verdict.outcome, x->verdict.halt_reason, "%s",
 		                   x->verdict.why);
 		break;

@@ -139,13 +139,15 @@ static int setup_partition(struct hxk_runner *R, struct hxk_pstate *p, const cha
 	    hxk_guest_write_tables(hxk_gpa_ptr, p, &e) != 0)
 		return hxk_fail(err, "%s: partition %u \"%s\": %s", image, p->index, pc->name,
 		                e.msg);
-	/* hx call: the stub and the call's registers, stack and buffers. */
-	struct kvm_regs call_regs;
+	/* hx call: a sandbox; each call sets its registers (hxk_call_begin). */
 	bool calling = R->opt->call && p->index == 0;
 	if (calling) {
 		p->nvcpus = 1;
-		if (hxk_call_setup(p, R->opt->call, &call_regs, &e) != 0)
+		if (hxk_call_install(p, &e) != 0)
 			return hxk_fail(err, "%s: %s", image, e.msg);
+		for (uint32_t k = 0; k < R->opt->ncalls; k++)
+			if (hxk_call_resolve(p, &R->opt->call[k], &e) != 0)
+				return hxk_fail(err, "%s: %s", image, e.msg);
 	}
 	/* The breakpoint sites must hold the instructions they are named for. */
 	static const uint8_t site_bytes[HXK_SITES][3] = {
@@ -191,8 +193,6 @@ static int setup_partition(struct hxk_runner *R, struct hxk_pstate *p, const cha
 			return hxk_fail(err, "%s", e.msg);
 		hxk_guest_sregs(&sregs);
 		hxk_guest_regs(&regs, p->elf.entry, p->index, i);
-		if (calling)
-			regs = call_regs;
 		if (hxk_vcpu_set_sregs(v->vc, &sregs, &e) != 0 ||
 		    hxk_vcpu_set_regs(v->vc, &regs, &e) != 0)
 			return hxk_fail(err, "partition %u vCPU %u: %s", p->index, i, e.msg);
@@ -204,7 +204,8 @@ static int setup_partition(struct hxk_runner *R, struct hxk_pstate *p, const cha
 		                       R->opt->single_step, &e) != 0)
 			return hxk_fail(err, "partition %u vCPU %u: %s", p->index, i, e.msg);
 	}
-	p->active = true;
+	/* A sandbox waits for its first call (hxk_call_begin). */
+	p->active = !calling;
 	p->rep->outcome = HXK_OUT_RUNNING;
 	p->rep->nvcpus = p->nvcpus;
 	if (!R->opt->single_step && !R->opt->quiet && !p->has_site[HXK_SITE_CPUID] &&
@@ -475,15 +476,19 @@ static void cleanup(struct hxk_runner *R)
 	free(R->sys);
 }
 
-enum hxk_run_status hxk_run(const struct hv_system_config *cfg, const char *const *images,
+struct hxk_runner *hxk_open(const struct hv_system_config *cfg, const char *const *images,
                             const struct hxk_options *opt, struct hxk_report *rep,
-                            struct hxk_err *err)
+                            enum hxk_run_status *st, struct hxk_err *err)
 {
-	struct hxk_runner runner, *R = &runner;
+	struct hxk_runner *R = calloc(1, sizeof(*R));
 	struct hxk_err e;
 	enum hxk_run_status status = HXK_RUN_BAD_INPUT;
-	uint64_t t_start = hxk_now_ns();
-	memset(R, 0, sizeof(*R));
+	if (!R) {
+		*st = HXK_RUN_ERROR;
+		hxk_fail(err, "out of memory");
+		return NULL;
+	}
+	R->t_start = hxk_now_ns();
 	memset(rep, 0, sizeof(*rep));
 	R->cfg = cfg;
 	R->opt = opt;
@@ -572,38 +577,82 @@ enum hxk_run_status hxk_run(const struct hv_system_config *cfg, const char *cons
 		goto out;
 	}
 	verify_epts(R, "start");
-
-	struct timer_save ts;
-	if (timer_start(&ts, err) != 0) {
-		status = HXK_RUN_ERROR;
-		goto out;
-	}
-	run_all(R);
-	/* hx call: the calls one after the other, while each returns or
-	 * faults (a fault is the function's, not the sandbox's). */
-	for (uint32_t k = 0; R->opt->call && k < R->opt->ncalls; k++) {
-		struct hxk_call *c = &R->opt->call[k];
-		if (k > 0) {
-			if (R->opt->call[k - 1].end == HXK_CALL_NOT_ENDED)
-				break;
-			R->call_index = k;
-			if (hxk_call_next(&R->parts[0], c, &e) != 0) {
-				hxk_stop_partition(&R->parts[0], HXK_OUT_CRASH, 0, "call %u: %s",
-				                   k + 1, e.msg);
-				break;
-			}
-			R->stopping = false;
-			run_all(R);
-		}
-		hxk_call_finish(&R->parts[0], c);
-	}
-	timer_stop(&ts);
-	verify_epts(R, "end");
-	detach_checkers(R, true);
-	status = HXK_RUN_DONE;
-	rep->seconds = (double)(hxk_now_ns() - t_start) / 1e9;
-	hxk_report_finish(R->rep, R->cfg->npartitions, R->opt);
+	*st = HXK_RUN_DONE;
+	return R;
 out:
 	cleanup(R);
-	return status;
+	free(R);
+	*st = status;
+	return NULL;
+}
+
+/* One run of every active partition until each stops or the time is up. */
+static int go(struct hxk_runner *R, struct hxk_err *err)
+{
+	struct timer_save ts;
+	if (timer_start(&ts, err) != 0)
+		return -1;
+	R->stopping = false;
+	run_all(R);
+	timer_stop(&ts);
+	return 0;
+}
+
+int hxk_call_run(struct hxk_runner *R, struct hxk_call *c, struct hxk_err *err)
+{
+	struct hxk_err e;
+	R->cur_call = c;
+	c->end = HXK_CALL_NOT_ENDED;
+	if (hxk_call_resolve(&R->parts[0], c, err) != 0)
+		return -2;
+	if (hxk_call_begin(&R->parts[0], c, &e) != 0) {
+		R->parts[0].active = true; /* so the failure is its outcome */
+		hxk_stop_partition(&R->parts[0], HXK_OUT_CRASH, 0, "%s", e.msg);
+		return 0;
+	}
+	if (go(R, err) != 0)
+		return -1;
+	hxk_call_finish(&R->parts[0], c);
+	return 0;
+}
+
+void hxk_close(struct hxk_runner *R)
+{
+	if (!R)
+		return;
+	verify_epts(R, "end");
+	detach_checkers(R, true);
+	R->rep->seconds = (double)(hxk_now_ns() - R->t_start) / 1e9;
+	hxk_report_finish(R->rep, R->cfg->npartitions, R->opt);
+	cleanup(R);
+	free(R);
+}
+
+enum hxk_run_status hxk_run(const struct hv_system_config *cfg, const char *const *images,
+                            const struct hxk_options *opt, struct hxk_report *rep,
+                            struct hxk_err *err)
+{
+	enum hxk_run_status st;
+	struct hxk_runner *R = hxk_open(cfg, images, opt, rep, &st, err);
+	if (!R)
+		return st;
+	if (!opt->call) {
+		if (go(R, err) != 0) {
+			hxk_close(R);
+			return HXK_RUN_ERROR;
+		}
+	} else {
+		/* hx call: the calls one after the other, while each returns or
+		 * faults (a fault is the function's, not the sandbox's). */
+		for (uint32_t k = 0; k < opt->ncalls; k++) {
+			if (k > 0 && opt->call[k - 1].end == HXK_CALL_NOT_ENDED)
+				break;
+			if (hxk_call_run(R, &opt->call[k], err) != 0) {
+				hxk_close(R);
+				return HXK_RUN_ERROR;
+			}
+		}
+	}
+	hxk_close(R);
+	return HXK_RUN_DONE;
 }

@@ -21,6 +21,20 @@ enum hxk_run_status {
 	HXK_RUN_ERROR = 3,     /* KVM unavailable or failed during set-up */
 };
 
+/* The run in three steps, for a caller that makes calls on a sandbox
+ * (opt->call set, harness/sandbox): open sets every partition up, each
+ * hxk_call_run makes one call (call.h) on partition 0 (0; -2 when its
+ * function is not in the image; -1 when KVM failed: err says why), close
+ * finishes the report and frees everything. NULL from open with *st and
+ * err saying why. */
+struct hxk_runner;
+struct hxk_call;
+struct hxk_runner *hxk_open(const struct hv_system_config *cfg, const char *const *images,
+                            const struct hxk_options *opt, struct hxk_report *rep,
+                            enum hxk_run_status *st, struct hxk_err *err);
+int hxk_call_run(struct hxk_runner *R, struct hxk_call *c, struct hxk_err *err);
+void hxk_close(struct hxk_runner *R);
+
 /* Run the guests. images[p] is the ELF for partition p (NULL: partition
  * not run). rep is filled (large: allocate it). */
 enum hxk_run_status hxk_run(const struct hv_system_config *cfg, const char *const *images,

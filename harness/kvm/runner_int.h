@@ -93,9 +93,10 @@ struct hxk_runner {
 	uint64_t exit_index;    /* core exits so far (trace index) */
 	uint64_t blame_index;   /* exit a violation found now belongs to */
 	uint64_t pool_used_seen;
-	uint32_t call_index; /* hx call: the call running (opt->call[call_index]) */
-	bool stopping;       /* timeout: finish now */
-	uint8_t code[4096];  /* guest code before an MMIO store's RIP */
+	struct hxk_call *cur_call; /* hx call: the call running */
+	uint64_t t_start;
+	bool stopping;      /* timeout: finish now */
+	uint8_t code[4096]; /* guest code before an MMIO store's RIP */
 	struct hxk_cpuid_entry cpuid_cache[HXK_CPUID_CACHE];
 #ifdef HXK_HAVE_ORACLE
 	struct hx_observer *obs;
