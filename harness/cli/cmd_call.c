@@ -3,6 +3,7 @@
  * report of everything privileged it tried, read from the trace of the
  * call's exits. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,61 @@ static const char *vector_name(uint64_t v)
 }
 
 /* Everything privileged the call tried, exit by exit, from its trace. */
+/* Report lines of one call, each different one printed once, in the order
+ * it first happened, with how often (a GetTime is nine alike index writes
+ * and nine alike data reads of the RTC). */
+#define LINES_MAX 64
+
+struct lines {
+	char text[LINES_MAX][200];
+	uint32_t count[LINES_MAX];
+	uint32_t n;
+	uint64_t dropped; /* lines beyond LINES_MAX different ones */
+};
+
+static void flush(struct lines *L)
+{
+	for (uint32_t i = 0; i < L->n; i++) {
+		if (L->count[i] == 1)
+			printf("%s\n", L->text[i]);
+		else
+			printf("%s (x%u)\n", L->text[i], L->count[i]);
+	}
+	if (L->dropped)
+		printf("  ... and %llu more of other kinds\n", (unsigned long long)L->dropped);
+	L->n = 0;
+	L->dropped = 0;
+}
+
+static void emit(struct lines *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(struct lines *L, const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	buf[strcspn(buf, "\n")] = 0;
+	/* The end of a call closes its group. */
+	if (!strncmp(buf, "  -- end of call", 16)) {
+		flush(L);
+		printf("%s\n", buf);
+		return;
+	}
+	for (uint32_t i = 0; i < L->n; i++) {
+		if (!strcmp(L->text[i], buf)) {
+			L->count[i]++;
+			return;
+		}
+	}
+	if (L->n == LINES_MAX) {
+		L->dropped++;
+		return;
+	}
+	snprintf(L->text[L->n], sizeof(L->text[0]), "%s", buf);
+	L->count[L->n++] = 1;
+}
+
 static void report_privileged(const char *path)
 {
 	uint32_t seen = 0, *calls_seen = &seen;
@@ -225,6 +281,9 @@ static void report_privileged(const char *path)
 		return;
 	}
 	printf("privileged: %u exit%s\n", t->nexits, t->nexits == 1 ? "" : "s");
+	static struct lines L;
+	L.n = 0;
+	L.dropped = 0;
 	for (uint32_t i = 0; i < t->nexits; i++) {
 		const struct hx_trace_exit *e = &t->exits[i];
 		const struct hv_exit *in = &e->in;
@@ -239,43 +298,44 @@ static void report_privileged(const char *path)
 		switch (in->reason) {
 		case HV_EXIT_RDMSR:
 		case HV_EXIT_WRMSR:
-			printf("  %s MSR 0x%x: %s\n",
-			       in->reason == HV_EXIT_RDMSR ? "RDMSR" : "WRMSR",
-			       (uint32_t)in->st.gpr[HV_RCX], verdict);
+			emit(&L, "  %s MSR 0x%x: %s\n",
+			     in->reason == HV_EXIT_RDMSR ? "RDMSR" : "WRMSR",
+			     (uint32_t)in->st.gpr[HV_RCX], verdict);
 			break;
 		case HV_EXIT_IO: {
 			uint32_t port = (uint32_t)(in->qual >> HV_QUAL_IO_PORT_SHIFT) & 0xffff;
 			bool out = !(in->qual & HV_QUAL_IO_IN);
-			printf("  %s port 0x%x (%u byte%s): %s%s\n", out ? "OUT" : "IN", port,
-			       (uint32_t)(in->qual & 7) + 1, (in->qual & 7) ? "s" : "", verdict,
-			       /* The PC's reset control register and the keyboard
-			        * controller's reset line. */
-			       out && (port == 0xcf9 || port == 0x64)
-			               ? ": a reset of the machine was requested; nothing was reset"
-			               : "");
+			emit(&L, "  %s port 0x%x (%u byte%s): %s%s\n", out ? "OUT" : "IN", port,
+			     (uint32_t)(in->qual & 7) + 1, (in->qual & 7) ? "s" : "", verdict,
+			     /* The PC's reset control register and the keyboard
+			      * controller's reset line. */
+			     out && (port == 0xcf9 || port == 0x64)
+			             ? ": a reset of the machine was requested; nothing was reset"
+			             : "");
 			break;
 		}
 		case HV_EXIT_EPT_VIOLATION:
-			printf("  access to GPA 0x%llx (%s): %s\n", (unsigned long long)in->gpa,
-			       (in->qual & HV_QUAL_FETCH)   ? "fetch"
-			       : (in->qual & HV_QUAL_WRITE) ? "write"
-			                                    : "read",
-			       outs && e->res.has_mmio ? "emulated device" : verdict);
+			emit(&L, "  access to GPA 0x%llx (%s): %s\n", (unsigned long long)in->gpa,
+			     (in->qual & HV_QUAL_FETCH)   ? "fetch"
+			     : (in->qual & HV_QUAL_WRITE) ? "write"
+			                                  : "read",
+			     outs && e->res.has_mmio ? "emulated device" : verdict);
 			break;
 		case HV_EXIT_VMCALL:
 			if (outs && (e->res.halt_reason == HV_HALT_CALL_RETURN ||
 			             e->res.halt_reason == HV_HALT_CALL_FAULT)) {
-				printf("  -- end of call %u\n", ++*calls_seen);
+				emit(&L, "  -- end of call %u\n", ++*calls_seen);
 				break; /* the sandbox's own hypercall */
 			}
-			printf("  hypercall %llu: %s\n", (unsigned long long)in->st.gpr[HV_RAX],
-			       verdict);
+			emit(&L, "  hypercall %llu: %s\n", (unsigned long long)in->st.gpr[HV_RAX],
+			     verdict);
 			break;
 		default:
-			printf("  %s: %s\n", hv_exit_reason_str(in->reason), verdict);
+			emit(&L, "  %s: %s\n", hv_exit_reason_str(in->reason), verdict);
 			break;
 		}
 	}
+	flush(&L);
 	hx_trace_free(t);
 }
 
