@@ -13,6 +13,7 @@
 #include "hv/verify.h"
 #include "hv/xlat.h"
 #include "realeq.h"
+#include "run_ucall.h"
 #include "trace.h"
 
 struct hxb_events {
@@ -240,18 +241,6 @@ static int on_console(struct hxb_events *ev, const uint8_t *b, uint32_t len)
 	return 0;
 }
 
-static const char *owner_name(const struct hv_system_config *cfg, int owner, char *buf, size_t len)
-{
-	if (owner == HX_CANARY_OWNER_HV)
-		snprintf(buf, len, "the hypervisor");
-	else if (owner > 0 && (uint32_t)owner <= cfg->npartitions)
-		snprintf(buf, len, "partition %d \"%s\"", owner - 1,
-		         hx_esc(cfg->partitions[owner - 1].name));
-	else
-		snprintf(buf, len, "unknown owner %d", owner);
-	return buf;
-}
-
 static int on_ucall(struct hxb_events *ev, const uint8_t *b, uint32_t len, double now)
 {
 	struct hv_ev_ucall e;
@@ -266,51 +255,26 @@ static int on_ucall(struct hxb_events *ev, const uint8_t *b, uint32_t len, doubl
 		return -1;
 	struct hxk_part_report *pr = &ev->rep->parts[p];
 	pr->by_kind[HXK_K_UCALL]++;
-	uc.file[sizeof(uc.file) - 1] = 0;
-	uc.msg[sizeof(uc.msg) - 1] = 0;
-	char efile[4 * sizeof(uc.file)], emsg[4 * sizeof(uc.msg)];
-	hx_escape(uc.file, efile, sizeof(efile));
-	hx_escape(uc.msg, emsg, sizeof(emsg));
-	switch (uc.type) {
-	case HX_UCALL_SYNC:
+	struct hxk_ucall_read u;
+	hxk_ucall_read(ev->cfg, &uc, v, NULL, &u);
+	switch (u.kind) {
+	case HXK_UC_SYNC:
 		pr->syncs++;
-		pr->last_sync = uc.args[0];
+		pr->last_sync = u.stage;
 		if (ev->opt->run.verbose)
-			fprintf(out(ev), "[%s/%u] sync %llu (%s:%u)\n", pname(ev, p), v,
-			        (unsigned long long)uc.args[0], efile, uc.line);
+			fprintf(out(ev), "[%s/%u] %s\n", pname(ev, p), v, u.text);
 		break;
-	case HX_UCALL_PRINT:
+	case HXK_UC_PRINT:
 		if (!ev->opt->run.quiet)
-			fprintf(out(ev), "[%s/%u] %s:%u: %s\n", pname(ev, p), v, efile, uc.line,
-			        emsg);
+			fprintf(out(ev), "[%s/%u] %s\n", pname(ev, p), v, u.text);
 		break;
-	case HX_UCALL_DONE:
+	case HXK_UC_DONE:
 		break; /* the image stops the partition when its last vCPU is done */
-	case HX_UCALL_ASSERT:
-		stop(ev, p, HXK_OUT_FAIL, 0, now, "assertion %s:%u: %s (0x%llx, 0x%llx) on vCPU %u",
-		     efile, uc.line, emsg, (unsigned long long)uc.args[0],
-		     (unsigned long long)uc.args[1], v);
+	case HXK_UC_STOP:
+		stop(ev, p, u.outcome, 0, now, "%s", u.text);
 		break;
-	case HX_UCALL_EXCEPTION:
-		stop(ev, p, HXK_OUT_FAIL, 0, now,
-		     "unexpected exception %llu (error 0x%llx) at RIP 0x%llx on vCPU %u%s%s",
-		     (unsigned long long)uc.args[0], (unsigned long long)uc.args[1],
-		     (unsigned long long)uc.args[2], v, uc.msg[0] ? ": " : "", emsg);
-		break;
-	case HX_UCALL_FOUND: {
-		int owner = hx_canary_owner(uc.args[1]);
-		char who[96];
-		owner_name(ev->cfg, owner, who, sizeof(who));
-		violation(ev, HV_INV_EPT_OWN, (int32_t)p, ev->rep->total_exits,
-		          "guest found foreign memory: GPA 0x%llx holds a canary of %s (0x%016llx)",
-		          (unsigned long long)uc.args[0],
-		          owner >= 0 ? who : "nobody (not a canary)",
-		          (unsigned long long)uc.args[1]);
-		break;
-	}
-	default:
-		stop(ev, p, HXK_OUT_CRASH, 0, now, "unknown ucall type %u from %s:%u", uc.type,
-		     efile, uc.line);
+	case HXK_UC_FOUND:
+		violation(ev, HV_INV_EPT_OWN, (int32_t)p, ev->rep->total_exits, "%s", u.text);
 		break;
 	}
 	return 0;
