@@ -163,7 +163,6 @@ void hv_boot_main(uint32_t magic, uint32_t info)
 	if (world.cpu.nasids < config.npartitions + 1)
 		hvb_fatal("%u partitions need %u ASIDs, this CPU has %u", config.npartitions,
 		          config.npartitions + 1, world.cpu.nasids);
-	world.host_save_pa = hsave;
 	world.host_vmsave_pa = take(&f, 1, "the host VMSAVE area");
 	/* Every MSR and every port intercepted: both maps all ones (APM
 	 * Vol. 2, 15.10.1 and 15.11: 8 KiB MSRPM, 12 KiB IOPM). */

@@ -9,7 +9,7 @@
 #include "io.h"
 #include "trap.h"
 
-void hv_boot_vmrun(uint64_t vmcb_pa, uint64_t host_save_pa, uint64_t gpr[16]);
+void hv_boot_vmrun(uint64_t vmcb_pa, uint64_t host_vmsave_pa, uint64_t gpr[16]);
 
 #define TLB_FLUSH_ALL 1 /* VMCB TLB_CONTROL (APM Vol. 2, 15.16.1) */
 
@@ -172,7 +172,6 @@ hv_status hvb_world_init(struct hvb_world *w, struct hv_config_diag *diag)
 		return st;
 	for (uint32_t p = 0; p < w->cfg->npartitions; p++) {
 		w->last_vcpu[p] = -1;
-		w->part_running[p] = true;
 		for (uint32_t v = 0; v < w->nvcpus[p]; v++) {
 			struct hvb_vcpu *vc = &w->vcpus[p][v];
 			hv_memset(vc, 0, sizeof(*vc));
@@ -221,7 +220,6 @@ static void stop_partition(struct hvb_world *w, uint32_t p, uint32_t v, uint32_t
                            uint32_t halt_reason, uint64_t detail, uint64_t exit_code)
 {
 	send_counts(w, p);
-	w->part_running[p] = false;
 	for (uint32_t i = 0; i < w->nvcpus[p]; i++)
 		w->vcpus[p][i].running = false;
 	struct hv_ev_stop e = {p, v, why, halt_reason, detail, exit_code};
@@ -310,7 +308,6 @@ static void core_exit(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmc
 		                   r->data_len};
 		hvb_event_parts(HV_EV_RECORD, 3, part, len);
 	}
-	w->exits[p]++;
 	w->total_exits++;
 	uint32_t checks = 0;
 	if (w->flush[p] && !was_flushed) {
@@ -346,8 +343,8 @@ static void core_exit(struct hvb_world *w, uint32_t p, uint32_t v, struct hv_vmc
 	if (verdict == HV_VERDICT_STOP)
 		stop_partition(w, p, v, x != HV_XLAT_OK ? HV_STOP_XLAT : HV_STOP_HALTED,
 		               res.halt_reason, x, vmcb->ctl.exit_code);
-	else if (w->opts.max_exits && w->exits[p] >= w->opts.max_exits)
-		stop_partition(w, p, v, HV_STOP_HUNG, 0, w->exits[p], vmcb->ctl.exit_code);
+	else if (w->opts.max_exits && c->exits >= w->opts.max_exits)
+		stop_partition(w, p, v, HV_STOP_HUNG, 0, c->exits, vmcb->ctl.exit_code);
 }
 
 /* One VMRUN of vCPU v of partition p and what follows it. Returns true

@@ -40,19 +40,17 @@ struct hvb_world {
 	struct hv_pool pool;
 	struct hv_system sys;
 	uint64_t image_lo, image_hi;
-	uint64_t host_save_pa, host_vmsave_pa, msrpm_pa, iopm_pa;
+	uint64_t host_vmsave_pa, msrpm_pa, iopm_pa;
 	uint32_t nvcpus[HV_MAX_PARTITIONS];
 	uint64_t entry[HV_MAX_PARTITIONS];
 	uint64_t vmcb_pa[HV_MAX_PARTITIONS][HV_MAX_VCPUS];
 	struct hvb_vcpu vcpus[HV_MAX_PARTITIONS][HV_MAX_VCPUS];
-	uint64_t exits[HV_MAX_PARTITIONS];
 	struct hv_ev_counts counts[HV_MAX_PARTITIONS];
 	uint64_t counts_sent[HV_MAX_PARTITIONS]; /* exits when the last COUNTS went out */
 	uint64_t total_exits;
 	uint64_t tsc_handler;
 	bool flush[HV_MAX_PARTITIONS]; /* nested tables changed: flush before the next VMRUN */
 	int32_t last_vcpu[HV_MAX_PARTITIONS];
-	bool part_running[HV_MAX_PARTITIONS];
 	struct hvb_rec rec;
 };
 

@@ -28,7 +28,6 @@ struct hxb_events {
 	double t_hello; /* stream time of HELLO, for the TSC rate */
 	char fatal[4 * HV_BOOT_EVENT_MAX + 4];
 	char con[HV_MAX_PARTITIONS][256];
-	bool stats_ns;                 /* stats are in nanoseconds (DONE came) */
 	struct hx_trace_writer *trace; /* --record: opened at HELLO */
 	bool trace_failed;
 	char trace_err[512];
@@ -434,7 +433,6 @@ static int frame(struct hxb_events *ev, uint32_t type, const uint8_t *b, uint32_
 			s->handler_ns = (uint64_t)((double)s->handler_ns * ns_per_tick);
 			s->total_ns = (uint64_t)((double)s->total_ns * ns_per_tick);
 		}
-		ev->stats_ns = true;
 		ev->rep->stats_wall_s = now - ev->t_hello;
 		return 0;
 	}

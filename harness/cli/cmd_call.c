@@ -273,7 +273,7 @@ static void emit(struct lines *L, const char *fmt, ...)
 
 static void report_privileged(const char *path)
 {
-	uint32_t seen = 0, *calls_seen = &seen;
+	uint32_t calls_seen = 0;
 	struct hx_trace *t;
 	struct hx_trace_error err;
 	if (hx_trace_load(path, &t, &err) != 0) {
@@ -324,7 +324,7 @@ static void report_privileged(const char *path)
 		case HV_EXIT_VMCALL:
 			if (outs && (e->res.halt_reason == HV_HALT_CALL_RETURN ||
 			             e->res.halt_reason == HV_HALT_CALL_FAULT)) {
-				emit(&L, "  -- end of call %u\n", ++*calls_seen);
+				emit(&L, "  -- end of call %u\n", ++calls_seen);
 				break; /* the sandbox's own hypercall */
 			}
 			emit(&L, "  hypercall %llu: %s\n", (unsigned long long)in->st.gpr[HV_RAX],
