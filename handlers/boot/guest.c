@@ -116,39 +116,11 @@ static void load_elf(const struct hv_system_config *cfg, uint32_t part,
 	img->entry = eh.entry;
 }
 
-static void add_range(struct hx_boot_info *bi, uint64_t gpa, uint64_t size, uint32_t kind,
-                      uint32_t perm, uint32_t index)
-{
-	if (bi->nranges < HX_BOOT_MAX_RANGES)
-		bi->ranges[bi->nranges++] = (struct hx_boot_range){
-		        .gpa = gpa, .size = size, .kind = kind, .perm = perm, .index = index};
-}
-
 static void write_boot_info(const struct hv_system_config *cfg, uint32_t part, uint32_t vcpu,
                             const struct hvb_image *img)
 {
-	const struct hv_partition_config *pc = &cfg->partitions[part];
 	struct hx_boot_info bi;
-	hv_memset(&bi, 0, sizeof(bi));
-	bi.magic = HX_BOOT_MAGIC;
-	bi.partition = part;
-	bi.npartitions = cfg->npartitions;
-	bi.vcpu = vcpu;
-	bi.image_start = img->lo;
-	bi.image_end = img->hi;
-	for (uint32_t i = 0; i < pc->nregions; i++) {
-		const struct hv_region *r = &pc->regions[i];
-		add_range(&bi, r->gpa, r->size,
-		          r->type == HV_REGION_RAM ? HX_RANGE_RAM : HX_RANGE_MMIO, r->perm, i);
-	}
-	for (uint32_t i = 0; i < pc->nchannels; i++) {
-		const struct hv_channel_member *m = &pc->channels[i];
-		add_range(&bi, m->gpa, cfg->channels[m->channel].size, HX_RANGE_CHANNEL, m->perm,
-		          m->channel);
-	}
-	for (uint32_t i = 0; i < pc->ndevices; i++)
-		add_range(&bi, pc->devices[i].gpa, pc->devices[i].size, HX_RANGE_DEVICE, HV_PERM_RW,
-		          i);
+	hx_boot_info_fill(&bi, cfg, part, vcpu, img->lo, img->hi);
 	put(cfg, part, hx_boot_info_gpa(vcpu), &bi, sizeof(bi), "the boot info");
 }
 

@@ -79,44 +79,12 @@ int hxk_guest_write_tables(hxk_gpa_ptr_fn ptr, void *ctx, struct hxk_err *err)
 	return r;
 }
 
-static void add_range(struct hx_boot_info *bi, int *truncated, uint64_t gpa, uint64_t size,
-                      uint32_t kind, uint32_t perm, uint32_t index)
-{
-	if (bi->nranges >= HX_BOOT_MAX_RANGES) {
-		*truncated = 1;
-		return;
-	}
-	bi->ranges[bi->nranges++] = (struct hx_boot_range){
-	        .gpa = gpa, .size = size, .kind = kind, .perm = perm, .index = index};
-}
-
 int hxk_guest_write_boot_info(hxk_gpa_ptr_fn ptr, void *ctx, const struct hv_system_config *cfg,
                               uint32_t part, uint32_t vcpu, uint64_t image_lo, uint64_t image_hi,
                               int *truncated, struct hxk_err *err)
 {
-	const struct hv_partition_config *pc = &cfg->partitions[part];
 	struct hx_boot_info bi;
-	memset(&bi, 0, sizeof(bi));
-	*truncated = 0;
-	bi.magic = HX_BOOT_MAGIC;
-	bi.partition = part;
-	bi.npartitions = cfg->npartitions;
-	bi.vcpu = vcpu;
-	bi.image_start = image_lo;
-	bi.image_end = image_hi;
-	for (uint32_t i = 0; i < pc->nregions; i++) {
-		const struct hv_region *r = &pc->regions[i];
-		add_range(&bi, truncated, r->gpa, r->size,
-		          r->type == HV_REGION_RAM ? HX_RANGE_RAM : HX_RANGE_MMIO, r->perm, i);
-	}
-	for (uint32_t i = 0; i < pc->nchannels; i++) {
-		const struct hv_channel_member *m = &pc->channels[i];
-		uint64_t size = m->channel < cfg->nchannels ? cfg->channels[m->channel].size : 0;
-		add_range(&bi, truncated, m->gpa, size, HX_RANGE_CHANNEL, m->perm, m->channel);
-	}
-	for (uint32_t i = 0; i < pc->ndevices; i++)
-		add_range(&bi, truncated, pc->devices[i].gpa, pc->devices[i].size, HX_RANGE_DEVICE,
-		          HV_PERM_RW, i);
+	*truncated = hx_boot_info_fill(&bi, cfg, part, vcpu, image_lo, image_hi);
 	return put(ptr, ctx, hxk_boot_info_gpa(vcpu), &bi, sizeof(bi), "the boot info", err);
 }
 

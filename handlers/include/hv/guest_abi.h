@@ -39,6 +39,8 @@
 
 #include <stdint.h>
 
+#include "hv/config.h"
+
 /* Guest-physical layout inside partition RAM (which starts at GPA 0). */
 #define HX_GUEST_GDT_GPA 0x1000ull
 #define HX_GUEST_BOOT_INFO_GPA 0x2000ull
@@ -176,6 +178,52 @@ static inline uint64_t hx_boot_info_gpa(uint32_t vcpu)
 {
 	return vcpu == 0 ? HX_GUEST_BOOT_INFO_GPA
 	                 : HX_BOOT_INFO_AP_GPA + (uint64_t)(vcpu - 1) * HX_BOOT_INFO_AP_STRIDE;
+}
+
+/* The boot info of vCPU vcpu of partition part, from the config: its RAM
+ * and MMIO regions, channel windows and console devices, in that order, at
+ * most HX_BOOT_MAX_RANGES of them. Returns 1 when more existed (the list
+ * is cut), else 0. Shared by every hypervisor that serves this ABI. */
+static inline int hx_boot_info_fill(struct hx_boot_info *bi, const struct hv_system_config *cfg,
+                                    uint32_t part, uint32_t vcpu, uint64_t image_lo,
+                                    uint64_t image_hi)
+{
+	const struct hv_partition_config *pc = &cfg->partitions[part];
+	*bi = (struct hx_boot_info){.magic = HX_BOOT_MAGIC,
+	                            .partition = part,
+	                            .npartitions = cfg->npartitions,
+	                            .vcpu = vcpu,
+	                            .image_start = image_lo,
+	                            .image_end = image_hi};
+	uint32_t total = pc->nregions + pc->nchannels + pc->ndevices;
+	for (uint32_t k = 0; k < total && bi->nranges < HX_BOOT_MAX_RANGES; k++) {
+		struct hx_boot_range *r = &bi->ranges[bi->nranges++];
+		if (k < pc->nregions) {
+			const struct hv_region *g = &pc->regions[k];
+			*r = (struct hx_boot_range){
+			        g->gpa,
+			        g->size,
+			        g->type == HV_REGION_RAM ? HX_RANGE_RAM : HX_RANGE_MMIO,
+			        g->perm,
+			        k,
+			        0};
+		} else if (k < pc->nregions + pc->nchannels) {
+			const struct hv_channel_member *m = &pc->channels[k - pc->nregions];
+			uint64_t size =
+			        m->channel < cfg->nchannels ? cfg->channels[m->channel].size : 0;
+			*r = (struct hx_boot_range){m->gpa,  size,       HX_RANGE_CHANNEL,
+			                            m->perm, m->channel, 0};
+		} else {
+			uint32_t i = k - pc->nregions - pc->nchannels;
+			*r = (struct hx_boot_range){pc->devices[i].gpa,
+			                            pc->devices[i].size,
+			                            HX_RANGE_DEVICE,
+			                            HV_PERM_RW,
+			                            i,
+			                            0};
+		}
+	}
+	return total > HX_BOOT_MAX_RANGES;
 }
 
 _Static_assert(sizeof(struct hx_boot_info) <= HX_BOOT_INFO_AP_STRIDE, "boot info stride");
