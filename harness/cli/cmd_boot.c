@@ -76,19 +76,8 @@ int hx_cmd_boot(int argc, char **argv)
 		rc = pr < 0 ? HX_EXIT_OK : pr;
 		goto out;
 	}
-	struct hx_config_error cerr;
-	if (hx_config_load(a->config, cfg, &cerr) != HX_CONFIG_OK) {
-		fprintf(stderr, "hx boot: %s\n", cerr.msg);
+	if (hx_run_load_config("boot", a, cfg) != 0)
 		goto out;
-	}
-	for (uint32_t i = cfg->npartitions; i < HV_MAX_PARTITIONS; i++) {
-		if (a->guest_for[i] || a->expect_set[i]) {
-			fprintf(stderr,
-			        "hx boot: partition %u named in --guest/--expect, but %s has %u\n",
-			        i, hx_esc(a->config), cfg->npartitions);
-			goto out;
-		}
-	}
 	if (a->break_npt && (a->boot_image || cfg->npartitions < 2)) {
 		fprintf(stderr,
 		        "hx boot: --break-npt foreign needs two partitions and no --image\n");

@@ -63,11 +63,8 @@ int hx_cmd_run(int argc, char **argv)
 		rc = pr < 0 ? HX_EXIT_OK : pr;
 		goto out;
 	}
-	struct hx_config_error cerr;
-	if (hx_config_load(a->config, cfg, &cerr) != HX_CONFIG_OK) {
-		fprintf(stderr, "hx run: %s\n", cerr.msg);
+	if (hx_run_load_config("run", a, cfg) != 0)
 		goto out;
-	}
 	const char *images[HV_MAX_PARTITIONS];
 	for (uint32_t i = 0; i < HV_MAX_PARTITIONS; i++)
 		images[i] = i < cfg->npartitions ? (a->guest_for[i] ? a->guest_for[i] : a->image)
@@ -77,14 +74,6 @@ int hx_cmd_run(int argc, char **argv)
 		        a->opt.only_partition, hx_esc(a->config), cfg->npartitions,
 		        cfg->npartitions == 1 ? "" : "s");
 		goto out;
-	}
-	for (uint32_t i = cfg->npartitions; i < HV_MAX_PARTITIONS; i++) {
-		if (a->guest_for[i] || a->expect_set[i]) {
-			fprintf(stderr,
-			        "hx run: partition %u named in --guest/--expect, but %s has %u\n",
-			        i, hx_esc(a->config), cfg->npartitions);
-			goto out;
-		}
 	}
 	a->opt.config_name = base_name(a->config);
 	if (!a->opt.quiet)

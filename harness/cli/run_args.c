@@ -9,6 +9,7 @@
 #include "cli_args.h"
 #include "escape.h"
 #include "hv/verify.h"
+#include "config_json.h"
 #include "run_args.h"
 
 static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
@@ -224,5 +225,23 @@ int hx_run_parse_args(const char *cmd, int argc, char **argv, struct run_args *a
 	for (uint32_t i = 0; i < HV_MAX_PARTITIONS; i++)
 		if (a->expect_all_set && !a->expect_set[i])
 			a->opt.expect[i] = a->expect_all;
+	return 0;
+}
+
+int hx_run_load_config(const char *cmd, const struct run_args *a, struct hv_system_config *cfg)
+{
+	struct hx_config_error cerr;
+	if (hx_config_load(a->config, cfg, &cerr) != HX_CONFIG_OK) {
+		fprintf(stderr, "hx %s: %s\n", cmd, cerr.msg);
+		return -1;
+	}
+	for (uint32_t i = cfg->npartitions; i < HV_MAX_PARTITIONS; i++) {
+		if (a->guest_for[i] || a->expect_set[i]) {
+			fprintf(stderr,
+			        "hx %s: partition %u named in --guest/--expect, but %s has %u\n",
+			        cmd, i, hx_esc(a->config), cfg->npartitions);
+			return -1;
+		}
+	}
 	return 0;
 }

@@ -33,4 +33,9 @@ struct run_args {
 int hx_run_parse_args(const char *cmd, int argc, char **argv, struct run_args *a,
                       void (*usage)(FILE *));
 
+/* The config the arguments name, loaded into cfg, and the partitions
+ * --guest and --expect name checked against it. 0, or -1 with the reason on
+ * stderr (prefixed "hx CMD: "). */
+int hx_run_load_config(const char *cmd, const struct run_args *a, struct hv_system_config *cfg);
+
 #endif
