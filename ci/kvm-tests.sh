@@ -83,21 +83,10 @@ tests=(
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hx-kvm.XXXXXX")
 if [ "$keep" = 1 ]; then echo "kvm: logs and traces in $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
 
-passed=0 failed=0 failures=() saved=()
-
-selected() {
-  [ ${#only[@]} -eq 0 ] && return 0
-  local n
-  for n in "${only[@]}"; do [ "$n" = "$1" ] && return 0; done
-  return 1
-}
-
-fail() {
-  failed=$((failed + 1))
-  failures+=("$1")
-  echo "kvm: FAIL $1: $2"
-  sed 's/^/    /' "$3" | tail -n 25
-}
+suite=kvm
+# shellcheck source=ci/suite-lib.sh
+. ci/suite-lib.sh
+saved=()
 
 for t in "${tests[@]}"; do
   IFS='|' read -r name guest config opts want <<<"$t"
@@ -125,15 +114,8 @@ for t in "${tests[@]}"; do
   fi
 done
 
-# The hostile guest's escapes and forged lines must reach the log escaped:
-# no raw ESC or CR byte, no line that starts with its forged text.
-if selected hostile && [ -f "$tmp/hostile.log" ]; then
-  if grep -q $'[\x1b\r]' "$tmp/hostile.log" || grep -qE '^(ok: forged|PASS: forged)' "$tmp/hostile.log"; then
-    fail hostile "guest bytes printed raw" "$tmp/hostile.log"
-  else
-    passed=$((passed + 1))
-  fi
-fi
+# The hostile guest's escapes and forged lines must reach the log escaped.
+if selected hostile && [ -f "$tmp/hostile.log" ]; then hostile_escaped hostile "$tmp/hostile.log"; fi
 
 # Negative control: partition 0's EPT maps a block of partition 1's RAM.
 # The canary guest must see the foreign canaries and the run must fail with
@@ -166,6 +148,4 @@ if [ "$save" = 1 ] && [ ${#saved[@]} -gt 0 ]; then
   echo "kvm: ${#saved[@]} traces saved to corpus/kvm/"
 fi
 
-[ "$failed" -ne 0 ] && echo "kvm: failed: ${failures[*]}"
-echo "kvm: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
