@@ -57,12 +57,6 @@ void hxb_events_free(struct hxb_events *ev)
 	free(ev);
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 static int open_trace(struct hxb_events *ev, const struct hv_ev_hello *h)
 {
 	if (!ev->opt->run.record)
@@ -71,8 +65,7 @@ static int open_trace(struct hxb_events *ev, const struct hv_ev_hello *h)
 		return -1;
 	struct hx_trace_meta meta = {
 	        .cfg = ev->cfg,
-	        .config_name =
-	                ev->opt->run.config_name ? base_name(ev->opt->run.config_name) : NULL,
+	        .config_name = ev->opt->run.config_name,
 	        .note = "recorded by hx boot: the booted image under QEMU TCG (-cpu EPYC, emulated "
 	                "SVM with nested paging)",
 	        .pool_hpa = h->pool_hpa,

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli_args.h"
 #include "escape.h"
@@ -42,12 +41,6 @@ static void usage(FILE *f)
 	        "or KVM unusable\n");
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 int hx_cmd_run(int argc, char **argv)
 {
 	struct run_args *a = calloc(1, sizeof(*a));
@@ -75,7 +68,7 @@ int hx_cmd_run(int argc, char **argv)
 		        cfg->npartitions == 1 ? "" : "s");
 		goto out;
 	}
-	a->opt.config_name = base_name(a->config);
+	a->opt.config_name = a->config;
 	if (!a->opt.quiet)
 		printf("hx run: %s with %s: %u partition%s, timeout %.1f s%s%s\n",
 		       hx_esc(a->config), hx_esc(a->image), cfg->npartitions,

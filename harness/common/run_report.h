@@ -131,7 +131,7 @@ struct hxk_options {
 	uint32_t max_vcpus;      /* 0: as configured */
 	bool single_step;        /* catch CPUID/VMCALL/HLT anywhere */
 	const char *record;      /* trace file to write, or NULL */
-	const char *config_name; /* recorded in the trace */
+	const char *config_name; /* its file name is recorded in the trace */
 	bool quiet;              /* no guest console / PRINT output */
 	bool verbose;            /* runner diagnostics */
 	/* Test-only negative control: after the production EPT build, point

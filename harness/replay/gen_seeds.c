@@ -438,8 +438,7 @@ int main(int argc, char **argv)
 		        argv[1]);
 		return 2;
 	}
-	const char *base = strrchr(argv[1], '/');
-	struct gen g = {.cfg = cfg, .config_name = base ? base + 1 : argv[1], .outdir = argv[2]};
+	struct gen g = {.cfg = cfg, .config_name = argv[1], .outdir = argv[2]};
 	g.chan_gpa_ok = cfg->partitions[0].channels[0].gpa;
 	seed_cpuid(&g);
 	seed_msr(&g);

@@ -153,7 +153,7 @@ void hx_trace_free(struct hx_trace *t);
 /* Building traces in memory (seed generator, minimizer, tests). */
 struct hx_trace_meta {
 	const struct hv_system_config *cfg; /* copied */
-	const char *config_name;            /* may be NULL */
+	const char *config_name;            /* a path or file name; may be NULL */
 	const char *note;                   /* may be NULL */
 	uint64_t pool_hpa;
 	uint32_t pool_pages;

@@ -8,10 +8,18 @@
 
 /* ---- META ---- */
 
+const char *tr_config_file_name(const char *config_name)
+{
+	if (!config_name)
+		return "";
+	const char *slash = strrchr(config_name, '/');
+	return slash ? slash + 1 : config_name;
+}
+
 void tr_put_meta(struct wbuf *w, const struct hx_trace_meta *m)
 {
 	size_t rec = wb_begin_record(w, TR_TAG_META);
-	const char *name = m->config_name ? m->config_name : "";
+	const char *name = tr_config_file_name(m->config_name);
 	const char *note = m->note ? m->note : "";
 	size_t nl = strnlen(name, HX_TRACE_NAME_MAX - 1);
 	size_t tl = strnlen(note, HX_TRACE_NOTE_MAX - 1);

@@ -74,6 +74,9 @@ static inline size_t rd_left(const struct rd *r)
 }
 
 /* ---- the parts of the format ---- */
+/* The trace keeps the config's file name, not where it lay on the recording
+ * machine: "" for NULL, the part after the last '/'. */
+const char *tr_config_file_name(const char *config_name);
 void tr_put_meta(struct wbuf *w, const struct hx_trace_meta *m);
 void tr_put_config(struct wbuf *w, const struct hv_system_config *cfg);
 /* Returns false when the log breaks a limit of the format. */

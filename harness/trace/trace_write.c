@@ -68,7 +68,7 @@ struct hx_trace *hx_trace_new(const struct hx_trace_meta *meta)
 	t->version = HX_TRACE_VERSION;
 	*t->cfg = *meta->cfg;
 	snprintf(t->config_name, sizeof(t->config_name), "%s",
-	         meta->config_name ? meta->config_name : "");
+	         tr_config_file_name(meta->config_name));
 	snprintf(t->note, sizeof(t->note), "%s", meta->note ? meta->note : "");
 	t->pool_hpa = meta->pool_hpa;
 	t->pool_pages = meta->pool_pages;

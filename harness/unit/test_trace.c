@@ -293,6 +293,43 @@ static void test_save_refuses_special_destinations(void **state)
 	assert_string_equal(err, "empty file name for the trace");
 }
 
+/* Both writers keep the config's file name, not the path it was read from:
+ * a trace names no directory of the recording machine. */
+static void test_config_name_is_file_name(void **state)
+{
+	struct fx *f = *state;
+	struct hx_trace_meta meta = {.cfg = f->t->cfg,
+	                             .config_name = "/home/user/configs/two.json",
+	                             .pool_hpa = f->t->pool_hpa,
+	                             .pool_pages = f->t->pool_pages};
+	struct hx_trace *t = hx_trace_new(&meta);
+	assert_non_null(t);
+	assert_string_equal(t->config_name, "two.json");
+	hx_trace_free(t);
+
+	char path[128], err[256];
+	snprintf(path, sizeof(path), "%s/named.hxt", f->dir);
+	struct hx_trace_writer *w = hx_trace_writer_open(path, &meta, err, sizeof(err));
+	assert_non_null(w);
+	assert_int_equal(hx_trace_writer_commit(w, err, sizeof(err)), 0);
+	struct hx_trace *back = NULL;
+	struct hx_trace_error e;
+	assert_int_equal(hx_trace_load(path, &back, &e), 0);
+	assert_string_equal(back->config_name, "two.json");
+	hx_trace_free(back);
+
+	meta.config_name = "no-directory.json";
+	t = hx_trace_new(&meta);
+	assert_non_null(t);
+	assert_string_equal(t->config_name, "no-directory.json");
+	hx_trace_free(t);
+	meta.config_name = NULL;
+	t = hx_trace_new(&meta);
+	assert_non_null(t);
+	assert_string_equal(t->config_name, "");
+	hx_trace_free(t);
+}
+
 static void test_streaming_writer(void **state)
 {
 	struct fx *f = *state;
@@ -839,6 +876,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_save_refuses_special_destinations, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_streaming_writer, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_config_name_is_file_name, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_truncated_everywhere, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_every_byte_changed, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_header_errors, setup, teardown),
