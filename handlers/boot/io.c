@@ -8,20 +8,20 @@
 void hvb_serial_init(void)
 {
 	/* 115200 8N1, FIFOs on, interrupts off (16550 datasheet). */
-	hvb_outb(COM1 + 1, 0x00);
-	hvb_outb(COM1 + 3, 0x80);
-	hvb_outb(COM1 + 0, 0x01);
-	hvb_outb(COM1 + 1, 0x00);
-	hvb_outb(COM1 + 3, 0x03);
-	hvb_outb(COM1 + 2, 0xc7);
-	hvb_outb(COM1 + 4, 0x03);
+	hv_outb(COM1 + 1, 0x00);
+	hv_outb(COM1 + 3, 0x80);
+	hv_outb(COM1 + 0, 0x01);
+	hv_outb(COM1 + 1, 0x00);
+	hv_outb(COM1 + 3, 0x03);
+	hv_outb(COM1 + 2, 0xc7);
+	hv_outb(COM1 + 4, 0x03);
 }
 
 static void serial_putc(char c)
 {
-	for (uint32_t spin = 0; spin < 100000 && !(hvb_inb(COM1 + 5) & LSR_THRE); spin++)
+	for (uint32_t spin = 0; spin < 100000 && !(hv_inb(COM1 + 5) & LSR_THRE); spin++)
 		;
-	hvb_outb(COM1, (uint8_t)c);
+	hv_outb(COM1, (uint8_t)c);
 }
 
 struct sink {
@@ -151,7 +151,7 @@ void hvb_event(uint32_t type, const void *a, uint32_t alen, const void *b, uint3
 
 void hvb_exit(uint32_t code)
 {
-	hvb_outl(HV_BOOT_EXIT_PORT, code);
+	hv_outl(HV_BOOT_EXIT_PORT, code);
 	/* Without the exit device: stop here. */
 	for (;;)
 		__asm__ volatile("cli; hlt");

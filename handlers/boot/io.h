@@ -4,24 +4,8 @@
 #define HV_BOOT_IO_H
 
 #include "hv/boot.h"
+#include "hv/port_io.h"
 #include "hv/types.h"
-
-static inline void hvb_outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t hvb_inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline void hvb_outl(uint16_t port, uint32_t v)
-{
-	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
 
 void hvb_serial_init(void);
 

@@ -36,8 +36,8 @@ void hvb_lapic_timer_start(uint32_t ticks)
 	/* The BIOS leaves the 8259 PICs delivering the PIT's IRQ 0 on vector
 	 * 8, where it would look like a double fault: mask every line (OCW1,
 	 * Intel 8259A datasheet). Only the local APIC timer interrupts. */
-	hvb_outb(0x21, 0xff);
-	hvb_outb(0xa1, 0xff);
+	hv_outb(0x21, 0xff);
+	hv_outb(0xa1, 0xff);
 	apic = (volatile uint32_t *)(uintptr_t)(base & APIC_BASE_MASK);
 	wr(REG_SVR, SVR_ENABLE | HVB_SPURIOUS_VECTOR);
 	wr(REG_TIMER_DIV, DIV_16);

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "hv/port_io.h"
+
 /* EFI status codes (UEFI spec, Appendix D): errors have bit 63 set. */
 #define EFI_SUCCESS 0ull
 #define EFI_ERR(n) ((1ull << 63) | (n))
@@ -16,18 +18,6 @@
 #define EFI_DEVICE_ERROR EFI_ERR(7)
 #define EFI_OUT_OF_RESOURCES EFI_ERR(9)
 #define EFI_NOT_FOUND EFI_ERR(14)
-
-static inline void fw_outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t fw_inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 /* The linker script wants an entry point; the sandbox never uses it. */
 #define FW_NO_ENTRY                                                                                \

@@ -92,16 +92,14 @@ uint64_t halt(void)
 uint64_t pci_config(void);
 uint64_t pci_config(void)
 {
-	uint32_t v;
-	__asm__ volatile("outl %0, %w1" : : "a"(0x80000000u), "Nd"((uint16_t)0xcf8));
-	__asm__ volatile("inl %w1, %0" : "=a"(v) : "Nd"((uint16_t)0xcfc));
-	return v;
+	hv_outl(0xcf8, 0x80000000u);
+	return hv_inl(0xcfc);
 }
 
 uint64_t smi(void);
 uint64_t smi(void)
 {
-	fw_outb(0xb2, 0x42);
+	hv_outb(0xb2, 0x42);
 	return 0;
 }
 

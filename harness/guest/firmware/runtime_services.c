@@ -26,8 +26,8 @@ _Static_assert(sizeof(struct efi_time) == 16, "EFI_TIME");
 
 static uint8_t cmos(uint8_t reg)
 {
-	fw_outb(0x70, reg);
-	return fw_inb(0x71);
+	hv_outb(0x70, reg);
+	return hv_inb(0x71);
 }
 
 static uint8_t from_bcd(uint8_t v)
@@ -178,7 +178,7 @@ MS uint64_t get_variable(const char *name, uint32_t *attrs, uint64_t *size, void
 MS uint64_t reset_system(uint32_t type);
 MS uint64_t reset_system(uint32_t type)
 {
-	fw_outb(0xcf9, type == 0 ? 0x0e : 0x06);
+	hv_outb(0xcf9, type == 0 ? 0x0e : 0x06);
 	for (;;)
 		__asm__ volatile("hlt");
 }

@@ -5,42 +5,29 @@
  * the SMI command port, the ports around the devices, string I/O. */
 #include "hx/guest.h"
 #include "hv/io.h"
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
+#include "hv/port_io.h"
 
 static uint8_t cmos(uint8_t reg)
 {
-	outb(0x70, reg);
-	return inb(0x71);
+	hv_outb(0x70, reg);
+	return hv_inb(0x71);
 }
 
 /* Each closed-port probe, run under the exception window. */
 static uint64_t in_pci(uint64_t port)
 {
-	uint32_t v;
-	__asm__ volatile("inl %w1, %0" : "=a"(v) : "Nd"((uint16_t)port));
-	return v;
+	return hv_inl((uint16_t)port);
 }
 
 static uint64_t out_byte(uint64_t port)
 {
-	__asm__ volatile("outb %b0, %w1" : : "a"(0x5a), "Nd"((uint16_t)port));
+	hv_outb((uint16_t)port, 0x5a);
 	return 0;
 }
 
 static uint64_t in_byte(uint64_t port)
 {
-	return inb((uint16_t)port);
+	return hv_inb((uint16_t)port);
 }
 
 static uint64_t outsb_uart(uint64_t unused)
@@ -54,10 +41,8 @@ static uint64_t outsb_uart(uint64_t unused)
 
 static uint64_t inw_rtc_end(uint64_t unused)
 {
-	uint16_t v;
 	(void)unused;
-	__asm__ volatile("inw %w1, %0" : "=a"(v) : "Nd"((uint16_t)0x71));
-	return v;
+	return hv_inw(0x71);
 }
 
 static void closed(const char *what, uint64_t (*fn)(uint64_t), uint64_t port)
@@ -79,18 +64,18 @@ void guest_main(void)
 	GUEST_ASSERT_EQ(cmos(HV_RTC_STATUS_A) & 0x80, 0, "update in progress");
 	GUEST_SYNC(1);
 	/* NVRAM keeps what is written. */
-	outb(0x70, 0x40);
-	outb(0x71, 0xc3);
+	hv_outb(0x70, 0x40);
+	hv_outb(0x71, 0xc3);
 	GUEST_ASSERT_EQ(cmos(0x40), 0xc3);
 	GUEST_SYNC(2);
 	/* The UART: a line to the console, the transmitter always ready. */
 	static const char line[] = "io: hello through the UART\n";
 	for (const char *p = line; *p; p++) {
-		GUEST_ASSERT_EQ(inb(0x3f8 + HV_UART_LSR) & 0x20, 0x20, "transmitter busy");
-		outb(0x3f8 + HV_UART_THR, (uint8_t)*p);
+		GUEST_ASSERT_EQ(hv_inb(0x3f8 + HV_UART_LSR) & 0x20, 0x20, "transmitter busy");
+		hv_outb(0x3f8 + HV_UART_THR, (uint8_t)*p);
 	}
-	outb(0x3f8 + HV_UART_SCR, 0x77);
-	GUEST_ASSERT_EQ(inb(0x3f8 + HV_UART_SCR), 0x77);
+	hv_outb(0x3f8 + HV_UART_SCR, 0x77);
+	GUEST_ASSERT_EQ(hv_inb(0x3f8 + HV_UART_SCR), 0x77);
 	GUEST_SYNC(3);
 	/* Every other port is closed. */
 	closed("IN from PCI CONFIG_ADDRESS 0xcf8", in_pci, 0xcf8);
