@@ -40,29 +40,55 @@ check() {
   fi
 }
 
+# The UCS-2 name and vendor GUID (EFI_GLOBAL_VARIABLE) of a variable.
+printf 'B\0o\0o\0t\0O\0r\0d\0e\0r\0\0\0' >"$tmp/name"
+printf '\x61\xdf\xe4\x8b\xca\x93\xd2\x11\xaa\x0d\x00\xe0\x98\x03\x2b\x8c' >"$tmp/guid"
+printf '\x61\xdf\xe4\x8b\xca\x93\xd2\x11\xaa\x0d\x00\xe0\x98\x03\x2b\x8d' >"$tmp/guid2"
+printf '\x01\x00\x02\x00' >"$tmp/data"
+printf '\x08\x00\x00\x00\x00\x00\x00\x00' >"$tmp/size8"
+N="@$tmp/name" G="@$tmp/guid"
+
 for cfg in sandbox sandbox-amd; do
   C=corpus/configs/$cfg.json
-  R=$fw/fw_runtime_services.elf
   H=$fw/fw_hostile.elf
   t=${cfg#sandbox}
-  # Runtime services (MS x64, as EFI calls them).
-  check "get-time$t" 0 "ea 07 0c 04 0d 2d 3b 00 00 00 00 00 ff 07 00 00" $C $R get_time --abi ms out:16 0
-  check "get-time-null$t" 0 "result: 0x8000000000000002" $C $R get_time --abi ms 0 0
-  check "monotonic$t" 0 "01 00 00 00 00 00 00 00" $C $R get_next_monotonic_count --abi ms out:8
-  printf 'BootOrder\0' >"$tmp/name"
-  check "get-variable-absent$t" 0 "result: 0x800000000000000e" $C $R get_variable --abi ms "@$tmp/name" 0 out:8 0
-  printf '\x01\x00\x02\x00' >"$tmp/data"
-  check "set-variable$t" 0 "result: 0x0" $C $R set_variable --abi ms "@$tmp/name" 7 4 "@$tmp/data"
-  # Several calls on one sandbox: state persists, a reset forgets it.
-  printf '\x08\x00\x00\x00\x00\x00\x00\x00' >"$tmp/size8"
-  check "variable-round-trip$t" 0 "01 00 02 00 00 00 00 00" $C $R --abi ms set_variable "@$tmp/name" 7 4 "@$tmp/data" \
-    --then get_variable "@$tmp/name" out:4 "inout:$tmp/size8" out:8
-  check "monotonic-counts-on$t" 0 "02 00 00 00 00 00 00 00" $C $R --abi ms get_next_monotonic_count out:8 \
+  # The runtime-services image as a static ELF and as a PE32+ runtime
+  # driver (gnu-efi), by its functions' symbols (MS x64, as EFI calls).
+  for R in $fw/fw_runtime_services.elf $fw/fw_runtime_services.efi; do
+    f=$t-${R##*.}
+    check "get-time$f" 0 "ea 07 0c 04 0d 2d 3b 00 00 00 00 00 ff 07 00 00" $C $R get_time --abi ms out:16 0
+    check "get-time-null$f" 0 "result: 0x8000000000000002" $C $R get_time --abi ms 0 0
+    check "monotonic$f" 0 "01 00 00 00 00 00 00 00" $C $R get_next_monotonic_count --abi ms out:8
+    check "get-variable-absent$f" 0 "result: 0x800000000000000e" $C $R get_variable --abi ms "$N" "$G" 0 out:8 0
+    check "set-variable$f" 0 "result: 0x0" $C $R set_variable --abi ms "$N" "$G" 7 4 "@$tmp/data"
+    # Several calls on one sandbox: state persists, a reset forgets it.
+    check "variable-round-trip$f" 0 "01 00 02 00 00 00 00 00" $C $R --abi ms set_variable "$N" "$G" 7 4 "@$tmp/data" \
+      --then get_variable "$N" "$G" out:4 "inout:$tmp/size8" out:8
+    check "variable-guid-counts$f" 0 "result: 0x800000000000000e" $C $R --abi ms set_variable "$N" "$G" 7 4 "@$tmp/data" \
+      --then get_variable "$N" "@$tmp/guid2" out:4 "inout:$tmp/size8" out:8
+    check "monotonic-counts-on$f" 0 "02 00 00 00 00 00 00 00" $C $R --abi ms get_next_monotonic_count out:8 \
+      --then get_next_monotonic_count out:8
+    # A port-I/O call after another call: no violation (the oracle takes
+    # the re-arm between calls).
+    check "io-after-a-call$f" 0 "ea 07 0c 04 0d 2d 3b 00" $C $R --abi ms get_next_monotonic_count out:8 \
+      --then get_time out:16 0
+    check "reset-forgets$f" 0 "result: 0x800000000000000e" $C $R --abi ms set_variable "$N" "$G" 7 4 "@$tmp/data" \
+      --reset-then get_variable "$N" "$G" out:4 "inout:$tmp/size8" out:8
+    check "reset-system$f" 1 "a reset of the machine was requested; nothing was reset" $C $R reset_system --abi ms 0
+  done
+  # The PE32+ runtime driver started as UEFI starts it: its entry point
+  # installs its services in the system table, called by their names.
+  E=$fw/fw_runtime_services.efi
+  check "efi-started$t" 0 "-- end of the image's EFI entry point" $C $E GetTime --abi ms out:16 0
+  check "efi-get-time$t" 0 "ea 07 0c 04 0d 2d 3b 00 00 00 00 00 ff 07 00 00" $C $E GetTime --abi ms out:16 0
+  check "efi-variable-round-trip$t" 0 "01 00 02 00 00 00 00 00" $C $E --abi ms SetVariable "$N" "$G" 7 4 "@$tmp/data" \
+    --then GetVariable "$N" "$G" out:4 "inout:$tmp/size8" out:8
+  check "efi-high-monotonic$t" 0 "01 00 00 00 01 00 00 00" $C $E --abi ms GetNextHighMonotonicCount out:4 \
     --then get_next_monotonic_count out:8
-  check "reset-forgets$t" 0 "result: 0x800000000000000e" $C $R --abi ms set_variable "@$tmp/name" 7 4 "@$tmp/data" \
-    --reset-then get_variable "@$tmp/name" out:4 "inout:$tmp/size8" out:8
+  check "efi-reset-restarts$t" 0 "result: 0x800000000000000e" $C $E --abi ms SetVariable "$N" "$G" 7 4 "@$tmp/data" \
+    --reset-then GetVariable "$N" "$G" out:4 "inout:$tmp/size8" out:8
+  check "efi-reset-system$t" 1 "a reset of the machine was requested; nothing was reset" $C $E ResetSystem --abi ms 0 0 0 0
   check "call-after-fault$t" 1 "result: 0xcc (204)" $C $fw/fw_hostile.elf undefined_insn --then add 1 2 3 4 5 6 7 8
-  check "reset-system$t" 1 "a reset of the machine was requested; nothing was reset" $C $R reset_system --abi ms 0
   # Arguments in registers and on the stack, both conventions.
   check "sysv-8-args$t" 0 "result: 0xcc (204)" $C $H add 1 2 3 4 5 6 7 8
   check "ms-6-args$t" 0 "result: 0x5b (91)" $C $H add_ms --abi ms 1 2 3 4 5 6
@@ -93,7 +119,23 @@ check "bad-abi" 2 "--abi win: expected sysv or ms" $C $fw/fw_hostile.elf add --a
 check "out-zero" 2 "out:LEN needs a length of 1 to 1048576 bytes" $C $fw/fw_hostile.elf add out:0
 check "in-buffer-fifo" 2 "is a FIFO, not a regular file" $C $fw/fw_hostile.elf add "@$(mkfifo "$tmp/fifo" && echo "$tmp/fifo")"
 check "too-many-args" 2 "too many arguments (at most 16)" $C $fw/fw_hostile.elf add 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17
-check "missing-symbol" 2 "missing CONFIG.json, IMAGE.elf or SYMBOL" $C $fw/fw_hostile.elf
+check "missing-symbol" 2 "missing CONFIG.json, IMAGE or SYMBOL" $C $fw/fw_hostile.elf
+check "efi-not-installed" 2 "SetTime: the image's entry point did not install it" $C $fw/fw_runtime_services.efi SetTime --abi ms 0
+check "efi-no-such-service" 2 "the image has no symbol GetTim (and it is not an EFI runtime service)" $C $fw/fw_runtime_services.efi GetTim
+# Malformed PE32+ images (harness/unit/test_kvm_pe.c tries each field).
+E=$fw/fw_runtime_services.efi
+head -c 500 "$E" >"$tmp/short.efi"
+check "pe-truncated" 2 "the section table (5 entries at 0x188) runs past the end of the file (500 bytes)" $C "$tmp/short.efi" GetTime
+# patch FILE OFFSET HEXBYTES: a copy of the image with bytes replaced.
+patch() {
+  cp "$E" "$tmp/$1.efi" && printf "$3" | dd of="$tmp/$1.efi" bs=1 seek=$(($2)) conv=notrunc status=none
+}
+patch nsec 0x86 '\x50'
+check "pe-many-sections" 2 "NumberOfSections 80: expected 1 to 15" $C "$tmp/nsec.efi" GetTime
+patch machine 0x84 '\x4c\x01'
+check "pe-i386" 2 "Machine 0x14c, expected 0x8664 (x64)" $C "$tmp/machine.efi" GetTime
+patch entry 0xa8 '\x00\x30'
+check "pe-entry-in-data" 2 "AddressOfEntryPoint 0x3000 lies outside every executable section" $C "$tmp/entry.efi" GetTime
 
 # The C library (harness/sandbox/hx_sandbox.h) as a program uses it.
 ex=$build/hx-sandbox-example
@@ -102,7 +144,8 @@ if [ ! -x "$ex" ]; then
   echo "call: FAIL library: $ex not built"
 else
   for cfg in sandbox sandbox-amd; do
-    "$ex" corpus/configs/$cfg.json "$fw/fw_runtime_services.elf" "$fw/fw_hostile.elf" >"$tmp/lib.out" 2>&1
+    for R in $fw/fw_runtime_services.elf $fw/fw_runtime_services.efi; do
+    "$ex" corpus/configs/$cfg.json "$R" "$fw/fw_hostile.elf" >"$tmp/lib.out" 2>&1
     rc=$?
     ok=1
     for want in "time: 2026-12-04 13:45:59" "variable: attrs 7 size 4 data 01 00 02 00" \
@@ -113,12 +156,13 @@ else
       grep -qF -- "$want" "$tmp/lib.out" || { ok=0; echo "call: FAIL library ($cfg): output lacks: $want"; }
     done
     if [ "$rc" -ne 0 ] || [ "$ok" -ne 1 ]; then
-      failed=$((failed + 1)) failures+=("library-$cfg")
+      failed=$((failed + 1)) failures+=("library-$cfg-${R##*.}")
       sed 's/^/    /' "$tmp/lib.out" | tail -14
     else
       passed=$((passed + 1))
-      echo "call: ok   library ($cfg): open, 8 calls, reset, a fault, a timeout, a refusal"
+      echo "call: ok   library ($cfg, ${R##*.}): open, 8 calls, reset, a fault, a timeout, a refusal"
     fi
+    done
   done
 fi
 

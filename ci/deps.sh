@@ -7,13 +7,15 @@ set -euo pipefail
 # (make fuzz-coverage), unversioned names for clang's own version.
 # qemu-system-x86: TCG emulates AMD SVM with nested paging, the platform
 # the bootable hypervisor image (hx boot) runs on in make test.
+# gnu-efi: crt0 and linker script of the PE32+ runtime-driver image that
+# hx call starts as UEFI starts a driver (harness/guest/CMakeLists.txt).
 packages=(
   build-essential cmake make pkg-config
   clang llvm lld libclang-rt-dev
   libcmocka-dev libcjson-dev libzydis-dev
   lcov gnuplot-nox valgrind xz-utils binutils
   afl++ python3 clang-format
-  qemu-system-x86
+  qemu-system-x86 gnu-efi
 )
 
 missing=()

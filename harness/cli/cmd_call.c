@@ -21,11 +21,14 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: hx call CONFIG.json IMAGE.elf SYMBOL [options] [ARG...]\n"
+	        "usage: hx call CONFIG.json IMAGE SYMBOL [options] [ARG...]\n"
 	        "               [--then SYMBOL [ARG...]] [--reset-then SYMBOL [ARG...]]...\n"
 	        "  Calls SYMBOL (a function of IMAGE, or an address 0x...) in partition 0 of\n"
 	        "  CONFIG on KVM, under the production handlers: the sandbox's stub calls it\n"
 	        "  and catches its exceptions; the call ends when it returns or faults.\n"
+	        "IMAGE: a static ELF64 or a PE32+ image. An EFI image (a PE32+ application or\n"
+	        "  driver) is first started as UEFI starts it, its entry point given a system\n"
+	        "  table; SYMBOL may then name a runtime service it installed (GetTime, ...)\n"
 	        "ARG: an integer (decimal or 0x hex), @FILE (an in-buffer: its bytes are copied\n"
 	        "  into the sandbox and their address passed), out:LEN (an out-buffer of LEN\n"
 	        "  bytes, zeroed; its address is passed and its bytes printed after the call),\n"
@@ -188,7 +191,7 @@ static int parse(int argc, char **argv, struct call_args *a)
 		}
 	}
 	if (!a->config || !a->image || !a->ncalls)
-		return bad("%s", "missing CONFIG.json, IMAGE.elf or SYMBOL");
+		return bad("%s", "missing CONFIG.json, IMAGE or SYMBOL");
 	bool any_out = false;
 	for (uint32_t k = 0; k < a->ncalls; k++) {
 		struct hxk_call *c = &a->call[k];
@@ -252,7 +255,7 @@ static void emit(struct lines *L, const char *fmt, ...)
 	va_end(ap);
 	buf[strcspn(buf, "\n")] = 0;
 	/* The end of a call closes its group. */
-	if (!strncmp(buf, "  -- end of call", 16)) {
+	if (!strncmp(buf, "  -- end of ", 12)) {
 		flush(L);
 		printf("%s\n", buf);
 		return;
@@ -271,7 +274,25 @@ static void emit(struct lines *L, const char *fmt, ...)
 	L->count[L->n++] = 1;
 }
 
-static void report_privileged(const char *path)
+/* The trace holds the ends of the calls in order, an EFI image's start
+ * (efi_start.h) before the call it preceded. */
+static void end_label(const struct call_args *a, uint32_t end, char *out, size_t cap)
+{
+	uint32_t n = 0;
+	for (uint32_t k = 0; k < a->ncalls; k++) {
+		if (a->call[k].efi_started && n++ == end) {
+			snprintf(out, cap, "the image's EFI entry point");
+			return;
+		}
+		if (n++ == end) {
+			snprintf(out, cap, "call %u", k + 1);
+			return;
+		}
+	}
+	snprintf(out, cap, "call %u", end + 1);
+}
+
+static void report_privileged(const struct call_args *a, const char *path)
 {
 	uint32_t calls_seen = 0;
 	struct hx_trace *t;
@@ -324,7 +345,9 @@ static void report_privileged(const char *path)
 		case HV_EXIT_VMCALL:
 			if (outs && (e->res.halt_reason == HV_HALT_CALL_RETURN ||
 			             e->res.halt_reason == HV_HALT_CALL_FAULT)) {
-				emit(&L, "  -- end of call %u\n", ++calls_seen);
+				char label[64];
+				end_label(a, calls_seen++, label, sizeof(label));
+				emit(&L, "  -- end of %s\n", label);
 				break; /* the sandbox's own hypercall */
 			}
 			emit(&L, "  hypercall %llu: %s\n", (unsigned long long)in->st.gpr[HV_RAX],
@@ -408,7 +431,7 @@ int hx_cmd_call(int argc, char **argv)
 	printf("hx call: %s, %s ABI, in partition 0 \"%s\"\n", hx_esc(a->image),
 	       a->opt_abi == HXK_ABI_MS ? "ms" : "sysv", hx_esc(cfg->partitions[0].name));
 	if (rep->recorded)
-		report_privileged(trace);
+		report_privileged(a, trace);
 	for (uint32_t i = 0; i < rep->nstored; i++)
 		printf("violation: %s: %s\n", hv_invariant_id(rep->violations[i].inv),
 		       rep->violations[i].msg);

@@ -20,7 +20,7 @@ static const struct hx_command commands[] = {
         {"boot", NULL, hx_cmd_boot,
          "boot CONFIG.json GUEST.elf [--guest N=FILE] [--timeout S] [--expect OUTCOME]"},
         {"call", NULL, hx_cmd_call,
-         "call CONFIG.json IMAGE.elf SYMBOL [--abi ms|sysv] [ARG...] (ARG: N, @FILE, out:LEN)"},
+         "call CONFIG.json IMAGE SYMBOL [--abi ms|sysv] [ARG...] (ARG: N, @FILE, out:LEN)"},
         {"trace", "dump", hx_cmd_trace_dump, "trace dump FILE.hxt"},
         {"replay", NULL, hx_cmd_replay, "replay FILE.hxt..."},
         {"minimize", NULL, hx_cmd_minimize, "minimize FILE.hxt -o OUT.hxt"},

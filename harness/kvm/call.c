@@ -4,13 +4,15 @@
 #include <linux/kvm.h>
 #include <string.h>
 
-#include "hv/guest_abi.h"
+#include "efi_start.h"
 #include "guest_setup.h"
+#include "hv/guest_abi.h"
 #include "hv/hcall.h"
 #include "runner_int.h"
 
 extern const uint8_t hxk_stub_start[], hxk_stub_end[];
-extern const uint64_t hxk_stub_entry_off, hxk_stub_hc_off, hxk_stub_idtr_off;
+extern const uint64_t hxk_stub_entry_off, hxk_stub_hc_off, hxk_stub_idtr_off,
+        hxk_stub_unsupported_off;
 extern const uint64_t hxk_stub_vec_off[32];
 
 #define TSS_IST1 0x24 /* 64-bit TSS (SDM Vol. 3A, 8.7, Figure 8-11) */
@@ -82,6 +84,13 @@ int hxk_call_install(struct hxk_pstate *p, struct hxk_err *err)
 	    put(p, HXK_STUB_IDT_GPA, idt, sizeof(idt), "the stub's IDT", err) != 0 ||
 	    put(p, HX_GUEST_TSS_GPA + TSS_IST1, &ist, sizeof(ist), "the TSS's IST1", err) != 0)
 		return -1;
+	p->efi_started = false;
+	if (hxk_efi_image(&p->elf)) {
+		uint8_t tables[HXK_EFI_TABLES_SIZE];
+		hxk_efi_tables(tables, HXK_STUB_GPA + hxk_stub_unsupported_off);
+		if (put(p, HXK_EFI_TABLES_GPA, tables, sizeof(tables), "the EFI tables", err) != 0)
+			return -1;
+	}
 	int site = amd ? HXK_SITE_VMMCALL : HXK_SITE_VMCALL;
 	p->site[site] = HXK_STUB_GPA + hxk_stub_hc_off;
 	p->has_site[site] = true;
@@ -92,10 +101,29 @@ int hxk_call_install(struct hxk_pstate *p, struct hxk_err *err)
 
 int hxk_call_resolve(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err *err)
 {
-	/* The function. */
-	if (call->symbol) {
-		if (!hxk_elf_symbol(&p->elf, call->symbol, &call->target))
-			return hxk_fail(err, "the image has no symbol %s", call->symbol);
+	/* The function: a symbol, the runtime service an EFI image installed
+	 * under that name (known once the image is started), an address. */
+	uint32_t rt = call->symbol && hxk_efi_image(&p->elf) ? hxk_efi_rt_offset(call->symbol) : 0;
+	if (call->symbol && hxk_elf_symbol(&p->elf, call->symbol, &call->target)) {
+		/* found */
+	} else if (rt && !p->efi_started) {
+		call->target = 0; /* resolved again after the start (hxk_call_run) */
+		return 0;
+	} else if (rt) {
+		uint64_t fn = 0;
+		if (!hxk_gpa_read(p, HXK_EFI_RT_GPA + rt, &fn, sizeof(fn)))
+			return hxk_fail(err,
+			                "internal: the runtime services table is not readable");
+		if (fn == HXK_STUB_GPA + hxk_stub_unsupported_off)
+			return hxk_fail(err,
+			                "%s: the image's entry point did not install it in the "
+			                "runtime services table",
+			                call->symbol);
+		call->target = fn;
+	} else if (call->symbol) {
+		return hxk_fail(err, "the image has no symbol %s%s", call->symbol,
+		                hxk_efi_image(&p->elf) ? " (and it is not an EFI runtime service)"
+		                                       : "");
 	} else {
 		call->target = call->address;
 	}
@@ -218,10 +246,18 @@ int hxk_call_begin(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err *
 {
 	struct hxk_runner *R = p->R;
 	struct hxk_err e;
-	if (R->sys->parts[p->index].halted != HV_HALT_NONE &&
-	    hv_call_rearm(R->sys, p->index) != HV_OK)
-		return hxk_fail(err, "the sandbox is halted (%s), not between calls",
-		                hv_halt_reason_str(R->sys->parts[p->index].halted));
+	if (R->sys->parts[p->index].halted != HV_HALT_NONE) {
+		if (hv_call_rearm(R->sys, p->index) != HV_OK)
+			return hxk_fail(err, "the sandbox is halted (%s), not between calls",
+			                hv_halt_reason_str(R->sys->parts[p->index].halted));
+#ifdef HXK_HAVE_ORACLE
+		/* The re-arm changed the system outside an exit: the oracle's
+		 * picture must take it, or the next exit that is not itself a
+		 * halt reads as one of a halted partition let through. */
+		if (R->oracle)
+			hx_oracle_sync(R->oracle, R->sys);
+#endif
+	}
 	const struct hv_partition_config *pc = &R->cfg->partitions[p->index];
 	if (call->reset) {
 		/* Its RAM as at the start, then the image as loaded. */

@@ -56,7 +56,8 @@ struct hxk_call {
 	struct hxk_call_buf bufs[HXK_CALL_MAX_BUFS];
 	uint32_t nbufs;
 	/* out */
-	uint64_t target; /* the function's address */
+	bool efi_started; /* an EFI image's entry point ran first (efi_start.h) */
+	uint64_t target;  /* the function's address */
 	enum hxk_call_end end;
 	uint64_t result;                                          /* HXK_CALL_RETURNED */
 	uint64_t fault_vector, fault_error, fault_rip, fault_cr2; /* HXK_CALL_FAULTED */

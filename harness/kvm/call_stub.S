@@ -13,11 +13,13 @@
  *   hc:    the one hypercall instruction, VMCALL; the host patches it to
  *          VMMCALL for an AMD partition and watches it with a hardware
  *          breakpoint (hv/hcall.h: CALL_RETURN 8, CALL_FAULT 9). It never
- *          returns; the HLT after it only guards a host that resumed it. */
+ *          returns; the HLT after it only guards a host that resumed it.
+ *   unsupported: what every service of an EFI image's system table points
+ *          at (efi_start.h): returns EFI_UNSUPPORTED. */
 	.section .rodata.hxk_stub, "a"
 	.balign 16
 	.globl hxk_stub_start, hxk_stub_end, hxk_stub_entry_off, hxk_stub_hc_off
-	.globl hxk_stub_idtr_off, hxk_stub_vec_off
+	.globl hxk_stub_idtr_off, hxk_stub_vec_off, hxk_stub_unsupported_off
 hxk_stub_start:
 stub_entry:
 	lidt stub_idtr(%rip)
@@ -42,6 +44,11 @@ stub_vec_\n:
 	vec \v
 	.endr
 
+	.balign 8
+stub_unsupported:
+	movabsq $0x8000000000000003, %rax
+	ret
+
 /* Frame: vector, error code, RIP, CS, RFLAGS, RSP, SS. */
 stub_fault:
 	popq %rdi
@@ -65,6 +72,8 @@ hxk_stub_hc_off:
 	.quad stub_hc - hxk_stub_start
 hxk_stub_idtr_off:
 	.quad stub_idtr - hxk_stub_start
+hxk_stub_unsupported_off:
+	.quad stub_unsupported - hxk_stub_start
 hxk_stub_vec_off:
 	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	.quad stub_vec_\v - hxk_stub_start

@@ -10,6 +10,7 @@
 #include "escape.h"
 #include "hx/guest_abi.h"
 #include "input_file.h"
+#include "pe_load.h"
 
 /* true when [off, off+len) lies inside a buffer of size bytes */
 static bool in_file(uint64_t off, uint64_t len, size_t size)
@@ -219,7 +220,7 @@ int hxk_elf_parse(const uint8_t *data, size_t size, struct hxk_elf *e, struct hx
 		return hxk_fail(err, "file too large (%zu bytes, limit %u)", size,
 		                HXK_ELF_MAX_BYTES);
 	if (memcmp(data, ELFMAG, SELFMAG) != 0)
-		return hxk_fail(err, "not an ELF file (bad magic)");
+		return hxk_fail(err, "not an ELF file (bad magic) nor a PE32+ image");
 	if (data[EI_CLASS] != ELFCLASS64)
 		return hxk_fail(err, "ELF class %u, expected ELFCLASS64 (64-bit)", data[EI_CLASS]);
 	if (data[EI_DATA] != ELFDATA2LSB)
@@ -263,7 +264,8 @@ int hxk_elf_read_file(const char *path, struct hxk_elf *e, struct hxk_err *err)
 	if (hx_read_file(path, HXK_ELF_MAX_BYTES, &buf, &size, why, sizeof(why)) != 0)
 		return hxk_fail(err, "%s: %s", hx_esc(path), why);
 	struct hxk_err inner;
-	int r = hxk_elf_parse(buf, size, e, &inner);
+	int r = hxk_pe_is_pe(buf, size) ? hxk_pe_parse(buf, size, e, &inner)
+	                                : hxk_elf_parse(buf, size, e, &inner);
 	free(buf);
 	if (r != 0)
 		return hxk_fail(err, "%s: %s", hx_esc(path), inner.msg);
@@ -274,12 +276,19 @@ void hxk_elf_free(struct hxk_elf *e)
 {
 	free(e->data);
 	free(e->code_syms);
+	free(e->psyms);
 	memset(e, 0, sizeof(*e));
 }
 
 bool hxk_elf_symbol(const struct hxk_elf *e, const char *name, uint64_t *value)
 {
 	size_t want = strlen(name);
+	for (uint32_t i = 0; i < e->npsyms; i++) {
+		if (!strcmp(e->psyms[i].name, name)) {
+			*value = e->psyms[i].addr;
+			return true;
+		}
+	}
 	for (uint64_t i = 0; i < e->nsyms; i++) {
 		Elf64_Sym s;
 		memcpy(&s, e->data + e->symoff + i * sizeof(s), sizeof(s));

@@ -1,6 +1,8 @@
 /* Loader for guest images: static ELF64 x86-64 executables linked at fixed
  * addresses (hx/guest_abi.h: identity-mapped, at or above
- * HX_GUEST_LOAD_MIN, inside the partition's RAM). Every header field is
+ * HX_GUEST_LOAD_MIN, inside the partition's RAM), or PE32+ images
+ * (pe_load.h), which hxk_elf_read_file hands to the PE loader by their
+ * magic; both end as the struct below. Every header field is
  * untrusted: bounds, overflow, overlap and placement are checked and each
  * rejection names the field and the value. */
 #ifndef HXK_ELF_LOAD_H
@@ -25,6 +27,12 @@ struct hxk_elf_seg {
 	uint32_t flags; /* PF_R / PF_W / PF_X */
 };
 
+/* A named address of a PE image: an export or a COFF symbol. */
+struct hxk_img_sym {
+	uint64_t addr;
+	char name[64];
+};
+
 struct hxk_elf {
 	uint8_t *data; /* the whole file (owned) */
 	size_t size;
@@ -38,6 +46,11 @@ struct hxk_elf {
 	 * sections): known instruction boundaries */
 	uint64_t *code_syms;
 	uint32_t ncode_syms;
+	/* PE32+ images only (pe_load.c) */
+	bool pe;
+	uint16_t subsystem;        /* PE "Subsystem": HXK_PE_SUBSYSTEM_* for EFI images */
+	struct hxk_img_sym *psyms; /* exports, then external COFF symbols */
+	uint32_t npsyms;
 };
 
 /* Parse a copy of data[0, size). */

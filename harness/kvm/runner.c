@@ -12,6 +12,7 @@
 #include "hv/verify.h"
 #include "hx/guest_abi.h"
 #include "call.h"
+#include "efi_start.h"
 #include "runner_int.h"
 
 static const char *const site_symbols[HXK_SITES] = {"hx_cpuid_site", "hx_vmcall_site",
@@ -598,7 +599,7 @@ static int go(struct hxk_runner *R, struct hxk_err *err)
 	return 0;
 }
 
-int hxk_call_run(struct hxk_runner *R, struct hxk_call *c, struct hxk_err *err)
+static int call_once(struct hxk_runner *R, struct hxk_call *c, struct hxk_err *err)
 {
 	struct hxk_err e;
 	R->cur_call = c;
@@ -614,6 +615,62 @@ int hxk_call_run(struct hxk_runner *R, struct hxk_call *c, struct hxk_err *err)
 		return -1;
 	hxk_call_finish(&R->parts[0], c);
 	return 0;
+}
+
+/* An EFI image's entry point, as UEFI starts a driver (efi_start.h):
+ * before the first call and after every reset. Anything but EFI_SUCCESS
+ * leaves the image unstarted and the call unmade. */
+static int efi_start(struct hxk_runner *R, struct hxk_call *c, struct hxk_err *err)
+{
+	struct hxk_pstate *p = &R->parts[0];
+	struct hxk_call s;
+	memset(&s, 0, sizeof(s));
+	s.reset = c->reset;
+	s.address = p->elf.entry;
+	s.abi = HXK_ABI_MS;
+	s.args[0] = HXK_EFI_HANDLE_GPA;
+	s.args[1] = HXK_EFI_SYSTAB_GPA;
+	s.nargs = 2;
+	int r = call_once(R, &s, err);
+	c->efi_started = true;
+	if (r != 0 || s.end == HXK_CALL_NOT_ENDED)
+		return r;
+	if (s.end == HXK_CALL_RETURNED && s.result == 0) {
+		p->efi_started = true;
+		return 0;
+	}
+	p->active = true; /* so the failure is its outcome */
+	if (s.end == HXK_CALL_RETURNED)
+		hxk_stop_partition(p, HXK_OUT_FAIL, 0,
+		                   "the image's EFI entry point returned 0x%llx, not EFI_SUCCESS: "
+		                   "the image did not start",
+		                   (unsigned long long)s.result);
+	else
+		hxk_stop_partition(
+		        p, HXK_OUT_FAIL, 0,
+		        "the image's EFI entry point faulted (vector %llu, error code "
+		        "0x%llx, at RIP 0x%llx, CR2 0x%llx): the image did not start",
+		        (unsigned long long)s.fault_vector, (unsigned long long)s.fault_error,
+		        (unsigned long long)s.fault_rip, (unsigned long long)s.fault_cr2);
+	return 0;
+}
+
+int hxk_call_run(struct hxk_runner *R, struct hxk_call *c, struct hxk_err *err)
+{
+	struct hxk_pstate *p = &R->parts[0];
+	bool reset = c->reset;
+	c->efi_started = false;
+	if (hxk_efi_image(&p->elf) && (!p->efi_started || reset)) {
+		int r = efi_start(R, c, err);
+		if (r != 0 || !p->efi_started) {
+			c->end = HXK_CALL_NOT_ENDED;
+			return r;
+		}
+		c->reset = false; /* done by the start */
+	}
+	int r = call_once(R, c, err);
+	c->reset = reset;
+	return r;
 }
 
 void hxk_close(struct hxk_runner *R)

@@ -54,6 +54,7 @@ struct hxk_pstate {
 	bool active; /* runnable: selected, set up and not finished */
 	struct hxk_vm vm;
 	struct hxk_elf elf;
+	bool efi_started; /* an EFI image's entry point returned EFI_SUCCESS (efi_start.h) */
 	uint64_t site[HXK_SITES];
 	bool has_site[HXK_SITES];
 	uint8_t site_dr[HXK_SITES]; /* debug register (DR0..DR2) watching it */

@@ -1,8 +1,9 @@
 /* hx-sandbox-example: the sandbox library used as a program would use it
  * (hx_sandbox.h), on the runtime-services and hostile images. Prints one
- * line per call; ci/call-tests.sh checks them.
+ * line per call; ci/call-tests.sh checks them, with the runtime-services
+ * image as ELF and as PE32+ (the same function names in both).
  *
- *   hx-sandbox-example CONFIG.json RUNTIME_SERVICES.elf HOSTILE.elf */
+ *   hx-sandbox-example CONFIG.json RUNTIME_SERVICES.elf|.efi HOSTILE.elf */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,17 +45,22 @@ int main(int argc, char **argv)
 	printf("time: %u-%02u-%02u %02u:%02u:%02u\n", t[0] | t[1] << 8, t[2], t[3], t[4], t[5],
 	       t[6]);
 
-	static const char name[] = "BootOrder";
+	/* UEFI variables are named by a UCS-2 name and a vendor GUID (here
+	 * EFI_GLOBAL_VARIABLE, UEFI spec 3.3). */
+	static const uint16_t name[] = u"BootOrder";
+	static const uint8_t guid[16] = {0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
+	                                 0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c};
 	uint8_t value[4] = {1, 0, 2, 0};
-	struct hx_arg set[] = {hx_in(name, sizeof(name)), hx_int(7), hx_int(sizeof(value)),
-	                       hx_in(value, sizeof(value))};
-	show("set_variable", hx_sandbox_call(rt, "set_variable", HX_ABI_MS, set, 4, &r), &r);
+	struct hx_arg set[] = {hx_in(name, sizeof(name)), hx_in(guid, sizeof(guid)), hx_int(7),
+	                       hx_int(sizeof(value)), hx_in(value, sizeof(value))};
+	show("set_variable", hx_sandbox_call(rt, "set_variable", HX_ABI_MS, set, 5, &r), &r);
 	uint32_t attrs = 0;
 	uint64_t size = 8;
 	uint8_t got[8] = {0};
-	struct hx_arg get[] = {hx_in(name, sizeof(name)), hx_out(&attrs, sizeof(attrs)),
-	                       hx_inout(&size, sizeof(size)), hx_out(got, sizeof(got))};
-	show("get_variable", hx_sandbox_call(rt, "get_variable", HX_ABI_MS, get, 4, &r), &r);
+	struct hx_arg get[] = {hx_in(name, sizeof(name)), hx_in(guid, sizeof(guid)),
+	                       hx_out(&attrs, sizeof(attrs)), hx_inout(&size, sizeof(size)),
+	                       hx_out(got, sizeof(got))};
+	show("get_variable", hx_sandbox_call(rt, "get_variable", HX_ABI_MS, get, 5, &r), &r);
 	printf("variable: attrs %u size %" PRIu64 " data %02x %02x %02x %02x\n", attrs, size,
 	       got[0], got[1], got[2], got[3]);
 	uint64_t count = 0;
@@ -64,7 +70,7 @@ int main(int argc, char **argv)
 	printf("monotonic after three calls: %" PRIu64 "\n", count);
 	hx_sandbox_reset(rt);
 	size = 8;
-	show("get_variable after reset", hx_sandbox_call(rt, "get_variable", HX_ABI_MS, get, 4, &r),
+	show("get_variable after reset", hx_sandbox_call(rt, "get_variable", HX_ABI_MS, get, 5, &r),
 	     &r);
 	show("no such function", hx_sandbox_call(rt, "no_such_function", HX_ABI_MS, NULL, 0, &r),
 	     &r);
