@@ -18,7 +18,8 @@ if ! bash .clusterfuzzlite/build.sh >"$tmp/build.log" 2>&1; then
   echo "cfl-check: .clusterfuzzlite/build.sh failed"
   exit 1
 fi
-targets=$(ls harness/fuzz/fuzz_*.c | sed 's|.*/||; s|\.c$||')
+# fuzz_call needs /dev/kvm and is left out of the build (build.sh).
+targets=$(ls harness/fuzz/fuzz_*.c | sed 's|.*/||; s|\.c$||' | grep -v '^fuzz_call$')
 ok=0 bad=0
 for name in $targets; do
   bin=$OUT/$name

@@ -23,7 +23,7 @@ for engine in libfuzzer afl; do
     { tail -20 "$out/build-$engine.log"; fail "$engine build failed, see $out/build-$engine.log"; }
 done
 echo "fuzz-smoke: building the replay drivers in $build"
-cmake --build "$build" -j "$(nproc)" --target fuzz_all hx >"$out/build-replay.log" 2>&1 ||
+cmake --build "$build" -j "$(nproc)" --target fuzz_all hx guests >"$out/build-replay.log" 2>&1 ||
   { tail -20 "$out/build-replay.log"; fail "replay build failed, see $out/build-replay.log"; }
 t1=$(date +%s)
 

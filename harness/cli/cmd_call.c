@@ -436,7 +436,7 @@ int hx_cmd_call(int argc, char **argv)
 		printf("violation: %s: %s\n", hv_invariant_id(rep->violations[i].inv),
 		       rep->violations[i].msg);
 	const struct hxk_part_report *p0 = &rep->parts[0];
-	bool all_returned = true, wrote = false;
+	bool all_returned = true, wrote = false, overrun = false;
 	for (uint32_t k = 0; k < a->ncalls; k++) {
 		struct hxk_call *c = &a->call[k];
 		if (a->ncalls > 1)
@@ -473,6 +473,14 @@ int hx_cmd_call(int argc, char **argv)
 		}
 		for (uint32_t i = 0; i < c->nbufs; i++) {
 			const struct hxk_call_buf *b = &c->bufs[i];
+			if (c->overrun & (1u << i)) {
+				printf("buffer (argument %u, %llu bytes at GPA 0x%llx): the call "
+				       "wrote "
+				       "outside it\n",
+				       b->arg, (unsigned long long)b->len,
+				       (unsigned long long)b->gpa);
+				overrun = true;
+			}
 			if (!b->out || c->end == HXK_CALL_NOT_ENDED)
 				continue;
 			if (a->out_file && !wrote) {
@@ -490,7 +498,7 @@ int hx_cmd_call(int argc, char **argv)
 			print_hex(b->data, b->len);
 		}
 	}
-	rc = all_returned && rep->nviolations == 0 ? HX_EXIT_OK : HX_EXIT_FAIL;
+	rc = all_returned && !overrun && rep->nviolations == 0 ? HX_EXIT_OK : HX_EXIT_FAIL;
 out:
 	if (trace[0])
 		unlink(trace);

@@ -154,16 +154,25 @@ static int prepare(struct hxk_pstate *p, struct hxk_call *call, struct kvm_regs 
 		return hxk_fail(err, "partition 0 has no room for the call's stack (64 KiB at the "
 		                     "top of its highest writable RAM region, above the image)");
 	uint64_t below = top - HXK_CALL_STACK;
+	call->overrun = 0;
 	for (uint32_t i = 0; i < call->nbufs; i++) {
 		struct hxk_call_buf *b = &call->bufs[i];
-		uint64_t size = (b->len + 15) & ~15ull;
+		/* Guard bytes before and after each buffer (its padding to 16
+		 * included): a write there is a write outside the buffer. */
+		uint64_t size = ((b->len + 15) & ~15ull) + 2 * HXK_CALL_GUARD;
 		if (size > below - floor)
 			return hxk_fail(err,
 			                "buffer %u (%llu bytes) does not fit below the call's "
 			                "stack",
 			                i, (unsigned long long)b->len);
 		below -= size;
-		b->gpa = below;
+		b->gpa = below + HXK_CALL_GUARD;
+		static const uint8_t guard[HXK_CALL_GUARD + 16] = {[0 ... HXK_CALL_GUARD + 15] =
+		                                                           HXK_CALL_GUARD_BYTE};
+		uint64_t tail = below + size - (b->gpa + b->len);
+		if (put(p, below, guard, HXK_CALL_GUARD, "a buffer's guard", err) != 0 ||
+		    put(p, b->gpa + b->len, guard, tail, "a buffer's guard", err) != 0)
+			return -1;
 		if (b->arg < call->nargs)
 			call->args[b->arg] = b->gpa;
 		if (!b->in) {
@@ -225,10 +234,25 @@ void hxk_call_ended(struct hxk_call *call, const struct hv_exit *ex, uint32_t ha
 	}
 }
 
+static bool guard_intact(struct hxk_pstate *p, uint64_t gpa, uint64_t len)
+{
+	uint8_t g[HXK_CALL_GUARD + 16];
+	if (len > sizeof(g) || !hxk_gpa_read(p, gpa, g, (uint32_t)len))
+		return false;
+	for (uint64_t k = 0; k < len; k++)
+		if (g[k] != HXK_CALL_GUARD_BYTE)
+			return false;
+	return true;
+}
+
 void hxk_call_finish(struct hxk_pstate *p, struct hxk_call *call)
 {
 	for (uint32_t i = 0; i < call->nbufs; i++) {
 		struct hxk_call_buf *b = &call->bufs[i];
+		uint64_t padded = (b->len + 15) & ~15ull;
+		if (!guard_intact(p, b->gpa - HXK_CALL_GUARD, HXK_CALL_GUARD) ||
+		    !guard_intact(p, b->gpa + b->len, padded - b->len + HXK_CALL_GUARD))
+			call->overrun |= 1u << i;
 		if (!b->out)
 			continue;
 		for (uint64_t k = 0; k < b->len;) {
@@ -281,14 +305,26 @@ int hxk_call_begin(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err *
 	if (prepare(p, call, &regs, err) != 0)
 		return -1;
 	struct hxk_vstate *v = &p->v[0];
+	struct kvm_run *run = v->vc->run;
 	struct kvm_sregs sregs;
-	if (hxk_vcpu_get_sregs(v->vc, &sregs, &e) != 0)
-		return hxk_fail(err, "%s", e.msg);
-	hxk_guest_sregs(&sregs);
-	if (hxk_vcpu_set_sregs(v->vc, &sregs, &e) != 0 || hxk_vcpu_set_regs(v->vc, &regs, &e) != 0)
-		return hxk_fail(err, "%s", e.msg);
-	v->vc->run->s.regs.regs = regs;
-	v->vc->run->s.regs.sregs = sregs;
+	if (v->has_run) {
+		/* The sync regs of the last exit; KVM_RUN takes them back (KVM API
+		 * "kvm_dirty_regs"), which spares three ioctls per call. */
+		sregs = run->s.regs.sregs;
+		hxk_guest_sregs(&sregs);
+		run->s.regs.regs = regs;
+		run->s.regs.sregs = sregs;
+		run->kvm_dirty_regs |= KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	} else {
+		if (hxk_vcpu_get_sregs(v->vc, &sregs, &e) != 0)
+			return hxk_fail(err, "%s", e.msg);
+		hxk_guest_sregs(&sregs);
+		if (hxk_vcpu_set_sregs(v->vc, &sregs, &e) != 0 ||
+		    hxk_vcpu_set_regs(v->vc, &regs, &e) != 0)
+			return hxk_fail(err, "%s", e.msg);
+		run->s.regs.regs = regs;
+		run->s.regs.sregs = sregs;
+	}
 	v->stopped = false;
 	v->yield = false;
 	p->active = true;

@@ -29,6 +29,8 @@ enum hxk_abi {
 #define HXK_CALL_MAX_ARGS 16
 #define HXK_CALL_MAX_BUFS 8
 #define HXK_CALL_MAX_BUF (1u << 20)
+#define HXK_CALL_GUARD 16u /* guard bytes on each side of a buffer */
+#define HXK_CALL_GUARD_BYTE 0xa5u
 
 struct hxk_call_buf {
 	uint8_t *data; /* in: copied in; out: filled after the call (len bytes) */
@@ -61,6 +63,7 @@ struct hxk_call {
 	enum hxk_call_end end;
 	uint64_t result;                                          /* HXK_CALL_RETURNED */
 	uint64_t fault_vector, fault_error, fault_rip, fault_cr2; /* HXK_CALL_FAULTED */
+	uint32_t overrun; /* bit i: bufs[i]'s guard bytes changed: a write outside it */
 };
 
 struct hxk_pstate;

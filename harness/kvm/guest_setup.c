@@ -67,16 +67,17 @@ int hxk_guest_write_tables(hxk_gpa_ptr_fn ptr, void *ctx, struct hxk_err *err)
 	    put(ptr, ctx, HXK_GUEST_TSS_GPA, tss, sizeof(tss), "the TSS", err) != 0)
 		return -1;
 
-	uint64_t(*pt)[512] = calloc(HX_GUEST_PT_PAGES, sizeof(*pt));
-	if (!pt)
-		return hxk_fail(err, "out of memory for the page tables");
-	for (uint32_t p = 0; p < HX_GUEST_PT_PAGES; p++)
-		for (uint32_t i = 0; i < 512; i++)
-			pt[p][i] = hx_guest_pt_word(p, i);
-	int r = put(ptr, ctx, HX_GUEST_PT_GPA, pt, HX_GUEST_PT_PAGES * sizeof(*pt),
-	            "the page tables", err);
-	free(pt);
-	return r;
+	/* The same words for every partition and every call: built once (a
+	 * sandbox writes them before each call). */
+	static uint64_t pt[HX_GUEST_PT_PAGES][512];
+	static bool built;
+	if (!built) {
+		for (uint32_t p = 0; p < HX_GUEST_PT_PAGES; p++)
+			for (uint32_t i = 0; i < 512; i++)
+				pt[p][i] = hx_guest_pt_word(p, i);
+		built = true;
+	}
+	return put(ptr, ctx, HX_GUEST_PT_GPA, pt, sizeof(pt), "the page tables", err);
 }
 
 int hxk_guest_write_boot_info(hxk_gpa_ptr_fn ptr, void *ctx, const struct hv_system_config *cfg,

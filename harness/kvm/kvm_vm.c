@@ -220,7 +220,9 @@ int hxk_vm_set_slot(struct hxk_vm *vm, uint32_t slot, uint64_t gpa, uint64_t siz
 {
 	struct kvm_userspace_memory_region r = {
 	        .slot = slot,
-	        .flags = readonly ? KVM_MEM_READONLY : 0,
+	        .flags = readonly        ? KVM_MEM_READONLY
+	                 : vm->log_dirty ? KVM_MEM_LOG_DIRTY_PAGES
+	                                 : 0,
 	        .guest_phys_addr = gpa,
 	        .memory_size = size,
 	        .userspace_addr = (uint64_t)(uintptr_t)host,
@@ -230,6 +232,28 @@ int hxk_vm_set_slot(struct hxk_vm *vm, uint32_t slot, uint64_t gpa, uint64_t siz
 		                      "KVM_SET_USER_MEMORY_REGION slot %u gpa 0x%llx size 0x%llx%s",
 		                      slot, (unsigned long long)gpa, (unsigned long long)size,
 		                      readonly ? " read-only" : "");
+	return 0;
+}
+
+int hxk_vm_dirty_log(struct hxk_vm *vm, uint32_t slot, uint64_t *bitmap, struct hxk_err *err)
+{
+	struct kvm_dirty_log d = {.slot = slot, .dirty_bitmap = bitmap};
+	if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &d) != 0)
+		return hxk_fail_errno(err, "KVM_GET_DIRTY_LOG slot %u", slot);
+	return 0;
+}
+
+int hxk_vcpu_get_fpu(struct hxk_vcpu *vc, struct kvm_fpu *f, struct hxk_err *err)
+{
+	if (ioctl(vc->fd, KVM_GET_FPU, f) != 0)
+		return hxk_fail_errno(err, "KVM_GET_FPU vcpu %u", vc->index);
+	return 0;
+}
+
+int hxk_vcpu_set_fpu(struct hxk_vcpu *vc, const struct kvm_fpu *f, struct hxk_err *err)
+{
+	if (ioctl(vc->fd, KVM_SET_FPU, f) != 0)
+		return hxk_fail_errno(err, "KVM_SET_FPU vcpu %u", vc->index);
 	return 0;
 }
 

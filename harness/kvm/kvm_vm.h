@@ -41,6 +41,7 @@ struct hxk_vcpu {
 
 struct hxk_vm {
 	int fd;
+	bool log_dirty; /* memslots set from now on log guest writes */
 	uint32_t nvcpus;
 	struct hxk_vcpu vcpus[HXK_MAX_VCPUS];
 };
@@ -55,11 +56,16 @@ void hxk_vm_destroy(struct hxk_vm *vm);
 int hxk_vm_set_slot(struct hxk_vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host,
                     bool readonly, struct hxk_err *err);
 int hxk_vm_delete_slot(struct hxk_vm *vm, uint32_t slot, uint64_t gpa, struct hxk_err *err);
+/* KVM_GET_DIRTY_LOG: the slot's pages the guest wrote since the last call
+ * (one bit per page), and the log cleared. */
+int hxk_vm_dirty_log(struct hxk_vm *vm, uint32_t slot, uint64_t *bitmap, struct hxk_err *err);
 
 int hxk_vcpu_set_sregs(struct hxk_vcpu *vc, const struct kvm_sregs *s, struct hxk_err *err);
 int hxk_vcpu_get_sregs(struct hxk_vcpu *vc, struct kvm_sregs *s, struct hxk_err *err);
 int hxk_vcpu_set_regs(struct hxk_vcpu *vc, const struct kvm_regs *r, struct hxk_err *err);
 int hxk_vcpu_get_regs(struct hxk_vcpu *vc, struct kvm_regs *r, struct hxk_err *err);
+int hxk_vcpu_get_fpu(struct hxk_vcpu *vc, struct kvm_fpu *f, struct hxk_err *err);
+int hxk_vcpu_set_fpu(struct hxk_vcpu *vc, const struct kvm_fpu *f, struct hxk_err *err);
 
 /* Guest debug: hardware execute breakpoints on up to 4 linear addresses
  * (naddr may be 0) and optionally single-step. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "escape.h"
+#include "call_reset.h"
 #include "runner_int.h"
 
 static void plat_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
@@ -161,6 +162,8 @@ void *hxk_gpa_ptr(void *pstate, uint64_t gpa, uint64_t len)
 	 * region) is fine. */
 	if (!s || len > s->size - (gpa - s->gpa))
 		return NULL;
+	/* Writes the dirty log does not see: a reset must restore them. */
+	hxk_call_reset_mark(p->R, s->hpa + (gpa - s->gpa), len);
 	return hxk_hostmem_ptr(&p->R->mem, s->hpa + (gpa - s->gpa), len);
 }
 

@@ -12,6 +12,7 @@
 #include "hv/verify.h"
 #include "hx/guest_abi.h"
 #include "call.h"
+#include "call_reset.h"
 #include "efi_start.h"
 #include "runner_int.h"
 
@@ -310,6 +311,8 @@ static void run_slice(struct hxk_runner *R, struct hxk_vstate *v)
 		uint64_t t1 = hxk_now_ns();
 		kick_run = NULL;
 		run->kvm_dirty_regs = 0;
+		if (r == 0)
+			v->has_run = true;
 		if (r == -EINTR) {
 			run->immediate_exit = 0;
 			hxk_count(p, HXK_K_INTR);
@@ -469,6 +472,7 @@ static void cleanup(struct hxk_runner *R)
 			hxk_slot_plan_free(&p->slots);
 			hxk_elf_free(&p->elf);
 		}
+		hxk_call_reset_free(R);
 		free(R->parts);
 	}
 	if (R->kvm_open)
@@ -652,6 +656,26 @@ static int efi_start(struct hxk_runner *R, struct hxk_call *c, struct hxk_err *e
 		        "0x%llx, at RIP 0x%llx, CR2 0x%llx): the image did not start",
 		        (unsigned long long)s.fault_vector, (unsigned long long)s.fault_error,
 		        (unsigned long long)s.fault_rip, (unsigned long long)s.fault_cr2);
+	return 0;
+}
+
+int hxk_call_start(struct hxk_runner *R, struct hxk_err *err)
+{
+	struct hxk_pstate *p = &R->parts[0];
+	if (!hxk_efi_image(&p->elf) || p->efi_started)
+		return 0;
+	struct hxk_call c;
+	memset(&c, 0, sizeof(c));
+	int r = efi_start(R, &c, err);
+	if (r != 0)
+		return r;
+	if (!p->efi_started) {
+		hxk_fail(err, "%s",
+		         p->rep->detail[0]
+		                 ? p->rep->detail
+		                 : "the image's EFI entry point neither returned nor faulted");
+		return -2;
+	}
 	return 0;
 }
 

@@ -34,6 +34,10 @@ struct hxk_runner *hxk_open(const struct hv_system_config *cfg, const char *cons
                             enum hxk_run_status *st, struct hxk_err *err);
 int hxk_call_run(struct hxk_runner *R, struct hxk_call *c, struct hxk_err *err);
 void hxk_close(struct hxk_runner *R);
+/* An EFI image started now rather than before the first call (nothing for
+ * other images): 0, -2 when it did not start (err says how it ended), -1
+ * when KVM failed. */
+int hxk_call_start(struct hxk_runner *R, struct hxk_err *err);
 
 /* Run the guests. images[p] is the ELF for partition p (NULL: partition
  * not run). rep is filled (large: allocate it). */

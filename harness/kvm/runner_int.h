@@ -45,6 +45,7 @@ struct hxk_vstate {
 	bool yield;         /* end the current slice */
 	uint64_t entry_rip; /* RIP when KVM_RUN was last entered */
 	uint64_t steps;     /* single-step traps */
+	bool has_run;       /* a KVM_RUN returned: run->s.regs hold its state */
 };
 
 struct hxk_pstate {
@@ -94,7 +95,8 @@ struct hxk_runner {
 	uint64_t exit_index;    /* core exits so far (trace index) */
 	uint64_t blame_index;   /* exit a violation found now belongs to */
 	uint64_t pool_used_seen;
-	struct hxk_call *cur_call; /* hx call: the call running */
+	struct hxk_call *cur_call;  /* hx call: the call running */
+	struct hxk_call_snap *snap; /* the sandbox's reset point (call_reset.h) */
 	uint64_t t_start;
 	bool stopping;      /* timeout: finish now */
 	uint8_t code[4096]; /* guest code before an MMIO store's RIP */

@@ -70,6 +70,7 @@ struct hx_result {
 	uint64_t vector, error, rip, cr2;
 	uint64_t exits;      /* exits of the sandbox during the call */
 	uint64_t violations; /* isolation invariants broken during the call (0) */
+	uint32_t overrun;    /* bit i: the call wrote outside buffer argument i's bounds */
 	char why[384];
 };
 
@@ -93,10 +94,33 @@ struct hx_sandbox *hx_sandbox_open(const char *config_path, const char *image_pa
 int hx_sandbox_call(struct hx_sandbox *sb, const char *symbol, enum hx_abi abi,
                     const struct hx_arg *args, unsigned nargs, struct hx_result *res);
 
-/* The next call starts from the state after loading: RAM refilled, the
- * image loaded again. */
+/* The next call starts from the state after loading (for an EFI image:
+ * after its start). Only what the calls changed is put back: the pages
+ * KVM's dirty log names and those hx wrote, the core's partition state
+ * and the vCPU's FPU; a sandbox whose snapshot could not be taken reloads
+ * the image instead. */
 void hx_sandbox_reset(struct hx_sandbox *sb);
 
+/* For tests and fuzzers: 0 when the sandbox equals its state after
+ * loading byte for byte (every page of its RAM, the core's state, its
+ * tables), else -1 and the first difference in why. Meaningful right
+ * after hx_sandbox_reset. */
+int hx_sandbox_check_reset(struct hx_sandbox *sb, char *why, size_t len);
+
+struct hx_sandbox_stats {
+	uint64_t resets;      /* by the dirty log */
+	uint64_t guest_pages; /* pages restored because the guest wrote them */
+	uint64_t host_pages;  /* because hx wrote them (arguments, buffers, tables) */
+};
+void hx_sandbox_get_stats(const struct hx_sandbox *sb, struct hx_sandbox_stats *st);
+
 void hx_sandbox_close(struct hx_sandbox *sb);
+
+#ifdef HX_SANDBOX_TESTING
+/* The test build only (hx_sandbox_test): the next reset leaves one page
+ * the guest wrote unrestored, a state leak hx_sandbox_check_reset must
+ * report. */
+void hx_sandbox_plant_reset_leak(struct hx_sandbox *sb);
+#endif
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "call_reset.h"
 #include "cli_args.h"
 #include "config_json.h"
 #include "runner.h"
@@ -17,7 +18,8 @@ struct hx_sandbox {
 	struct hxk_call none; /* marks the run a sandbox's; no call of its own */
 	struct hxk_runner *R;
 	bool reset_next;
-	bool dead; /* a call that neither returned nor faulted: no further calls */
+	bool snapshot; /* resets use the dirty log (call_reset.h) */
+	bool dead;     /* a call that neither returned nor faulted: no further calls */
 	char dead_why[384];
 };
 
@@ -55,6 +57,14 @@ struct hx_sandbox *hx_sandbox_open(const char *config_path, const char *image_pa
 		free(sb);
 		return NULL;
 	}
+	/* An EFI image starts now, so its reset point is the started image. */
+	if (hxk_call_start(sb->R, &e) != 0) {
+		snprintf(err, errlen, "%s", e.msg);
+		hxk_close(sb->R);
+		free(sb);
+		return NULL;
+	}
+	sb->snapshot = hxk_call_snapshot(sb->R, &e) == 0;
 	return sb;
 }
 
@@ -121,6 +131,9 @@ int hx_sandbox_call(struct hx_sandbox *sb, const char *symbol, enum hx_abi abi,
 	sb->reset_next = false;
 	res->exits = sb->rep.parts[0].exits - exits0;
 	res->violations = sb->rep.parts[0].violations - viol0;
+	for (uint32_t i = 0; i < c.nbufs; i++)
+		if (c.overrun & (1u << i))
+			res->overrun |= 1u << c.bufs[i].arg;
 	if (r != 0) {
 		sb->dead = true;
 		set_text(sb->dead_why, sizeof(sb->dead_why), "KVM failed: ", e.msg);
@@ -158,7 +171,38 @@ int hx_sandbox_call(struct hx_sandbox *sb, const char *symbol, enum hx_abi abi,
 
 void hx_sandbox_reset(struct hx_sandbox *sb)
 {
-	sb->reset_next = true;
+	struct hxk_err e;
+	if (!sb->snapshot) {
+		sb->reset_next = true;
+	} else if (hxk_call_reset(sb->R, &e) != 0) {
+		sb->dead = true;
+		set_text(sb->dead_why, sizeof(sb->dead_why), "the reset failed: ", e.msg);
+	}
+}
+
+int hx_sandbox_check_reset(struct hx_sandbox *sb, char *why, size_t len)
+{
+	struct hxk_err e;
+	if (!sb->snapshot) {
+		snprintf(why, len, "the sandbox has no snapshot: its resets reload the image");
+		return -1;
+	}
+	if (hxk_call_reset_check(sb->R, &e) != 0) {
+		snprintf(why, len, "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+void hx_sandbox_get_stats(const struct hx_sandbox *sb, struct hx_sandbox_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	const struct hxk_reset_stats *r = hxk_call_reset_stats(sb->R);
+	if (r) {
+		st->resets = r->resets;
+		st->guest_pages = r->guest_pages;
+		st->host_pages = r->host_pages;
+	}
 }
 
 void hx_sandbox_close(struct hx_sandbox *sb)
@@ -168,3 +212,10 @@ void hx_sandbox_close(struct hx_sandbox *sb)
 	hxk_close(sb->R);
 	free(sb);
 }
+
+#ifdef HX_SANDBOX_TESTING
+void hx_sandbox_plant_reset_leak(struct hx_sandbox *sb)
+{
+	hxk_call_reset_plant_leak(sb->R);
+}
+#endif

@@ -138,3 +138,12 @@ __attribute__((ms_abi)) uint64_t add_ms(uint64_t a, uint64_t b, uint64_t c, uint
 {
 	return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f;
 }
+
+/* Writes one byte more than the buffer it was given holds. */
+uint64_t overflow_buffer(uint8_t *buf, uint64_t len);
+uint64_t overflow_buffer(uint8_t *buf, uint64_t len)
+{
+	for (uint64_t i = 0; i <= len; i++)
+		((volatile uint8_t *)buf)[i] = 0x42;
+	return len;
+}
