@@ -108,6 +108,13 @@ for cfg in sandbox sandbox-amd; do
   check "pci-config$t" 1 "OUT port 0xcf8 (4 bytes): refused (exception)" $C $H pci_config
   check "smi-port$t" 1 "OUT port 0xb2 (1 byte): refused (exception)" $C $H smi
   check "self-modifying$t" 0 "result: 0x2 (2)" $C $H self_modify
+  # A call that overwrites the stub's IDT in its own RAM, then one that
+  # faults: hx writes the stub again before each call, the fault is reported.
+  check "idt-smashed-then-fault$t" 1 "fault: vector 6 (#UD)" $C $H smash_idt --then undefined_insn
+  # A call with an IDT of its own: a fault it cannot take shuts the vCPU
+  # down, contained; one it handles is its own business.
+  check "own-idt-shutdown$t" 1 "not ended: halted: triple-fault" $C $H own_idt
+  check "own-idt-handled$t" 0 "result: 0x1d7 (471)" $C $H own_idt_handled
   check "buffer-overrun$t" 1 "buffer (argument 0, 8 bytes at GPA 0x3effe0): the call wrote outside it" $C $H overflow_buffer out:8 8
   check "buffer-in-bounds$t" 0 "42 42 42 42 42 42 42 42" $C $H overflow_buffer out:8 7
 done

@@ -54,9 +54,11 @@ static bool stack_region(const struct hxk_pstate *p, uint64_t *lo, uint64_t *hi)
 	return found;
 }
 
-int hxk_call_install(struct hxk_pstate *p, struct hxk_err *err)
+/* The stub, its IDT (every gate on IST1), the IST1 stack: written at
+ * install and again before every call, because they lie in the
+ * partition's own RAM, where the call before may have overwritten them. */
+static int write_stub(struct hxk_pstate *p, struct hxk_err *err)
 {
-	/* The stub, its IDT (every gate on IST1), the IST1 stack. */
 	uint8_t stub[4096];
 	size_t n = (size_t)(hxk_stub_end - hxk_stub_start);
 	if (n > sizeof(stub) || HXK_STUB_GPA + sizeof(stub) > HXK_STUB_IDT_GPA)
@@ -84,6 +86,14 @@ int hxk_call_install(struct hxk_pstate *p, struct hxk_err *err)
 	    put(p, HXK_STUB_IDT_GPA, idt, sizeof(idt), "the stub's IDT", err) != 0 ||
 	    put(p, HX_GUEST_TSS_GPA + TSS_IST1, &ist, sizeof(ist), "the TSS's IST1", err) != 0)
 		return -1;
+	return 0;
+}
+
+int hxk_call_install(struct hxk_pstate *p, struct hxk_err *err)
+{
+	if (write_stub(p, err) != 0)
+		return -1;
+	bool amd = p->R->cfg->vendor == HV_VENDOR_AMD;
 	p->efi_started = false;
 	if (hxk_efi_image(&p->elf)) {
 		uint8_t tables[HXK_EFI_TABLES_SIZE];
@@ -297,9 +307,8 @@ int hxk_call_begin(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err *
 	/* The guest ABI's tables again: the last call may have written them. */
 	if (hxk_guest_write_tables(hxk_gpa_ptr, p, &e) != 0)
 		return hxk_fail(err, "%s", e.msg);
-	/* IST1 lives in the TSS just rewritten. */
-	uint64_t ist = HXK_FAULT_STACK_TOP;
-	if (put(p, HX_GUEST_TSS_GPA + TSS_IST1, &ist, sizeof(ist), "the TSS's IST1", err) != 0)
+	/* The stub and its IDT again, and IST1 in the TSS just rewritten. */
+	if (write_stub(p, err) != 0)
 		return -1;
 	struct kvm_regs regs;
 	if (prepare(p, call, &regs, err) != 0)

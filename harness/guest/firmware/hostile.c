@@ -147,3 +147,54 @@ uint64_t overflow_buffer(uint8_t *buf, uint64_t len)
 		((volatile uint8_t *)buf)[i] = 0x42;
 	return len;
 }
+
+/* Zeroes the sandbox stub's IDT (harness/kvm/call.h: HXK_STUB_IDT_GPA,
+ * in the partition's own RAM) and returns normally: the next call's
+ * exceptions must still be reported, so hx writes the stub again. */
+uint64_t smash_idt(void);
+uint64_t smash_idt(void)
+{
+	volatile uint64_t *idt = (volatile uint64_t *)0xf000;
+	for (int i = 0; i < 64; i++)
+		idt[i] = 0;
+	return 0;
+}
+
+/* Loads an IDT of its own, empty, then takes #UD: #UD and the #GP it
+ * raises find no gate, the #DF neither, and the vCPU shuts down (SDM Vol.
+ * 3A, 6.15, "Interrupt 8"): the stub never sees it, the core contains it. */
+uint64_t own_idt(void);
+uint64_t own_idt(void)
+{
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} idtr = {0, 0};
+	__asm__ volatile("lidt %0\n\tud2" : : "m"(idtr));
+	return 0;
+}
+
+/* Loads an IDT of its own whose #UD gate resumes after the UD2: it handles
+ * its own exception and returns, and the sandbox sees a normal return. */
+uint64_t own_idt_handled(void);
+extern char own_ud_handler[];
+__asm__(".text\n"
+        "own_ud_handler:\n"
+        "\taddq $2, (%rsp)\n" /* past the 2-byte UD2 */
+        "\tiretq\n");
+uint64_t own_idt_handled(void)
+{
+	static uint64_t idt[2 * 32] __attribute__((aligned(16)));
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} mine = {sizeof(idt) - 1, (uint64_t)idt}, saved;
+	uint64_t a = (uint64_t)own_ud_handler;
+	idt[2 * 6] = (a & 0xffff) | 0x08ull << 16 | 0x8eull << 40 | ((a >> 16) & 0xffff) << 48;
+	idt[2 * 6 + 1] = a >> 32;
+	__asm__ volatile("sidt %0\n\tlidt %1\n\tud2\n\tlidt %0"
+	                 : "=m"(saved)
+	                 : "m"(mine)
+	                 : "memory");
+	return 0x1d7;
+}
