@@ -14,6 +14,7 @@
 #include "cli_args.h"
 #include "config_json.h"
 #include "escape.h"
+#include "hv/guest_abi.h"
 #include "input_file.h"
 #include "runner.h"
 #include "trace.h"
@@ -362,6 +363,50 @@ static void report_privileged(const struct call_args *a, const char *path)
 	hx_trace_free(t);
 }
 
+/* A control register the call left changed, bit by bit (SDM Vol. 3A,
+ * 2.5: CR0.PE 0, WP 16, NW 29, CD 30, PG 31; CR4.PAE 5, PGE 7, VMXE 13,
+ * SMXE 14, SMEP 20, SMAP 21; EFER.SCE 0, LME 8, LMA 10, NXE 11). */
+static void cr_diff(const char *name, uint64_t was, uint64_t now, const char *const *bits)
+{
+	if (was == now)
+		return;
+	printf("control register: %s 0x%llx -> 0x%llx", name, (unsigned long long)was,
+	       (unsigned long long)now);
+	const char *sep = " (";
+	for (int b = 0; b < 64; b++) {
+		uint64_t m = 1ull << b;
+		if (!((was ^ now) & m))
+			continue;
+		if (b < 32 && bits[b])
+			printf("%s%s %s", sep, bits[b], now & m ? "set" : "cleared");
+		else
+			printf("%sbit %d %s", sep, b, now & m ? "set" : "cleared");
+		sep = ", ";
+	}
+	printf(")\n");
+}
+
+static void cr_report(const struct hxk_call *c)
+{
+	static const char *const cr0[32] = {
+	        [0] = "PE",  [1] = "MP",  [2] = "EM",  [3] = "TS",  [4] = "ET", [5] = "NE",
+	        [16] = "WP", [18] = "AM", [29] = "NW", [30] = "CD", [31] = "PG"};
+	static const char *const cr4[32] = {
+	        [0] = "VME",    [1] = "PVI",      [2] = "TSD",         [3] = "DE",
+	        [4] = "PSE",    [5] = "PAE",      [6] = "MCE",         [7] = "PGE",
+	        [8] = "PCE",    [9] = "OSFXSR",   [10] = "OSXMMEXCPT", [11] = "UMIP",
+	        [12] = "LA57",  [13] = "VMXE",    [14] = "SMXE",       [16] = "FSGSBASE",
+	        [17] = "PCIDE", [18] = "OSXSAVE", [20] = "SMEP",       [21] = "SMAP",
+	        [22] = "PKE"};
+	static const char *const efer[32] = {
+	        [0] = "SCE", [8] = "LME", [10] = "LMA", [11] = "NXE", [12] = "SVME"};
+	cr_diff("CR0", HX_GUEST_CR0, c->cr0, cr0);
+	cr_diff("CR4", HX_GUEST_CR4, c->cr4, cr4);
+	cr_diff("EFER", HX_GUEST_EFER, c->efer, efer);
+	printf("  (the call's own vCPU, reset before the next call; KVM does not report the "
+	       "write itself here, so it was found after the call, not refused)\n");
+}
+
 static void print_hex(const uint8_t *b, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++)
@@ -470,6 +515,10 @@ int hx_cmd_call(int argc, char **argv)
 			                                     : "",
 			       p0->detail[0] ? " -- " : "", p0->detail);
 			break;
+		}
+		if (c->cr_changed) {
+			cr_report(c);
+			overrun = true;
 		}
 		for (uint32_t i = 0; i < c->nbufs; i++) {
 			const struct hxk_call_buf *b = &c->bufs[i];

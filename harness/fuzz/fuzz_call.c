@@ -21,7 +21,8 @@
  *
  * Oracles: every call returns or faults within its budget (CALL-END), no
  * isolation invariant breaks (the runner's oracles; ISOLATION), nothing
- * is written outside a buffer (BUF-BOUNDS); with HX_FUZZ_CALL_CHECK=1 the
+ * is written outside a buffer (BUF-BOUNDS), no control register is left
+ * changed (CR-GUARD); with HX_FUZZ_CALL_CHECK=1 the
  * sandbox after each reset equals its state after loading (RESET-EQ);
  * HX_FUZZ_CALL_PLANT_LEAK=1 makes each reset skip one page the guest
  * wrote, the leak RESET-EQ must catch (the gate's negative control).
@@ -191,6 +192,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(r.violations == 0, "ISOLATION",
 		         "call %d (%s): %llu isolation invariant(s) broken (the runner's oracles)",
 		         k, names[op], (unsigned long long)r.violations);
+		FZ_CHECK(!r.cr_changed, "CR-GUARD",
+		         "call %d (%s) left CR0 0x%llx CR4 0x%llx EFER 0x%llx", k, names[op],
+		         (unsigned long long)r.cr0, (unsigned long long)r.cr4,
+		         (unsigned long long)r.efer);
 		FZ_CHECK(r.overrun == 0, "BUF-BOUNDS",
 		         "call %d (%s) wrote outside its buffer argument(s) (mask 0x%x)", k,
 		         names[op], r.overrun);

@@ -257,6 +257,12 @@ static bool guard_intact(struct hxk_pstate *p, uint64_t gpa, uint64_t len)
 
 void hxk_call_finish(struct hxk_pstate *p, struct hxk_call *call)
 {
+	const struct kvm_sregs *sr = &p->v[0].vc->run->s.regs.sregs;
+	call->cr0 = sr->cr0;
+	call->cr4 = sr->cr4;
+	call->efer = sr->efer;
+	call->cr_changed = p->v[0].has_run && (sr->cr0 != HX_GUEST_CR0 || sr->cr4 != HX_GUEST_CR4 ||
+	                                       sr->efer != HX_GUEST_EFER);
 	for (uint32_t i = 0; i < call->nbufs; i++) {
 		struct hxk_call_buf *b = &call->bufs[i];
 		uint64_t padded = (b->len + 15) & ~15ull;

@@ -64,6 +64,11 @@ struct hxk_call {
 	uint64_t result;                                          /* HXK_CALL_RETURNED */
 	uint64_t fault_vector, fault_error, fault_rip, fault_cr2; /* HXK_CALL_FAULTED */
 	uint32_t overrun; /* bit i: bufs[i]'s guard bytes changed: a write outside it */
+	/* The vCPU's CR0, CR4 and EFER when the call ended, when one differs
+	 * from the sandbox's entry state (KVM here reports no CR writes, so a
+	 * change is found after the call rather than refused). */
+	bool cr_changed;
+	uint64_t cr0, cr4, efer;
 };
 
 struct hxk_pstate;

@@ -71,6 +71,8 @@ struct hx_result {
 	uint64_t exits;      /* exits of the sandbox during the call */
 	uint64_t violations; /* isolation invariants broken during the call (0) */
 	uint32_t overrun;    /* bit i: the call wrote outside buffer argument i's bounds */
+	bool cr_changed;     /* the call left CR0, CR4 or EFER changed (found after it) */
+	uint64_t cr0, cr4, efer;
 	char why[384];
 };
 

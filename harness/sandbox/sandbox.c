@@ -131,6 +131,10 @@ int hx_sandbox_call(struct hx_sandbox *sb, const char *symbol, enum hx_abi abi,
 	sb->reset_next = false;
 	res->exits = sb->rep.parts[0].exits - exits0;
 	res->violations = sb->rep.parts[0].violations - viol0;
+	res->cr_changed = c.cr_changed;
+	res->cr0 = c.cr0;
+	res->cr4 = c.cr4;
+	res->efer = c.efer;
 	for (uint32_t i = 0; i < c.nbufs; i++)
 		if (c.overrun & (1u << i))
 			res->overrun |= 1u << c.bufs[i].arg;

@@ -198,3 +198,33 @@ uint64_t own_idt_handled(void)
 	                 : "memory");
 	return 0x1d7;
 }
+
+/* Control registers (SDM Vol. 3A, 2.5): clearing CR0.WP lets ring 0
+ * write read-only pages; setting CR4.VMXE asks for VMX; clearing CR0.PG
+ * in long mode is refused by the CPU itself with #GP. */
+uint64_t clear_cr0_wp(void);
+uint64_t clear_cr0_wp(void)
+{
+	uint64_t cr0;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0 & ~(1ull << 16)));
+	return 0;
+}
+
+uint64_t set_cr4_vmxe(void);
+uint64_t set_cr4_vmxe(void)
+{
+	uint64_t cr4;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | (1ull << 13)));
+	return 0;
+}
+
+uint64_t clear_cr0_pg(void);
+uint64_t clear_cr0_pg(void)
+{
+	uint64_t cr0;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0 & ~(1ull << 31)));
+	return 0;
+}
