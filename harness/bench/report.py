@@ -76,6 +76,8 @@ def fmt_ns(ns):
         return "%.2f ms" % (ns / 1e6)
     if ns >= 1e3:
         return "%.2f µs" % (ns / 1e3)
+    if ns < 10:
+        return "%.1f ns" % ns
     return "%.0f ns" % ns
 
 
@@ -300,6 +302,22 @@ def markdown(doc, plot_err):
         w("|---|--:|")
         w("| one call on an open sandbox | %s |" % fmt_ns(cl["per_call_ns"]))
         w("| a whole `hx call` | %s |" % fmt_ns(cl["hx_call_ns"]))
+        lib = cl.get("library") or {}
+        if lib.get("available"):
+            w("")
+            w("Through the C library (hx-bench-call, no trace), against the same function "
+              "called directly; one exit inside a call from GetTime (%d exits) against a "
+              "GetTime that returns at once; a reset from KVM's dirty log after a "
+              "SetVariable (%.1f pages restored on average)."
+              % (lib["get_time_exits"], lib["reset_pages"]))
+            w("")
+            w("| | time | against a direct call |")
+            w("|---|--:|--:|")
+            w("| add(1..8) called directly | %s | 1x |" % fmt_ns(lib["direct_ns"]))
+            w("| add(1..8) in the sandbox | %s | %.0fx |"
+              % (fmt_ns(lib["library_call_ns"]), lib["library_call_ns"] / lib["direct_ns"]))
+            w("| one port-I/O exit inside a call | %s | |" % fmt_ns(lib["per_exit_ns"]))
+            w("| a reset from the dirty log | %s | |" % fmt_ns(lib["reset_ns"]))
     w("")
 
     b = doc.get("boot", {})
