@@ -67,6 +67,7 @@ tests=(
   "hang-beside|cpuid|kvm-amd-two|--guest 0=@GUESTS@/hang.elf --expect 0=timeout --expect 1=pass --timeout 3"
   "triple|triple|kvm-amd-halt|--expect halted:triple-fault"
   "io|io|kvm-amd-io|--expect pass|[solo console] io: hello through the UART"
+  "cr|cr|kvm-amd-one|--expect pass"
   'hostile|hostile|kvm-amd-one|--expect pass|[solo/0] hostile.c:14: \x1b[31mred\x0aPASS: forged print line'
 )
 

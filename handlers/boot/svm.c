@@ -63,6 +63,9 @@ void hvb_vmcb_init(struct hv_vmcb *vmcb, uint64_t n_cr3, uint32_t asid, uint64_t
 	c->intercept1 = HV_VMCB_I1_INTR | HV_VMCB_I1_CPUID | HV_VMCB_I1_HLT | HV_VMCB_I1_IOIO_PROT |
 	                HV_VMCB_I1_MSR_PROT | HV_VMCB_I1_SHUTDOWN;
 	c->intercept2 = HV_VMCB_I2_VMRUN | HV_VMCB_I2_VMMCALL | HV_VMCB_I2_XSETBV;
+	/* CR0 and CR4 writes go through the core's policy (hv/cr.h); bits
+	 * 31:16 of the CR intercept vector are the writes (APM Vol. 2, 15.9). */
+	c->intercept_cr = (1u << (16 + 0)) | (1u << (16 + 4));
 	c->iopm_base_pa = iopm_pa;
 	c->msrpm_base_pa = msrpm_pa;
 	c->guest_asid = asid;

@@ -55,6 +55,7 @@ static const struct hv_exit_entry exit_table[] = {
         [HV_EXIT_XSETBV] = {"xsetbv", exit_unhandled},
         [HV_EXIT_INVALID_STATE] = {"invalid-state", exit_unhandled},
         [HV_EXIT_EXCEPTION] = {"exception", exit_unhandled},
+        [HV_EXIT_CR_WRITE] = {"cr-write", hv_handle_cr_write},
 };
 _Static_assert(HV_ARRAY_LEN(exit_table) == HV_EXIT_COUNT, "every exit reason has an entry");
 

@@ -72,3 +72,48 @@ uint32_t hv_insn_len_for_exit(uint32_t reason, enum hv_vendor vendor, bool long_
 			return 0;
 	return i + oplen;
 }
+
+uint32_t hv_insn_decode_cr_write(uint32_t cr, bool long_mode, const uint8_t *bytes, uint32_t n,
+                                 const uint64_t gpr[HV_GPR_COUNT], uint64_t *qual)
+{
+	uint32_t i = 0;
+	uint8_t rex = 0;
+	while (i < n && i < 15 &&
+	       (legacy_prefix(bytes[i]) || (long_mode && (bytes[i] & 0xf0) == 0x40))) {
+		/* Only a REX right before the opcode counts (SDM Vol. 2A, 2.2.1). */
+		rex = (long_mode && (bytes[i] & 0xf0) == 0x40) ? bytes[i] : 0;
+		i++;
+	}
+	if (i + 2 > n || i + 2 > 15 || bytes[i] != 0x0f)
+		return 0;
+	uint8_t op = bytes[i + 1];
+	if (op == 0x06) { /* CLTS */
+		if (cr != 0)
+			return 0;
+		*qual = HV_QUAL_CR_CLTS;
+		return i + 2;
+	}
+	if (i + 3 > n || i + 3 > 15)
+		return 0;
+	uint8_t modrm = bytes[i + 2];
+	uint32_t reg = (modrm >> 3) & 7, rm = modrm & 7;
+	if (op == 0x22) {
+		/* MOV CRn, r64 (0F 22 /r): the mod bits are ignored, the operand
+		 * is always a register (SDM Vol. 2B, "MOV--Move to/from Control
+		 * Registers"); REX.R extends the CR number, REX.B the GPR. */
+		uint32_t crn = reg | ((rex & 4) ? 8u : 0u);
+		if (crn != cr)
+			return 0;
+		uint32_t g = rm | ((rex & 1) ? 8u : 0u);
+		*qual = (uint64_t)crn | HV_QUAL_CR_MOV | ((uint64_t)g << HV_QUAL_CR_GPR_SHIFT);
+		return i + 3;
+	}
+	if (op == 0x01 && reg == 6 && (modrm >> 6) == 3 && cr == 0) {
+		/* LMSW r16 (0F 01 /6). The memory form is not decoded: its
+		 * operand would have to be read through the guest's tables. */
+		uint32_t g = rm | ((rex & 1) ? 8u : 0u);
+		*qual = HV_QUAL_CR_LMSW | ((gpr[g] & 0xffff) << HV_QUAL_CR_LMSW_SHIFT);
+		return i + 3;
+	}
+	return 0;
+}

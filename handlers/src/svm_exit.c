@@ -102,6 +102,37 @@ static enum hv_xlat ioio(const struct hv_vmcb *vmcb, struct hv_exit *ex)
 	return HV_XLAT_OK;
 }
 
+/* CR0/CR4 write intercepts (APM Vol. 2, 15.9): the instruction at CS:RIP
+ * is decoded whatever the processor reports, since without decode assists
+ * (QEMU has none) EXITINFO1 is 0 and CLTS and LMSW never say more; what it
+ * does report (nRIP, the GPR of a MOV) must agree with the bytes, or
+ * another vCPU changed them and the exit is refused. */
+static enum hv_xlat cr_write(struct hv_system *sys, const struct hv_vmcb *vmcb, uint32_t features,
+                             struct hv_exit *ex, uint32_t cr)
+{
+	if (!sys || ex->partition >= sys->cfg->npartitions)
+		return HV_XLAT_NO_LENGTH;
+	bool lm = long_mode(vmcb);
+	uint64_t la = lm ? ex->st.rip : (uint32_t)(vmcb->save.cs.base + ex->st.rip);
+	uint8_t bytes[15];
+	enum hv_gpt_fault fault;
+	uint32_t n = hv_gpt_fetch(sys, ex->partition, &ex->st, la, bytes, sizeof(bytes), &fault);
+	uint64_t qual = 0;
+	uint32_t len = hv_insn_decode_cr_write(cr, lm, bytes, n, ex->st.gpr, &qual);
+	if (len == 0)
+		return HV_XLAT_NO_LENGTH;
+	if ((features & HV_SVM_FEAT_NRIPS) && vmcb->ctl.next_rip - vmcb->save.rip != len)
+		return HV_XLAT_BAD_INFO;
+	uint64_t info = vmcb->ctl.exit_info1;
+	if ((features & HV_SVM_FEAT_DECODE_ASSISTS) && (info & HV_SVM_CR_MOV) &&
+	    ((qual & HV_QUAL_CR_TYPE_MASK) != HV_QUAL_CR_MOV ||
+	     ((qual >> HV_QUAL_CR_GPR_SHIFT) & 0xf) != (info & 0xf)))
+		return HV_XLAT_BAD_INFO;
+	ex->qual = qual;
+	ex->insn_len = len;
+	return HV_XLAT_OK;
+}
+
 static enum hv_xlat classify(struct hv_system *sys, const struct hv_vmcb *vmcb, uint32_t features,
                              struct hv_exit *ex)
 {
@@ -150,6 +181,10 @@ static enum hv_xlat classify(struct hv_system *sys, const struct hv_vmcb *vmcb, 
 	case HV_SVM_EXIT_NPF:
 		ex->reason = HV_EXIT_EPT_VIOLATION;
 		return npf(sys, vmcb, ex);
+	case HV_SVM_EXIT_WRITE_CR0:
+	case HV_SVM_EXIT_WRITE_CR4:
+		ex->reason = HV_EXIT_CR_WRITE;
+		return cr_write(sys, vmcb, features, ex, code == HV_SVM_EXIT_WRITE_CR0 ? 0 : 4);
 	default:
 		return HV_XLAT_UNKNOWN_EXIT;
 	}
@@ -270,5 +305,10 @@ enum hv_verdict hv_svm_exit_write(struct hv_vmcb *vmcb, uint64_t gpr[HV_GPR_COUN
 	}
 	if (res->action == HV_ACT_RESUME && res->msr.valid)
 		write_msr(vmcb, res->msr.msr, res->msr.value);
+	/* An allowed CR write: the value the handler left in the state. */
+	if (res->action == HV_ACT_RESUME && ex->reason == HV_EXIT_CR_WRITE) {
+		vmcb->save.cr0 = ex->st.cr0;
+		vmcb->save.cr4 = ex->st.cr4;
+	}
 	return HV_VERDICT_RUN;
 }

@@ -130,6 +130,7 @@ static const char *const invariant_ids[] = {
         [HV_INV_BUILD_EQ] = "BUILD-EQ",
         [HV_INV_DECODE_EQ] = "DECODE-EQ",
         [HV_INV_IO_GUARD] = "IO-GUARD",
+        [HV_INV_CR_GUARD] = "CR-GUARD",
 };
 _Static_assert(HV_ARRAY_LEN(invariant_ids) == HV_INV_COUNT, "every invariant has an id");
 

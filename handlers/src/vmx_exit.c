@@ -137,6 +137,23 @@ static enum hv_xlat classify(const struct hv_vmcs_exit *v, struct hv_exit *ex)
 	case HV_VMX_EXIT_XSETBV:
 		ex->reason = HV_EXIT_XSETBV;
 		return take_len(v, ex);
+	case HV_VMX_EXIT_CR_ACCESS: {
+		/* Table 28-3: the qualification is already the core's. Reads
+		 * (type 1) are never intercepted, LMSW from memory is not
+		 * emulated, CRs other than 0 and 4 are not written through the
+		 * core; bits 63:32, 15:12 and 7 are reserved, and bits 31:16 and 6 are
+		 * LMSW's only. */
+		uint64_t q = v->exit_qual, type = q & HV_QUAL_CR_TYPE_MASK, cr = q & 0xf;
+		if ((q & 0xffffffff0000f080ull) ||
+		    (type != HV_QUAL_CR_LMSW && (q & (0xffff0000ull | HV_QUAL_CR_LMSW_MEM))) ||
+		    (type != HV_QUAL_CR_MOV && cr != 0) ||
+		    (type == HV_QUAL_CR_MOV && cr != 0 && cr != 4) || type == (1ull << 4) ||
+		    (q & HV_QUAL_CR_LMSW_MEM))
+			return HV_XLAT_BAD_INFO;
+		ex->reason = HV_EXIT_CR_WRITE;
+		ex->qual = q;
+		return take_len(v, ex);
+	}
 	case HV_VMX_EXIT_IO:
 		/* Table 28-5; bits 15:7 and 63:32 are reserved (zero). */
 		if (v->exit_qual & 0xffffffff0000ff80ull)
@@ -248,5 +265,10 @@ enum hv_verdict hv_vmx_exit_write(struct hv_vmcs_exit *vmcs, uint64_t gpr[HV_GPR
 	}
 	if (res->action == HV_ACT_RESUME && res->msr.valid)
 		write_msr(vmcs, res->msr.msr, res->msr.value);
+	/* An allowed CR write: the value the handler left in the state. */
+	if (res->action == HV_ACT_RESUME && ex->reason == HV_EXIT_CR_WRITE) {
+		vmcs->cr0 = ex->st.cr0;
+		vmcs->cr4 = ex->st.cr4;
+	}
 	return HV_VERDICT_RUN;
 }

@@ -38,9 +38,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static uint64_t draw_code(struct fz *f)
 {
-	static const uint64_t codes[] = {0x072, 0x07c, 0x081, 0x078, 0x07f,
-	                                 0x08d, 0x07b, 0x400, 0x040, 0x046,
-	                                 0x04d, 0x04e, 0x060, ~0ull, 0xffffffffull};
+	static const uint64_t codes[] = {0x072, 0x07c, 0x081, 0x078, 0x07f,        0x08d,
+	                                 0x07b, 0x400, 0x040, 0x046, 0x04d,        0x04e,
+	                                 0x060, 0x010, 0x014, ~0ull, 0xffffffffull};
 	uint8_t sel = fz_u8(f);
 	if (sel < 0xc0)
 		return codes[sel % HV_ARRAY_LEN(codes)];
@@ -70,7 +70,8 @@ static void draw(struct fz *f, struct input *in)
 	memset(in, 0, sizeof(*in));
 	struct hv_vmcb *v = &in->vmcb;
 	uint8_t flags = fz_u8(f);
-	in->features = (flags & 1) ? HV_SVM_FEAT_NRIPS : 0;
+	in->features = ((flags & 1) ? HV_SVM_FEAT_NRIPS : 0) |
+	               ((flags & 32) ? HV_SVM_FEAT_DECODE_ASSISTS : 0);
 	v->ctl.exit_code = draw_code(f);
 	v->ctl.exit_info1 = (flags & 2) ? fz_u64(f) : fz_u8(f) | ((uint64_t)fz_u8(f) << 32);
 	if (v->ctl.exit_code == 0x07b) { /* IOIO: port in 31:16, size bits */
@@ -113,6 +114,28 @@ static void draw(struct fz *f, struct input *in)
 		in->gpr[HV_RCX] = msrs[fz_u8(f) % HV_ARRAY_LEN(msrs)];
 	uint8_t code[16];
 	size_t n = fz_bytes(f, code, sizeof(code));
+	/* CR writes: now and then a MOV to CR0/CR4, CLTS or LMSW at RIP, with
+	 * a REX or not, so the decoder and the policy are reached. */
+	uint64_t c = v->ctl.exit_code;
+	if ((c == 0x010 || c == 0x014) && n >= 4 && (code[0] & 0xc0) != 0xc0) {
+		static const uint8_t ops[][2] = {{0x0f, 0x22}, {0x0f, 0x06}, {0x0f, 0x01}};
+		uint8_t k = code[1] % 3, at = (code[0] & 1) ? 1 : 0;
+		if (at)
+			code[0] = 0x40 | (code[2] & 0xf);
+		code[at] = ops[k][0];
+		code[at + 1] = ops[k][1];
+		code[at + 2] = k == 0 ? (uint8_t)(0xc0 | (c == 0x014 ? 4u << 3 : 0) | (code[3] & 7))
+		               : k == 2 ? (uint8_t)(0xf0 | (code[3] & 7))
+		                        : code[at + 2];
+		/* The GPR a MOV names: values the policy allows or refuses. */
+		static const uint64_t crs[] = {0x80010033, 0x80010033 | 8, 0x80000033,
+		                               0x620,      0x6a0,          0x620 | (1u << 13)};
+		for (int r = 0; r < HV_GPR_COUNT; r++)
+			if (code[3] & 8)
+				in->gpr[r] = crs[(r + code[3]) % HV_ARRAY_LEN(crs)];
+		if (code[3] & 8)
+			v->save.rax = crs[code[3] % HV_ARRAY_LEN(crs)];
+	}
 	ew_code(v->save.rip, code, n);
 }
 
@@ -141,6 +164,9 @@ static uint32_t manual_reason(uint64_t code, uint64_t info1)
 		return HV_EXIT_IO;
 	case 0x400:
 		return HV_EXIT_EPT_VIOLATION;
+	case 0x010:
+	case 0x014:
+		return HV_EXIT_CR_WRITE;
 	default:
 		return HV_EXIT_COUNT;
 	}
@@ -168,7 +194,7 @@ static void check_read(const struct input *in, enum hv_xlat x, const struct hv_e
 		FZ_CHECK(r == HV_RAX || r == HV_RSP || ex->st.gpr[r] == in->gpr[r], "XLAT",
 		         "gpr %d differs from the stub's", r);
 	bool measured = want == HV_EXIT_CPUID || want == HV_EXIT_RDMSR || want == HV_EXIT_WRMSR ||
-	                want == HV_EXIT_VMCALL;
+	                want == HV_EXIT_VMCALL || want == HV_EXIT_CR_WRITE;
 	if (measured) {
 		FZ_CHECK(ex->insn_len >= 1 && ex->insn_len <= 15, "XLAT", "length %u",
 		         ex->insn_len);
@@ -196,12 +222,15 @@ static void check_read(const struct input *in, enum hv_xlat x, const struct hv_e
 }
 
 /* Bytes of the VMCB hv_svm_exit_write may change for this result. */
-static bool may_change(size_t off, const struct hv_result *res)
+static bool may_change(size_t off, const struct hv_exit *ex, const struct hv_result *res)
 {
 #define IN(field)                                                                                  \
 	(off >= offsetof(struct hv_vmcb, field) &&                                                 \
 	 off < offsetof(struct hv_vmcb, field) + sizeof(((struct hv_vmcb *)0)->field))
 	if (IN(save.rip) || IN(save.rax) || IN(save.rsp) || IN(ctl.event_inj))
+		return true;
+	if (res->action == HV_ACT_RESUME && ex->reason == HV_EXIT_CR_WRITE &&
+	    (IN(save.cr0) || IN(save.cr4)))
 		return true;
 	if (res->action != HV_ACT_RESUME || !res->msr.valid)
 		return false;
@@ -250,7 +279,7 @@ static void check_write(const struct hv_vmcb *before, const struct hv_vmcb *afte
 	}
 	const uint8_t *a = (const uint8_t *)before, *b = (const uint8_t *)after;
 	for (size_t off = 0; off < sizeof(*before); off++)
-		FZ_CHECK(a[off] == b[off] || may_change(off, res), "WRITE",
+		FZ_CHECK(a[off] == b[off] || may_change(off, ex, res), "WRITE",
 		         "VMCB byte 0x%zx changed (action %s)", off, hv_action_str(res->action));
 	FZ_CHECK(after->save.rip == ex->st.rip && after->save.rax == ex->st.gpr[HV_RAX] &&
 	                 after->save.rsp == ex->st.gpr[HV_RSP],

@@ -46,6 +46,7 @@ static void draw(struct fz *f, struct input *in)
 	                                   30,
 	                                   48,
 	                                   55,
+	                                   28,
 	                                   0,
 	                                   1,
 	                                   49,
@@ -82,7 +83,22 @@ static void draw(struct fz *f, struct input *in)
 	ew_code(v->rip, code, n);
 }
 
-static uint32_t manual_reason(uint32_t r, uint32_t intr_info)
+/* SDM Vol. 3C, Table 28-3, read here: a write of CR0 or CR4 by MOV, of
+ * CR0 by CLTS or by LMSW from a register; reserved bits clear, bits 31:16
+ * and 6 only for LMSW. */
+static bool manual_cr_write(uint64_t q)
+{
+	uint32_t cr = q & 15, type = (q >> 4) & 3;
+	if (q >> 32 || (q >> 12 & 15) || (q >> 7 & 1))
+		return false;
+	if (type != 3 && ((q >> 16) || (q >> 6 & 1)))
+		return false;
+	if (type == 0)
+		return cr == 0 || cr == 4;
+	return (type == 2 || type == 3) && cr == 0 && !(q >> 6 & 1);
+}
+
+static uint32_t manual_reason(uint32_t r, uint32_t intr_info, uint64_t qual)
 {
 	if (r & HV_VMX_EXIT_ENTRY_FAILURE)
 		return (r & 0xffff) == 33 || (r & 0xffff) == 34 ? HV_EXIT_INVALID_STATE
@@ -109,6 +125,8 @@ static uint32_t manual_reason(uint32_t r, uint32_t intr_info)
 		return HV_EXIT_EPT_VIOLATION;
 	case 55:
 		return HV_EXIT_XSETBV;
+	case 28:
+		return manual_cr_write(qual) ? HV_EXIT_CR_WRITE : HV_EXIT_COUNT;
 	default:
 		return HV_EXIT_COUNT;
 	}
@@ -125,11 +143,12 @@ static void check_read(const struct input *in, enum hv_xlat x, const struct hv_e
 	         "XLAT", "CPL, RIP or RSP not the VMCS's");
 	if (x != HV_XLAT_OK)
 		return;
-	uint32_t want = manual_reason(v->exit_reason, v->exit_intr_info);
+	uint32_t want = manual_reason(v->exit_reason, v->exit_intr_info, v->exit_qual);
 	FZ_CHECK(ex->reason == want, "XLAT", "exit reason 0x%x became %s, not %s", v->exit_reason,
 	         hv_exit_reason_str(ex->reason), hv_exit_reason_str(want));
 	bool measured = want == HV_EXIT_CPUID || want == HV_EXIT_RDMSR || want == HV_EXIT_WRMSR ||
-	                want == HV_EXIT_VMCALL || want == HV_EXIT_IO || want == HV_EXIT_XSETBV;
+	                want == HV_EXIT_VMCALL || want == HV_EXIT_IO || want == HV_EXIT_XSETBV ||
+	                want == HV_EXIT_CR_WRITE;
 	if (measured)
 		FZ_CHECK(ex->insn_len == v->exit_insn_len && ex->insn_len >= 1 &&
 		                 ex->insn_len <= 15,
@@ -137,7 +156,7 @@ static void check_read(const struct input *in, enum hv_xlat x, const struct hv_e
 	else
 		FZ_CHECK(ex->insn_len == 0, "XLAT", "length %u for %s", ex->insn_len,
 		         hv_exit_reason_str(want));
-	if (want == HV_EXIT_IO || want == HV_EXIT_EPT_VIOLATION)
+	if (want == HV_EXIT_IO || want == HV_EXIT_EPT_VIOLATION || want == HV_EXIT_CR_WRITE)
 		FZ_CHECK(ex->qual == v->exit_qual, "XLAT", "qualification changed");
 	if (want == HV_EXIT_EPT_VIOLATION)
 		FZ_CHECK(ex->gpa == v->guest_phys &&
@@ -146,12 +165,14 @@ static void check_read(const struct input *in, enum hv_xlat x, const struct hv_e
 		         "XLAT", "GPA or GLA not the VMCS's");
 }
 
-static bool may_change(size_t off, const struct hv_result *res)
+static bool may_change(size_t off, const struct hv_exit *ex, const struct hv_result *res)
 {
 #define IN(field)                                                                                  \
 	(off >= offsetof(struct hv_vmcs_exit, field) &&                                            \
 	 off < offsetof(struct hv_vmcs_exit, field) + sizeof(((struct hv_vmcs_exit *)0)->field))
 	if (IN(rip) || IN(rsp) || IN(entry_intr_info) || IN(entry_exc_error) || IN(entry_insn_len))
+		return true;
+	if (res->action == HV_ACT_RESUME && ex->reason == HV_EXIT_CR_WRITE && (IN(cr0) || IN(cr4)))
 		return true;
 	if (res->action != HV_ACT_RESUME || !res->msr.valid)
 		return false;
@@ -203,7 +224,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	         hv_action_str(res.action));
 	const uint8_t *a = (const uint8_t *)&before, *b = (const uint8_t *)&in.vmcs;
 	for (size_t off = 0; off < sizeof(before); off++)
-		FZ_CHECK(a[off] == b[off] || (!halt && may_change(off, &res)), "WRITE",
+		FZ_CHECK(a[off] == b[off] || (!halt && may_change(off, &ex, &res)), "WRITE",
 		         "VMCS field byte %zu changed (action %s)", off, hv_action_str(res.action));
 	if (halt)
 		return 0;

@@ -219,5 +219,8 @@ void oracle_check_hcall(struct hx_oracle *o, const struct hv_system *sys, const 
  * configured device, in the device's width, and otherwise contained. */
 void oracle_check_io(struct hx_oracle *o, const struct hv_exit *out, const struct hv_result *res,
                      const struct hx_obs_view *log);
+/* CR-GUARD (oracle_cr.c): a CR write is resumed only with the value the
+ * instruction loads, legal and allowed; refused otherwise. */
+void oracle_check_cr(struct hx_oracle *o, const struct hv_exit *out, const struct hv_result *res);
 
 #endif

@@ -406,6 +406,61 @@ static void t_io_rax_upper(struct fx *f, struct hv_exit *x, struct hv_result *r)
 	x->st.gpr[HV_RAX] |= 1ull << 40;
 }
 
+/* Control-register writes (CR-GUARD, oracle_cr.c). */
+static struct hv_exit ex_cr(uint32_t cr, uint64_t value)
+{
+	struct hv_exit x = base(HV_EXIT_CR_WRITE, 0);
+	x.qual = cr | ((uint64_t)HV_RBX << HV_QUAL_CR_GPR_SHIFT);
+	x.insn_len = 3;
+	x.st.gpr[HV_RBX] = value;
+	return x;
+}
+static struct hv_exit e_cr0_ts(struct fx *f)
+{
+	return ex_cr(0, 0x80050033ull | 8); /* TS: allowed */
+}
+static struct hv_exit e_cr4_vmxe(struct fx *f)
+{
+	return ex_cr(4, 0x620 | (1ull << 13)); /* VMXE: refused */
+}
+static struct hv_exit e_cr0_reserved(struct fx *f)
+{
+	return ex_cr(0, 0x80050033ull | (1ull << 40)); /* #GP */
+}
+static void t_cr_resumed(struct fx *f, struct hv_exit *x, struct hv_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->action = HV_ACT_RESUME;
+	r->insn_len = 3;
+	x->st.rip += 3;
+	if ((x->qual & 0xf) == 0)
+		x->st.cr0 = x->st.gpr[HV_RBX];
+	else
+		x->st.cr4 = x->st.gpr[HV_RBX];
+}
+static void t_cr_value(struct fx *f, struct hv_exit *x, struct hv_result *r)
+{
+	x->st.cr0 ^= 2; /* MP flipped on top of the write */
+}
+static void t_cr_other(struct fx *f, struct hv_exit *x, struct hv_result *r)
+{
+	x->st.cr4 |= 0x80;
+}
+static void t_cr_refused(struct fx *f, struct hv_exit *x, struct hv_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->action = HV_ACT_INJECT;
+	r->vector = HV_VEC_GP;
+	r->has_error_code = 1;
+	x->st.rip -= 3;
+	x->st.cr0 = 0x80050033ull;
+}
+static void t_cr_ud(struct fx *f, struct hv_exit *x, struct hv_result *r)
+{
+	r->action = HV_ACT_INJECT;
+	r->vector = HV_VEC_UD;
+}
+
 static const struct row rows[] = {
         {"hcall writes other partition's RAM", e_info, t_write_foreign, HV_INV_CONTAIN},
         {"hcall writes hypervisor memory", e_info, t_write_hv, HV_INV_CONTAIN},
@@ -449,6 +504,13 @@ static const struct row rows[] = {
         {"IN AL changes AH", e_io_rtc_in, t_io_rax_above, HV_INV_IO_GUARD},
         {"IN EAX leaves bits 63:32", e_io_uart_in32, t_io_rax_upper, HV_INV_IO_GUARD},
         {"UART write prints twice", e_io_uart_out, t_console, HV_INV_IO_GUARD},
+        {"CR4.VMXE write resumed", e_cr4_vmxe, t_cr_resumed, HV_INV_CR_GUARD},
+        {"reserved CR0 bit resumed", e_cr0_reserved, t_cr_resumed, HV_INV_CR_GUARD},
+        {"CR0 loaded with another value", e_cr0_ts, t_cr_value, HV_INV_CR_GUARD},
+        {"CR0 write changes CR4", e_cr0_ts, t_cr_other, HV_INV_CR_GUARD},
+        {"allowed CR0 write refused", e_cr0_ts, t_cr_refused, HV_INV_CR_GUARD},
+        {"reserved CR0 bit refused with #UD", e_cr0_reserved, t_cr_ud, HV_INV_CR_GUARD},
+        {"CR write prints", e_cr0_ts, t_console, HV_INV_CONTAIN},
 };
 
 /* Handle x for real, tamper with the outcome, then ask the oracle. */
@@ -469,7 +531,7 @@ static void test_clean_runs(void **state)
 	struct fx *f = *state;
 	for (size_t i = 0; i < HV_ARRAY_LEN(rows); i++) {
 		if (rows[i].tamper == t_break_ept || rows[i].exit == e_hlt ||
-		    rows[i].exit == e_io_pci)
+		    rows[i].exit == e_io_pci || rows[i].exit == e_cr4_vmxe)
 			continue; /* run last: they change or halt the system */
 		uint32_t n = run(f, rows[i].exit(f), NULL);
 		if (n)

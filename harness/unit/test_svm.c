@@ -503,6 +503,69 @@ static void test_write_guest_msr(void **state)
 	assert_false(hv_svm_msr_in_vmcb(0xc0000103)); /* TSC_AUX: the platform's */
 }
 
+/* CR0/CR4 write intercepts (APM Vol. 2, 15.9; exit codes 0x10 + n): the
+ * instruction is decoded from the bytes at RIP, cross-checked with what
+ * the processor reports, and an allowed value lands in the VMCB. */
+static void test_cr_write(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t mov_cr0_rax[] = {0x0f, 0x22, 0xc0},
+	                     mov_cr4_r13[] = {0x41, 0x0f, 0x22, 0xe5}, clts[] = {0x0f, 0x06},
+	                     lmsw_mem[] = {0x0f, 0x01, 0x30};
+	/* MOV CR0, RAX with WP and MP set: allowed, loaded, RIP past it. */
+	code(f, mov_cr0_rax, sizeof(mov_cr0_rax));
+	vmexit(f, 0x010, 0, 0);
+	put64(&f->vmcb, OFF_RAX, 0x80010003ull);
+	assert_int_equal(read_exit(f, 0), HV_XLAT_OK);
+	assert_int_equal(f->ex.reason, HV_EXIT_CR_WRITE);
+	assert_int_equal(f->ex.qual, 0);
+	assert_int_equal(f->ex.insn_len, 3);
+	struct hv_result res;
+	hv_handle_exit(&f->env->sys, &f->ex, &res);
+	assert_int_equal(res.action, HV_ACT_RESUME);
+	assert_int_equal(hv_svm_exit_write(&f->vmcb, f->gpr, &f->ex, &res), HV_VERDICT_RUN);
+	assert_int_equal(get64(&f->vmcb, OFF_CR0), 0x80010003ull);
+	assert_int_equal(get64(&f->vmcb, OFF_CR4), CR4_PAE);
+	assert_int_equal(get64(&f->vmcb, OFF_RIP), RIP0 + 3);
+	/* MOV CR4, R13 setting VMXE: refused, the VMCB keeps CR4. */
+	code(f, mov_cr4_r13, sizeof(mov_cr4_r13));
+	vmexit(f, 0x014, 0, 0);
+	f->gpr[HV_R13] = CR4_PAE | (1ull << 13);
+	assert_int_equal(read_exit(f, 0), HV_XLAT_OK);
+	assert_int_equal(f->ex.qual, 4 | (13ull << 8));
+	assert_int_equal(f->ex.insn_len, 4);
+	hv_handle_exit(&f->env->sys, &f->ex, &res);
+	assert_int_not_equal(res.action, HV_ACT_RESUME);
+	hv_svm_exit_write(&f->vmcb, f->gpr, &f->ex, &res);
+	assert_int_equal(get64(&f->vmcb, OFF_CR4), CR4_PAE);
+	/* Decode assists name the GPR: it must be the one the bytes name. */
+	vmexit(f, 0x014, HV_SVM_CR_MOV | 13, 0);
+	f->gpr[HV_R13] = CR4_PAE;
+	assert_int_equal(read_exit(f, HV_SVM_FEAT_DECODE_ASSISTS), HV_XLAT_OK);
+	vmexit(f, 0x014, HV_SVM_CR_MOV | 0, 0);
+	assert_int_equal(read_exit(f, HV_SVM_FEAT_DECODE_ASSISTS), HV_XLAT_BAD_INFO);
+	/* nRIP must agree with the decoded length. */
+	vmexit(f, 0x014, 0, 0);
+	put64(&f->vmcb, OFF_NRIP, RIP0 + 4);
+	assert_int_equal(read_exit(f, NRIPS), HV_XLAT_OK);
+	put64(&f->vmcb, OFF_NRIP, RIP0 + 3);
+	assert_int_equal(read_exit(f, NRIPS), HV_XLAT_BAD_INFO);
+	/* A CR0 write exit at a MOV to CR4 (the bytes changed), CLTS, and
+	 * LMSW from memory, which is not decoded. */
+	vmexit(f, 0x010, 0, 0);
+	assert_int_equal(read_exit(f, 0), HV_XLAT_NO_LENGTH);
+	assert_int_equal(f->ex.reason, HV_EXIT_COUNT);
+	code(f, clts, sizeof(clts));
+	vmexit(f, 0x010, 0, 0);
+	assert_int_equal(read_exit(f, 0), HV_XLAT_OK);
+	assert_int_equal(f->ex.qual, HV_QUAL_CR_CLTS);
+	code(f, lmsw_mem, sizeof(lmsw_mem));
+	vmexit(f, 0x010, 0, 0);
+	assert_int_equal(read_exit(f, 0), HV_XLAT_NO_LENGTH);
+	assert_int_equal(hv_svm_exit_read(NULL, 0, 0, &f->vmcb, f->gpr, 0, &f->ex),
+	                 HV_XLAT_NO_LENGTH);
+}
+
 static void test_write_stop(void **state)
 {
 	struct fx *f = *state;
@@ -543,6 +606,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_write_resume, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_write_inject, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_write_guest_msr, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_cr_write, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_write_stop, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -244,6 +244,64 @@ static void test_write_back(void **state)
 	mock_env_free(env);
 }
 
+/* Control-register accesses (basic reason 28, Table 28-3): MOV to CR0 or
+ * CR4, CLTS and LMSW from a register are CR writes; the rest is refused.
+ * An allowed write lands in the VMCS guest CR fields. */
+static void test_cr_access(void **state)
+{
+	(void)state;
+	static const struct {
+		uint64_t qual;
+		bool ok;
+	} rows[] = {
+	        {0x000, true},                  /* MOV CR0, RAX */
+	        {0x004 | (13u << 8), true},     /* MOV CR4, R13 */
+	        {0x020, true},                  /* CLTS */
+	        {0x030 | (0xfull << 16), true}, /* LMSW AX */
+	        {0x010, false},                 /* MOV from CR0 */
+	        {0x003, false},                 /* MOV to CR3 */
+	        {0x008, false},                 /* MOV to CR8 */
+	        {0x024, false},                 /* CLTS names CR4 */
+	        {0x070, false},                 /* LMSW from memory */
+	        {0x000 | (1ull << 7), false},   /* reserved bit 7 */
+	        {0x000 | (1ull << 12), false},  /* reserved bits 15:12 */
+	        {0x000 | (1ull << 32), false},  /* reserved bits 63:32 */
+	        {0x000 | (1ull << 16), false},  /* LMSW data on a MOV */
+	        {0x020 | (1ull << 6), false},   /* operand type on CLTS */
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		vmexit(28, rows[i].qual, 3);
+		enum hv_xlat x = read_exit();
+		if (rows[i].ok) {
+			assert_int_equal(x, HV_XLAT_OK);
+			assert_int_equal(ex.reason, HV_EXIT_CR_WRITE);
+			assert_int_equal(ex.qual, rows[i].qual);
+			assert_int_equal(ex.insn_len, 3);
+		} else {
+			if (x != HV_XLAT_BAD_INFO)
+				fail_msg("row %zu (qual 0x%llx): xlat %d", i,
+				         (unsigned long long)rows[i].qual, x);
+			assert_int_equal(ex.reason, HV_EXIT_COUNT);
+		}
+	}
+	struct mock_env *env = mock_env_new(mock_config_one);
+	assert_non_null(env);
+	vmexit(28, 0x004 | (13u << 8), 4);
+	vmcs.cr4 = 0x20;
+	vmcs.efer = 0xd00;
+	vmcs.cr0 = 0x80010031;
+	gpr[HV_R13] = 0x20 | 0x80; /* PAE PGE */
+	assert_int_equal(read_exit(), HV_XLAT_OK);
+	struct hv_result res;
+	hv_handle_exit(&env->sys, &ex, &res);
+	assert_int_equal(res.action, HV_ACT_RESUME);
+	assert_int_equal(hv_vmx_exit_write(&vmcs, gpr, &ex, &res), HV_VERDICT_RUN);
+	assert_int_equal(vmcs.cr4, 0xa0);
+	assert_int_equal(vmcs.cr0, 0x80010031);
+	assert_int_equal(vmcs.rip, RIP0 + 4);
+	mock_env_free(env);
+}
+
 /* The VMREAD/VMWRITE table covers every member once, at its offset and
  * width, with the SDM's type for the field's direction. */
 static void test_field_table(void **state)
@@ -285,7 +343,7 @@ int main(void)
 	        cmocka_unit_test(test_basic_reasons), cmocka_unit_test(test_state_and_cpl),
 	        cmocka_unit_test(test_exceptions),    cmocka_unit_test(test_io_qualification),
 	        cmocka_unit_test(test_ept_violation), cmocka_unit_test(test_write_back),
-	        cmocka_unit_test(test_field_table),
+	        cmocka_unit_test(test_field_table),   cmocka_unit_test(test_cr_access),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

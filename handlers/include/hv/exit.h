@@ -18,6 +18,7 @@ enum hv_exit_reason {
 	HV_EXIT_XSETBV,        /* not handled, contained */
 	HV_EXIT_INVALID_STATE, /* VM-entry failure */
 	HV_EXIT_EXCEPTION,     /* an intercepted exception (qual: HV_QUAL_EXC_*), contained */
+	HV_EXIT_CR_WRITE,      /* MOV to CR0/CR4, CLTS, LMSW (qual: HV_QUAL_CR_*; hv/cr.h) */
 	HV_EXIT_COUNT
 };
 
@@ -43,7 +44,8 @@ enum hv_gpr {
 };
 
 /* Architectural state of the exiting vCPU that handlers may read; handlers
- * change only gpr[] (and rip through the dispatcher). */
+ * change only gpr[] (and rip through the dispatcher), and the CR write
+ * handler cr0/cr4 (hv/cr.h), which the platform then loads. */
 struct hv_vcpu_state {
 	uint64_t gpr[HV_GPR_COUNT];
 	uint64_t rip;
@@ -85,6 +87,20 @@ struct hv_vcpu_state {
 #define HV_QUAL_EXC_HAS_ERROR (1ull << 11)
 #define HV_QUAL_EXC_VALID (1ull << 31)
 #define HV_QUAL_EXC_ERROR_SHIFT 32
+
+/* Control-register write qualification (Intel SDM Vol. 3C, 28.2.1, Table
+ * 28-3): the CR number in bits 3:0, the access type in bits 5:4 (0 MOV to
+ * CR, 2 CLTS, 3 LMSW; 1, MOV from CR, is never an HV_EXIT_CR_WRITE), for
+ * LMSW bit 6 a memory operand and bits 31:16 its source data, for MOV the
+ * source GPR in bits 11:8. AMD CR-write exits are translated to it. */
+#define HV_QUAL_CR_NUM_MASK 0xfull
+#define HV_QUAL_CR_TYPE_MASK (3ull << 4)
+#define HV_QUAL_CR_MOV (0ull << 4)
+#define HV_QUAL_CR_CLTS (2ull << 4)
+#define HV_QUAL_CR_LMSW (3ull << 4)
+#define HV_QUAL_CR_LMSW_MEM (1ull << 6)
+#define HV_QUAL_CR_GPR_SHIFT 8
+#define HV_QUAL_CR_LMSW_SHIFT 16
 
 struct hv_exit {
 	uint32_t reason;         /* enum hv_exit_reason */

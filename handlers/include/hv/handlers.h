@@ -12,6 +12,7 @@ void hv_handle_wrmsr(struct hv_system *sys, struct hv_exit *exit, struct hv_resu
 void hv_handle_vmcall(struct hv_system *sys, struct hv_exit *exit, struct hv_result *res);
 void hv_handle_ept_violation(struct hv_system *sys, struct hv_exit *exit, struct hv_result *res);
 void hv_handle_io(struct hv_system *sys, struct hv_exit *exit, struct hv_result *res);
+void hv_handle_cr_write(struct hv_system *sys, struct hv_exit *exit, struct hv_result *res);
 
 /* Result helpers shared by handlers. */
 void hv_result_resume(struct hv_result *res, uint32_t insn_len);

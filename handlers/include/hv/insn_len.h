@@ -17,4 +17,13 @@
 uint32_t hv_insn_len_for_exit(uint32_t reason, enum hv_vendor vendor, bool long_mode,
                               const uint8_t *bytes, uint32_t n);
 
+/* The CR write at bytes[0..n) for an exit that wrote control register cr
+ * (0 or 4): MOV to CR (0F 22 /r), CLTS (0F 06) or LMSW with a register
+ * operand (0F 01 /6), after prefixes as above. Fills *qual as a VMX exit
+ * qualification (hv/exit.h, HV_QUAL_CR_*; LMSW's source data from gpr)
+ * and returns the length; 0 when the bytes are not such an instruction
+ * for cr (LMSW with a memory operand included). */
+uint32_t hv_insn_decode_cr_write(uint32_t cr, bool long_mode, const uint8_t *bytes, uint32_t n,
+                                 const uint64_t gpr[HV_GPR_COUNT], uint64_t *qual);
+
 #endif

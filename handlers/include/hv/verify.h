@@ -21,6 +21,7 @@ enum hv_invariant {
 	HV_INV_BUILD_EQ,
 	HV_INV_DECODE_EQ,
 	HV_INV_IO_GUARD, /* no port I/O reaches the host; only configured devices answer */
+	HV_INV_CR_GUARD, /* CR writes keep the partition's mode and stay out of host features */
 	HV_INV_COUNT
 };
 

@@ -147,6 +147,8 @@ HV_VMCB_SAVE_AT(g_pat, 0x268);
 #define HV_VMCB_I2_XSETBV (1u << 13)
 
 /* #VMEXIT codes (APM Vol. 2, Appendix C, Table C-1). */
+#define HV_SVM_EXIT_WRITE_CR0 0x010u /* 0x010 + n: a write of CRn */
+#define HV_SVM_EXIT_WRITE_CR4 0x014u
 #define HV_SVM_EXIT_EXCP_BASE 0x040u /* + vector, 0x040 .. 0x05f */
 #define HV_SVM_EXIT_INTR 0x060u
 #define HV_SVM_EXIT_CPUID 0x072u
@@ -190,5 +192,9 @@ HV_VMCB_SAVE_AT(g_pat, 0x268);
 
 /* Fn8000_000A EDX (APM Vol. 3, Appendix E): NRIPS, bit 3. */
 #define HV_SVM_FEAT_NRIPS (1u << 3)
+/* Decode assists (CPUID Fn8000_000A EDX bit 7): a MOV-CR intercept's
+ * EXITINFO1 has bit 63 set and the GPR in bits 3:0 (APM Vol. 2, 15.33). */
+#define HV_SVM_FEAT_DECODE_ASSISTS (1u << 7)
+#define HV_SVM_CR_MOV (1ull << 63)
 
 #endif

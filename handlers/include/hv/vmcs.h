@@ -86,6 +86,7 @@ const struct hv_vmcs_field *hv_vmcs_fields(uint32_t *n);
 #define HV_VMX_EXIT_CPUID 10u
 #define HV_VMX_EXIT_HLT 12u
 #define HV_VMX_EXIT_VMCALL 18u
+#define HV_VMX_EXIT_CR_ACCESS 28u
 #define HV_VMX_EXIT_IO 30u
 #define HV_VMX_EXIT_RDMSR 31u
 #define HV_VMX_EXIT_WRMSR 32u
