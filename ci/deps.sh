@@ -9,13 +9,14 @@ set -euo pipefail
 # the bootable hypervisor image (hx boot) runs on in make test.
 # gnu-efi: crt0 and linker script of the PE32+ runtime-driver image that
 # hx call starts as UEFI starts a driver (harness/guest/CMakeLists.txt).
+# ovmf: a real EDK2 build whose runtime drivers ci/call-tests.sh runs.
 packages=(
   build-essential cmake make pkg-config
   clang llvm lld libclang-rt-dev
   libcmocka-dev libcjson-dev libzydis-dev
   lcov gnuplot-nox valgrind xz-utils binutils
   afl++ python3 clang-format
-  qemu-system-x86 gnu-efi
+  qemu-system-x86 gnu-efi ovmf
 )
 
 missing=()
