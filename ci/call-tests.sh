@@ -212,9 +212,9 @@ else
   # sandbox's: the read is refused and the start fails, contained.
   check "ovmf-work-area" 1 "access to GPA 0x80b000 (read): refused (exception)" $C "$tmp/ovmf/PcRtc.efi" \
     --abi ms GetTime out:16 0
-  # PcRtc needs the DXE services table from the configuration table, which
-  # the sandbox does not give: its start faults, contained.
-  check "ovmf-rtc-needs-dxe-services" 1 "the image's EFI entry point faulted" $O "$tmp/ovmf/PcRtc.efi" \
+  # PcRtc reads a dynamic PCD through the PCD protocol, which the sandbox's
+  # boot services cannot locate: its start faults, contained.
+  check "ovmf-rtc-needs-pcd-protocol" 1 "the image's EFI entry point faulted" $O "$tmp/ovmf/PcRtc.efi" \
     --abi ms GetTime out:16 0
 fi
 
