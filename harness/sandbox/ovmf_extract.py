@@ -12,8 +12,11 @@ line per image: name, subsystem, size. Exit status 2 on bad input.
 """
 import lzma
 import os
+import stat
 import struct
 import sys
+
+MAX_FIRMWARE = 64 << 20
 
 LZMA_GUID = bytes.fromhex("98584eee143959429d6edc7bd79403cf")  # EE4E5898-3914-4259-9D6E-DC7BD79403CF
 SEC_COMPRESSION, SEC_GUID_DEFINED, SEC_PE32, SEC_UI, SEC_FV_IMAGE = 0x01, 0x02, 0x10, 0x15, 0x17
@@ -99,6 +102,8 @@ def files(fv, off, found, depth):
         size = int.from_bytes(fv[off + 0x14:off + 0x17], "little")
         hdr = 24
         if attrs & FFS_LARGE:
+            if off + 32 > len(fv):
+                raise Bad("truncated large-file header at 0x%x" % off)
             size = struct.unpack_from("<Q", fv, off + 0x18)[0]
             hdr = 32
         if fv[off:off + 24] == b"\xff" * 24 or typ == FILE_FREE:
@@ -122,6 +127,35 @@ def subsystem(image):
     return struct.unpack_from("<H", image, pe + 24 + 68)[0]
 
 
+def esc(text):
+    """Printable ASCII as is, anything else as \\xNN: paths come from the user."""
+    return "".join(c if 0x20 <= ord(c) < 0x7F and c != "\\" else "\\x%02x" % (ord(c) & 0xFF)
+                   if ord(c) < 0x100 else "\\u%04x" % ord(c) for c in text)
+
+
+def read_firmware(src):
+    """The file's bytes; a FIFO, a directory or an oversized file is refused
+    before anything is read from it."""
+    try:
+        fd = os.open(src, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as e:
+        raise Bad(e.strerror)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise Bad("is a directory, not a firmware image")
+        if not stat.S_ISREG(st.st_mode):
+            raise Bad("is not a regular file (a FIFO or a device?)")
+        if st.st_size > MAX_FIRMWARE:
+            raise Bad("%d bytes: larger than %d MiB" % (st.st_size, MAX_FIRMWARE >> 20))
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            return f.read(MAX_FIRMWARE + 1)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def main(argv):
     args = [a for a in argv[1:] if not a.startswith("--")]
     runtime = "--runtime" in argv
@@ -129,23 +163,24 @@ def main(argv):
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
     src, out = args
-    try:
-        with open(src, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        print("ovmf_extract: %s: %s" % (src, e.strerror), file=sys.stderr)
-        return 2
     found = []
     try:
-        volumes(data, found)
+        try:
+            volumes(read_firmware(src), found)
+        except (struct.error, IndexError, ValueError, UnicodeError) as e:
+            raise Bad("malformed firmware volume (%s)" % e)
     except Bad as e:
-        print("ovmf_extract: %s: %s" % (src, e), file=sys.stderr)
+        print("ovmf_extract: %s: %s" % (esc(src), e), file=sys.stderr)
         return 2
     if not found:
-        print("ovmf_extract: %s: no firmware volume with PE32 images" % src, file=sys.stderr)
+        print("ovmf_extract: %s: no firmware volume with PE32 images" % esc(src), file=sys.stderr)
         return 2
-    os.makedirs(out, exist_ok=True)
-    seen = set()
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        print("ovmf_extract: %s: %s" % (esc(out), e.strerror), file=sys.stderr)
+        return 2
+    seen, lines = set(), []
     for name, image in found:
         sub = subsystem(image)
         if runtime and sub != 12:
@@ -159,7 +194,12 @@ def main(argv):
         with open(tmp, "wb") as f:
             f.write(image)
         os.replace(tmp, path)
-        print("%s subsystem %s %d bytes" % (safe, sub, len(image)))
+        lines.append("%s subsystem %s %d bytes" % (safe, sub, len(image)))
+    try:
+        print("\n".join(lines))
+        sys.stdout.flush()
+    except BrokenPipeError:  # a reader that stopped early (| head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
