@@ -50,7 +50,6 @@ N="@$tmp/name" G="@$tmp/guid"
 
 for cfg in sandbox sandbox-amd; do
   C=corpus/configs/$cfg.json
-  H=$fw/fw_hostile.elf
   t=${cfg#sandbox}
   # The runtime-services image as a static ELF and as a PE32+ runtime
   # driver (gnu-efi), by its functions' symbols (MS x64, as EFI calls).
@@ -89,39 +88,43 @@ for cfg in sandbox sandbox-amd; do
     --reset-then GetVariable "$N" "$G" out:4 "inout:$tmp/size8" out:8
   check "efi-reset-system$t" 1 "a reset of the machine was requested; nothing was reset" $C $E ResetSystem --abi ms 0 0 0 0
   check "call-after-fault$t" 1 "result: 0xcc (204)" $C $fw/fw_hostile.elf undefined_insn --then add 1 2 3 4 5 6 7 8
-  # Arguments in registers and on the stack, both conventions.
-  check "sysv-8-args$t" 0 "result: 0xcc (204)" $C $H add 1 2 3 4 5 6 7 8
-  check "ms-6-args$t" 0 "result: 0x5b (91)" $C $H add_ms --abi ms 1 2 3 4 5 6
-  # Hostile functions: contained, reported, the caller carries on.
-  check "wrmsr-lstar$t" 1 "WRMSR MSR 0xc0000082: refused (exception)" $C $H write_lstar
-  check "wrmsr-efer$t" 1 "WRMSR MSR 0xc0000080: refused (exception)" $C $H write_efer
-  check "rdmsr-host$t" 1 "RDMSR MSR 0x3a: refused (exception)" $C $H read_host_msr
-  check "wild-read$t" 1 "access to GPA 0x70000000 (read): refused (exception)" $C $H wild_read 0x70000000
-  check "wild-write-unmapped$t" 1 "access to GPA 0x1000000 (write): refused (exception)" $C $H wild_write 0x1000000
-  # The guard page under the call's stack (sandbox.json).
-  check "wild-write-guard$t" 1 "access to GPA 0x300800 (write): refused (exception)" $C $H wild_write 0x300800
-  check "stack-overflow$t" 1 "fault: vector 13 (#GP)" $C $H stack_overflow
-  check "ud2$t" 1 "fault: vector 6 (#UD)" $C $H undefined_insn
-  check "divide-by-zero$t" 1 "fault: vector 0 (#DE)" $C $H divide_by_zero 0
-  check "hlt$t" 1 "not ended: halted: hlt" $C $H halt
-  check "spin$t" 1 "not ended: timeout" $C $H spin --timeout 1
-  check "pci-config$t" 1 "OUT port 0xcf8 (4 bytes): refused (exception)" $C $H pci_config
-  check "smi-port$t" 1 "OUT port 0xb2 (1 byte): refused (exception)" $C $H smi
-  check "self-modifying$t" 0 "result: 0x2 (2)" $C $H self_modify
-  # A call that overwrites the stub's IDT in its own RAM, then one that
-  # faults: hx writes the stub again before each call, the fault is reported.
-  check "idt-smashed-then-fault$t" 1 "fault: vector 6 (#UD)" $C $H smash_idt --then undefined_insn
-  # A call with an IDT of its own: a fault it cannot take shuts the vCPU
-  # down, contained; one it handles is its own business.
-  check "own-idt-shutdown$t" 1 "not ended: halted: triple-fault" $C $H own_idt
-  check "own-idt-handled$t" 0 "result: 0x1d7 (471)" $C $H own_idt_handled
-  # Control registers: KVM here reports no CR writes, so a change the
-  # CPU allows is found after the call; one it refuses faults.
-  check "cr0-wp-cleared$t" 1 "control register: CR0 0x80010033 -> 0x80000033 (WP cleared)" $C $H clear_cr0_wp
-  check "cr4-vmxe$t" 1 "fault: vector 13 (#GP)" $C $H set_cr4_vmxe
-  check "cr0-pg-cleared$t" 1 "fault: vector 13 (#GP)" $C $H clear_cr0_pg
-  check "buffer-overrun$t" 1 "buffer (argument 0, 8 bytes at GPA 0x3effe0): the call wrote outside it" $C $H overflow_buffer out:8 8
-  check "buffer-in-bounds$t" 0 "42 42 42 42 42 42 42 42" $C $H overflow_buffer out:8 7
+  # The hostile image as a static ELF and as a PE32+ driver (gnu-efi).
+  for H in $fw/fw_hostile.elf $fw/fw_hostile.efi; do
+    h=$t-${H##*.}
+    # Arguments in registers and on the stack, both conventions.
+    check "sysv-8-args$h" 0 "result: 0xcc (204)" $C $H add 1 2 3 4 5 6 7 8
+    check "ms-6-args$h" 0 "result: 0x5b (91)" $C $H add_ms --abi ms 1 2 3 4 5 6
+    # Hostile functions: contained, reported, the caller carries on.
+    check "wrmsr-lstar$h" 1 "WRMSR MSR 0xc0000082: refused (exception)" $C $H write_lstar
+    check "wrmsr-efer$h" 1 "WRMSR MSR 0xc0000080: refused (exception)" $C $H write_efer
+    check "rdmsr-host$h" 1 "RDMSR MSR 0x3a: refused (exception)" $C $H read_host_msr
+    check "wild-read$h" 1 "access to GPA 0x70000000 (read): refused (exception)" $C $H wild_read 0x70000000
+    check "wild-write-unmapped$h" 1 "access to GPA 0x1000000 (write): refused (exception)" $C $H wild_write 0x1000000
+    # The guard page under the call's stack (sandbox.json).
+    check "wild-write-guard$h" 1 "access to GPA 0x300800 (write): refused (exception)" $C $H wild_write 0x300800
+    check "stack-overflow$h" 1 "fault: vector 13 (#GP)" $C $H stack_overflow
+    check "ud2$h" 1 "fault: vector 6 (#UD)" $C $H undefined_insn
+    check "divide-by-zero$h" 1 "fault: vector 0 (#DE)" $C $H divide_by_zero 0
+    check "hlt$h" 1 "not ended: halted: hlt" $C $H halt
+    check "spin$h" 1 "not ended: timeout" $C $H spin --timeout 1
+    check "pci-config$h" 1 "OUT port 0xcf8 (4 bytes): refused (exception)" $C $H pci_config
+    check "smi-port$h" 1 "OUT port 0xb2 (1 byte): refused (exception)" $C $H smi
+    check "self-modifying$h" 0 "result: 0x2 (2)" $C $H self_modify
+    # A call that overwrites the stub's IDT in its own RAM, then one that
+    # faults: hx writes the stub again before each call, the fault is reported.
+    check "idt-smashed-then-fault$h" 1 "fault: vector 6 (#UD)" $C $H smash_idt --then undefined_insn
+    # A call with an IDT of its own: a fault it cannot take shuts the vCPU
+    # down, contained; one it handles is its own business.
+    check "own-idt-shutdown$h" 1 "not ended: halted: triple-fault" $C $H own_idt
+    check "own-idt-handled$h" 0 "result: 0x1d7 (471)" $C $H own_idt_handled
+    # Control registers: KVM here reports no CR writes, so a change the
+    # CPU allows is found after the call; one it refuses faults.
+    check "cr0-wp-cleared$h" 1 "control register: CR0 0x80010033 -> 0x80000033 (WP cleared)" $C $H clear_cr0_wp
+    check "cr4-vmxe$h" 1 "fault: vector 13 (#GP)" $C $H set_cr4_vmxe
+    check "cr0-pg-cleared$h" 1 "fault: vector 13 (#GP)" $C $H clear_cr0_pg
+    check "buffer-overrun$h" 1 "buffer (argument 0, 8 bytes at GPA 0x3effe0): the call wrote outside it" $C $H overflow_buffer out:8 8
+    check "buffer-in-bounds$h" 0 "42 42 42 42 42 42 42 42" $C $H overflow_buffer out:8 7
+  done
 done
 
 # Bad input: a precise message and exit 2.

@@ -1,9 +1,22 @@
 /* Hostile firmware functions for the sandbox: each tries one thing a
  * firmware call must never get away with. Called by name through hx call
- * (SysV), each is contained and reported: ci/call-tests.sh. */
+ * (SysV), each is contained and reported: ci/call-tests.sh. Built as a
+ * static ELF and, like the runtime-services image, as a PE32+ driver. */
 #include "fw.h"
 
+#ifndef HX_FW_EFI
 FW_NO_ENTRY
+#else
+/* The PE32+ build (gnu-efi): its crt0 relocates the image and calls this
+ * when the sandbox starts it; it installs nothing. */
+uint64_t efi_main(void *image, void *system_table);
+uint64_t efi_main(void *image, void *system_table)
+{
+	(void)image;
+	(void)system_table;
+	return EFI_SUCCESS;
+}
+#endif
 
 uint64_t write_lstar(void);
 uint64_t write_lstar(void)
