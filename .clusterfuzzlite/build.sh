@@ -26,12 +26,13 @@ mkdir -p "$work/obj" "$work/include/cjson" "$OUT"
 
 inc=(-I"$root/handlers/include" -I"$root/mocks" -I"$root/harness/common" -I"$root/harness/oracle"
      -I"$root/harness/trace" -I"$root/harness/replay" -I"$root/harness/fuzz"
-     -I"$root/harness/boot" -I"$root/harness/equiv/realeq" -I"$work/include")
+     -I"$root/harness/boot" -I"$root/harness/equiv/realeq" -I"$root/harness/kvm"
+     -I"$root/harness/guest/include" -I"$work/include")
 std=(-std=gnu11 -g -O1 -fno-omit-frame-pointer -Wno-unused-parameter)
 
 # Sources: the core, the mocks, the hosted helpers, oracles, trace and
-# replay libraries, hx boot's event parser and REAL-EQ records; programs
-# (files with main) and KVM-only parts excluded.
+# replay libraries, hx boot's event parser and REAL-EQ records, the image
+# loaders; programs (files with main) and KVM-only parts excluded.
 srcs=()
 for d in handlers/src mocks harness/common harness/oracle harness/trace harness/replay harness/boot harness/equiv/realeq; do
   for f in "$root/$d"/*.c; do
@@ -40,6 +41,8 @@ for d in handlers/src mocks harness/common harness/oracle harness/trace harness/
     srcs+=("$f")
   done
 done
+# The image loaders of the KVM runner, which need no KVM (fuzz_image).
+srcs+=("$root/harness/kvm/elf_load.c" "$root/harness/kvm/pe_load.c")
 libs=()
 if [ -f "${SRC:-/nonexistent}/cJSON/cJSON.c" ]; then
   cp "$SRC/cJSON/cJSON.h" "$work/include/cjson/cJSON.h"
