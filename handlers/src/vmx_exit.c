@@ -141,11 +141,12 @@ static enum hv_xlat classify(const struct hv_vmcs_exit *v, struct hv_exit *ex)
 		/* Table 28-3: the qualification is already the core's. Reads
 		 * (type 1) are never intercepted, LMSW from memory is not
 		 * emulated, CRs other than 0 and 4 are not written through the
-		 * core; bits 63:32, 15:12 and 7 are reserved, and bits 31:16 and 6 are
-		 * LMSW's only. */
+		 * core; bits 63:32, 15:12 and 7 are reserved, bits 31:16 and 6 are
+		 * LMSW's only, bits 11:8 (the GPR) MOV's only. */
 		uint64_t q = v->exit_qual, type = q & HV_QUAL_CR_TYPE_MASK, cr = q & 0xf;
 		if ((q & 0xffffffff0000f080ull) ||
 		    (type != HV_QUAL_CR_LMSW && (q & (0xffff0000ull | HV_QUAL_CR_LMSW_MEM))) ||
+		    (type != HV_QUAL_CR_MOV && (q & 0xf00ull)) ||
 		    (type != HV_QUAL_CR_MOV && cr != 0) ||
 		    (type == HV_QUAL_CR_MOV && cr != 0 && cr != 4) || type == (1ull << 4) ||
 		    (q & HV_QUAL_CR_LMSW_MEM))

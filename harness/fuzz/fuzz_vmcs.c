@@ -85,13 +85,15 @@ static void draw(struct fz *f, struct input *in)
 
 /* SDM Vol. 3C, Table 28-3, read here: a write of CR0 or CR4 by MOV, of
  * CR0 by CLTS or by LMSW from a register; reserved bits clear, bits 31:16
- * and 6 only for LMSW. */
+ * and 6 only for LMSW, bits 11:8 only for MOV. */
 static bool manual_cr_write(uint64_t q)
 {
 	uint32_t cr = q & 15, type = (q >> 4) & 3;
 	if (q >> 32 || (q >> 12 & 15) || (q >> 7 & 1))
 		return false;
 	if (type != 3 && ((q >> 16) || (q >> 6 & 1)))
+		return false;
+	if (type != 0 && (q >> 8 & 15))
 		return false;
 	if (type == 0)
 		return cr == 0 || cr == 4;

@@ -394,6 +394,36 @@ static void seed_misc(struct gen *g)
 /* Everything interleaved in one trace: the state carried across exits
  * (emulated MSRs, mailbox, protections, device) is what the exit-sequence
  * fuzzer mutates. */
+/* Control-register writes (hv/cr.h): allowed ones (TS, CLTS, LMSW, PGE),
+ * ones the policy refuses (WP, VMXE) and ones the architecture refuses
+ * (a reserved bit); beta injects #GP, alpha halts (last). */
+static void cr_write(struct gen *g, uint32_t p, uint64_t qual, uint64_t value, uint32_t len)
+{
+	struct hv_exit x = base_exit(HV_EXIT_CR_WRITE, p, 0);
+	/* MOV names its GPR in bits 11:8; CLTS and LMSW leave them 0. */
+	x.qual = qual | ((qual & HV_QUAL_CR_TYPE_MASK) == HV_QUAL_CR_MOV
+	                         ? (uint64_t)HV_RBX << HV_QUAL_CR_GPR_SHIFT
+	                         : 0);
+	x.st.gpr[HV_RBX] = value;
+	x.insn_len = len;
+	run(g, &x);
+}
+
+static void seed_cr(struct gen *g)
+{
+	begin(g);
+	const uint64_t cr0 = 0x80050033ull, cr4 = 0x620;
+	cr_write(g, 1, 0, cr0 | 8, 3);         /* MOV CR0: TS */
+	cr_write(g, 1, HV_QUAL_CR_CLTS, 0, 2); /* CLTS */
+	cr_write(g, 1, HV_QUAL_CR_LMSW | (0x6ull << HV_QUAL_CR_LMSW_SHIFT), 0, 3);
+	cr_write(g, 1, 4, cr4 | 0x80, 3);          /* MOV CR4: PGE */
+	cr_write(g, 1, 4, cr4 | (1ull << 13), 3);  /* VMXE: #GP */
+	cr_write(g, 1, 0, cr0 | (1ull << 40), 3);  /* reserved: #GP */
+	cr_write(g, 1, 3, 0x5000, 3);              /* CR3: not taken */
+	cr_write(g, 0, 0, cr0 & ~(1ull << 16), 3); /* WP: alpha halts */
+	end(g, "cr.hxt");
+}
+
 static void seed_mixed(struct gen *g)
 {
 	static const uint8_t store_bl[] = {0x88, 0x18};
@@ -446,6 +476,7 @@ int main(int argc, char **argv)
 	seed_channel(&g);
 	seed_ept(&g);
 	seed_misc(&g);
+	seed_cr(&g);
 	seed_mixed(&g);
 	free(cfg);
 	if (g.violations) {

@@ -268,6 +268,7 @@ static void test_cr_access(void **state)
 	        {0x000 | (1ull << 32), false},  /* reserved bits 63:32 */
 	        {0x000 | (1ull << 16), false},  /* LMSW data on a MOV */
 	        {0x020 | (1ull << 6), false},   /* operand type on CLTS */
+	        {0x020 | (3ull << 8), false},   /* a GPR on CLTS */
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		vmexit(28, rows[i].qual, 3);
