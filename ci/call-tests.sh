@@ -137,6 +137,24 @@ check "out-zero" 2 "out:LEN needs a length of 1 to 1048576 bytes" $C $fw/fw_host
 check "in-buffer-fifo" 2 "is a FIFO, not a regular file" $C $fw/fw_hostile.elf add "@$(mkfifo "$tmp/fifo" && echo "$tmp/fifo")"
 check "too-many-args" 2 "too many arguments (at most 16)" $C $fw/fw_hostile.elf add 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17
 check "missing-symbol" 2 "missing CONFIG.json, IMAGE or SYMBOL" $C $fw/fw_hostile.elf
+# EFI images whose entry point spins or faults (fw_hostile.efi with its
+# AddressOfEntryPoint moved onto spin and divide_by_zero): the call is not
+# made, the start is reported, contained.
+python3 - "$fw/fw_hostile.efi" "$tmp" <<'PY'
+import struct, subprocess, sys
+src, out = sys.argv[1], sys.argv[2]
+data = bytearray(open(src, "rb").read())
+pe = struct.unpack_from("<I", data, 0x3C)[0]
+syms = subprocess.run(["objdump", "-t", src], capture_output=True, text=True).stdout
+text_rva = struct.unpack_from("<I", data, pe + 24 + 240 + 12)[0]  # the first section, .text
+for name in ("spin", "divide_by_zero"):
+    value = [int(l.split()[-2], 16) for l in syms.splitlines() if l.endswith(" " + name)][0]
+    img = bytearray(data)
+    struct.pack_into("<I", img, pe + 24 + 16, text_rva + value)
+    open("%s/entry-%s.efi" % (out, name), "wb").write(img)
+PY
+check "efi-entry-spins" 1 "(in the image's EFI entry point, before the call)" $C "$tmp/entry-spin.efi" add 1 2 --timeout 1
+check "efi-entry-faults" 1 "the image's EFI entry point faulted (vector 0" $C "$tmp/entry-divide_by_zero.efi" add 1 2
 check "efi-not-installed" 2 "SetTime: the image's entry point did not install it" $C $fw/fw_runtime_services.efi SetTime --abi ms 0
 check "efi-no-such-service" 2 "the image has no symbol GetTim (and it is not an EFI runtime service)" $C $fw/fw_runtime_services.efi GetTim
 # Malformed PE32+ images (harness/unit/test_kvm_pe.c tries each field).

@@ -637,6 +637,15 @@ static int efi_start(struct hxk_runner *R, struct hxk_call *c, struct hxk_err *e
 	s.nargs = 2;
 	int r = call_once(R, &s, err);
 	c->efi_started = true;
+	if (r == 0 && s.end == HXK_CALL_NOT_ENDED) {
+		/* Timed out, halted or crashed: say where. */
+		char *d = p->rep->detail;
+		size_t n = strlen(d);
+		snprintf(d + n, sizeof(p->rep->detail) - n,
+		         "%s(in the image's EFI entry point, "
+		         "before the call)",
+		         n ? " " : "");
+	}
 	if (r != 0 || s.end == HXK_CALL_NOT_ENDED)
 		return r;
 	if (s.end == HXK_CALL_RETURNED && s.result == 0) {
