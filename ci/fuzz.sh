@@ -38,7 +38,7 @@ for t in $TARGETS; do
 done
 # The call target runs firmware on /dev/kvm: without it, it is left out
 # with a message (and CI, where KVM must be there, fails).
-if [[ " $TARGETS " == *" call "* ]] && ! [ -r /dev/kvm -a -w /dev/kvm ]; then
+if [[ " $TARGETS " == *" call "* ]] && ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then
   [ "${CI:-}" = true ] && die "target call needs /dev/kvm, which CI must have"
   echo "fuzz: leaving out target call: /dev/kvm is not usable here"
   TARGETS=$(echo " $TARGETS " | sed 's/ call / /; s/^ *//; s/ *$//')
