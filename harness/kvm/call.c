@@ -20,18 +20,7 @@ extern const uint64_t hxk_stub_vec_off[32];
 static int put(struct hxk_pstate *p, uint64_t gpa, const void *src, uint64_t len, const char *what,
                struct hxk_err *err)
 {
-	for (uint64_t done = 0; done < len;) {
-		uint64_t chunk = 4096 - ((gpa + done) & 4095);
-		if (chunk > len - done)
-			chunk = len - done;
-		void *dst = hxk_gpa_ptr(p, gpa + done, chunk);
-		if (!dst)
-			return hxk_fail(err, "%s at GPA 0x%llx is not in partition 0's RAM", what,
-			                (unsigned long long)(gpa + done));
-		memcpy(dst, (const uint8_t *)src + done, chunk);
-		done += chunk;
-	}
-	return 0;
+	return hxk_gpa_put(hxk_gpa_ptr, p, gpa, src, len, what, "partition 0's RAM", err);
 }
 
 /* Where the call's stack and buffers go: the writable RAM region that ends

@@ -138,6 +138,16 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+void hxk_elf_sort_code_syms(struct hxk_elf *e)
+{
+	qsort(e->code_syms, e->ncode_syms, sizeof(uint64_t), cmp_u64);
+	uint32_t u = 0;
+	for (uint32_t i = 0; i < e->ncode_syms; i++)
+		if (u == 0 || e->code_syms[u - 1] != e->code_syms[i])
+			e->code_syms[u++] = e->code_syms[i];
+	e->ncode_syms = u;
+}
+
 /* Addresses of functions and labels in executable sections: instruction
  * boundaries the runner can decode forward from. */
 static int collect_code_syms(struct hxk_elf *e, const Elf64_Ehdr *eh, struct hxk_err *err)
@@ -163,12 +173,8 @@ static int collect_code_syms(struct hxk_elf *e, const Elf64_Ehdr *eh, struct hxk
 			continue;
 		e->code_syms[n++] = s.st_value;
 	}
-	qsort(e->code_syms, n, sizeof(uint64_t), cmp_u64);
-	uint32_t u = 0;
-	for (uint32_t i = 0; i < n; i++)
-		if (u == 0 || e->code_syms[u - 1] != e->code_syms[i])
-			e->code_syms[u++] = e->code_syms[i];
-	e->ncode_syms = u;
+	e->ncode_syms = n;
+	hxk_elf_sort_code_syms(e);
 	return 0;
 }
 

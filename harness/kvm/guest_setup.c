@@ -35,8 +35,8 @@ uint64_t hxk_boot_info_gpa(uint32_t vcpu)
 	return hx_boot_info_gpa(vcpu);
 }
 
-static int put(hxk_gpa_ptr_fn ptr, void *ctx, uint64_t gpa, const void *src, uint64_t len,
-               const char *what, struct hxk_err *err)
+int hxk_gpa_put(hxk_gpa_ptr_fn ptr, void *ctx, uint64_t gpa, const void *src, uint64_t len,
+                const char *what, const char *where, struct hxk_err *err)
 {
 	uint64_t done = 0;
 	while (done < len) {
@@ -45,15 +45,20 @@ static int put(hxk_gpa_ptr_fn ptr, void *ctx, uint64_t gpa, const void *src, uin
 			chunk = len - done;
 		void *dst = ptr(ctx, gpa + done, chunk);
 		if (!dst)
-			return hxk_fail(
-			        err,
-			        "%s at GPA 0x%llx is not in the partition's RAM (the guest ABI "
-			        "needs RAM at GPA 0, at least 2 MiB)",
-			        what, (unsigned long long)(gpa + done));
+			return hxk_fail(err, "%s at GPA 0x%llx is not in %s", what,
+			                (unsigned long long)(gpa + done), where);
 		memcpy(dst, (const uint8_t *)src + done, chunk);
 		done += chunk;
 	}
 	return 0;
+}
+
+static int put(hxk_gpa_ptr_fn ptr, void *ctx, uint64_t gpa, const void *src, uint64_t len,
+               const char *what, struct hxk_err *err)
+{
+	return hxk_gpa_put(ptr, ctx, gpa, src, len, what,
+	                   "the partition's RAM (the guest ABI needs RAM at GPA 0, at least 2 MiB)",
+	                   err);
 }
 
 int hxk_guest_write_tables(hxk_gpa_ptr_fn ptr, void *ctx, struct hxk_err *err)

@@ -17,6 +17,11 @@
 
 uint64_t hxk_boot_info_gpa(uint32_t vcpu);
 
+/* Copy src[0, len) to guest-physical gpa through ptr, a page at a time; on
+ * a GPA ptr does not back, fail with "WHAT at GPA 0x... is not in WHERE". */
+int hxk_gpa_put(hxk_gpa_ptr_fn ptr, void *ctx, uint64_t gpa, const void *src, uint64_t len,
+                const char *what, const char *where, struct hxk_err *err);
+
 /* GDT + TSS + page tables (shared by the partition's vCPUs). */
 int hxk_guest_write_tables(hxk_gpa_ptr_fn ptr, void *ctx, struct hxk_err *err);
 

@@ -385,24 +385,14 @@ static void parse_coff_symbols(const struct pe *pe, struct hxk_elf *e)
 	}
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
+/* The entry point is an instruction boundary too. */
 static void sort_code_syms(struct hxk_elf *e)
 {
 	if (!e->code_syms && !(e->code_syms = malloc(sizeof(uint64_t))))
 		return;
 	if (e->entry)
 		e->code_syms[e->ncode_syms++] = e->entry;
-	qsort(e->code_syms, e->ncode_syms, sizeof(uint64_t), cmp_u64);
-	uint32_t u = 0;
-	for (uint32_t i = 0; i < e->ncode_syms; i++)
-		if (u == 0 || e->code_syms[u - 1] != e->code_syms[i])
-			e->code_syms[u++] = e->code_syms[i];
-	e->ncode_syms = u;
+	hxk_elf_sort_code_syms(e);
 }
 
 int hxk_pe_parse(const uint8_t *data, size_t size, struct hxk_elf *e, struct hxk_err *err)
