@@ -200,11 +200,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		         "call %d (%s) wrote outside its buffer argument(s) (mask 0x%x)", k,
 		         names[op], r.overrun);
 		if (op == 4 && r.end == HX_CALL_RETURNED && r.value == 0 &&
-		    !(a[3].kind == HX_ARG_INT))
-			FZ_CHECK(b.size <= (a[4].kind == HX_ARG_INT ? 0 : a[4].len), "BUF-BOUNDS",
+		    a[3].kind != HX_ARG_INT) {
+			size_t data_len = a[4].kind == HX_ARG_INT ? 0 : a[4].len;
+			FZ_CHECK(b.size <= data_len, "BUF-BOUNDS",
 			         "get_variable succeeded with a size of %llu for a %zu-byte buffer",
-			         (unsigned long long)b.size,
-			         a[4].kind == HX_ARG_INT ? 0 : a[4].len);
+			         (unsigned long long)b.size, data_len);
+		}
 	}
 #ifdef HX_SANDBOX_TESTING
 	if (plant_leak)

@@ -186,7 +186,8 @@ int hxk_call_reset(struct hxk_runner *R, struct hxk_err *err)
 	if (!s)
 		return hxk_fail(err, "internal: no snapshot to reset to");
 	s->stats.resets++;
-	if (!same_slots(s, &p->slots)) {
+	bool moved = !same_slots(s, &p->slots);
+	if (moved) {
 		/* The memslots changed (a table change): the log of the old ones
 		 * is gone with them. Everything back, and the tables as they
 		 * were, which brings the old memslots back too. */
@@ -215,7 +216,7 @@ int hxk_call_reset(struct hxk_runner *R, struct hxk_err *err)
 		memcpy(R->sys->pool->mem, s->pool, (size_t)s->pool_used * PAGE);
 		R->sys->pool->used = s->pool_used;
 	}
-	if (!same_slots(s, &p->slots)) {
+	if (moved) {
 		if (hxk_rebuild_slots(p, err) != 0)
 			return -1;
 		s->nslots = 0; /* the next reset copies everything: the log restarts */
