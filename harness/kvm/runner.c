@@ -624,19 +624,18 @@ static int call_once(struct hxk_runner *R, struct hxk_call *c, struct hxk_err *e
 /* An EFI image's entry point, as UEFI starts a driver (efi_start.h):
  * before the first call and after every reset. Anything but EFI_SUCCESS
  * leaves the image unstarted and the call unmade. */
-static int efi_start(struct hxk_runner *R, struct hxk_call *c, struct hxk_err *err)
+static int efi_start(struct hxk_runner *R, bool reset, struct hxk_err *err)
 {
 	struct hxk_pstate *p = &R->parts[0];
 	struct hxk_call s;
 	memset(&s, 0, sizeof(s));
-	s.reset = c->reset;
+	s.reset = reset;
 	s.address = p->elf.entry;
 	s.abi = HXK_ABI_MS;
 	s.args[0] = HXK_EFI_HANDLE_GPA;
 	s.args[1] = HXK_EFI_SYSTAB_GPA;
 	s.nargs = 2;
 	int r = call_once(R, &s, err);
-	c->efi_started = true;
 	if (r == 0 && s.end == HXK_CALL_NOT_ENDED) {
 		/* Timed out, halted or crashed: say where. */
 		char *d = p->rep->detail;
@@ -673,9 +672,7 @@ int hxk_call_start(struct hxk_runner *R, struct hxk_err *err)
 	struct hxk_pstate *p = &R->parts[0];
 	if (!hxk_efi_image(&p->elf) || p->efi_started)
 		return 0;
-	struct hxk_call c;
-	memset(&c, 0, sizeof(c));
-	int r = efi_start(R, &c, err);
+	int r = efi_start(R, false, err);
 	if (r != 0)
 		return r;
 	if (!p->efi_started) {
@@ -694,7 +691,8 @@ int hxk_call_run(struct hxk_runner *R, struct hxk_call *c, struct hxk_err *err)
 	bool reset = c->reset;
 	c->efi_started = false;
 	if (hxk_efi_image(&p->elf) && (!p->efi_started || reset)) {
-		int r = efi_start(R, c, err);
+		int r = efi_start(R, reset, err);
+		c->efi_started = true; /* its end comes first in the trace */
 		if (r != 0 || !p->efi_started) {
 			c->end = HXK_CALL_NOT_ENDED;
 			return r;
