@@ -136,6 +136,14 @@ check "bad-abi" 2 "--abi win: expected sysv or ms" $C $fw/fw_hostile.elf add --a
 check "out-zero" 2 "out:LEN needs a length of 1 to 1048576 bytes" $C $fw/fw_hostile.elf add out:0
 check "in-buffer-fifo" 2 "is a FIFO, not a regular file" $C $fw/fw_hostile.elf add "@$(mkfifo "$tmp/fifo" && echo "$tmp/fifo")"
 check "too-many-args" 2 "too many arguments (at most 16)" $C $fw/fw_hostile.elf add 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17
+# -o never replaces a FIFO (written as traces are: temp file, rename).
+mkfifo "$tmp/out-fifo"
+check "out-file-fifo" 2 "out-fifo: is a FIFO, not a regular file: refusing to replace it with a copy of the out-buffer" \
+  $C $fw/fw_runtime_services.elf get_time --abi ms out:16 0 -o "$tmp/out-fifo"
+if [ ! -p "$tmp/out-fifo" ]; then
+  failed=$((failed + 1)) failures+=(out-file-fifo-kept)
+  echo "call: FAIL out-file-fifo-kept: the FIFO was replaced"
+fi
 check "missing-symbol" 2 "missing CONFIG.json, IMAGE or SYMBOL" $C $fw/fw_hostile.elf
 # EFI images whose entry point spins or faults (fw_hostile.efi with its
 # AddressOfEntryPoint moved onto spin and divide_by_zero): the call is not

@@ -413,14 +413,13 @@ static void print_hex(const uint8_t *b, uint64_t n)
 		printf("%02x%s", b[i], (i + 1) % 32 == 0 || i + 1 == n ? "\n" : " ");
 }
 
+/* Atomically, as traces are written: a FIFO, device or directory at path is
+ * refused, not replaced. */
 static int write_out(const char *path, const uint8_t *b, uint64_t n)
 {
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "wbx");
-	if (!f || fwrite(b, 1, n, f) != n || fclose(f) != 0 || rename(tmp, path) != 0) {
-		fprintf(stderr, "hx call: -o %s: %s\n", hx_esc(path), strerror(errno));
-		unlink(tmp);
+	char err[512];
+	if (hx_file_save(path, b, n, "copy of the out-buffer", err, sizeof(err)) != 0) {
+		fprintf(stderr, "hx call: -o: %s\n", err);
 		return -1;
 	}
 	return 0;

@@ -180,6 +180,12 @@ int hx_trace_encode(const struct hx_trace *t, uint8_t **buf, size_t *len);
  * Returns 0, or -1 with a message in err. */
 int hx_trace_save(const char *path, const struct hx_trace *t, char *err, size_t errlen);
 
+/* data[0, len) into path the way traces are written: a temp file beside
+ * it, synced and renamed into place, never replacing anything but a
+ * regular file (what names the contents in that refusal: "trace"). */
+int hx_file_save(const char *path, const void *data, size_t len, const char *what, char *err,
+                 size_t errlen);
+
 /* Streaming writer for long recordings (the KVM runner): buffered, to a
  * temp file next to path; commit writes the header and renames it into
  * place, abort removes it. Nothing exists at path until commit succeeds. */

@@ -205,10 +205,10 @@ int hx_trace_encode(const struct hx_trace *t, uint8_t **buf, size_t *len)
  * FIFO or a directory, also behind a symlink (the link itself would be
  * replaced, its target left alone: fine for a regular file). Checked when
  * the temp file is created and again just before the rename. */
-static int check_destination(const char *path, char *err, size_t errlen)
+static int check_destination(const char *path, const char *what, char *err, size_t errlen)
 {
 	if (!*path) {
-		snprintf(err, errlen, "empty file name for the trace");
+		snprintf(err, errlen, "empty file name for the %s", what);
 		return -1;
 	}
 	struct stat st;
@@ -219,15 +219,15 @@ static int check_destination(const char *path, char *err, size_t errlen)
 	if (S_ISREG(st.st_mode))
 		return 0;
 	char name[256];
-	snprintf(err, errlen, "%s: is %s, not a regular file: refusing to replace it with a trace",
-	         hx_escape(path, name, sizeof(name)), hx_file_type_name(st.st_mode));
+	snprintf(err, errlen, "%s: is %s, not a regular file: refusing to replace it with a %s",
+	         hx_escape(path, name, sizeof(name)), hx_file_type_name(st.st_mode), what);
 	return -1;
 }
 
 /* A temp file next to path, opened for writing. */
-static FILE *open_temp(const char *path, char **tmp, char *err, size_t errlen)
+static FILE *open_temp(const char *path, const char *what, char **tmp, char *err, size_t errlen)
 {
-	if (check_destination(path, err, errlen) != 0) {
+	if (check_destination(path, what, err, errlen) != 0) {
 		*tmp = NULL;
 		return NULL;
 	}
@@ -260,7 +260,8 @@ static FILE *open_temp(const char *path, char **tmp, char *err, size_t errlen)
 
 /* Flush, sync, close and rename into place; on any failure the temp file
  * is removed and nothing appears at path. */
-static int finish_temp(FILE *f, char *tmp, const char *path, char *err, size_t errlen)
+static int finish_temp(FILE *f, char *tmp, const char *path, const char *what, char *err,
+                       size_t errlen)
 {
 	int rc = 0;
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
@@ -271,7 +272,7 @@ static int finish_temp(FILE *f, char *tmp, const char *path, char *err, size_t e
 		snprintf(err, errlen, "%s: close failed: %s", path, strerror(errno));
 		rc = -1;
 	}
-	if (rc == 0 && check_destination(path, err, errlen) != 0)
+	if (rc == 0 && check_destination(path, what, err, errlen) != 0)
 		rc = -1;
 	if (rc == 0 && rename(tmp, path) != 0) {
 		snprintf(err, errlen, "%s: rename failed: %s", path, strerror(errno));
@@ -292,22 +293,26 @@ int hx_trace_save(const char *path, const struct hx_trace *t, char *err, size_t 
 		         path);
 		return -1;
 	}
+	int rc = hx_file_save(path, buf, len, "trace", err, errlen);
+	free(buf);
+	return rc;
+}
+
+int hx_file_save(const char *path, const void *data, size_t len, const char *what, char *err,
+                 size_t errlen)
+{
 	char *tmp;
-	FILE *f = open_temp(path, &tmp, err, errlen);
-	if (!f) {
-		free(buf);
+	FILE *f = open_temp(path, what, &tmp, err, errlen);
+	if (!f)
 		return -1;
-	}
-	if (fwrite(buf, 1, len, f) != len) {
+	if (fwrite(data, 1, len, f) != len) {
 		snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
 		fclose(f);
 		unlink(tmp);
 		free(tmp);
-		free(buf);
 		return -1;
 	}
-	free(buf);
-	return finish_temp(f, tmp, path, err, errlen);
+	return finish_temp(f, tmp, path, what, err, errlen);
 }
 
 /* ---- streaming writer ---- */
@@ -358,7 +363,7 @@ struct hx_trace_writer *hx_trace_writer_open(const char *path, const struct hx_t
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	w->f = open_temp(path, &w->tmp, err, errlen);
+	w->f = open_temp(path, "trace", &w->tmp, err, errlen);
 	if (!w->f) {
 		free(w->path);
 		free(w);
@@ -428,7 +433,7 @@ int hx_trace_writer_commit(struct hx_trace_writer *w, char *err, size_t errlen)
 			unlink(w->tmp);
 			free(w->tmp);
 		} else {
-			rc = finish_temp(w->f, w->tmp, w->path, err, errlen);
+			rc = finish_temp(w->f, w->tmp, w->path, "trace", err, errlen);
 		}
 	}
 	writer_free(w);
