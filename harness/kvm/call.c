@@ -126,13 +126,7 @@ int hxk_call_resolve(struct hxk_pstate *p, struct hxk_call *call, struct hxk_err
 	} else {
 		call->target = call->address;
 	}
-	bool in_code = false;
-	for (uint32_t i = 0; i < p->elf.nsegs; i++) {
-		const struct hxk_elf_seg *s = &p->elf.segs[i];
-		if ((s->flags & 1) && call->target >= s->gpa && call->target - s->gpa < s->memsz)
-			in_code = true;
-	}
-	if (!in_code)
+	if (!hxk_elf_in_code(&p->elf, call->target))
 		return hxk_fail(err, "0x%llx is not in an executable segment of the image",
 		                (unsigned long long)call->target);
 

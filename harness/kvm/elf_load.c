@@ -138,6 +138,16 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+bool hxk_elf_in_code(const struct hxk_elf *e, uint64_t addr)
+{
+	for (uint32_t i = 0; i < e->nsegs; i++) {
+		const struct hxk_elf_seg *s = &e->segs[i];
+		if ((s->flags & PF_X) && addr >= s->gpa && addr - s->gpa < s->memsz)
+			return true;
+	}
+	return false;
+}
+
 void hxk_elf_sort_code_syms(struct hxk_elf *e)
 {
 	qsort(e->code_syms, e->ncode_syms, sizeof(uint64_t), cmp_u64);

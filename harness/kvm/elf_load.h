@@ -62,6 +62,9 @@ void hxk_elf_free(struct hxk_elf *e);
 /* Value of a defined symbol; false when absent (or no symbol table). */
 bool hxk_elf_symbol(const struct hxk_elf *e, const char *name, uint64_t *value);
 
+/* Whether addr lies in an executable segment of the image. */
+bool hxk_elf_in_code(const struct hxk_elf *e, uint64_t addr);
+
 /* code_syms[0, ncode_syms) sorted and without repeats, as
  * hxk_elf_code_boundary needs them (both loaders fill it). */
 void hxk_elf_sort_code_syms(struct hxk_elf *e);

@@ -449,11 +449,7 @@ int hxk_pe_parse(const uint8_t *data, size_t size, struct hxk_elf *e, struct hxk
 	}
 	if (entry) {
 		e->entry = pe.base + entry;
-		bool in_code = false;
-		for (uint32_t i = 1; i < e->nsegs; i++)
-			in_code |= (e->segs[i].flags & 1) && e->entry >= e->segs[i].gpa &&
-			           e->entry - e->segs[i].gpa < e->segs[i].memsz;
-		if (!in_code) {
+		if (!hxk_elf_in_code(e, e->entry)) {
 			hxk_elf_free(e);
 			return hxk_fail(err,
 			                "AddressOfEntryPoint 0x%x lies outside every executable "
