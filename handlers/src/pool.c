@@ -1,6 +1,24 @@
 /* Bump allocator over caller-provided pages, with roll-back to a mark. */
 #include "hv/pool.h"
 
+#ifndef HV_FREESTANDING
+struct hv_pool_watch *hv_pool_watch;
+
+/* Page index pg (< pool->used, or < the old used on release) reached. */
+static inline void watch_page(const struct hv_pool *pool, uint32_t pg)
+{
+	struct hv_pool_watch *w = hv_pool_watch;
+	if (!w || w->pool != pool || (w->seen[pg >> 6] >> (pg & 63) & 1))
+		return;
+	w->seen[pg >> 6] |= 1ull << (pg & 63);
+	w->pages[w->npages++] = pg;
+	if (w->reached)
+		w->reached(w, pg);
+}
+#else
+#define watch_page(pool, pg) ((void)0)
+#endif
+
 hv_status hv_pool_init(struct hv_pool *pool, void *mem, uint64_t hpa, uint32_t npages)
 {
 	/* HPA 0 is the "no table yet" value of an EPT root (hv_ept_map_range
@@ -24,6 +42,7 @@ hv_status hv_pool_alloc(struct hv_pool *pool, uint64_t *hpa)
 	if (pool->used >= pool->npages)
 		return HV_ERR_NOMEM;
 	uint64_t off = (uint64_t)pool->used << HV_PAGE_SHIFT;
+	watch_page(pool, pool->used);
 	hv_memset(pool->mem + off, 0, HV_PAGE_SIZE);
 	pool->used++;
 	*hpa = pool->hpa + off;
@@ -39,6 +58,7 @@ void *hv_pool_ptr(const struct hv_pool *pool, uint64_t hpa)
 {
 	if (!hv_pool_owns(pool, hpa))
 		return NULL;
+	watch_page(pool, (uint32_t)((hpa - pool->hpa) >> HV_PAGE_SHIFT));
 	return pool->mem + ((hpa - pool->hpa) & HV_PAGE_MASK);
 }
 
@@ -47,6 +67,8 @@ void hv_pool_release_to(struct hv_pool *pool, uint32_t mark)
 	if (mark >= pool->used)
 		return;
 	uint64_t off = (uint64_t)mark << HV_PAGE_SHIFT;
+	for (uint32_t pg = mark; pg < pool->used; pg++)
+		watch_page(pool, pg);
 	hv_memset(pool->mem + off, 0, (uint64_t)(pool->used - mark) << HV_PAGE_SHIFT);
 	pool->used = mark;
 }

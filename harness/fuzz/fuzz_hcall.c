@@ -918,6 +918,7 @@ static void setup(void)
 		fx->oracle = hx_oracle_new(&fx->env.sys, on_violation, NULL);
 		if (!fx->oracle)
 			abort();
+		hx_oracle_watch_pool(fx->oracle, fz_watch_pool());
 		snapshot();
 	}
 	/* The two configs differ only in their vendor: one set of edges. */

@@ -75,3 +75,9 @@ void fz_fail(const char *invariant, const char *fmt, ...)
 		hook();
 	abort();
 }
+
+bool fz_watch_pool(void)
+{
+	const char *v = getenv("HX_FUZZ_FULL_COMPARE");
+	return !v || !*v || strcmp(v, "0") == 0;
+}

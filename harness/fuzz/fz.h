@@ -4,6 +4,7 @@
 #ifndef HX_FUZZ_FZ_H
 #define HX_FUZZ_FZ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,12 @@ __attribute__((noreturn, format(printf, 2, 3))) void fz_fail(const char *invaria
 /* Called by fz_fail after the report and before abort (e.g. to save the
  * failing input in another form). NULL: none. */
 void fz_set_fail_hook(void (*hook)(void));
+
+/* Whether the targets run their oracles with the pool watch
+ * (hx_oracle_watch_pool): yes, unless HX_FUZZ_FULL_COMPARE is set to
+ * anything but "0" (compare every pool page after every exit, to show
+ * both modes find the same on a corpus). */
+bool fz_watch_pool(void);
 
 #define FZ_CHECK(cond, inv, ...)                                                                   \
 	do {                                                                                       \

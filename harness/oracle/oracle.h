@@ -128,6 +128,16 @@ void hx_oracle_reset(struct hx_oracle *o);
  * again by the next verification. */
 void hx_oracle_sync(struct hx_oracle *o, const struct hv_system *sys);
 
+/* Fast mode for fuzzers (off by default): after each exit, compare only
+ * the pool pages the core reached during it (hv/pool.h, struct
+ * hv_pool_watch) with the picture, not every page in use. The core writes
+ * tables only through the pool's functions; a write that does not (a
+ * stray pointer), or a change between exits not announced by
+ * hx_oracle_sync, is then found by the full compare hx_oracle_verify_all
+ * makes first, and reported there as CONTAIN before the tables are
+ * verified. So a run in this mode must end with hx_oracle_verify_all. */
+void hx_oracle_watch_pool(struct hx_oracle *o, bool on);
+
 /* Snapshot what the exit must not change. Call right before
  * hv_handle_exit with the exit record as it will be passed in. */
 void hx_oracle_before(struct hx_oracle *o, const struct hv_system *sys, const struct hv_exit *in);

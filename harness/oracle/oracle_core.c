@@ -212,6 +212,7 @@ void hx_oracle_before(struct hx_oracle *o, const struct hv_system *sys, const st
 	o->in_valid = !oracle_record_problem(o, in, o->in_problem, sizeof(o->in_problem));
 	memcpy(o->chans_before, sys->channels, sizeof(o->chans_before));
 	o->pool_used_before = sys->pool->used;
+	oracle_watch_arm(o, sys);
 }
 
 /* ---- generic checks ---- */
@@ -650,6 +651,7 @@ uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint6
                          const struct hv_exit *out, const struct hv_result *res,
                          const struct hx_obs_view *log)
 {
+	oracle_watch_stop(o);
 	o->index = exit_index;
 	o->exit_violations = 0;
 	o->stats.exits++;
@@ -660,7 +662,7 @@ uint32_t hx_oracle_after(struct hx_oracle *o, const struct hv_system *sys, uint6
 	check_regs(o, out, res);
 	check_rip(o, out, res);
 	check_calls(o, log);
-	oracle_pool_diff(o, sys);
+	oracle_pool_diff_exit(o, sys);
 	check_state(o, sys, out, res);
 	check_ept_change(o, sys, out, res);
 

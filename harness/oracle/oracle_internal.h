@@ -78,6 +78,13 @@ struct hx_oracle {
 	uint32_t *changed;
 	uint32_t nchanged;
 	bool tables_changed; /* nchanged != 0 */
+	/* Pool watch (hx_oracle_watch_pool): on, and armed by
+	 * hx_oracle_before for the exit being handled. */
+	bool watching;
+	bool watch_armed;
+	uint32_t watch_poisoned; /* pool pages poisoned for ASan while armed, */
+	uint8_t *watch_mem;      /* from here */
+	struct hv_pool_watch watch;
 	/* Which partition's tables reach each pool page in the shadow's
 	 * state (ORACLE_OWNER_*), and the EPT verdict per partition with the
 	 * root and protected_ flag it was reached for. owner_valid: the map
@@ -176,6 +183,15 @@ bool oracle_pool_init(struct hx_oracle *o, const struct hv_system *sys);
 void oracle_pool_free(struct hx_oracle *o);
 void oracle_sync(struct hx_oracle *o, const struct hv_system *sys);
 void oracle_pool_diff(struct hx_oracle *o, const struct hv_system *sys);
+/* The watch (hx_oracle_watch_pool) around one exit: oracle_watch_arm in
+ * hx_oracle_before starts recording the pool pages the core reaches;
+ * oracle_pool_diff_exit, when the watch recorded the whole exit, compares
+ * only those pages (else it is oracle_pool_diff). */
+void oracle_watch_arm(struct hx_oracle *o, const struct hv_system *sys);
+/* First thing in hx_oracle_after: the oracle's own table walks are not
+ * the exit's. */
+void oracle_watch_stop(struct hx_oracle *o);
+void oracle_pool_diff_exit(struct hx_oracle *o, const struct hv_system *sys);
 void oracle_ept_after(struct hx_oracle *o, const struct hv_system *sys, bool vmcall);
 bool oracle_verified_clean(const struct hx_oracle *o, const struct hv_system *sys);
 /* A pool page this exit changed that partition q != p's tables reached

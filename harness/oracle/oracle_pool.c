@@ -37,6 +37,18 @@
 #include "oracle_internal.h"
 #include "oracle_s2.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ORACLE_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(ORACLE_ASAN)
+#define ORACLE_ASAN 1
+#endif
+#ifdef ORACLE_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 #define EPT_ENTRIES 512u
 #define EPT_TOP_LEVEL 3u
 
@@ -116,6 +128,10 @@ bool oracle_pool_init(struct hx_oracle *o, const struct hv_system *sys)
 	o->vprot = calloc(nparts, sizeof(*o->vprot));
 	o->vcount = calloc(nparts, sizeof(*o->vcount));
 	o->vcfg = malloc(sizeof(*o->vcfg));
+	o->watch.seen = calloc((np + 63) / 64, sizeof(*o->watch.seen));
+	o->watch.pages = malloc((size_t)np * sizeof(*o->watch.pages));
+	if (!o->watch.seen || !o->watch.pages)
+		return false;
 	if (!o->changed || !o->owner || !o->plevel || !o->pbase || !o->vdangling || !o->vstate ||
 	    !o->vroot || !o->vprot || !o->vcount || !o->vcfg)
 		return false;
@@ -133,6 +149,9 @@ bool oracle_pool_init(struct hx_oracle *o, const struct hv_system *sys)
 
 void oracle_pool_free(struct hx_oracle *o)
 {
+	oracle_watch_stop(o);
+	free(o->watch.seen);
+	free(o->watch.pages);
 	free(o->shadow);
 	free(o->changed);
 	free(o->owner);
@@ -162,6 +181,138 @@ HX_NO_COVERAGE void oracle_pool_diff(struct hx_oracle *o, const struct hv_system
 				o->changed[o->nchanged++] = pg;
 	}
 	/* Handed out or given back during the exit. */
+	for (uint32_t pg = common; pg < top; pg++)
+		o->changed[o->nchanged++] = pg;
+	o->tables_changed = o->nchanged != 0;
+	o->parts_changed =
+	        memcmp(sys->parts, o->parts_before, o->nparts * sizeof(*o->parts_before)) != 0;
+}
+
+/* ---- the pool watch (hx_oracle_watch_pool) ---- */
+
+/* What makes the watch as strict as the full compare: during an exit the
+ * pool pages in use are poisoned for AddressSanitizer, and a page is
+ * unpoisoned only when the core reaches it through the pool's functions
+ * (hv_pool_watch.reached). A read or write of any other pool page by the
+ * core (a stray pointer, an index past a table's end) is then an ASan
+ * report at the very instruction, where the full compare would have found
+ * the write after the exit: the oracle names it a CONTAIN violation. So
+ * the watch exists only in ASan builds (the fuzzers'); elsewhere
+ * hx_oracle_watch_pool keeps the full compare. */
+#ifdef ORACLE_ASAN
+static void on_reached(struct hv_pool_watch *w, uint32_t pg)
+{
+	ASAN_UNPOISON_MEMORY_REGION(w->pool->mem + (size_t)pg * HV_PAGE_SIZE, HV_PAGE_SIZE);
+}
+
+/* Called by ASan at the end of any report: name the invariant when the
+ * access was to a poisoned pool page. Only async-signal-safe calls. */
+static void on_asan_report(const char *report)
+{
+	(void)report;
+	const struct hv_pool_watch *w = hv_pool_watch;
+	const uint8_t *a = __asan_get_report_address();
+	if (!w || !w->pool || !a || a < w->pool->mem ||
+	    a >= w->pool->mem + (size_t)w->pool->npages * HV_PAGE_SIZE)
+		return;
+	char line[256];
+	int n = snprintf(line, sizeof(line),
+	                 "hx oracle: invariant CONTAIN violated: the core %s pool page %zu, which "
+	                 "it did not reach through hv_pool_ptr/alloc/release during this exit "
+	                 "(hv/pool.h)\n",
+	                 __asan_get_report_access_type() ? "wrote" : "read",
+	                 (size_t)(a - w->pool->mem) >> HV_PAGE_SHIFT);
+	if (n > 0)
+		(void)!fwrite(line, 1, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
+		              stderr);
+}
+#endif
+
+void hx_oracle_watch_pool(struct hx_oracle *o, bool on)
+{
+#ifdef ORACLE_ASAN
+	static bool hooked;
+	if (on && !hooked) {
+		__asan_set_error_report_callback(on_asan_report);
+		hooked = true;
+	}
+	o->watch.reached = on_reached;
+	o->watching = on;
+#else
+	(void)on;
+	o->watching = false;
+#endif
+	if (!o->watching)
+		oracle_watch_stop(o);
+}
+
+void oracle_watch_arm(struct hx_oracle *o, const struct hv_system *sys)
+{
+	struct hv_pool_watch *w = &o->watch;
+	oracle_watch_stop(o);
+	for (uint32_t i = 0; i < w->npages; i++)
+		w->seen[w->pages[i] >> 6] = 0;
+	w->npages = 0;
+	w->pool = sys->pool;
+	o->watch_armed = o->watching && same_pool(o, sys);
+	if (!o->watch_armed)
+		return;
+	o->watch_poisoned = sys->pool->used;
+	o->watch_mem = sys->pool->mem;
+#ifdef ORACLE_ASAN
+	ASAN_POISON_MEMORY_REGION(o->watch_mem, (size_t)o->watch_poisoned * HV_PAGE_SIZE);
+#endif
+	hv_pool_watch = w;
+}
+
+void oracle_watch_stop(struct hx_oracle *o)
+{
+	/* Armed and still ours: the watch saw the whole exit. Someone else's
+	 * watch installed meanwhile means it did not. */
+	o->watch_armed = o->watch_armed && hv_pool_watch == &o->watch;
+	if (hv_pool_watch == &o->watch)
+		hv_pool_watch = NULL;
+#ifdef ORACLE_ASAN
+	if (o->watch_poisoned)
+		ASAN_UNPOISON_MEMORY_REGION(o->watch_mem, (size_t)o->watch_poisoned * HV_PAGE_SIZE);
+#endif
+	o->watch_poisoned = 0;
+}
+
+/* The exit's pages in index order, as the full compare lists them (the
+ * first foreign page found is the one reported). */
+static void sort_pages(uint32_t *v, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++) {
+		uint32_t x = v[i], j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+HX_NO_COVERAGE void oracle_pool_diff_exit(struct hx_oracle *o, const struct hv_system *sys)
+{
+	if (!o->watch_armed || !same_pool(o, sys)) {
+		oracle_pool_diff(o, sys);
+		return;
+	}
+	o->watch_armed = false;
+	uint32_t used = pool_used(o, sys);
+	uint32_t common = used < o->shadow_used ? used : o->shadow_used;
+	uint32_t top = used > o->shadow_used ? used : o->shadow_used;
+	const uint8_t *mem = sys->pool->mem;
+	const struct hv_pool_watch *w = &o->watch;
+	o->nchanged = 0;
+	/* Pages in use before and after that the exit reached, then (as in
+	 * the full compare) every page handed out or given back. */
+	for (uint32_t i = 0; i < w->npages; i++) {
+		uint32_t pg = w->pages[i];
+		if (pg < common && memcmp(mem + (size_t)pg * HV_PAGE_SIZE,
+		                          o->shadow + (size_t)pg * HV_PAGE_SIZE, HV_PAGE_SIZE) != 0)
+			o->changed[o->nchanged++] = pg;
+	}
+	sort_pages(o->changed, o->nchanged);
 	for (uint32_t pg = common; pg < top; pg++)
 		o->changed[o->nchanged++] = pg;
 	o->tables_changed = o->nchanged != 0;
@@ -461,9 +612,9 @@ void oracle_ept_after(struct hx_oracle *o, const struct hv_system *sys, bool vmc
 	commit(o, sys);
 }
 
-void oracle_sync(struct hx_oracle *o, const struct hv_system *sys)
+/* oracle_sync after the compare. */
+static void sync_diffed(struct hx_oracle *o, const struct hv_system *sys)
 {
-	oracle_pool_diff(o, sys);
 	if (ept_inputs_changed(o, sys)) {
 		/* Nothing is reported here: the partitions the change touched
 		 * are only no longer known clean, and the next verification
@@ -480,6 +631,12 @@ void oracle_sync(struct hx_oracle *o, const struct hv_system *sys)
 	commit(o, sys);
 }
 
+void oracle_sync(struct hx_oracle *o, const struct hv_system *sys)
+{
+	oracle_pool_diff(o, sys);
+	sync_diffed(o, sys);
+}
+
 bool oracle_verified_clean(const struct hx_oracle *o, const struct hv_system *sys)
 {
 	if (!o->owner_valid || o->owner_shared || !same_pool(o, sys))
@@ -494,13 +651,25 @@ bool oracle_verified_clean(const struct hx_oracle *o, const struct hv_system *sy
  * with the full verifier when the map cannot tell. */
 uint32_t oracle_verify_all(struct hx_oracle *o, const struct hv_system *sys)
 {
-	oracle_sync(o, sys);
+	uint32_t before = o->exit_violations;
+	oracle_pool_diff(o, sys);
+	if (o->watching && o->nchanged) {
+		/* Every exit compared the pages it reached; these differ from the
+		 * picture all the same. The partitions whose tables they are
+		 * are no longer known clean and are verified below. */
+		oracle_count(o);
+		oracle_report(o, HV_INV_CONTAIN,
+		              "pool page %u%s changed where no exit reached the pool through "
+		              "hv_pool_ptr/alloc/release (a write through a stray pointer, or a "
+		              "change between exits not announced with hx_oracle_sync)",
+		              o->changed[0], o->nchanged > 1 ? " and others" : "");
+	}
+	sync_diffed(o, sys);
 	uint64_t set;
 	if (oracle_verified_clean(o, sys)) {
 		o->stats.checks += 3;
-		return 0;
+		return o->exit_violations - before;
 	}
-	uint32_t before = o->exit_violations;
 	if (affected(o, sys, &set) && rewalk(o, sys, set))
 		verify_set(o, sys, set);
 	else

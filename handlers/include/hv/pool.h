@@ -35,4 +35,24 @@ static inline uint32_t hv_pool_mark(const struct hv_pool *pool)
 /* Give back every page allocated after mark (they are zeroed again). */
 void hv_pool_release_to(struct hv_pool *pool, uint32_t mark);
 
+#ifndef HV_FREESTANDING
+/* Hosted builds only: a record of the pool pages the core reaches. While
+ * hv_pool_watch points at a watch of this pool, every page hv_pool_ptr
+ * hands a pointer to, hv_pool_alloc zeroes or hv_pool_release_to gives
+ * back is added once to `pages`, before the core touches it. The core writes table pages only
+ * through those three, so a checker (the oracles' pool picture) compares just these pages after an
+ * exit; it keeps a full compare at the end of a run for writes that did not
+ * (harness/oracle/oracle_pool.c). The freestanding core has none of this. */
+struct hv_pool_watch {
+	const struct hv_pool *pool; /* the pool watched */
+	uint64_t *seen;             /* one bit per page of pool->npages */
+	uint32_t *pages;            /* room for pool->npages entries */
+	uint32_t npages;            /* entries in pages */
+	/* Called on a page's first entry, before the core touches it (the
+	 * oracles unpoison it for AddressSanitizer); may be NULL. */
+	void (*reached)(struct hv_pool_watch *w, uint32_t page);
+};
+extern struct hv_pool_watch *hv_pool_watch;
+#endif
+
 #endif
