@@ -1,5 +1,5 @@
 /* 4-level second-stage tables, Intel EPT or AMD NPT: builder, single-GPA
- * walk, permission reduction and run walk (Intel SDM Vol. 3C, 29.3 "The
+ * walk and permission reduction; the run walk is in ept_walk.c (Intel SDM Vol. 3C, 29.3 "The
  * Extended Page Table Mechanism"; AMD APM Vol. 2, 15.25 "Nested Paging").
  *
  * Levels are numbered by what they translate: 3 = PML4 (512 GiB per entry),
@@ -21,46 +21,7 @@
  * entries of a table and the four levels. */
 #include "hv/ept.h"
 
-#include "hv/s2_entry.h"
-
-#define EPT_ENTRIES 512u
-#define EPT_TOP_LEVEL 3u
-
-static inline unsigned level_shift(unsigned level)
-{
-	return HV_PAGE_SHIFT + 9u * level;
-}
-
-static inline uint64_t level_size(unsigned level)
-{
-	return 1ull << level_shift(level);
-}
-
-static inline unsigned level_index(uint64_t gpa, unsigned level)
-{
-	return (unsigned)(gpa >> level_shift(level)) & (EPT_ENTRIES - 1);
-}
-
-/* Entry formats: a root with HV_S2_ROOT_NPT set is an AMD nested page
- * table, any other an EPT. Every bit of either is asked of hv/s2_entry.h
- * (hv_s2_present, hv_s2_is_leaf, hv_s2_leaf, ...); the code below is the
- * same for both. */
-
-/* The table a non-leaf entry points to, or NULL when that is not a pool
- * page (never followed then). */
-static inline uint64_t *entry_table(const struct hv_pool *pool, uint64_t e)
-{
-	return hv_pool_ptr(pool, e & HV_S2_ADDR_MASK);
-}
-
-/* The root table; NULL for low bits other than the format tag or a root
- * outside the pool. */
-static inline uint64_t *root_table(const struct hv_pool *pool, uint64_t root)
-{
-	if ((root & (HV_PAGE_SIZE - 1) & ~HV_S2_ROOT_NPT) != 0)
-		return NULL;
-	return hv_pool_ptr(pool, root & HV_PAGE_MASK);
-}
+#include "ept_levels.h"
 
 static inline uint64_t min_u64(uint64_t a, uint64_t b)
 {
@@ -464,79 +425,5 @@ hv_status hv_ept_protect(struct hv_pool *pool, uint64_t root, uint64_t gpa, uint
 	if (s != HV_OK)
 		return s;
 	protect_write(f, &res, pml4, EPT_TOP_LEVEL, gpa, gpa + size, perm);
-	return HV_OK;
-}
-
-/* ---- hv_ept_walk --------------------------------------------------------- */
-
-struct walk {
-	const struct hv_pool *pool;
-	enum hv_s2_format fmt;
-	hv_ept_run_fn fn;
-	void *ctx;
-	struct hv_ept_run run;
-	bool have_run;
-	uint32_t tables; /* tables entered so far */
-};
-
-static void walk_emit(struct walk *w, uint64_t gpa, uint64_t hpa, uint64_t size, uint8_t perm,
-                      uint8_t memtype, uint8_t level)
-{
-	struct hv_ept_run *r = &w->run;
-	if (w->have_run && r->gpa + r->size == gpa && r->hpa + r->size == hpa && r->perm == perm &&
-	    r->memtype == memtype && r->level == level) {
-		r->size += size;
-		return;
-	}
-	if (w->have_run)
-		w->fn(w->ctx, r);
-	*r = (struct hv_ept_run){gpa, hpa, size, perm, memtype, level};
-	w->have_run = true;
-}
-
-static hv_status walk_table(struct walk *w, const uint64_t *table, unsigned level, uint64_t base,
-                            uint8_t path_perm)
-{
-	/* A well-formed tree enters each pool page at most once; more means a
-	 * table is reachable twice, and following it could multiply the work
-	 * without bound. */
-	if (++w->tables > w->pool->used)
-		return HV_ERR_INVAL;
-	uint64_t slot = level_size(level);
-	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
-		uint64_t e = table[i];
-		if (!hv_s2_present(w->fmt, e))
-			continue;
-		uint64_t gpa = base + (uint64_t)i * slot;
-		uint8_t eff = path_perm & hv_s2_perm(w->fmt, e);
-		if (hv_s2_is_leaf(w->fmt, e, level)) {
-			if (eff != 0)
-				walk_emit(w, gpa, hv_s2_leaf_addr(e, level), slot, eff,
-				          hv_s2_memtype(w->fmt, e, level), (uint8_t)level);
-			continue;
-		}
-		const uint64_t *sub = entry_table(w->pool, e);
-		if (!sub)
-			return HV_ERR_INVAL;
-		hv_status s = walk_table(w, sub, level - 1, gpa, eff);
-		if (s != HV_OK)
-			return s;
-	}
-	return HV_OK;
-}
-
-hv_status hv_ept_walk(const struct hv_pool *pool, uint64_t root, hv_ept_run_fn fn, void *ctx)
-{
-	if (!pool || !fn)
-		return HV_ERR_INVAL;
-	const uint64_t *pml4 = root_table(pool, root);
-	if (!pml4)
-		return HV_ERR_INVAL;
-	struct walk w = {.pool = pool, .fmt = hv_s2_root_format(root), .fn = fn, .ctx = ctx};
-	hv_status s = walk_table(&w, pml4, EPT_TOP_LEVEL, 0, HV_PERM_RWX);
-	if (s != HV_OK)
-		return s;
-	if (w.have_run)
-		fn(ctx, &w.run);
 	return HV_OK;
 }

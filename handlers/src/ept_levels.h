@@ -1,0 +1,48 @@
+/* Private to the second-stage table code (ept.c, ept_walk.c): levels,
+ * indices and the checked step from an entry to its table. */
+#ifndef HV_EPT_LEVELS_H
+#define HV_EPT_LEVELS_H
+
+#include "hv/pool.h"
+#include "hv/s2_entry.h"
+
+#define EPT_ENTRIES 512u
+#define EPT_TOP_LEVEL 3u
+
+static inline unsigned level_shift(unsigned level)
+{
+	return HV_PAGE_SHIFT + 9u * level;
+}
+
+static inline uint64_t level_size(unsigned level)
+{
+	return 1ull << level_shift(level);
+}
+
+static inline unsigned level_index(uint64_t gpa, unsigned level)
+{
+	return (unsigned)(gpa >> level_shift(level)) & (EPT_ENTRIES - 1);
+}
+
+/* Entry formats: a root with HV_S2_ROOT_NPT set is an AMD nested page
+ * table, any other an EPT. Every bit of either is asked of hv/s2_entry.h
+ * (hv_s2_present, hv_s2_is_leaf, hv_s2_leaf, ...); the code below is the
+ * same for both. */
+
+/* The table a non-leaf entry points to, or NULL when that is not a pool
+ * page (never followed then). */
+static inline uint64_t *entry_table(const struct hv_pool *pool, uint64_t e)
+{
+	return hv_pool_ptr(pool, e & HV_S2_ADDR_MASK);
+}
+
+/* The root table; NULL for low bits other than the format tag or a root
+ * outside the pool. */
+static inline uint64_t *root_table(const struct hv_pool *pool, uint64_t root)
+{
+	if ((root & (HV_PAGE_SIZE - 1) & ~HV_S2_ROOT_NPT) != 0)
+		return NULL;
+	return hv_pool_ptr(pool, root & HV_PAGE_MASK);
+}
+
+#endif
