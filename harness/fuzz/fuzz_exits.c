@@ -97,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	opts.compare_outputs = false;
 	opts.parse_flags = HX_TRACE_UNSEALED;
 	opts.check_reset = check_reset;
+	opts.watch_pool = fz_watch_pool();
 	struct hx_replay_result res;
 	int st = hx_replay_bytes(get_engine(), data, size, &opts, &res);
 	if (st == HX_REPLAY_BAD_INPUT) {

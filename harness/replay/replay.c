@@ -302,6 +302,8 @@ static void run_pass(struct hx_replay *r, const struct hx_trace *t, uint32_t nex
 			fail_bad_input(r, "out of memory");
 			return;
 		}
+		/* Its stray-write safety net is the end-of-run verification. */
+		hx_oracle_watch_pool(orc, o->watch_pool && o->verify_start_end);
 		if (o->verify_start_end && !reused)
 			hx_oracle_verify_all(orc, &r->sys, UINT64_MAX);
 	}

@@ -64,6 +64,10 @@ struct hx_replay_opts {
 	 * then compares the reset system with a fresh build and reports any
 	 * difference as DET (slow: for tests and HX_FUZZ_CHECK_RESET=1). */
 	bool check_reset;
+	/* The oracle compares only the pool pages an exit reached
+	 * (hx_oracle_watch_pool; ASan builds, with verify_start_end): for
+	 * fuzzers. Default false. */
+	bool watch_pool;
 	hx_replay_report_fn report;
 	void *report_ctx;
 	/* Observation hooks (BUILD-EQ runs the freestanding build in
