@@ -130,13 +130,17 @@ void hx_oracle_sync(struct hx_oracle *o, const struct hv_system *sys);
 
 /* Fast mode for fuzzers (off by default): after each exit, compare only
  * the pool pages the core reached during it (hv/pool.h, struct
- * hv_pool_watch) with the picture, not every page in use. The core writes
- * tables only through the pool's functions; a write that does not (a
- * stray pointer), or a change between exits not announced by
- * hx_oracle_sync, is then found by the full compare hx_oracle_verify_all
- * makes first, and reported there as CONTAIN before the tables are
- * verified. So a run in this mode must end with hx_oracle_verify_all. */
+ * hv_pool_watch) with the picture, not every page in use. The core reaches
+ * tables only through the pool's functions; during the exit every other
+ * pool page is poisoned for AddressSanitizer, so an access that does not
+ * (a stray pointer) stops the process at that instruction with a CONTAIN
+ * report. A change between exits not announced by hx_oracle_sync is found
+ * by the full compare hx_oracle_verify_all makes first, and reported there
+ * as CONTAIN; so a run in this mode must end with hx_oracle_verify_all.
+ * Only in ASan builds: elsewhere the oracle keeps the full compare, and
+ * hx_oracle_pool_watched says which it does. */
 void hx_oracle_watch_pool(struct hx_oracle *o, bool on);
+bool hx_oracle_pool_watched(const struct hx_oracle *o);
 
 /* Snapshot what the exit must not change. Call right before
  * hv_handle_exit with the exit record as it will be passed in. */

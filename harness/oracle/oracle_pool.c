@@ -130,10 +130,8 @@ bool oracle_pool_init(struct hx_oracle *o, const struct hv_system *sys)
 	o->vcfg = malloc(sizeof(*o->vcfg));
 	o->watch.seen = calloc((np + 63) / 64, sizeof(*o->watch.seen));
 	o->watch.pages = malloc((size_t)np * sizeof(*o->watch.pages));
-	if (!o->watch.seen || !o->watch.pages)
-		return false;
 	if (!o->changed || !o->owner || !o->plevel || !o->pbase || !o->vdangling || !o->vstate ||
-	    !o->vroot || !o->vprot || !o->vcount || !o->vcfg)
+	    !o->vroot || !o->vprot || !o->vcount || !o->vcfg || !o->watch.seen || !o->watch.pages)
 		return false;
 	memset(o->owner, ORACLE_OWNER_NONE, np);
 	/* The view: everything but the partitions (its partition 0 is filled
@@ -165,16 +163,41 @@ void oracle_pool_free(struct hx_oracle *o)
 	free(o->vcfg);
 }
 
-HX_NO_COVERAGE void oracle_pool_diff(struct hx_oracle *o, const struct hv_system *sys)
+/* The exit's pages in index order, as the full compare lists them (the
+ * first foreign page found is the one reported). */
+static void sort_pages(uint32_t *v, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++) {
+		uint32_t x = v[i], j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* What differs from the picture: among the n `pages` (any order) or, when
+ * pages is NULL, among every page in use; then every page handed out or
+ * given back, and whether any partition's state changed. */
+HX_NO_COVERAGE static void diff_pages(struct hx_oracle *o, const struct hv_system *sys,
+                                      const uint32_t *pages, uint32_t n)
 {
 	uint32_t used = pool_used(o, sys);
 	uint32_t common = used < o->shadow_used ? used : o->shadow_used;
 	uint32_t top = used > o->shadow_used ? used : o->shadow_used;
 	const uint8_t *mem = sys->pool->mem;
 	o->nchanged = 0;
-	/* One memcmp over everything in use; page by page only when it
-	 * differs, to know which pages. */
-	if (common && memcmp(mem, o->shadow, (size_t)common * HV_PAGE_SIZE) != 0) {
+	if (pages) {
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t pg = pages[i];
+			if (pg < common &&
+			    memcmp(mem + (size_t)pg * HV_PAGE_SIZE,
+			           o->shadow + (size_t)pg * HV_PAGE_SIZE, HV_PAGE_SIZE) != 0)
+				o->changed[o->nchanged++] = pg;
+		}
+		sort_pages(o->changed, o->nchanged);
+	} else if (common && memcmp(mem, o->shadow, (size_t)common * HV_PAGE_SIZE) != 0) {
+		/* One memcmp over everything in use; page by page only when
+		 * it differs, to know which pages. */
 		for (uint32_t pg = 0; pg < common; pg++)
 			if (memcmp(mem + (size_t)pg * HV_PAGE_SIZE,
 			           o->shadow + (size_t)pg * HV_PAGE_SIZE, HV_PAGE_SIZE) != 0)
@@ -186,6 +209,11 @@ HX_NO_COVERAGE void oracle_pool_diff(struct hx_oracle *o, const struct hv_system
 	o->tables_changed = o->nchanged != 0;
 	o->parts_changed =
 	        memcmp(sys->parts, o->parts_before, o->nparts * sizeof(*o->parts_before)) != 0;
+}
+
+void oracle_pool_diff(struct hx_oracle *o, const struct hv_system *sys)
+{
+	diff_pages(o, sys, NULL, 0);
 }
 
 /* ---- the pool watch (hx_oracle_watch_pool) ---- */
@@ -205,8 +233,9 @@ static void on_reached(struct hv_pool_watch *w, uint32_t pg)
 	ASAN_UNPOISON_MEMORY_REGION(w->pool->mem + (size_t)pg * HV_PAGE_SIZE, HV_PAGE_SIZE);
 }
 
-/* Called by ASan at the end of any report: name the invariant when the
- * access was to a poisoned pool page. Only async-signal-safe calls. */
+/* Called by ASan at the end of any report, before it ends the process:
+ * name the invariant when the access was to a poisoned pool page. Nothing
+ * here allocates (ASan is in the middle of its report). */
 static void on_asan_report(const char *report)
 {
 	(void)report;
@@ -246,6 +275,11 @@ void hx_oracle_watch_pool(struct hx_oracle *o, bool on)
 		oracle_watch_stop(o);
 }
 
+bool hx_oracle_pool_watched(const struct hx_oracle *o)
+{
+	return o->watching;
+}
+
 void oracle_watch_arm(struct hx_oracle *o, const struct hv_system *sys)
 {
 	struct hv_pool_watch *w = &o->watch;
@@ -279,45 +313,12 @@ void oracle_watch_stop(struct hx_oracle *o)
 	o->watch_poisoned = 0;
 }
 
-/* The exit's pages in index order, as the full compare lists them (the
- * first foreign page found is the one reported). */
-static void sort_pages(uint32_t *v, uint32_t n)
+void oracle_pool_diff_exit(struct hx_oracle *o, const struct hv_system *sys)
 {
-	for (uint32_t i = 1; i < n; i++) {
-		uint32_t x = v[i], j = i;
-		for (; j > 0 && v[j - 1] > x; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
-}
-
-HX_NO_COVERAGE void oracle_pool_diff_exit(struct hx_oracle *o, const struct hv_system *sys)
-{
-	if (!o->watch_armed || !same_pool(o, sys)) {
-		oracle_pool_diff(o, sys);
-		return;
-	}
-	o->watch_armed = false;
-	uint32_t used = pool_used(o, sys);
-	uint32_t common = used < o->shadow_used ? used : o->shadow_used;
-	uint32_t top = used > o->shadow_used ? used : o->shadow_used;
-	const uint8_t *mem = sys->pool->mem;
 	const struct hv_pool_watch *w = &o->watch;
-	o->nchanged = 0;
-	/* Pages in use before and after that the exit reached, then (as in
-	 * the full compare) every page handed out or given back. */
-	for (uint32_t i = 0; i < w->npages; i++) {
-		uint32_t pg = w->pages[i];
-		if (pg < common && memcmp(mem + (size_t)pg * HV_PAGE_SIZE,
-		                          o->shadow + (size_t)pg * HV_PAGE_SIZE, HV_PAGE_SIZE) != 0)
-			o->changed[o->nchanged++] = pg;
-	}
-	sort_pages(o->changed, o->nchanged);
-	for (uint32_t pg = common; pg < top; pg++)
-		o->changed[o->nchanged++] = pg;
-	o->tables_changed = o->nchanged != 0;
-	o->parts_changed =
-	        memcmp(sys->parts, o->parts_before, o->nparts * sizeof(*o->parts_before)) != 0;
+	bool watched = o->watch_armed && same_pool(o, sys);
+	o->watch_armed = false;
+	diff_pages(o, sys, watched ? w->pages : NULL, watched ? w->npages : 0);
 }
 
 /* Bring the picture up to date: the changed pages and partitions only. */

@@ -39,10 +39,12 @@ void hv_pool_release_to(struct hv_pool *pool, uint32_t mark);
 /* Hosted builds only: a record of the pool pages the core reaches. While
  * hv_pool_watch points at a watch of this pool, every page hv_pool_ptr
  * hands a pointer to, hv_pool_alloc zeroes or hv_pool_release_to gives
- * back is added once to `pages`, before the core touches it. The core writes table pages only
- * through those three, so a checker (the oracles' pool picture) compares just these pages after an
- * exit; it keeps a full compare at the end of a run for writes that did not
- * (harness/oracle/oracle_pool.c). The freestanding core has none of this. */
+ * back is added once to `pages`, before the core touches it. The core
+ * reaches table pages only through those three, so a checker (the
+ * oracles' pool picture, harness/oracle/oracle_pool.c) compares just these
+ * pages after an exit, and keeps the rest poisoned for AddressSanitizer
+ * meanwhile to catch any access that did not. The freestanding core has
+ * none of this. */
 struct hv_pool_watch {
 	const struct hv_pool *pool; /* the pool watched */
 	uint64_t *seen;             /* one bit per page of pool->npages */
