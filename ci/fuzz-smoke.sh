@@ -27,6 +27,18 @@ cmake --build "$build" -j "$(nproc)" --target fuzz_all hx guests >"$out/build-re
   { tail -20 "$out/build-replay.log"; fail "replay build failed, see $out/build-replay.log"; }
 t1=$(date +%s)
 
+# fuzz_hcall resets one built system between inputs: 10,000 mutated
+# inputs with HX_FUZZ_CHECK_RESET=1 compare every reset with the system as
+# built (the replay engine's resets have their own test,
+# harness/unit/test_replay_reset.c).
+echo "fuzz-smoke: 10000 fuzz_hcall inputs, each reset compared with the built system"
+mkdir -p "$out/check-reset/corpus"
+cp corpus/hcall/* "$out/check-reset/corpus/" 2>/dev/null
+rm -f "$out/check-reset/corpus/"*.dict
+HX_FUZZ_CHECK_RESET=1 build-fuzz-libfuzzer/fuzz/fuzz_hcall -runs=10000 -seed=1 \
+  -artifact_prefix="$out/check-reset/" "$out/check-reset/corpus" >"$out/check-reset.log" 2>&1 ||
+  { grep -E 'hx-fuzz|ERROR|SUMMARY' "$out/check-reset.log" | head -5; fail "reset check failed, see $out/check-reset.log"; }
+
 echo "fuzz-smoke: ${secs}s per target on each engine ($targets)"
 pids=()
 for engine in libfuzzer afl; do

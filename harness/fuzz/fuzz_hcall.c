@@ -68,6 +68,14 @@ struct fixture {
 	struct hv_system sys_snap;
 	struct hv_pool pool_snap;
 	uint8_t *pool_pages_snap;
+	/* parts[] past the config's partitions are fenced (fz_fence) */
+	bool fenced;
+	/* Whether an input may have changed the EPT tables since the last
+	 * reset: only a memory-protect call writes them. A write by any other
+	 * exit is a violation the oracles report at that exit (they compare
+	 * every pool page the exit reached, and the pool watch catches the
+	 * rest), which ends the input. */
+	bool tables_touched;
 };
 static struct fixture *fixtures; /* [HV_VENDOR_INTEL], [HV_VENDOR_AMD] */
 static struct fixture *fx;       /* the current input's */
@@ -605,6 +613,7 @@ static void run_call(const struct hv_system_config *cfg, struct hv_exit *exit)
 
 	struct hv_result res;
 	struct hv_exit in = *exit;
+	fx->tables_touched |= nr == HV_HC_MEM_PROTECT;
 	hx_observer_begin_exit(&fx->obs);
 	hx_oracle_before(fx->oracle, sys, exit);
 	hv_handle_exit(sys, exit, &res);
@@ -872,7 +881,9 @@ static void poke(struct fz *f, const struct hv_system_config *cfg)
 
 /* The system right after hv_system_init (with the observer installed)
  * and the table pages it built: restored for each input, which is much
- * cheaper than building it again. */
+ * cheaper than building it again. The state slots of the 61 partitions
+ * the config does not have are fenced off instead of restored: no handler
+ * may reach them, and under ASan any access is a report. */
 static void snapshot(void)
 {
 	struct mock_env *env = &fx->env;
@@ -884,20 +895,81 @@ static void snapshot(void)
 	if (!fx->pool_pages_snap)
 		abort();
 	memcpy(fx->pool_pages_snap, env->pool.mem, bytes);
+	uint32_t n = env->cfg.npartitions;
+	fx->fenced =
+	        fz_fence(&env->sys.parts[n], (HV_MAX_PARTITIONS - n) * sizeof(env->sys.parts[0]));
 }
 
-/* Fresh system for each input: pool, EPTs, partitions, mailboxes. */
+/* HX_FUZZ_CHECK_RESET: the reset system is the built one, byte for byte
+ * (system struct, pool struct, pool pages in use, guest memory zero). */
+static void check_reset(void)
+{
+	const struct mock_env *env = &fx->env;
+	const struct hv_system *a = &env->sys, *b = &fx->sys_snap;
+	uint32_t n = env->cfg.npartitions;
+	FZ_CHECK(a->cfg == b->cfg && a->ops == b->ops && a->ops_ctx == b->ops_ctx &&
+	                 a->pool == b->pool,
+	         "RESET", "system pointers differ from the built system");
+	FZ_CHECK(!memcmp(a->parts, b->parts, n * sizeof(a->parts[0])), "RESET",
+	         "partition state differs from the built system");
+	FZ_CHECK(!memcmp(a->channels, b->channels, sizeof(a->channels)), "RESET",
+	         "channel mailboxes differ from the built system");
+	if (!fx->fenced)
+		FZ_CHECK(!memcmp(&a->parts[n], &b->parts[n],
+		                 (HV_MAX_PARTITIONS - n) * sizeof(a->parts[0])),
+		         "RESET", "state of a partition the config lacks differs");
+	FZ_CHECK(!memcmp(&env->pool, &fx->pool_snap, sizeof(env->pool)), "RESET",
+	         "pool struct differs from the built system");
+	FZ_CHECK(!memcmp(env->pool.mem, fx->pool_pages_snap,
+	                 (size_t)env->pool.used << HV_PAGE_SHIFT),
+	         "RESET", "EPT table pages differ from the built system");
+	const struct hv_system_config *cfg = &env->cfg;
+	for (uint32_t p = 0; p < cfg->npartitions; p++)
+		for (uint32_t i = 0; i < cfg->partitions[p].nregions; i++) {
+			const struct hv_region *r = &cfg->partitions[p].regions[i];
+			const uint8_t *m = env->plat.mem + r->hpa;
+			/* zero when the first byte is and each equals the next */
+			FZ_CHECK(m[0] == 0 && !memcmp(m, m + 1, r->size - 1), "RESET",
+			         "guest memory of partition %u region %u not zero", p, i);
+		}
+	for (uint32_t c = 0; c < cfg->nchannels; c++) {
+		const uint8_t *m = env->plat.mem + cfg->channels[c].hpa;
+		FZ_CHECK(m[0] == 0 && !memcmp(m, m + 1, cfg->channels[c].size - 1), "RESET",
+		         "channel %u pages not zero", c);
+	}
+}
+
+/* Fresh system for each input: the config's partitions, the mailboxes,
+ * and the pool when a memory-protect may have changed it. */
 static void reset(void)
 {
 	struct mock_env *env = &fx->env;
-	env->sys = fx->sys_snap;
-	env->pool = fx->pool_snap;
-	memcpy(env->pool.mem, fx->pool_pages_snap, (size_t)env->pool.used << HV_PAGE_SHIFT);
+	struct hv_system *sys = &env->sys;
+	const struct hv_system *snap = &fx->sys_snap;
+	if (fx->fenced) {
+		sys->cfg = snap->cfg;
+		sys->ops = snap->ops;
+		sys->ops_ctx = snap->ops_ctx;
+		sys->pool = snap->pool;
+		memcpy(sys->parts, snap->parts, env->cfg.npartitions * sizeof(sys->parts[0]));
+		memcpy(sys->channels, snap->channels, sizeof(sys->channels));
+	} else {
+		*sys = *snap;
+	}
+	if (fx->tables_touched || env->pool.used != fx->pool_snap.used) {
+		if (env->pool.used > fx->pool_snap.used)
+			hv_pool_release_to(&env->pool, fx->pool_snap.used);
+		env->pool = fx->pool_snap;
+		memcpy(env->pool.mem, fx->pool_pages_snap, (size_t)env->pool.used << HV_PAGE_SHIFT);
+	}
+	fx->tables_touched = false;
 	hx_oracle_reset(fx->oracle);
 	env->plat.console_len = 0;
 	model_init(&env->cfg);
 	ndirty = 0;
 	dirty_overflow = false;
+	if (fz_check_reset())
+		check_reset();
 }
 
 static void setup(void)

@@ -10,6 +10,18 @@
 
 #include "no_coverage.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FZ_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(FZ_ASAN)
+#define FZ_ASAN 1
+#endif
+#ifdef FZ_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 HX_NO_COVERAGE uint8_t fz_u8(struct fz *f)
 {
 	if (f->n == 0)
@@ -79,6 +91,28 @@ void fz_fail(const char *invariant, const char *fmt, ...)
 	if (hook)
 		hook();
 	abort();
+}
+
+bool fz_fence(const void *p, size_t len)
+{
+#ifdef FZ_ASAN
+	ASAN_POISON_MEMORY_REGION(p, len);
+	return true;
+#else
+	(void)p;
+	(void)len;
+	return false;
+#endif
+}
+
+bool fz_check_reset(void)
+{
+	static int on = -1;
+	if (on < 0) {
+		const char *v = getenv("HX_FUZZ_CHECK_RESET");
+		on = v && *v && strcmp(v, "0") != 0;
+	}
+	return on;
 }
 
 bool fz_watch_pool(void)

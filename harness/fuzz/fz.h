@@ -53,6 +53,17 @@ void fz_set_fail_hook(void (*hook)(void));
  * both modes find the same on a corpus). */
 bool fz_watch_pool(void);
 
+/* Memory no code may touch from now on (state slots of partitions a
+ * fixture's config does not have): poisoned for AddressSanitizer, so any
+ * read or write of it is a report at that instruction, and a reset need
+ * not restore it. Returns false in builds without ASan, where the caller
+ * must keep restoring it. */
+bool fz_fence(const void *p, size_t len);
+
+/* Whether HX_FUZZ_CHECK_RESET asks the targets to compare each reset
+ * with the state right after the build (slow; set to anything but "0"). */
+bool fz_check_reset(void);
+
 #define FZ_CHECK(cond, inv, ...)                                                                   \
 	do {                                                                                       \
 		if (!(cond))                                                                       \

@@ -384,7 +384,7 @@ HX_NO_COVERAGE static bool own_table(struct hx_oracle *o, const struct hv_pool *
 	uint64_t slot = 1ull << (HV_PAGE_SHIFT + 9u * level);
 	for (uint32_t i = 0; i < EPT_ENTRIES; i++) {
 		uint64_t e = t[i];
-		if (!os2_present(npt, e) || os2_leaf(e, level))
+		if (e == 0 || !os2_present(npt, e) || os2_leaf(e, level))
 			continue;
 		if (!own_table(o, pool, q, npt, e & OS2_ADDR, level - 1, base + (uint64_t)i * slot))
 			return false;

@@ -92,6 +92,9 @@ bool tr_get_exit(struct rd *r, struct hx_trace_exit *e, void **mem);
 
 /* Grow t->exits / t->exit_mem for one more exit. */
 bool tr_reserve(struct hx_trace *t);
+/* Room for cap exits in all (at most HX_TRACE_MAX_EXITS); false when out
+ * of memory, t unchanged. */
+bool tr_reserve_n(struct hx_trace *t, uint32_t cap);
 /* Copy a log into one malloc'd block (entries, then data); view points
  * into it. Returns the block or NULL. */
 void *tr_copy_log(const struct hx_obs_view *log, struct hx_obs_view *view);

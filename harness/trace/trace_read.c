@@ -116,6 +116,13 @@ static bool parse_records(struct rd *r, size_t payload_end, uint32_t header_exit
 		        (unsigned long long)cfg->hv_base, (unsigned long long)cfg->hv_size);
 		return false;
 	}
+	/* Room for every exit at once, not by doubling (each step a copy, and
+	 * under ASan fresh pages), as many as the header announces and the
+	 * payload can hold (a record takes 8 bytes at least): a header cannot
+	 * make a short input allocate much. Out of memory here only means
+	 * growing as the records come. */
+	size_t room = payload_end > r->pos ? (payload_end - r->pos) / 8 : 0;
+	(void)tr_reserve_n(t, header_exits < room ? header_exits : (uint32_t)room);
 	while (r->pos < payload_end) {
 		size_t at = r->pos;
 		r->exit = t->nexits;

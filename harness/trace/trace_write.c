@@ -20,7 +20,13 @@ bool tr_reserve(struct hx_trace *t)
 		return true;
 	if (t->nexits >= HX_TRACE_MAX_EXITS)
 		return false;
-	uint32_t cap = t->cap ? t->cap * 2 : 16;
+	return tr_reserve_n(t, t->cap ? t->cap * 2 : 16);
+}
+
+bool tr_reserve_n(struct hx_trace *t, uint32_t cap)
+{
+	if (cap <= t->cap)
+		return true;
 	if (cap > HX_TRACE_MAX_EXITS)
 		cap = HX_TRACE_MAX_EXITS;
 	struct hx_trace_exit *e = realloc(t->exits, cap * sizeof(*e));
