@@ -1,5 +1,6 @@
-/* Private to the second-stage table code (ept.c, ept_walk.c): levels,
- * indices and the checked step from an entry to its table. */
+/* Private to the second-stage table code (ept.c, ept_walk.c, verify.c):
+ * levels, indices, the scan for used entries and the checked step from an
+ * entry to its table. */
 #ifndef HV_EPT_LEVELS_H
 #define HV_EPT_LEVELS_H
 
@@ -23,6 +24,10 @@ static inline unsigned level_index(uint64_t gpa, unsigned level)
 {
 	return (unsigned)(gpa >> level_shift(level)) & (EPT_ENTRIES - 1);
 }
+
+/* The first entry at or after index i of a table that is not all zeros,
+ * or EPT_ENTRIES (s2_scan.c). */
+unsigned hv_s2_next_used(const uint64_t *table, unsigned i);
 
 /* Entry formats: a root with HV_S2_ROOT_NPT set is an AMD nested page
  * table, any other an EPT. Every bit of either is asked of hv/s2_entry.h

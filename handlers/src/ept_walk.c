@@ -42,16 +42,35 @@ static hv_status walk_table(struct walk *w, const uint64_t *table, unsigned leve
 	if (++w->tables > w->pool->used)
 		return HV_ERR_INVAL;
 	uint64_t slot = level_size(level);
-	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
+	/* The 4 KiB leaf at prev_i when it ended the current run, else 0. */
+	uint64_t prev = 0;
+	unsigned prev_i = 0;
+	for (unsigned i = hv_s2_next_used(table, 0); i < EPT_ENTRIES;
+	     i = hv_s2_next_used(table, i + 1)) {
 		uint64_t e = table[i];
+		/* The next page with the same attribute bits: what walk_emit
+		 * would do with it is extend the run. */
+		if (prev && i == prev_i + 1 && e - prev == HV_PAGE_SIZE &&
+		    ((e ^ prev) & ~HV_S2_ADDR_MASK) == 0) {
+			w->run.size += HV_PAGE_SIZE;
+			prev = e;
+			prev_i = i;
+			continue;
+		}
+		prev = 0;
 		if (!hv_s2_present(w->fmt, e))
 			continue;
 		uint64_t gpa = base + (uint64_t)i * slot;
 		uint8_t eff = path_perm & hv_s2_perm(w->fmt, e);
 		if (hv_s2_is_leaf(w->fmt, e, level)) {
-			if (eff != 0)
+			if (eff != 0) {
 				walk_emit(w, gpa, hv_s2_leaf_addr(e, level), slot, eff,
 				          hv_s2_memtype(w->fmt, e, level), (uint8_t)level);
+				if (level == 0) {
+					prev = e;
+					prev_i = i;
+				}
+			}
 			continue;
 		}
 		const uint64_t *sub = entry_table(w->pool, e);

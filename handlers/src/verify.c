@@ -30,6 +30,8 @@
 
 #include "hv/ept.h"
 
+#include "ept_levels.h"
+
 #define VF_ENTRIES 512u
 #define VF_TOP_LEVEL 3u
 #define VF_MAX_EXPECT (HV_MAX_REGIONS + HV_MAX_CHANNELS)
@@ -475,37 +477,6 @@ static void vf_leaf(struct vf *v, uint64_t e, const struct vf_entry *d, unsigned
 	*r = (struct vf_run){gpa, hpa, size, e, size, perm, d->mt, true};
 }
 
-/* Clang's coverage builds (the fuzzers): the scan below is not
- * instrumented (and not inlined into code that is), it has no branch worth
- * a coverage edge. */
-#if defined(__clang__) && __clang_major__ >= 13
-#define VF_NO_COVERAGE __attribute__((noinline, no_sanitize("coverage")))
-#else
-#define VF_NO_COVERAGE
-#endif
-
-/* The first entry at or after i that is not all zeros, or VF_ENTRIES. An
- * all-zero entry is not present in either format (EPT: R, W and X clear,
- * SDM 29.3.2; NPT: P clear, APM Vol. 2 5.3) and has nothing to report;
- * most entries of a partition's tables are, so they are skipped eight at
- * a time. */
-static VF_NO_COVERAGE unsigned vf_next_used(const uint64_t *table, unsigned i)
-{
-	while (i < VF_ENTRIES) {
-		if ((i & 7) == 0) {
-			const uint64_t *g = table + i;
-			if ((g[0] | g[1] | g[2] | g[3] | g[4] | g[5] | g[6] | g[7]) == 0) {
-				i += 8;
-				continue;
-			}
-		}
-		if (table[i] != 0)
-			return i;
-		i++;
-	}
-	return VF_ENTRIES;
-}
-
 static void vf_table(struct vf *v, const uint64_t *table, unsigned level, uint64_t base,
                      uint8_t path)
 {
@@ -514,7 +485,8 @@ static void vf_table(struct vf *v, const uint64_t *table, unsigned level, uint64
 	 * nothing to report; 0 otherwise. */
 	uint64_t prev = 0;
 	unsigned prev_i = 0;
-	for (unsigned i = vf_next_used(table, 0); i < VF_ENTRIES; i = vf_next_used(table, i + 1)) {
+	for (unsigned i = hv_s2_next_used(table, 0); i < VF_ENTRIES;
+	     i = hv_s2_next_used(table, i + 1)) {
 		uint64_t e = table[i];
 		/* The next page with the same attribute bits, below the physical
 		 * width: decoding it gives what prev gave, so it has nothing to
