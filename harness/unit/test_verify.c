@@ -358,6 +358,16 @@ static void c_missing_channel(struct fx *f)
 {
 	*CHAN_PTE(f, 0, 1) = 0;
 }
+/* The second page of a run of 4 KiB leaves that does not continue the
+ * first: the verifier's shortcut for a continuing leaf must not take it. */
+static void c_run_gap(struct fx *f)
+{
+	set_addr(CHAN_PTE(f, 0, 1), MOCK_CHAN_HPA + 2 * K4);
+}
+static void c_run_reduced(struct fx *f)
+{
+	set_perm(CHAN_PTE(f, 0, 1), HV_PERM_R);
+}
 static void c_hidden_by_upper(struct fx *f)
 {
 	/* leaf RW, PDE above allows only X (EPT) or is not present (NPT, which
@@ -470,6 +480,10 @@ static const struct corrupt_case corrupt_cases[] = {
          0, 0xfec00000, 0},
         {"missing RAM", c_missing_ram, HV_INV_EPT_EXACT, HV_VR_MISSING, 0, 3 * M2, 0},
         {"missing channel page", c_missing_channel, HV_INV_EPT_EXACT, HV_VR_MISSING, 0,
+         MOCK_CHAN_GPA + K4, 0},
+        {"4K run: next page not the next HPA", c_run_gap, HV_INV_EPT_EXACT, HV_VR_WRONG_HPA, 0,
+         MOCK_CHAN_GPA + K4, 0},
+        {"4K run: next page read-only", c_run_reduced, HV_INV_EPT_EXACT, HV_VR_PERM_CHANGED, 0,
          MOCK_CHAN_GPA + K4, 0},
         {"leaf hidden by the level above", c_hidden_by_upper, HV_INV_EPT_EXACT, HV_VR_MISSING, 0,
          MOCK_MMIO_GPA, 0},
