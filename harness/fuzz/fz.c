@@ -8,19 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asan_build.h"
 #include "no_coverage.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FZ_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(FZ_ASAN)
-#define FZ_ASAN 1
-#endif
-#ifdef FZ_ASAN
-#include <sanitizer/asan_interface.h>
-#endif
 
 HX_NO_COVERAGE uint8_t fz_u8(struct fz *f)
 {
@@ -95,7 +84,7 @@ void fz_fail(const char *invariant, const char *fmt, ...)
 
 bool fz_fence(const void *p, size_t len)
 {
-#ifdef FZ_ASAN
+#ifdef HX_ASAN
 	ASAN_POISON_MEMORY_REGION(p, len);
 	return true;
 #else

@@ -33,21 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asan_build.h"
 #include "hv/ept.h"
 #include "oracle_internal.h"
 #include "oracle_s2.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ORACLE_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(ORACLE_ASAN)
-#define ORACLE_ASAN 1
-#endif
-#ifdef ORACLE_ASAN
-#include <sanitizer/asan_interface.h>
-#endif
 
 #define EPT_ENTRIES 512u
 #define EPT_TOP_LEVEL 3u
@@ -227,7 +216,7 @@ void oracle_pool_diff(struct hx_oracle *o, const struct hv_system *sys)
  * the write after the exit: the oracle names it a CONTAIN violation. So
  * the watch exists only in ASan builds (the fuzzers'); elsewhere
  * hx_oracle_watch_pool keeps the full compare. */
-#ifdef ORACLE_ASAN
+#ifdef HX_ASAN
 static void on_reached(struct hv_pool_watch *w, uint32_t pg)
 {
 	ASAN_UNPOISON_MEMORY_REGION(w->pool->mem + (size_t)pg * HV_PAGE_SIZE, HV_PAGE_SIZE);
@@ -259,7 +248,7 @@ static void on_asan_report(const char *report)
 
 void hx_oracle_watch_pool(struct hx_oracle *o, bool on)
 {
-#ifdef ORACLE_ASAN
+#ifdef HX_ASAN
 	static bool hooked;
 	if (on && !hooked) {
 		__asan_set_error_report_callback(on_asan_report);
@@ -293,7 +282,7 @@ void oracle_watch_arm(struct hx_oracle *o, const struct hv_system *sys)
 		return;
 	o->watch_poisoned = sys->pool->used;
 	o->watch_mem = sys->pool->mem;
-#ifdef ORACLE_ASAN
+#ifdef HX_ASAN
 	ASAN_POISON_MEMORY_REGION(o->watch_mem, (size_t)o->watch_poisoned * HV_PAGE_SIZE);
 #endif
 	hv_pool_watch = w;
@@ -306,7 +295,7 @@ void oracle_watch_stop(struct hx_oracle *o)
 	o->watch_armed = o->watch_armed && hv_pool_watch == &o->watch;
 	if (hv_pool_watch == &o->watch)
 		hv_pool_watch = NULL;
-#ifdef ORACLE_ASAN
+#ifdef HX_ASAN
 	if (o->watch_poisoned)
 		ASAN_UNPOISON_MEMORY_REGION(o->watch_mem, (size_t)o->watch_poisoned * HV_PAGE_SIZE);
 #endif

@@ -1,0 +1,20 @@
+/* HX_ASAN: defined in builds with AddressSanitizer (clang's __has_feature,
+ * gcc's __SANITIZE_ADDRESS__), with ASan's interface declared, for the code
+ * that poisons memory no one may touch (the oracles' pool watch, the fuzz
+ * fixtures' fences). Header-only, like no_coverage.h. */
+#ifndef HX_ASAN_BUILD_H
+#define HX_ASAN_BUILD_H
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HX_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(HX_ASAN)
+#define HX_ASAN 1
+#endif
+#ifdef HX_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+#endif
