@@ -50,8 +50,7 @@ static hv_status walk_table(struct walk *w, const uint64_t *table, unsigned leve
 		uint64_t e = table[i];
 		/* The next page with the same attribute bits: what walk_emit
 		 * would do with it is extend the run. */
-		if (prev && i == prev_i + 1 && e - prev == HV_PAGE_SIZE &&
-		    ((e ^ prev) & ~HV_S2_ADDR_MASK) == 0) {
+		if (hv_s2_continues(prev, prev_i, e, i)) {
 			w->run.size += HV_PAGE_SIZE;
 			prev = e;
 			prev_i = i;

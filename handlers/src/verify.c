@@ -492,8 +492,7 @@ static void vf_table(struct vf *v, const uint64_t *table, unsigned level, uint64
 		 * width: decoding it gives what prev gave, so it has nothing to
 		 * report either and only extends the run (most of a partition's
 		 * 4 KiB leaves). */
-		if (prev && i == prev_i + 1 && e - prev == HV_PAGE_SIZE &&
-		    ((e ^ prev) & ~HV_EPTE_ADDR_MASK) == 0 && (e & VF_RSVD_HIGH) == 0) {
+		if (hv_s2_continues(prev, prev_i, e, i) && (e & VF_RSVD_HIGH) == 0) {
 			v->run.size += HV_PAGE_SIZE;
 			prev = e;
 			prev_i = i;
