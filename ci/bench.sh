@@ -12,7 +12,9 @@
 #   fuzz       fuzz-rate.sh: libFuzzer execs/s per target (FUZZ_SECONDS each)
 #              and the engine's ceiling (an empty target, same flags);
 #              fuzz-before.sh: the same for the targets at BENCH_BEFORE
-#              (a commit, built in a temporary worktree) in the same run
+#              (a commit, built in a temporary worktree) in the same run;
+#              then the same targets on AFL++ persistent mode
+#              (FUZZ_RATE_ENGINE=afl, its own ceiling), when afl-fuzz exists
 #   ept        hx-bench-ept: EPT and NPT build/verify against memset
 #   size       image-size.sh: freestanding image per file, loadable, xz -9e,
 #              and the one-vendor images (hv_image_intel.elf, hv_image_amd.elf)
@@ -21,7 +23,8 @@
 #
 #   ci/bench.sh BUILD_DIR [OUT_DIR]
 # Environment: FUZZ_SECONDS (default 5), FUZZ_BUILD (default
-# build-fuzz-libfuzzer, shared with `make fuzz`), BENCH_BEFORE (the commit
+# build-fuzz-libfuzzer, shared with `make fuzz`), FUZZ_AFL_BUILD (default
+# build-fuzz-afl, shared with `make fuzz ENGINE=afl`), BENCH_BEFORE (the commit
 # the fuzz figures are compared with; default 183dbdd, the last one before
 # the fuzzers' speed work; "none" to skip), BENCH_ITERS (default 20000),
 # BENCH_KEEP_PARTS=DIR keeps the measured parts (rerun only the report with
@@ -36,6 +39,7 @@ cd "$(dirname "$0")/.."
 out=${2:-reports}
 fuzz_secs=${FUZZ_SECONDS:-5}
 fuzz_build=${FUZZ_BUILD:-build-fuzz-libfuzzer}
+fuzz_afl_build=${FUZZ_AFL_BUILD:-build-fuzz-afl}
 iters=${BENCH_ITERS:-20000}
 before=${BENCH_BEFORE:-183dbdd}
 bin="$build/bench"
@@ -129,6 +133,14 @@ if [ "$before" != none ]; then
   step "fuzz targets at $before (before), ${fuzz_secs} s each"
   bash harness/bench/fuzz-before.sh "$before" "$parts/fuzz-before.json" "$fuzz_secs" ||
     unavailable fuzz-before.json "fuzz-before.sh failed"
+fi
+
+if command -v afl-fuzz >/dev/null; then
+  step "fuzz targets on AFL++ persistent mode, ${fuzz_secs} s each"
+  FUZZ_RATE_ENGINE=afl bash harness/bench/fuzz-rate.sh "$fuzz_afl_build" "$parts/fuzz-afl.json" "$fuzz_secs" ||
+    unavailable fuzz-afl.json "fuzz-rate.sh (AFL++) failed"
+else
+  unavailable fuzz-afl.json "afl-fuzz not found (ci/deps.sh installs afl++)"
 fi
 
 step "EPT and NPT build and verify"

@@ -10,12 +10,14 @@ set -euo pipefail
 # gnu-efi: crt0 and linker script of the PE32+ runtime-driver image that
 # hx call starts as UEFI starts a driver (harness/guest/CMakeLists.txt).
 # ovmf: a real EDK2 build whose runtime drivers ci/call-tests.sh runs.
+# util-linux: taskset, which pins each afl-fuzz with its target to one CPU
+# (ci/cpu-list.sh).
 packages=(
   build-essential cmake make pkg-config
   clang llvm lld libclang-rt-dev
   libcmocka-dev libcjson-dev libzydis-dev
   lcov gnuplot-nox valgrind xz-utils binutils
-  afl++ python3 clang-format
+  afl++ python3 clang-format util-linux
   qemu-system-x86 gnu-efi ovmf
 )
 

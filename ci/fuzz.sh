@@ -80,6 +80,15 @@ seed_dirs() {
 
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 \
   AFL_QUIET=1 AFL_SKIP_CRASHES=1
+# AFL++ instance j (1 = the main one) runs pinned to one allowed CPU, with
+# its target (see ci/cpu-list.sh for why); AFL_NO_AFFINITY leaves the choice
+# of CPU to this script rather than to afl-fuzz's own search for a free one.
+mapfile -t afl_cpus < <(bash ci/cpu-list.sh)
+[ ${#afl_cpus[@]} -gt 0 ] || afl_cpus=(0)
+afl_pin() { # instance number
+  command -v taskset >/dev/null || return 0
+  echo taskset -c "${afl_cpus[$((($1 - 1) % ${#afl_cpus[@]}))]}"
+}
 
 # Live progress, read from the engine's own output: libFuzzer's last status
 # line ("#N ... cov: C ... corp: K ... exec/s: E", in -fork mode
@@ -235,17 +244,17 @@ for t in $TARGETS; do
     if [ "$JOBS" -gt 1 ]; then
       for j in $(seq 2 "$JOBS"); do
         start_statsd "s$j"
-        env "${statsd_env[@]}" afl-fuzz "${args[@]}" -S "s$j" -- "$bin" >"$log.s$j" 2>&1 &
+        env "${statsd_env[@]}" $(afl_pin "$j") afl-fuzz "${args[@]}" -S "s$j" -- "$bin" >"$log.s$j" 2>&1 &
         engine_pids+=($!)
       done
       start_statsd main
-      env "${statsd_env[@]}" afl-fuzz "${args[@]}" -M main -- "$bin" >"$log" 2>&1 &
+      env "${statsd_env[@]}" $(afl_pin 1) afl-fuzz "${args[@]}" -M main -- "$bin" >"$log" 2>&1 &
       engine_pids+=($!)
       watch_engine $! "$t" "$i_run" "$out" "$log" "$t0"
       for p in "${engine_pids[@]}"; do wait "$p"; done
     else
       start_statsd default
-      env "${statsd_env[@]}" afl-fuzz "${args[@]}" -- "$bin" >"$log" 2>&1 &
+      env "${statsd_env[@]}" $(afl_pin 1) afl-fuzz "${args[@]}" -- "$bin" >"$log" 2>&1 &
       engine_pids=($!)
       watch_engine $! "$t" "$i_run" "$out" "$log" "$t0"
     fi

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Execs/s of every libFuzzer target (harness/fuzz/fuzz_*.c): a short run of
-# each built binary (ASan+UBSan, as `make fuzz` builds them) on its seeds,
-# into a throw-away corpus, beside the engine's ceiling: the same run of an
-# empty target built with the same flags (harness/bench/fuzz_ceiling.c,
-# FUZZ_BUILD_DIR/bench/fuzz_ceiling) from an empty corpus. Each target's
-# ratio_to_ceiling is its execs/s over the ceiling's. Writes JSON to OUT
-# (atomically).
+# Execs/s of every fuzz target (harness/fuzz/fuzz_*.c): a short run of each
+# built binary (ASan+UBSan, as `make fuzz` builds them) on its seeds, into a
+# throw-away corpus, beside the engine's ceiling: the same run of an empty
+# target built with the same flags (harness/bench/fuzz_ceiling.c,
+# FUZZ_BUILD_DIR/bench/fuzz_ceiling) from an empty corpus (AFL++: one
+# one-byte seed, it needs one). Each target's ratio_to_ceiling is its
+# execs/s over the ceiling's. Writes JSON to OUT (atomically).
 #
 #   harness/bench/fuzz-rate.sh FUZZ_BUILD_DIR OUT.json [SECONDS]
 #
-# FUZZ_BUILD_DIR is brought up to date with ci/fuzz-build.sh libfuzzer first
+# FUZZ_RATE_ENGINE=libfuzzer (default) or afl: libFuzzer's
+# average_exec_per_sec, or AFL++ persistent mode (driver_afl.c, one
+# afl-fuzz instance, -V SECONDS) and the execs_done / run_time of its
+# fuzzer_stats; both count the seeds' first runs (AFL++: calibration).
+# FUZZ_BUILD_DIR is brought up to date with ci/fuzz-build.sh ENGINE first
 # (FUZZ_RATE_NOBUILD=1: measured as it is, missing binaries noted).
 # FUZZ_RATE_SEEDS=DIR takes the seeds from DIR/<target> instead of corpus/
 # (fuzz-before.sh: an older commit's own seeds). Nothing is written to
@@ -23,6 +27,11 @@ fi
 fbuild=$1
 out=$2
 secs=${3:-5}
+engine=${FUZZ_RATE_ENGINE:-libfuzzer}
+case "$engine" in
+  libfuzzer|afl) ;;
+  *) echo "fuzz-rate: FUZZ_RATE_ENGINE must be libfuzzer or afl, not '$engine'" >&2; exit 2 ;;
+esac
 if ! [[ "$secs" =~ ^[1-9][0-9]*$ ]]; then
   echo "fuzz-rate: SECONDS must be a positive integer, not '$secs'" >&2
   exit 2
@@ -31,8 +40,8 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 json_err() { # message
-  printf '{"available": false, "reason": "%s", "targets": []}\n' "$(printf '%s' "$1" | tr '"\\\n' "'/ ")" \
-    >"$out.tmp.$$" && mv -f "$out.tmp.$$" "$out"
+  printf '{"available": false, "engine": "%s", "reason": "%s", "targets": []}\n' "$engine" \
+    "$(printf '%s' "$1" | tr '"\\\n' "'/ ")" >"$out.tmp.$$" && mv -f "$out.tmp.$$" "$out"
 }
 
 targets=$(ls harness/fuzz/fuzz_*.c 2>/dev/null | sed 's|.*/fuzz_||; s|\.c$||')
@@ -46,16 +55,58 @@ seeds_root=${FUZZ_RATE_SEEDS:-corpus}
 # older source, a scratch patch since reverted say, must not be measured.
 if [ "${FUZZ_RATE_NOBUILD:-0}" != 1 ]; then
   mkdir -p "$fbuild"
-  echo "fuzz-rate: bringing the libFuzzer targets in $fbuild up to date (log: $fbuild/fuzz-build.log)" >&2
-  if ! bash ci/fuzz-build.sh libfuzzer "$fbuild" >"$fbuild/fuzz-build.log" 2>&1; then
-    json_err "libFuzzer build failed (see $fbuild/fuzz-build.log)"
+  echo "fuzz-rate: bringing the $engine targets in $fbuild up to date (log: $fbuild/fuzz-build.log)" >&2
+  if ! bash ci/fuzz-build.sh "$engine" "$fbuild" >"$fbuild/fuzz-build.log" 2>&1; then
+    json_err "$engine build failed (see $fbuild/fuzz-build.log)"
     exit 0
   fi
 fi
+if [ "$engine" = afl ] && ! command -v afl-fuzz >/dev/null; then
+  json_err "afl-fuzz not found (ci/deps.sh installs afl++)"
+  exit 0
+fi
+
+# One run of an AFL++ binary; sets execs, units, cov and rc like run_one.
+# afl-fuzz and its target run pinned to one CPU, as in ci/fuzz.sh (one core,
+# as libFuzzer's single process uses; ci/cpu-list.sh says why).
+afl_cpu=$(bash ci/cpu-list.sh | head -1)
+if [ "$engine" = afl ] && ! command -v taskset >/dev/null; then
+  json_err "taskset not found (util-linux), needed to pin afl-fuzz to one CPU"
+  exit 0
+fi
+run_afl() { # name binary [seed dir]
+  local name=$1 bin=$2 stats
+  shift 2
+  local in=$tmp/$name/in
+  mkdir -p "$in"
+  [ $# -gt 0 ] && find "$1" -maxdepth 1 -type f ! -name '*.dict' -size -1024k -exec cp {} "$in/" \;
+  [ -n "$(ls -A "$in")" ] || printf 'x' >"$in/seed"
+  local args=(-i "$in" -o "$tmp/$name/out" -V "$secs" -t 10000 -m none)
+  [ -f "$seeds_root/$name/$name.dict" ] && args+=(-x "$seeds_root/$name/$name.dict")
+  AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 \
+    AFL_QUIET=1 ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0 \
+    timeout $((secs + 120)) taskset -c "$afl_cpu" afl-fuzz "${args[@]}" -- "$bin" >"$tmp/$name.log" 2>&1
+  rc=$?
+  execs="" units="" cov=""
+  stats=$tmp/$name/out/default/fuzzer_stats
+  [ -f "$stats" ] || { [ "$rc" -eq 0 ] && rc=1; return; }
+  units=$(awk -F: '$1 ~ /^execs_done/ {gsub(/ /,"",$2); print $2}' "$stats")
+  cov=$(awk -F: '$1 ~ /^edges_found/ {gsub(/ /,"",$2); print $2}' "$stats")
+  local run_time
+  run_time=$(awk -F: '$1 ~ /^run_time/ {gsub(/ /,"",$2); print $2}' "$stats")
+  if [ -n "$units" ] && [ "${run_time:-0}" -gt 0 ]; then
+    execs=$((units / run_time))
+  fi
+  # A crash found is not a failed measurement, but is noted like libFuzzer's.
+  if [ "$rc" -eq 0 ] && [ -n "$(find "$tmp/$name/out/default/crashes" -type f -name 'id:*' 2>/dev/null)" ]; then
+    rc=1
+  fi
+}
 
 # One run of a libFuzzer binary; sets execs, units, cov and rc.
 run_one() { # name binary [seed dir]
   local name=$1 bin=$2
+  [ "$engine" = afl ] && { run_afl "$@"; return; }
   shift 2
   mkdir -p "$tmp/$name"
   local args=(-max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=4096
@@ -69,14 +120,14 @@ run_one() { # name binary [seed dir]
 }
 
 {
-  printf '{"available": true, "seconds_per_target": %d, "engine": "libfuzzer", "sanitizers": "address,undefined", ' "$secs"
+  printf '{"available": true, "seconds_per_target": %d, "engine": "%s", "sanitizers": "address,undefined", ' "$secs" "$engine"
   ceiling=""
   if [ -x "$ceiling_bin" ]; then
     run_one ceiling "$ceiling_bin"
     note=ok
     [ "$rc" -ne 0 ] && note="stopped early (exit $rc)"
     [ "$rc" -eq 0 ] && [ "${execs:-0}" -gt 0 ] && ceiling=$execs
-    printf '"ceiling": {"what": "an empty target (harness/bench/fuzz_ceiling.c), same flags, empty corpus", "execs_per_s": %s, "executions": %s, "note": "%s"}, ' \
+    printf '"ceiling": {"what": "an empty target (harness/bench/fuzz_ceiling.c), same flags, no seeds", "execs_per_s": %s, "executions": %s, "note": "%s"}, ' \
       "${execs:-null}" "${units:-null}" "$note"
   else
     printf '"ceiling": {"execs_per_s": null, "note": "not built"}, '

@@ -7,7 +7,8 @@ a short table.
     report.py PARTS_DIR OUT_DIR BUDGETS_FILE
 
 PARTS_DIR holds handlers.json, instructions.txt, ept.json, size.json and,
-when they could be measured, kvm.json, replay.json, fuzz.json, meta.json.
+when they could be measured, kvm.json, replay.json, fuzz.json,
+fuzz-before.json, fuzz-afl.json, meta.json.
 Each figure is put beside its floor: handler cost beside the hardware exit
 round trip, EPT build/verify beside a memset of the table bytes, the
 runner's round trip beside a raw KVM exit.
@@ -111,6 +112,17 @@ def build(parts, out_dir, budgets_path):
             t["goal_execs_per_s"] = FUZZ_GOALS.get(t["target"])
         fuzz["before"] = {k: before.get(k) for k in ("available", "rev", "reason", "ceiling")
                           if k in before}
+    afl = load(parts, "fuzz-afl.json", False) or {"available": False, "reason": "not measured"}
+    if fuzz.get("available"):
+        # AFL++ persistent mode beside libFuzzer, per target.
+        got = {t["target"]: t for t in afl.get("targets", [])} if afl.get("available") else {}
+        for t in fuzz["targets"]:
+            a = got.get(t["target"]) or {}
+            t["afl_execs_per_s"] = a.get("execs_per_s")
+            t["afl_ratio_to_ceiling"] = a.get("ratio_to_ceiling")
+            t["afl_note"] = a.get("note")
+        fuzz["afl"] = {k: afl.get(k) for k in ("available", "reason", "ceiling",
+                                                 "seconds_per_target") if k in afl}
     meta = load(parts, "meta.json", False) or {}
     instr = load_instructions(parts)
     instr_free = load_instructions(parts, "instructions_free.txt")
@@ -394,18 +406,38 @@ def markdown(doc, plot_err):
         else:
             w("Before: not measured in this run (%s)." % b.get("reason", "BENCH_BEFORE=none"))
         w("")
+        a = fz.get("afl") or {}
+        aceil = (a.get("ceiling") or {}).get("execs_per_s")
+        if a.get("available"):
+            w("AFL++: the same targets built with afl-clang-fast (ASan+UBSan) on the persistent-mode"
+              " driver (harness/fuzz/driver_afl.c: shared-memory test cases, `__AFL_LOOP`,"
+              " initialisation before the fork server), one afl-fuzz instance pinned with its target"
+              " to one CPU, %s s each on the same seeds; execs/s is execs_done / run_time of"
+              " fuzzer_stats. Its ceiling, the empty target on the same driver: %s execs/s (the"
+              " fork server's handshake, one round per input)." % (
+                  a.get("seconds_per_target", "?"), aceil or "not measured"))
+        else:
+            w("AFL++: not measured in this run (%s)." % a.get("reason", "?"))
+        w("")
         w("| target | before execs/s | execs/s | now / before | goal | now / goal |"
-          " of the ceiling | executions | edges | note |")
-        w("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+          " of the ceiling | AFL++ execs/s | AFL++ / libFuzzer | AFL++ of its ceiling |"
+          " executions | edges | note |")
+        w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
         for t in fz["targets"]:
             r = t.get("ratio_to_ceiling")
             now, was, goal = t.get("execs_per_s"), t.get("before_execs_per_s"), t.get("goal_execs_per_s")
-            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            af, ar = t.get("afl_execs_per_s"), t.get("afl_ratio_to_ceiling")
+            note = t.get("note", "")
+            if t.get("afl_note") and t.get("afl_note") != "ok":
+                note += "; AFL++: " + t["afl_note"]
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 t["target"], was or "-", now or "-",
                 "%.2fx" % (now / was) if now and was else "-", goal or "-",
                 pct(now / goal) if now and goal else "-",
                 pct_fine(r) if r is not None else "-",
-                t.get("executions") or "-", t.get("edges") or "-", t.get("note", "")))
+                af or "-", "%.2fx" % (af / now) if af and now else "-",
+                pct_fine(ar) if ar is not None else "-",
+                t.get("executions") or "-", t.get("edges") or "-", note))
     w("")
 
     e = doc["ept"]
@@ -489,6 +521,13 @@ def summary(doc):
                            " [before %s]" % t["before_execs_per_s"]
                            if t.get("before_execs_per_s") else "")
             for t in fz["targets"]))
+        a = fz.get("afl") or {}
+        if a.get("available"):
+            print("fuzz execs/s on AFL++ persistent (ceiling %s): " % (
+                (a.get("ceiling") or {}).get("execs_per_s") or "not measured") + ", ".join(
+                "%s %s" % (t["target"], t.get("afl_execs_per_s") or "-") for t in fz["targets"]))
+        else:
+            print("fuzz on AFL++: not measured (%s)" % a.get("reason", "?"))
     else:
         print("fuzz: not measured (%s)" % fz.get("reason", "?"))
     for l in doc["ept"]["layouts"]:
