@@ -11,7 +11,7 @@ set -euo pipefail
 # hx call starts as UEFI starts a driver (harness/guest/CMakeLists.txt).
 # ovmf: a real EDK2 build whose runtime drivers ci/call-tests.sh runs.
 # util-linux: taskset, which pins each afl-fuzz with its target to one CPU
-# (ci/cpu-list.sh).
+# (ci/afl-run.sh).
 packages=(
   build-essential cmake make pkg-config
   clang llvm lld libclang-rt-dev

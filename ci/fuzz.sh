@@ -78,17 +78,10 @@ seed_dirs() {
   if [ "$t" = exits ] && [ -d corpus/kvm ]; then echo corpus/kvm; fi
 }
 
-export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 \
-  AFL_QUIET=1 AFL_SKIP_CRASHES=1
-# AFL++ instance j (1 = the main one) runs pinned to one allowed CPU, with
-# its target (see ci/cpu-list.sh for why); AFL_NO_AFFINITY leaves the choice
-# of CPU to this script rather than to afl-fuzz's own search for a free one.
-mapfile -t afl_cpus < <(bash ci/cpu-list.sh)
-[ ${#afl_cpus[@]} -gt 0 ] || afl_cpus=(0)
-afl_pin() { # instance number
-  command -v taskset >/dev/null || return 0
-  echo taskset -c "${afl_cpus[$((($1 - 1) % ${#afl_cpus[@]}))]}"
-}
+# afl-fuzz's settings, seeds and CPU pinning: ci/afl-run.sh; here also
+# AFL_SKIP_CRASHES, so that a crashing seed does not stop the run.
+source ci/afl-run.sh
+export AFL_SKIP_CRASHES=1
 
 # Live progress, read from the engine's own output: libFuzzer's last status
 # line ("#N ... cov: C ... corp: K ... exec/s: E", in -fork mode
@@ -229,17 +222,14 @@ for t in $TARGETS; do
       first=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1fs", b - a }')
     fi
   else
-    in=$out/afl-in; rm -rf "$in"; mkdir -p "$in"
-    for d in $seeds; do
-      find "$d" -maxdepth 1 -type f ! -name '*.dict' -size -1024k -exec cp {} "$in/" \;
-    done
-    [ -n "$(ls -A "$in")" ] || printf 'seed' >"$in/empty"
+    in=$out/afl-in
+    afl_seed_dir "$in" $seeds
     # Continue from the corpus of earlier runs too.
     find "$out/corpus" -maxdepth 1 -type f -size -1024k -exec cp {} "$in/" \; 2>/dev/null
     args=(-i "$in" -o "$out/afl" -V "$per" -t 10000 -m none)
     [ -f "$dict" ] && args+=(-x "$dict")
     rm -rf "$out/afl"
-    export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0
+    export ASAN_OPTIONS=$AFL_ASAN_OPTIONS
     engine_pids=()
     if [ "$JOBS" -gt 1 ]; then
       for j in $(seq 2 "$JOBS"); do

@@ -4,7 +4,7 @@
 # throw-away corpus, beside the engine's ceiling: the same run of an empty
 # target built with the same flags (harness/bench/fuzz_ceiling.c,
 # FUZZ_BUILD_DIR/bench/fuzz_ceiling) from an empty corpus (AFL++: one
-# one-byte seed, it needs one). Each target's ratio_to_ceiling is its
+# small seed, it needs one). Each target's ratio_to_ceiling is its
 # execs/s over the ceiling's. Writes JSON to OUT (atomically).
 #
 #   harness/bench/fuzz-rate.sh FUZZ_BUILD_DIR OUT.json [SECONDS]
@@ -67,25 +67,26 @@ if [ "$engine" = afl ] && ! command -v afl-fuzz >/dev/null; then
 fi
 
 # One run of an AFL++ binary; sets execs, units, cov and rc like run_one.
-# afl-fuzz and its target run pinned to one CPU, as in ci/fuzz.sh (one core,
-# as libFuzzer's single process uses; ci/cpu-list.sh says why).
-afl_cpu=$(bash ci/cpu-list.sh | head -1)
-if [ "$engine" = afl ] && ! command -v taskset >/dev/null; then
-  json_err "taskset not found (util-linux), needed to pin afl-fuzz to one CPU"
-  exit 0
+# Run as ci/fuzz.sh runs it (ci/afl-run.sh): the same settings and seeds,
+# afl-fuzz pinned with its target to one CPU (one core, as libFuzzer's
+# single process uses). No AFL_SKIP_CRASHES: a crashing seed is a note.
+if [ "$engine" = afl ]; then
+  source ci/afl-run.sh
+  afl_pin=$(afl_pin 1)
+  if [ -z "$afl_pin" ]; then
+    json_err "taskset not found (util-linux), needed to pin afl-fuzz to one CPU"
+    exit 0
+  fi
 fi
 run_afl() { # name binary [seed dir]
   local name=$1 bin=$2 stats
   shift 2
   local in=$tmp/$name/in
-  mkdir -p "$in"
-  [ $# -gt 0 ] && find "$1" -maxdepth 1 -type f ! -name '*.dict' -size -1024k -exec cp {} "$in/" \;
-  [ -n "$(ls -A "$in")" ] || printf 'x' >"$in/seed"
+  afl_seed_dir "$in" "$@"
   local args=(-i "$in" -o "$tmp/$name/out" -V "$secs" -t 10000 -m none)
   [ -f "$seeds_root/$name/$name.dict" ] && args+=(-x "$seeds_root/$name/$name.dict")
-  AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 \
-    AFL_QUIET=1 ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0 \
-    timeout $((secs + 120)) taskset -c "$afl_cpu" afl-fuzz "${args[@]}" -- "$bin" >"$tmp/$name.log" 2>&1
+  ASAN_OPTIONS=$AFL_ASAN_OPTIONS timeout $((secs + 120)) $afl_pin afl-fuzz "${args[@]}" -- "$bin" \
+    >"$tmp/$name.log" 2>&1
   rc=$?
   execs="" units="" cov=""
   stats=$tmp/$name/out/default/fuzzer_stats

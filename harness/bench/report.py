@@ -105,22 +105,21 @@ def build(parts, out_dir, budgets_path):
     fuzz = load(parts, "fuzz.json", False) or {"available": False, "reason": "not measured"}
     before = load(parts, "fuzz-before.json", False) or {"available": False,
                                                          "reason": "not measured"}
+    afl = load(parts, "fuzz-afl.json", False) or {"available": False, "reason": "not measured"}
     if fuzz.get("available"):
+        # Per target: the figure at the before commit and on AFL++
+        # persistent mode beside libFuzzer's.
         was = {t["target"]: t.get("execs_per_s") for t in before.get("targets", [])}
+        got = {t["target"]: t for t in afl.get("targets", [])} if afl.get("available") else {}
         for t in fuzz["targets"]:
             t["before_execs_per_s"] = was.get(t["target"]) if before.get("available") else None
             t["goal_execs_per_s"] = FUZZ_GOALS.get(t["target"])
-        fuzz["before"] = {k: before.get(k) for k in ("available", "rev", "reason", "ceiling")
-                          if k in before}
-    afl = load(parts, "fuzz-afl.json", False) or {"available": False, "reason": "not measured"}
-    if fuzz.get("available"):
-        # AFL++ persistent mode beside libFuzzer, per target.
-        got = {t["target"]: t for t in afl.get("targets", [])} if afl.get("available") else {}
-        for t in fuzz["targets"]:
             a = got.get(t["target"]) or {}
             t["afl_execs_per_s"] = a.get("execs_per_s")
             t["afl_ratio_to_ceiling"] = a.get("ratio_to_ceiling")
             t["afl_note"] = a.get("note")
+        fuzz["before"] = {k: before.get(k) for k in ("available", "rev", "reason", "ceiling")
+                          if k in before}
         fuzz["afl"] = {k: afl.get(k) for k in ("available", "reason", "ceiling",
                                                  "seconds_per_target") if k in afl}
     meta = load(parts, "meta.json", False) or {}
