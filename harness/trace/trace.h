@@ -51,6 +51,7 @@
 #ifndef HX_TRACE_H
 #define HX_TRACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -134,6 +135,19 @@ int hx_trace_parse_ex(const uint8_t *buf, size_t len, uint32_t flags, struct hx_
  * For fuzzers' custom mutators, so every input they keep is a valid file. */
 int hx_trace_reseal(uint8_t *buf, size_t len);
 
+/* Structure-aware mutation in place, for fuzzers (trace_mutate.c): one
+ * field of one exit's input, the page pool's placement (needs cfg, the
+ * trace's config, else never chosen), or the order of exits (duplicate
+ * one, drop one, swap two). The bytes are edited, not parsed; the result
+ * is resealed and at most max bytes. cfg (may be NULL) supplies region
+ * edges as values. Returns the new length, or 0 with buf unchanged when
+ * buf holds no record this can edit. */
+size_t hx_trace_mutate(uint8_t *buf, size_t len, size_t max, const struct hv_system_config *cfg,
+                       uint32_t *seed);
+/* Whether an EXIT record of buf[0, len) (walked by its record heads, not
+ * parsed) says recorded outputs follow its input. */
+bool hx_trace_has_outputs(const uint8_t *buf, size_t len);
+
 /* Read and parse a file (at most HX_TRACE_MAX_FILE bytes). */
 int hx_trace_load(const char *path, struct hx_trace **out, struct hx_trace_error *err);
 /* A cache of the last few configs parsed through it (trace_cache.c):
@@ -146,6 +160,12 @@ void hx_trace_cache_stats(const struct hx_trace_cache *c, uint64_t *hits, uint64
 int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
                           struct hx_trace_cache *cache, struct hx_trace **out,
                           struct hx_trace_error *err);
+/* The config of the trace in buf[0, len) when its CONF record's bytes are
+ * in the cache (parsed through it before), else NULL; no parsing, no
+ * reference taken: valid until the next parse through the cache. For a
+ * custom mutator that wants the config of the input it mutates. */
+const struct hv_system_config *hx_trace_cache_config(const struct hx_trace_cache *c,
+                                                     const uint8_t *buf, size_t len);
 int hx_trace_load_ex(const char *path, uint32_t flags, struct hx_trace **out,
                      struct hx_trace_error *err);
 void hx_trace_free(struct hx_trace *t);

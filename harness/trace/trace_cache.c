@@ -61,14 +61,21 @@ void hx_trace_cache_stats(const struct hx_trace_cache *c, uint64_t *hits, uint64
 	*misses = c ? c->misses : 0;
 }
 
+/* The entry holding these CONF bytes of a trace of this version, or -1. */
+static int cache_find(const struct hx_trace_cache *c, const uint8_t *body, size_t len,
+                      uint32_t version)
+{
+	for (int i = 0; i < TR_CACHE_ENTRIES; i++)
+		if (c->e[i] && c->e[i]->version == version && c->e[i]->len == len &&
+		    memcmp(c->e[i]->bytes, body, len) == 0)
+			return i;
+	return -1;
+}
+
 bool tr_cache_lookup(struct hx_trace_cache *c, const uint8_t *body, size_t len, struct hx_trace *t)
 {
-	int i = 0;
-	while (i < TR_CACHE_ENTRIES &&
-	       !(c->e[i] && c->e[i]->version == t->version && c->e[i]->len == len &&
-	         memcmp(c->e[i]->bytes, body, len) == 0))
-		i++;
-	if (i == TR_CACHE_ENTRIES) {
+	int i = cache_find(c, body, len, t->version);
+	if (i < 0) {
 		c->misses++;
 		return false;
 	}
@@ -81,6 +88,34 @@ bool tr_cache_lookup(struct hx_trace_cache *c, const uint8_t *body, size_t len, 
 	t->cfg_id = e->id;
 	t->cfg_shared = e;
 	return true;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+const struct hv_system_config *hx_trace_cache_config(const struct hx_trace_cache *c,
+                                                     const uint8_t *buf, size_t len)
+{
+	/* The header's version, then META (skipped) and CONF, each u32 tag,
+	 * u32 length, body (trace.h). Nothing is parsed: only bytes already
+	 * parsed and validated through the cache can match. */
+	size_t pos = HX_TRACE_HEADER_SIZE;
+	if (!c || len < pos + 8 || memcmp(buf, HX_TRACE_MAGIC, 8) != 0)
+		return NULL;
+	uint32_t version = le32(buf + 8);
+	uint32_t meta_len = le32(buf + pos + 4);
+	if (le32(buf + pos) != TR_TAG_META || meta_len > len - pos - 8)
+		return NULL;
+	pos += 8 + (size_t)meta_len;
+	if (len - pos < 8 || le32(buf + pos) != TR_TAG_CONF)
+		return NULL;
+	uint32_t conf_len = le32(buf + pos + 4);
+	if (conf_len > len - pos - 8)
+		return NULL;
+	int i = cache_find(c, buf + pos + 8, conf_len, version);
+	return i < 0 ? NULL : c->e[i]->cfg;
 }
 
 void tr_cache_insert(struct hx_trace_cache *c, const uint8_t *body, size_t len, struct hx_trace *t)
