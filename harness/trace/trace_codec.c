@@ -25,7 +25,7 @@ HX_NO_COVERAGE uint64_t hx_fnv1a64(const void *buf, size_t len, uint64_t seed)
 
 /* n is 1, 2, 4 or 8. On a little-endian host a load or store of n bytes
  * is the encoding itself. */
-HX_NO_COVERAGE static void put_le(uint8_t *p, uint64_t v, unsigned n)
+HX_NO_COVERAGE void tr_put_le(uint8_t *p, uint64_t v, unsigned n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	switch (n) {
@@ -51,7 +51,7 @@ HX_NO_COVERAGE static void put_le(uint8_t *p, uint64_t v, unsigned n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-HX_NO_COVERAGE static uint64_t get_le(const uint8_t *p, unsigned n)
+HX_NO_COVERAGE uint64_t tr_get_le(const uint8_t *p, unsigned n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	switch (n) {
@@ -118,7 +118,7 @@ HX_NO_COVERAGE static void wb_le(struct wbuf *w, uint64_t v, unsigned n)
 {
 	uint8_t *p = wb_grow(w, n);
 	if (p)
-		put_le(p, v, n);
+		tr_put_le(p, v, n);
 }
 
 HX_NO_COVERAGE void wb_u8(struct wbuf *w, uint8_t v)
@@ -155,7 +155,7 @@ void wb_end_record(struct wbuf *w, size_t start)
 		w->failed = true;
 		return;
 	}
-	put_le(w->p + start + 4, body, 4);
+	tr_put_le(w->p + start + 4, body, 4);
 }
 
 void wb_free(struct wbuf *w)
@@ -169,12 +169,12 @@ void tr_header(uint8_t out[HX_TRACE_HEADER_SIZE], uint64_t payload_len, uint64_t
 {
 	memset(out, 0, HX_TRACE_HEADER_SIZE);
 	memcpy(out, HX_TRACE_MAGIC, 8);
-	put_le(out + 8, HX_TRACE_VERSION, 4);
-	put_le(out + 12, HX_TRACE_HEADER_SIZE, 4);
-	put_le(out + 16, payload_len, 8);
-	put_le(out + 24, checksum, 8);
-	put_le(out + 32, nexits, 4);
-	put_le(out + 36, 0, 4);
+	tr_put_le(out + 8, HX_TRACE_VERSION, 4);
+	tr_put_le(out + 12, HX_TRACE_HEADER_SIZE, 4);
+	tr_put_le(out + 16, payload_len, 8);
+	tr_put_le(out + 24, checksum, 8);
+	tr_put_le(out + 32, nexits, 4);
+	tr_put_le(out + 36, 0, 4);
 }
 
 /* ---- rd ---- */
@@ -226,7 +226,7 @@ HX_NO_COVERAGE static bool rd_le(struct rd *r, const char *field, unsigned n, ui
 	const uint8_t *p = rd_take(r, field, n);
 	if (!p)
 		return false;
-	*v = get_le(p, n);
+	*v = tr_get_le(p, n);
 	return true;
 }
 

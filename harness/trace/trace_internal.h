@@ -14,8 +14,36 @@
 #define TR_TAG_CONF TR_TAG('C', 'O', 'N', 'F')
 #define TR_TAG_EXIT TR_TAG('E', 'X', 'I', 'T')
 
+/* An EXIT record's body from its start (trace.h): the input, then the
+ * flags byte (then the log). Written and read field
+ * by field (trace_exit.c); edited in place by the mutator (trace_mutate.c),
+ * whose unit test pins these against the parser. */
+enum {
+	TR_EXIT_REASON = 0,
+	TR_EXIT_PARTITION = 4,
+	TR_EXIT_VCPU = 8,
+	TR_EXIT_INSN_LEN = 12,
+	TR_EXIT_QUAL = 16,
+	TR_EXIT_GPA = 24,
+	TR_EXIT_GLA = 32,
+	TR_EXIT_GPR = 40, /* 16 x u64, in enum hv_gpr order */
+	TR_EXIT_RIP = TR_EXIT_GPR + 8 * HV_GPR_COUNT,
+	TR_EXIT_RFLAGS = TR_EXIT_RIP + 8,
+	TR_EXIT_CR0 = TR_EXIT_RFLAGS + 8,
+	TR_EXIT_CR3 = TR_EXIT_CR0 + 8,
+	TR_EXIT_CR4 = TR_EXIT_CR3 + 8,
+	TR_EXIT_EFER = TR_EXIT_CR4 + 8,
+	TR_EXIT_CPL = TR_EXIT_EFER + 8,
+	TR_EXIT_INPUT = TR_EXIT_CPL + 1, /* bytes of the input */
+	TR_EXIT_FLAGS = TR_EXIT_INPUT,
+};
+
 #define TR_OP_FAILED 1u
 #define TR_OP_BEFORE 2u
+
+/* Little-endian loads and stores of n = 1, 2, 4 or 8 bytes. */
+uint64_t tr_get_le(const uint8_t *p, unsigned n);
+void tr_put_le(uint8_t *p, uint64_t v, unsigned n);
 
 /* ---- writing: a growable little-endian buffer ---- */
 struct wbuf {

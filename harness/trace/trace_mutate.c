@@ -5,33 +5,12 @@
  * bytes. Nothing is parsed or encoded: a fuzzer mutates every input and
  * then replays it, and parsing it twice (once here, once in the replay)
  * was a third of the exit-sequence target's time. The byte offsets below
- * are those of the writers (trace_exit.c, trace_config.c; layout in
- * trace.h); the unit test pins them against the encoder. */
+ * are those of the writers (TR_EXIT_* in trace_internal.h, the META
+ * layout in trace.h); the unit test pins them against the parser. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "trace_internal.h"
-
-/* An EXIT record's input, from the start of its body. */
-enum {
-	TM_REASON = 0,
-	TM_PARTITION = 4,
-	TM_VCPU = 8,
-	TM_INSN_LEN = 12,
-	TM_QUAL = 16,
-	TM_GPA = 24,
-	TM_GLA = 32,
-	TM_GPR = 40, /* 16 x u64, in enum hv_gpr order */
-	TM_RIP = TM_GPR + 8 * HV_GPR_COUNT,
-	TM_RFLAGS = TM_RIP + 8,
-	TM_CR0 = TM_RFLAGS + 8,
-	TM_CR3 = TM_CR0 + 8,
-	TM_CR4 = TM_CR3 + 8,
-	TM_EFER = TM_CR4 + 8,
-	TM_CPL = TM_EFER + 8,
-	TM_FLAGS = TM_CPL + 1,
-	TM_EXIT_INPUT = TM_FLAGS + 1, /* bytes the edits need in a body */
-};
 
 /* EXIT records looked at: beyond this many, later ones are left as they
  * are (a fuzz input of more exits is rare and still mutated bytewise). */
@@ -43,24 +22,22 @@ struct tm_rec {
 
 static uint32_t get32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return (uint32_t)tr_get_le(p, 4);
 }
 
 static uint64_t get64(const uint8_t *p)
 {
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
+	return tr_get_le(p, 8);
 }
 
 static void put32(uint8_t *p, uint32_t v)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+	tr_put_le(p, v, 4);
 }
 
 static void put64(uint8_t *p, uint64_t v)
 {
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
+	tr_put_le(p, v, 8);
 }
 
 static uint64_t rnd(uint32_t *seed)
@@ -96,55 +73,56 @@ static void xor64(uint8_t *p, uint64_t bit)
 	put64(p, get64(p) ^ bit);
 }
 
-/* One field of the exit input at b (TM_EXIT_INPUT bytes). */
+/* One field of the exit input at b (TR_EXIT_INPUT bytes). */
 static void mutate_exit(uint8_t *b, const struct hv_system_config *cfg, uint32_t *seed)
 {
 	uint32_t npart = cfg ? cfg->npartitions : 1;
 	switch (rnd(seed) % 14) {
 	case 0:
-		put32(b + TM_REASON, (uint32_t)(rnd(seed) % (HV_EXIT_COUNT + 1)));
+		put32(b + TR_EXIT_REASON, (uint32_t)(rnd(seed) % (HV_EXIT_COUNT + 1)));
 		break;
 	case 1:
-		put32(b + TM_PARTITION, (uint32_t)(rnd(seed) % (npart + 1)));
+		put32(b + TR_EXIT_PARTITION, (uint32_t)(rnd(seed) % (npart + 1)));
 		break;
 	case 2:
-		put32(b + TM_VCPU, (uint32_t)(rnd(seed) % (HV_MAX_VCPUS + 1)));
+		put32(b + TR_EXIT_VCPU, (uint32_t)(rnd(seed) % (HV_MAX_VCPUS + 1)));
 		break;
 	case 3:
-		put32(b + TM_INSN_LEN, (uint32_t)(rnd(seed) % 17));
+		put32(b + TR_EXIT_INSN_LEN, (uint32_t)(rnd(seed) % 17));
 		break;
 	case 4:
-		xor64(b + TM_QUAL, 1ull << (rnd(seed) % 8));
+		xor64(b + TR_EXIT_QUAL, 1ull << (rnd(seed) % 8));
 		break;
 	case 5:
-		put64(b + TM_GPA, interesting(cfg, seed));
+		put64(b + TR_EXIT_GPA, interesting(cfg, seed));
 		break;
 	case 6:
-		put64(b + TM_GLA, interesting(cfg, seed));
+		put64(b + TR_EXIT_GLA, interesting(cfg, seed));
 		break;
 	case 7:
 	case 8: {
 		size_t reg = rnd(seed) % HV_GPR_COUNT;
-		put64(b + TM_GPR + 8 * reg, interesting(cfg, seed));
+		put64(b + TR_EXIT_GPR + 8 * reg, interesting(cfg, seed));
 		break;
 	}
 	case 9:
-		put64(b + TM_RIP, get64(b + TM_RIP) + (uint64_t)(int64_t)(int8_t)rnd(seed));
+		put64(b + TR_EXIT_RIP,
+		      get64(b + TR_EXIT_RIP) + (uint64_t)(int64_t)(int8_t)rnd(seed));
 		break;
 	case 10:
-		b[TM_CPL] = (uint8_t)(rnd(seed) % 5);
+		b[TR_EXIT_CPL] = (uint8_t)(rnd(seed) % 5);
 		break;
 	case 11: {
-		static const size_t cr[4] = {TM_CR0, TM_CR3, TM_CR4, TM_EFER};
+		static const size_t cr[4] = {TR_EXIT_CR0, TR_EXIT_CR3, TR_EXIT_CR4, TR_EXIT_EFER};
 		uint64_t bit = 1ull << (rnd(seed) % 64);
 		xor64(b + cr[rnd(seed) % 4], bit);
 		break;
 	}
 	case 12:
-		xor64(b + TM_RFLAGS, 1ull << (rnd(seed) % 22));
+		xor64(b + TR_EXIT_RFLAGS, 1ull << (rnd(seed) % 22));
 		break;
 	default:
-		put64(b + TM_GPR + 8 * HV_RAX, rnd(seed) % 10); /* hypercall numbers */
+		put64(b + TR_EXIT_GPR + 8 * HV_RAX, rnd(seed) % 10); /* hypercall numbers */
 		break;
 	}
 }
@@ -243,8 +221,8 @@ bool hx_trace_has_outputs(const uint8_t *buf, size_t len)
 		uint32_t body = get32(buf + pos + 4);
 		if (body > len - pos - 8)
 			return false;
-		if (get32(buf + pos) == TR_TAG_EXIT && body > TM_FLAGS &&
-		    (buf[pos + 8 + TM_FLAGS] & HX_TREC_OUTPUTS))
+		if (get32(buf + pos) == TR_TAG_EXIT && body > TR_EXIT_FLAGS &&
+		    (buf[pos + 8 + TR_EXIT_FLAGS] & HX_TREC_OUTPUTS))
 			return true;
 		pos += 8 + (size_t)body;
 	}
@@ -268,7 +246,7 @@ size_t hx_trace_mutate(uint8_t *buf, size_t len, size_t max, const struct hv_sys
 		struct tm_rec r = {pos, 8 + (size_t)body};
 		if (pos == HX_TRACE_HEADER_SIZE && tag == TR_TAG_META)
 			meta = r;
-		else if (tag == TR_TAG_EXIT && body >= TM_EXIT_INPUT && n < TM_MAX_EXITS)
+		else if (tag == TR_TAG_EXIT && body >= TR_EXIT_INPUT && n < TM_MAX_EXITS)
 			exits[n++] = r;
 		pos += r.len;
 	}
