@@ -19,6 +19,16 @@
 #     execs/s floating against 77,000 pinned). AFL_NO_AFFINITY leaves the
 #     choice of CPU to afl_pin rather than to afl-fuzz's search for a free
 #     one. Prints nothing without taskset (util-linux, ci/deps.sh).
+#   - afl_seed_crashes BIN IN CRASHES: each input in IN that crashes BIN
+#     (run on its own, as the AFL++ driver runs a file argument) moved to
+#     CRASHES/seed:NAME. afl-fuzz skips a crashing seed without saving it
+#     as a crash, so a bug that a seed already reaches would go unreported
+#     (libFuzzer reports it while loading its corpus). One run of all of
+#     them first; one by one only when that run fails.
+#   - afl_mutator BIN: sets the array afl_mutator_env to the environment
+#     that loads BIN's structure-aware custom mutator into afl-fuzz
+#     (AFL_CUSTOM_MUTATOR_LIBRARY=BIN.mutator.so, built beside the exit
+#     target by the AFL++ build), or to nothing when BIN has none.
 
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 \
   AFL_QUIET=1
@@ -45,4 +55,25 @@ fi
 afl_pin() { # instance number
   command -v taskset >/dev/null || return 0
   echo taskset -c "${afl_cpus[$((($1 - 1) % ${#afl_cpus[@]}))]}"
+}
+
+afl_seed_crashes() { # binary in-dir crashes-dir
+  local bin=$1 in=$2 crashes=$3 f
+  local files=("$in"/*)
+  [ -e "${files[0]}" ] || return 0
+  # (in subshells: the shell's own "Aborted" notice is noise here)
+  (ASAN_OPTIONS=$AFL_ASAN_OPTIONS timeout 300 "$bin" "${files[@]}" >/dev/null 2>&1; exit $?) 2>/dev/null &&
+    return 0
+  mkdir -p "$crashes"
+  for f in "${files[@]}"; do
+    (ASAN_OPTIONS=$AFL_ASAN_OPTIONS timeout 60 "$bin" "$f" >/dev/null 2>&1; exit $?) 2>/dev/null && continue
+    mv -f "$f" "$crashes/seed:$(basename "$f")"
+  done
+  [ -n "$(ls -A "$in")" ] || printf 'seed' >"$in/empty"
+}
+
+afl_mutator() { # target binary
+  afl_mutator_env=()
+  [ -f "$1.mutator.so" ] && afl_mutator_env=(AFL_CUSTOM_MUTATOR_LIBRARY="$(realpath "$1.mutator.so")")
+  return 0
 }

@@ -79,7 +79,8 @@ seed_dirs() {
 }
 
 # afl-fuzz's settings, seeds and CPU pinning: ci/afl-run.sh; here also
-# AFL_SKIP_CRASHES, so that a crashing seed does not stop the run.
+# AFL_SKIP_CRASHES, so that a crashing seed does not stop the run (such
+# seeds are found and reported first: afl_seed_crashes).
 source ci/afl-run.sh
 export AFL_SKIP_CRASHES=1
 
@@ -226,25 +227,27 @@ for t in $TARGETS; do
     afl_seed_dir "$in" $seeds
     # Continue from the corpus of earlier runs too.
     find "$out/corpus" -maxdepth 1 -type f -size -1024k -exec cp {} "$in/" \; 2>/dev/null
+    afl_seed_crashes "$bin" "$in" "$out/crashes"
     args=(-i "$in" -o "$out/afl" -V "$per" -t 10000 -m none)
     [ -f "$dict" ] && args+=(-x "$dict")
     rm -rf "$out/afl"
     export ASAN_OPTIONS=$AFL_ASAN_OPTIONS
+    afl_mutator "$bin"
     engine_pids=()
     if [ "$JOBS" -gt 1 ]; then
       for j in $(seq 2 "$JOBS"); do
         start_statsd "s$j"
-        env "${statsd_env[@]}" $(afl_pin "$j") afl-fuzz "${args[@]}" -S "s$j" -- "$bin" >"$log.s$j" 2>&1 &
+        env "${statsd_env[@]}" "${afl_mutator_env[@]}" $(afl_pin "$j") afl-fuzz "${args[@]}" -S "s$j" -- "$bin" >"$log.s$j" 2>&1 &
         engine_pids+=($!)
       done
       start_statsd main
-      env "${statsd_env[@]}" $(afl_pin 1) afl-fuzz "${args[@]}" -M main -- "$bin" >"$log" 2>&1 &
+      env "${statsd_env[@]}" "${afl_mutator_env[@]}" $(afl_pin 1) afl-fuzz "${args[@]}" -M main -- "$bin" >"$log" 2>&1 &
       engine_pids+=($!)
       watch_engine $! "$t" "$i_run" "$out" "$log" "$t0"
       for p in "${engine_pids[@]}"; do wait "$p"; done
     else
       start_statsd default
-      env "${statsd_env[@]}" $(afl_pin 1) afl-fuzz "${args[@]}" -- "$bin" >"$log" 2>&1 &
+      env "${statsd_env[@]}" "${afl_mutator_env[@]}" $(afl_pin 1) afl-fuzz "${args[@]}" -- "$bin" >"$log" 2>&1 &
       engine_pids=($!)
       watch_engine $! "$t" "$i_run" "$out" "$log" "$t0"
     fi
@@ -264,6 +267,7 @@ for t in $TARGETS; do
     # AFL++ names crashes ...,time:MS,...: the earliest is the first found.
     ms=$(ls "$out/crashes" 2>/dev/null | grep -o 'time:[0-9]*' | cut -d: -f2 | sort -n | head -1)
     [ -n "$ms" ] && first=$(awk -v m="$ms" 'BEGIN { printf "%.1fs", m / 1000 }')
+    [ -n "$(ls "$out/crashes" | grep '^seed:')" ] && first="0.0s (a seed)"
   fi
   ncrash=$(find "$out/crashes" -type f | wc -l)
   distinct=()

@@ -85,7 +85,9 @@ run_afl() { # name binary [seed dir]
   afl_seed_dir "$in" "$@"
   local args=(-i "$in" -o "$tmp/$name/out" -V "$secs" -t 10000 -m none)
   [ -f "$seeds_root/$name/$name.dict" ] && args+=(-x "$seeds_root/$name/$name.dict")
-  ASAN_OPTIONS=$AFL_ASAN_OPTIONS timeout $((secs + 120)) $afl_pin afl-fuzz "${args[@]}" -- "$bin" \
+  afl_mutator "$bin"
+  env ASAN_OPTIONS="$AFL_ASAN_OPTIONS" "${afl_mutator_env[@]}" timeout $((secs + 120)) $afl_pin \
+    afl-fuzz "${args[@]}" -- "$bin" \
     >"$tmp/$name.log" 2>&1
   rc=$?
   execs="" units="" cov=""

@@ -12,11 +12,13 @@
  * parsed once, by the replay), fields of one exit (reason, partition,
  * vCPU, registers, addresses, control state), the pool placement, or the
  * order of exits (duplicating, dropping, swapping), and returns every
- * input as a sealed trace without recorded outputs, so its crash files
- * replay with plain `hx replay FILE`. Any crash file
- * replays with `hx replay --unsealed --no-compare FILE`; with
- * HX_FUZZ_NORMALIZE=OUT set, the replay driver writes the input as such a
- * sealed, output-free trace to OUT (ci/fuzz.sh does this for every crash).
+ * input as a trace without recorded outputs, its header left unsealed as
+ * byte mutations leave it (sealing is a checksum over the whole input).
+ * On AFL++ the same edits come from afl_mutator_exits.c, loaded into
+ * afl-fuzz. Any crash file replays with `hx replay --unsealed --no-compare
+ * FILE`; with HX_FUZZ_NORMALIZE=OUT set, the replay driver writes the
+ * input as a sealed, output-free trace to OUT, which plain `hx replay`
+ * takes (ci/fuzz.sh does this for every crash).
  *
  * Invariants: every oracle (CONTAIN, RIP, CPUID-MASK, MSR-GUARD,
  * HCALL-BOUNDS, EPT-OWN/FORM/EXACT, TOTAL) and DET; a malformed trace must
@@ -166,8 +168,6 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 	 * framing intact (mutating one parsed record's bytes, or only the
 	 * exit records) was tried and reached less of handlers/ in the same
 	 * time (config validation above all), though more inputs replayed. */
-	size = LLVMFuzzerMutate(data, size, max_size);
-	hx_trace_reseal(data, size);
-	return size;
+	return LLVMFuzzerMutate(data, size, max_size);
 }
 #endif

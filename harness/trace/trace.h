@@ -132,15 +132,18 @@ int hx_trace_parse_ex(const uint8_t *buf, size_t len, uint32_t flags, struct hx_
 /* Make a (mutated) trace's header consistent again: payload length,
  * checksum and the number of EXIT records found by walking the records.
  * Returns 0, or -1 when buf is shorter than a header or has a bad magic.
- * For fuzzers' custom mutators, so every input they keep is a valid file. */
+ * For a mutated trace that is to be kept as a file. */
 int hx_trace_reseal(uint8_t *buf, size_t len);
 
 /* Structure-aware mutation in place, for fuzzers (trace_mutate.c): one
  * field of one exit's input, the page pool's placement (needs cfg, the
  * trace's config, else never chosen), or the order of exits (duplicate
- * one, drop one, swap two). The bytes are edited, not parsed; the result
- * is resealed and at most max bytes. cfg (may be NULL) supplies region
- * edges as values. Returns the new length, or 0 with buf unchanged when
+ * one, drop one, swap two). The bytes are edited, not parsed, and the
+ * header is left as it was, as byte mutations leave it: the result (at
+ * most max bytes) reads with HX_TRACE_UNSEALED, and hx_trace_reseal makes
+ * it a sealed file (a checksum over the whole payload, which per fuzz
+ * input cost 8% of the exit target's time). cfg (may be NULL) supplies
+ * region edges as values. Returns the new length, or 0 with buf unchanged when
  * buf holds no record this can edit. */
 size_t hx_trace_mutate(uint8_t *buf, size_t len, size_t max, const struct hv_system_config *cfg,
                        uint32_t *seed);

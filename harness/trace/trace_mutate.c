@@ -264,7 +264,5 @@ size_t hx_trace_mutate(uint8_t *buf, size_t len, size_t max, const struct hv_sys
 			out = reorder(buf, len, max, ri, &exits[rnd(seed) % n], (unsigned)(op - 7));
 		}
 	}
-	if (out)
-		hx_trace_reseal(buf, out);
 	return out;
 }
