@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "no_coverage.h"
 #include "replay_internal.h"
 
 /* ---- sparse memory ---- */
@@ -41,7 +42,9 @@ void rp_mem_free(struct rp_mem *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static uint8_t *lookup(const struct rp_mem *m, uint64_t pfn)
+/* The replay's page map is probed for every byte range an exit touches:
+ * a primitive, not instrumented (no_coverage.h). */
+HX_NO_COVERAGE static uint8_t *lookup(const struct rp_mem *m, uint64_t pfn)
 {
 	uint64_t key = pfn + 1;
 	for (uint32_t i = slot_of(key, m->cap), n = 0; n < m->cap;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "no_coverage.h"
 #include "trace_internal.h"
 
 /* EXIT records looked at: beyond this many, later ones are left as they
@@ -215,7 +216,7 @@ static size_t reorder(uint8_t *buf, size_t len, size_t max, const struct tm_rec 
 	return len;
 }
 
-bool hx_trace_has_outputs(const uint8_t *buf, size_t len)
+HX_NO_COVERAGE bool hx_trace_has_outputs(const uint8_t *buf, size_t len)
 {
 	for (size_t pos = HX_TRACE_HEADER_SIZE; len >= pos && len - pos >= 8;) {
 		uint32_t body = get32(buf + pos + 4);
