@@ -56,6 +56,12 @@ for engine in libfuzzer afl; do
     grep -E "^$t +[0-9]+ " "$out/$engine.txt" >/dev/null || { echo "fuzz-smoke: $engine: $t did not run"; rc=1; }
   done
 done
+# AFL++ must have run the exit target's trace mutator (ci/afl-run.sh loads
+# it): inputs it made are named op:fuzz_exits.mutator.so in the queue.
+if [ -z "$(find "$out"/afl/exits/afl/*/queue -maxdepth 1 -name '*op:fuzz_exits.mutator.so*' 2>/dev/null | head -1)" ]; then
+  echo "fuzz-smoke: afl: exits ran without its trace mutator (fuzz_exits.mutator.so)"
+  rc=1
+fi
 t2=$(date +%s)
 echo "fuzz-smoke: builds $((t1 - t0))s, fuzzing $((t2 - t1))s, total $((t2 - t0))s"
 [ "$rc" -eq 0 ] || fail "crashes or engine failures (reports in $out/)"
