@@ -6,8 +6,10 @@
  * of edit finds in a second. afl-fuzz loads it (AFL_CUSTOM_MUTATOR_LIBRARY,
  * set by ci/afl-run.sh) and runs it as a stage before havoc; it is built
  * without sanitizers or instrumentation, since it runs inside afl-fuzz and
- * not in the target. Without the trace's config (it does not parse), the
- * pool placement and region edges are left to the byte mutations. */
+ * not in the target. The trace's config (for the pool placement and the
+ * region edges) comes from a config cache of its own: a trace whose CONF
+ * bytes it has not seen is parsed once (the trace reader and the core's
+ * config validation are linked in for that). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@ struct afl_trace_mutator {
 	uint32_t seed;
 	uint8_t *buf;
 	size_t cap;
+	struct hx_trace_cache *configs;
 };
 
 /* The afl_custom_* entry points AFL++ looks up (docs/custom_mutators.md);
@@ -31,9 +34,24 @@ void *afl_custom_init(void *afl, unsigned int seed)
 {
 	(void)afl;
 	struct afl_trace_mutator *m = calloc(1, sizeof(*m));
-	if (m)
-		m->seed = seed | 1u;
+	if (!m)
+		return NULL;
+	m->seed = seed | 1u;
+	m->configs = hx_trace_cache_new(); /* NULL: no config, still mutates */
 	return m;
+}
+
+/* The config of the trace in buf, or NULL when it does not parse. */
+static const struct hv_system_config *config_of(struct afl_trace_mutator *m, const uint8_t *buf,
+                                                size_t len)
+{
+	const struct hv_system_config *cfg = hx_trace_cache_config(m->configs, buf, len);
+	struct hx_trace *t;
+	if (cfg || !m->configs ||
+	    hx_trace_parse_cached(buf, len, HX_TRACE_UNSEALED, m->configs, &t, NULL) != 0)
+		return cfg;
+	hx_trace_free(t); /* the cache keeps the config */
+	return hx_trace_cache_config(m->configs, buf, len);
 }
 
 size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_buf,
@@ -54,7 +72,8 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
 	}
 	memcpy(m->buf, buf, buf_size);
 	*out_buf = m->buf;
-	size_t n = hx_trace_mutate(m->buf, buf_size, max_size, NULL, &m->seed);
+	size_t n =
+	        hx_trace_mutate(m->buf, buf_size, max_size, config_of(m, buf, buf_size), &m->seed);
 	if (n)
 		return n;
 	/* Not a trace with an exit to edit: flip one bit, as havoc would. */
@@ -68,7 +87,9 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
 void afl_custom_deinit(void *data)
 {
 	struct afl_trace_mutator *m = data;
-	if (m)
+	if (m) {
 		free(m->buf);
+		hx_trace_cache_free(m->configs);
+	}
 	free(m);
 }
