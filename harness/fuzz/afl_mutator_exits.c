@@ -65,7 +65,7 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
 		uint8_t *p = realloc(m->buf, room);
 		if (!p) {
 			*out_buf = buf; /* unchanged: AFL++ runs it once more */
-			return buf_size;
+			return buf_size < max_size ? buf_size : max_size;
 		}
 		m->buf = p;
 		m->cap = room;
@@ -76,12 +76,14 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
 	        hx_trace_mutate(m->buf, buf_size, max_size, config_of(m, buf, buf_size), &m->seed);
 	if (n)
 		return n;
-	/* Not a trace with an exit to edit: flip one bit, as havoc would. */
-	if (buf_size) {
+	/* Not a trace with an exit to edit: flip one bit, as havoc would,
+	 * within the max_size bytes AFL++ takes back. */
+	n = buf_size < max_size ? buf_size : max_size;
+	if (n) {
 		m->seed = m->seed * 1103515245u + 12345u;
-		m->buf[(m->seed >> 8) % buf_size] ^= (uint8_t)(1u << (m->seed >> 28 & 7));
+		m->buf[(m->seed >> 8) % n] ^= (uint8_t)(1u << (m->seed >> 28 & 7));
 	}
-	return buf_size;
+	return n;
 }
 
 void afl_custom_deinit(void *data)
