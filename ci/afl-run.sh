@@ -23,8 +23,8 @@
 #     (run on its own, as the AFL++ driver runs a file argument) moved to
 #     CRASHES/seed:NAME. afl-fuzz skips a crashing seed without saving it
 #     as a crash, so a bug that a seed already reaches would go unreported
-#     (libFuzzer reports it while loading its corpus). One run of all of
-#     them first; one by one only when that run fails.
+#     (libFuzzer reports it while loading its corpus). A few runs of a
+#     thousand inputs each first; one by one only when one of them fails.
 #   - afl_mutator BIN: sets the array afl_mutator_env to the environment
 #     that loads BIN's structure-aware custom mutator into afl-fuzz
 #     (AFL_CUSTOM_MUTATOR_LIBRARY=BIN.mutator.so, built beside the exit
@@ -61,9 +61,11 @@ afl_seed_crashes() { # binary in-dir crashes-dir
   local bin=$1 in=$2 crashes=$3 f
   local files=("$in"/*)
   [ -e "${files[0]}" ] || return 0
-  # (in subshells: the shell's own "Aborted" notice is noise here)
-  (ASAN_OPTIONS=$AFL_ASAN_OPTIONS timeout 300 "$bin" "${files[@]}" >/dev/null 2>&1; exit $?) 2>/dev/null &&
-    return 0
+  # In batches that fit a command line (a grown corpus holds thousands);
+  # in subshells, since the shell's own "Aborted" notice is noise here.
+  (printf '%s\0' "${files[@]}" |
+    ASAN_OPTIONS=$AFL_ASAN_OPTIONS xargs -0 -n 1000 timeout 300 "$bin" >/dev/null 2>&1
+    exit $?) 2>/dev/null && return 0
   mkdir -p "$crashes"
   for f in "${files[@]}"; do
     (ASAN_OPTIONS=$AFL_ASAN_OPTIONS timeout 60 "$bin" "$f" >/dev/null 2>&1; exit $?) 2>/dev/null && continue
