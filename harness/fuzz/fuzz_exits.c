@@ -64,6 +64,12 @@ static struct hx_trace *parse_unsealed(const uint8_t *data, size_t size)
 	return t;
 }
 
+static void strip_outputs(struct hx_trace *t)
+{
+	for (uint32_t i = 0; i < t->nexits; i++)
+		t->exits[i].flags &= ~HX_TREC_OUTPUTS;
+}
+
 static void normalize_to(const char *path, const uint8_t *data, size_t size)
 {
 	struct hx_trace *t = parse_unsealed(data, size);
@@ -71,8 +77,7 @@ static void normalize_to(const char *path, const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_exits: not a trace, nothing written to %s\n", path);
 		return;
 	}
-	for (uint32_t i = 0; i < t->nexits; i++)
-		t->exits[i].flags &= ~HX_TREC_OUTPUTS;
+	strip_outputs(t);
 	char err[256];
 	if (hx_trace_save(path, t, err, sizeof(err)) != 0)
 		fprintf(stderr, "fuzz_exits: %s\n", err);
@@ -125,23 +130,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 
-/* A trace with recorded outputs (a seed) is written back without them
- * before it is mutated, so every input this mutator returns is an
- * output-free trace. Returns the new size, or size unchanged. */
+/* A trace with recorded outputs (a seed, as hx_trace_has_outputs says) is
+ * written back without them before it is mutated, so every input this
+ * mutator returns is an output-free trace. Returns the new size, or size
+ * unchanged. */
 static size_t drop_outputs(uint8_t *data, size_t size, size_t max_size)
 {
 	struct hx_trace *t = parse_unsealed(data, size);
 	if (!t)
 		return size;
-	bool any = false;
-	for (uint32_t i = 0; i < t->nexits; i++)
-		if (t->exits[i].flags & HX_TREC_OUTPUTS) {
-			t->exits[i].flags &= ~HX_TREC_OUTPUTS;
-			any = true;
-		}
+	strip_outputs(t);
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	if (any && hx_trace_encode(t, &buf, &len) == 0 && len <= max_size) {
+	if (hx_trace_encode(t, &buf, &len) == 0 && len <= max_size) {
 		memcpy(data, buf, len);
 		size = len;
 	}

@@ -90,31 +90,21 @@ bool tr_cache_lookup(struct hx_trace_cache *c, const uint8_t *body, size_t len, 
 	return true;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 const struct hv_system_config *hx_trace_cache_config(const struct hx_trace_cache *c,
                                                      const uint8_t *buf, size_t len)
 {
 	/* The header's version, then META (skipped) and CONF, each u32 tag,
 	 * u32 length, body (trace.h). Nothing is parsed: only bytes already
 	 * parsed and validated through the cache can match. */
-	size_t pos = HX_TRACE_HEADER_SIZE;
-	if (!c || len < pos + 8 || memcmp(buf, HX_TRACE_MAGIC, 8) != 0)
+	size_t meta, conf;
+	uint32_t tag;
+	if (!c || len < HX_TRACE_HEADER_SIZE || memcmp(buf, HX_TRACE_MAGIC, 8) != 0 ||
+	    !tr_record_at(buf, len, HX_TRACE_HEADER_SIZE, &tag, &meta) || tag != TR_TAG_META)
 		return NULL;
-	uint32_t version = le32(buf + 8);
-	uint32_t meta_len = le32(buf + pos + 4);
-	if (le32(buf + pos) != TR_TAG_META || meta_len > len - pos - 8)
+	size_t pos = HX_TRACE_HEADER_SIZE + 8 + meta;
+	if (!tr_record_at(buf, len, pos, &tag, &conf) || tag != TR_TAG_CONF)
 		return NULL;
-	pos += 8 + (size_t)meta_len;
-	if (len - pos < 8 || le32(buf + pos) != TR_TAG_CONF)
-		return NULL;
-	uint32_t conf_len = le32(buf + pos + 4);
-	if (conf_len > len - pos - 8)
-		return NULL;
-	int i = cache_find(c, buf + pos + 8, conf_len, version);
+	int i = cache_find(c, buf + pos + 8, conf, (uint32_t)tr_get_le(buf + 8, 4));
 	return i < 0 ? NULL : c->e[i]->cfg;
 }
 

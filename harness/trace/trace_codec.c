@@ -51,6 +51,16 @@ HX_NO_COVERAGE void tr_put_le(uint8_t *p, uint64_t v, unsigned n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+HX_NO_COVERAGE bool tr_record_at(const uint8_t *buf, size_t len, size_t pos, uint32_t *tag,
+                                 size_t *body)
+{
+	if (pos > len || len - pos < 8)
+		return false;
+	*tag = (uint32_t)tr_get_le(buf + pos, 4);
+	*body = (size_t)tr_get_le(buf + pos + 4, 4);
+	return *body <= len - pos - 8;
+}
+
 HX_NO_COVERAGE uint64_t tr_get_le(const uint8_t *p, unsigned n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

@@ -44,6 +44,10 @@ enum {
 /* Little-endian loads and stores of n = 1, 2, 4 or 8 bytes. */
 uint64_t tr_get_le(const uint8_t *p, unsigned n);
 void tr_put_le(uint8_t *p, uint64_t v, unsigned n);
+/* Whether a whole record (u32 tag, u32 body length, body) lies at pos of
+ * buf[0, len); then its tag and body length. For the walks over record
+ * heads that do not parse (mutator, config lookup). */
+bool tr_record_at(const uint8_t *buf, size_t len, size_t pos, uint32_t *tag, size_t *body);
 
 /* ---- writing: a growable little-endian buffer ---- */
 struct wbuf {

@@ -218,15 +218,13 @@ static size_t reorder(uint8_t *buf, size_t len, size_t max, const struct tm_rec 
 
 HX_NO_COVERAGE bool hx_trace_has_outputs(const uint8_t *buf, size_t len)
 {
-	for (size_t pos = HX_TRACE_HEADER_SIZE; len >= pos && len - pos >= 8;) {
-		uint32_t body = get32(buf + pos + 4);
-		if (body > len - pos - 8)
-			return false;
-		if (get32(buf + pos) == TR_TAG_EXIT && body > TR_EXIT_FLAGS &&
+	uint32_t tag;
+	size_t body;
+	for (size_t pos = HX_TRACE_HEADER_SIZE; tr_record_at(buf, len, pos, &tag, &body);
+	     pos += 8 + body)
+		if (tag == TR_TAG_EXIT && body > TR_EXIT_FLAGS &&
 		    (buf[pos + 8 + TR_EXIT_FLAGS] & HX_TREC_OUTPUTS))
 			return true;
-		pos += 8 + (size_t)body;
-	}
 	return false;
 }
 
@@ -239,17 +237,15 @@ size_t hx_trace_mutate(uint8_t *buf, size_t len, size_t max, const struct hv_sys
 	 * input (anything else is left to byte mutations). */
 	static struct tm_rec exits[TM_MAX_EXITS];
 	struct tm_rec meta = {0, 0};
-	uint32_t n = 0;
-	for (size_t pos = HX_TRACE_HEADER_SIZE; len - pos >= 8;) {
-		uint32_t tag = get32(buf + pos), body = get32(buf + pos + 4);
-		if (body > len - pos - 8)
-			break;
-		struct tm_rec r = {pos, 8 + (size_t)body};
+	uint32_t n = 0, tag;
+	size_t body;
+	for (size_t pos = HX_TRACE_HEADER_SIZE; tr_record_at(buf, len, pos, &tag, &body);
+	     pos += 8 + body) {
+		struct tm_rec r = {pos, 8 + body};
 		if (pos == HX_TRACE_HEADER_SIZE && tag == TR_TAG_META)
 			meta = r;
 		else if (tag == TR_TAG_EXIT && body >= TR_EXIT_INPUT && n < TM_MAX_EXITS)
 			exits[n++] = r;
-		pos += r.len;
 	}
 	size_t out = 0;
 	if (rnd(seed) % 32 == 0 && cfg && meta.len) {

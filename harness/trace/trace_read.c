@@ -10,14 +10,6 @@
 #include "no_coverage.h"
 #include "trace_internal.h"
 
-HX_NO_COVERAGE static uint64_t le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 static void tag_str(uint32_t tag, char out[5])
 {
 	for (int i = 0; i < 4; i++) {
@@ -193,8 +185,8 @@ HX_NO_COVERAGE static uint32_t count_exit_records(const uint8_t *buf, size_t len
 	size_t pos = HX_TRACE_HEADER_SIZE;
 	uint32_t n = 0;
 	while (len - pos >= 8) {
-		uint32_t body = (uint32_t)le(buf + pos + 4, 4);
-		if (le(buf + pos, 4) == TR_TAG_EXIT && n < HX_TRACE_MAX_EXITS)
+		uint32_t body = (uint32_t)tr_get_le(buf + pos + 4, 4);
+		if (tr_get_le(buf + pos, 4) == TR_TAG_EXIT && n < HX_TRACE_MAX_EXITS)
 			n++;
 		if (body > len - pos - 8)
 			break;
@@ -241,20 +233,20 @@ int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
 	if (len < HX_TRACE_HEADER_SIZE)
 		return fail_at(err, len, "header", "truncated: %zu bytes, the header alone is %u",
 		               len, HX_TRACE_HEADER_SIZE);
-	uint32_t version = (uint32_t)le(buf + 8, 4);
+	uint32_t version = (uint32_t)tr_get_le(buf + 8, 4);
 	if (version < HX_TRACE_MIN_VERSION || version > HX_TRACE_VERSION)
 		return fail_at(err, 8, "header.version",
 		               "unsupported trace version %u (this hx reads versions %u to %u)",
 		               version, HX_TRACE_MIN_VERSION, HX_TRACE_VERSION);
-	if (le(buf + 12, 4) != HX_TRACE_HEADER_SIZE)
+	if (tr_get_le(buf + 12, 4) != HX_TRACE_HEADER_SIZE)
 		return fail_at(err, 12, "header.size", "header size %llu, expected %u",
-		               (unsigned long long)le(buf + 12, 4), HX_TRACE_HEADER_SIZE);
-	if (le(buf + 36, 4) != 0)
+		               (unsigned long long)tr_get_le(buf + 12, 4), HX_TRACE_HEADER_SIZE);
+	if (tr_get_le(buf + 36, 4) != 0)
 		return fail_at(err, 36, "header.flags", "unknown flags 0x%llx",
-		               (unsigned long long)le(buf + 36, 4));
-	uint64_t payload_len = le(buf + 16, 8);
-	uint64_t checksum = le(buf + 24, 8);
-	uint32_t nexits = (uint32_t)le(buf + 32, 4);
+		               (unsigned long long)tr_get_le(buf + 36, 4));
+	uint64_t payload_len = tr_get_le(buf + 16, 8);
+	uint64_t checksum = tr_get_le(buf + 24, 8);
+	uint32_t nexits = (uint32_t)tr_get_le(buf + 32, 4);
 	if (unsealed) {
 		payload_len = len - HX_TRACE_HEADER_SIZE;
 		nexits = count_exit_records(buf, len);
