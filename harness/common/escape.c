@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool printable(unsigned char c)
+#include "no_coverage.h"
+
+HX_NO_COVERAGE static bool printable(unsigned char c)
 {
 	return c >= 0x20 && c <= 0x7e;
 }
 
-bool hx_is_printable(const void *s, size_t n)
+/* A byte loop over input text (no_coverage.h). */
+HX_NO_COVERAGE bool hx_is_printable(const void *s, size_t n)
 {
 	const unsigned char *p = s;
 	for (size_t i = 0; i < n; i++)
