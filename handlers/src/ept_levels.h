@@ -29,14 +29,11 @@ static inline unsigned level_index(uint64_t gpa, unsigned level)
  * or EPT_ENTRIES (s2_scan.c). */
 unsigned hv_s2_next_used(const uint64_t *table, unsigned i);
 
-/* Entry e at index i maps the page after entry prev at prev_i with the same
- * attribute bits: in a table of 4 KiB leaves it continues prev's run. prev
- * 0 means none. The address bits are the same in both formats. */
-static inline bool hv_s2_continues(uint64_t prev, unsigned prev_i, uint64_t e, unsigned i)
-{
-	return prev && i == prev_i + 1 && e - prev == HV_PAGE_SIZE &&
-	       ((e ^ prev) & ~HV_S2_ADDR_MASK) == 0;
-}
+/* The end of the run of 4 KiB leaves that table[i] starts: the first index
+ * j > i whose entry is not the one before it plus one page (same attribute
+ * bits, next address) or has a bit of `stop` set, or EPT_ENTRIES
+ * (s2_scan.c). */
+unsigned hv_s2_run_end(const uint64_t *table, unsigned i, uint64_t stop);
 
 /* Entry formats: a root with HV_S2_ROOT_NPT set is an AMD nested page
  * table, any other an EPT. Every bit of either is asked of hv/s2_entry.h

@@ -42,21 +42,9 @@ static hv_status walk_table(struct walk *w, const uint64_t *table, unsigned leve
 	if (++w->tables > w->pool->used)
 		return HV_ERR_INVAL;
 	uint64_t slot = level_size(level);
-	/* The 4 KiB leaf at prev_i when it ended the current run, else 0. */
-	uint64_t prev = 0;
-	unsigned prev_i = 0;
 	for (unsigned i = hv_s2_next_used(table, 0); i < EPT_ENTRIES;
 	     i = hv_s2_next_used(table, i + 1)) {
 		uint64_t e = table[i];
-		/* The next page with the same attribute bits: what walk_emit
-		 * would do with it is extend the run. */
-		if (hv_s2_continues(prev, prev_i, e, i)) {
-			w->run.size += HV_PAGE_SIZE;
-			prev = e;
-			prev_i = i;
-			continue;
-		}
-		prev = 0;
 		if (!hv_s2_present(w->fmt, e))
 			continue;
 		uint64_t gpa = base + (uint64_t)i * slot;
@@ -65,9 +53,12 @@ static hv_status walk_table(struct walk *w, const uint64_t *table, unsigned leve
 			if (eff != 0) {
 				walk_emit(w, gpa, hv_s2_leaf_addr(e, level), slot, eff,
 				          hv_s2_memtype(w->fmt, e, level), (uint8_t)level);
+				/* The next pages with the same attribute bits: what
+				 * walk_emit would do with each is extend the run. */
 				if (level == 0) {
-					prev = e;
-					prev_i = i;
+					unsigned end = hv_s2_run_end(table, i, 0);
+					w->run.size += (uint64_t)(end - i - 1) * HV_PAGE_SIZE;
+					i = end - 1;
 				}
 			}
 			continue;

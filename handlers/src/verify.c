@@ -481,24 +481,9 @@ static void vf_table(struct vf *v, const uint64_t *table, unsigned level, uint64
                      uint8_t path)
 {
 	uint64_t slot = vf_slot(level);
-	/* The 4 KiB leaf at prev_i, when it ended the current run and had
-	 * nothing to report; 0 otherwise. */
-	uint64_t prev = 0;
-	unsigned prev_i = 0;
 	for (unsigned i = hv_s2_next_used(table, 0); i < VF_ENTRIES;
 	     i = hv_s2_next_used(table, i + 1)) {
 		uint64_t e = table[i];
-		/* The next page with the same attribute bits, below the physical
-		 * width: decoding it gives what prev gave, so it has nothing to
-		 * report either and only extends the run (most of a partition's
-		 * 4 KiB leaves). */
-		if (hv_s2_continues(prev, prev_i, e, i) && (e & VF_RSVD_HIGH) == 0) {
-			v->run.size += HV_PAGE_SIZE;
-			prev = e;
-			prev_i = i;
-			continue;
-		}
-		prev = 0;
 		struct vf_entry d;
 		if (!(v->npt ? vf_decode_npt(e, level, &d) : vf_decode_ept(e, level, &d)))
 			continue;
@@ -511,10 +496,16 @@ static void vf_table(struct vf *v, const uint64_t *table, unsigned level, uint64
 			vf_report(v, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, gpa, d.addr, e);
 		if (d.leaf) {
 			vf_leaf(v, e, &d, level, gpa, path);
+			/* The next pages with the same attribute bits, below the
+			 * physical width, when this one had nothing to report:
+			 * decoding them gives what it gave, so they have nothing
+			 * to report either and only extend the run (most of a
+			 * partition's 4 KiB leaves). */
 			if (level == 0 && !d.w_no_r && !d.not_user && !d.rsvd_high && !d.bad_mt &&
 			    (path & d.perm) != 0) {
-				prev = e;
-				prev_i = i;
+				unsigned end = hv_s2_run_end(table, i, VF_RSVD_HIGH);
+				v->run.size += (uint64_t)(end - i - 1) * HV_PAGE_SIZE;
+				i = end - 1;
 			}
 			continue;
 		}

@@ -283,6 +283,14 @@ static void c_leaf_bit_46(struct fx *f)
 {
 	*P0_PDE(f, 0) |= 1ull << 46;
 }
+/* Two 4 KiB leaves the second of which is the first plus one page, with
+ * the same attribute bits, but its address carries into bit 46, above the
+ * physical width: the run they would make must not hide it. */
+static void c_run_into_bit_46(struct fx *f)
+{
+	*CHAN_PTE(f, 0, 0) = (*CHAN_PTE(f, 0, 0) & ~HV_EPTE_ADDR_MASK) | (HV_HPA_LIMIT - K4);
+	*CHAN_PTE(f, 0, 1) = *CHAN_PTE(f, 0, 0) + K4;
+}
 /* EPT PML4E bits 7:3 are reserved; NPT PML4E bits 8:7 (bit 3 is PWT). */
 static void c_pml4e_bit_3(struct fx *f)
 {
@@ -454,6 +462,8 @@ static const struct corrupt_case corrupt_cases[] = {
          HV_VR_BAD_MEMTYPE, 0, M2, NPT_REASON(HV_VR_WRONG_MEMTYPE)},
         {"leaf bit 50", c_leaf_bit_50, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, 0, MOCK_MMIO_GPA, 0},
         {"leaf bit 46", c_leaf_bit_46, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, 0, 0, 0},
+        {"4K run carried into bit 46", c_run_into_bit_46, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, 0,
+         MOCK_CHAN_GPA + K4, 0},
         {"PML4E bit 3", c_pml4e_bit_3, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, 0, 0, 0},
         {"PML4E bit 7", c_pml4e_bit_7, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, 0, 0, 0},
         {"PDE (table) bit 6", c_pde_table_bit_6, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, 0,
