@@ -148,6 +148,16 @@ static void map_write(struct reserve *res, const struct map_req *r, uint64_t *ta
 {
 	uint64_t slot = level_size(level);
 	unsigned first = level_index(lo, level), last = level_index(hi - 1, level);
+	if (level == 0) {
+		/* 4 KiB leaves, none present (the counting pass refuses a range
+		 * that meets one): page after page of the request. The address
+		 * stays below HV_HPA_LIMIT (check_span), so adding a page never
+		 * carries into the attribute bits. */
+		uint64_t leaf = (r->hpa + (lo - r->gpa)) | r->leaf_attr[0];
+		for (unsigned i = first; i <= last; i++, leaf += HV_PAGE_SIZE)
+			table[i] = leaf;
+		return;
+	}
 	for (unsigned i = first; i <= last; i++) {
 		uint64_t base = (lo & ~(level_size(level + 1) - 1)) + (uint64_t)i * slot;
 		uint64_t s_lo = max_u64(lo, base), s_hi = min_u64(hi, base + slot);

@@ -31,9 +31,9 @@ unsigned hv_s2_next_used(const uint64_t *table, unsigned i);
 
 /* The end of the run of 4 KiB leaves that table[i] starts: the first index
  * j > i whose entry is not the one before it plus one page (same attribute
- * bits, next address) or has a bit of `stop` set, or EPT_ENTRIES
- * (s2_scan.c). */
-unsigned hv_s2_run_end(const uint64_t *table, unsigned i, uint64_t stop);
+ * bits, next address), or whose address is at or above limit, or
+ * EPT_ENTRIES (s2_scan.c). */
+unsigned hv_s2_run_end(const uint64_t *table, unsigned i, uint64_t limit);
 
 /* Entry formats: a root with HV_S2_ROOT_NPT set is an AMD nested page
  * table, any other an EPT. Every bit of either is asked of hv/s2_entry.h

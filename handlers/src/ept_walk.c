@@ -56,7 +56,7 @@ static hv_status walk_table(struct walk *w, const uint64_t *table, unsigned leve
 				/* The next pages with the same attribute bits: what
 				 * walk_emit would do with each is extend the run. */
 				if (level == 0) {
-					unsigned end = hv_s2_run_end(table, i, 0);
+					unsigned end = hv_s2_run_end(table, i, UINT64_MAX);
 					w->run.size += (uint64_t)(end - i - 1) * HV_PAGE_SIZE;
 					i = end - 1;
 				}

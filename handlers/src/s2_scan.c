@@ -33,20 +33,26 @@ S2_NO_COVERAGE unsigned hv_s2_next_used(const uint64_t *table, unsigned i)
 
 /* Most leaves of a partition's 4 KiB tables continue the one before them:
  * the next host page with the same attribute bits, so decoding the entry
- * gives what the one before gave. One compare each here, instead of a
- * decode and a step of the caller's loop. The address bits are the same in
- * both formats; an address that carries into the attribute bits ends the
- * run. */
-S2_NO_COVERAGE unsigned hv_s2_run_end(const uint64_t *table, unsigned i, uint64_t stop)
+ * gives what the one before gave. Such an entry is exactly the one before
+ * plus a page, one compare each here instead of a decode and a step of the
+ * caller's loop. Adding a page to an entry changes no attribute bit as
+ * long as the address stays inside its field (bits 51:12 in both
+ * formats): the run stops where it would leave the field, or reach
+ * `limit`, instead. */
+S2_NO_COVERAGE unsigned hv_s2_run_end(const uint64_t *table, unsigned i, uint64_t limit)
 {
-	uint64_t prev = table[i];
+	uint64_t e = table[i];
+	uint64_t addr = e & HV_S2_ADDR_MASK;
+	uint64_t top = HV_S2_ADDR_MASK + HV_PAGE_SIZE; /* 2^52: the field's end */
+	if (limit > top)
+		limit = top;
+	if (addr >= limit)
+		return i + 1;
+	/* Entries after i whose address is still below limit. */
+	uint64_t more = ((limit - addr) >> HV_PAGE_SHIFT) - 1;
+	unsigned end = more < EPT_ENTRIES - 1u - i ? i + 1u + (unsigned)more : EPT_ENTRIES;
 	unsigned j = i + 1;
-	for (; j < EPT_ENTRIES; j++) {
-		uint64_t e = table[j];
-		if (e - prev != HV_PAGE_SIZE || ((e ^ prev) & ~HV_S2_ADDR_MASK) != 0 ||
-		    (e & stop) != 0)
-			break;
-		prev = e;
-	}
+	for (e += HV_PAGE_SIZE; j < end && table[j] == e; j++)
+		e += HV_PAGE_SIZE;
 	return j;
 }

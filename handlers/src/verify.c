@@ -503,7 +503,7 @@ static void vf_table(struct vf *v, const uint64_t *table, unsigned level, uint64
 			 * partition's 4 KiB leaves). */
 			if (level == 0 && !d.w_no_r && !d.not_user && !d.rsvd_high && !d.bad_mt &&
 			    (path & d.perm) != 0) {
-				unsigned end = hv_s2_run_end(table, i, VF_RSVD_HIGH);
+				unsigned end = hv_s2_run_end(table, i, HV_HPA_LIMIT);
 				v->run.size += (uint64_t)(end - i - 1) * HV_PAGE_SIZE;
 				i = end - 1;
 			}

@@ -1184,6 +1184,41 @@ static void test_walk_runs_merged_in_order(void **state)
 	tpool_free(&t);
 }
 
+/* A 4 KiB leaf at the last page of the 52-bit address field, and after it
+ * the same entry plus a page: its address wraps to 0 and the carry lands in
+ * bit 52, an ignored / available bit in both formats. Two pages far apart
+ * in host memory, never one run. */
+static void test_walk_run_ends_at_address_field(void **state)
+{
+	(void)state;
+	struct tpool t;
+	uint64_t root = prot_base_init(&t);
+	uint64_t gpa = 2 * G1 + 2 * M2;
+	uint64_t *a = entry_for(&t, root, gpa, 0), *b = entry_for(&t, root, gpa + K4, 0);
+	uint64_t top = HV_S2_ADDR_MASK & ~(K4 - 1);
+	*a = (*a & ~HV_S2_ADDR_MASK) | top;
+	*b = *a + K4;
+	assert_int_equal(*b & HV_S2_ADDR_MASK, 0);
+	struct walk_acc w;
+	walk_into(&t, root, &w);
+	bool seen_top = false, seen_zero = false;
+	for (uint32_t i = 0; i < w.runs && i < HV_ARRAY_LEN(w.list); i++) {
+		const struct hv_ept_run *r = &w.list[i];
+		if (r->gpa == gpa) {
+			assert_int_equal(r->hpa, top);
+			assert_int_equal(r->size, K4);
+			seen_top = true;
+		}
+		if (r->gpa == gpa + K4) {
+			assert_int_equal(r->hpa, 0);
+			assert_int_equal(r->size, K4);
+			seen_zero = true;
+		}
+	}
+	assert_true(seen_top && seen_zero);
+	tpool_free(&t);
+}
+
 static void count_run(void *ctx, const struct hv_ept_run *r)
 {
 	(void)r;
@@ -1231,6 +1266,7 @@ int main(void)
 	        cmocka_unit_test(test_protect_malformed),
 	        cmocka_unit_test(test_walk_runs_merged_in_order),
 	        cmocka_unit_test(test_walk_malformed),
+	        cmocka_unit_test(test_walk_run_ends_at_address_field),
 	};
 	int failed = cmocka_run_group_tests_name("ept", tests, setup_ept, NULL);
 	failed += cmocka_run_group_tests_name("npt", tests, setup_npt, NULL);
