@@ -65,10 +65,11 @@ done
 [ -d corpus/kvm ] && run_dir exits corpus/kvm
 hxt+=(corpus/exits/*.hxt corpus/kvm/*.hxt)
 
-# The targets that reset one built system between inputs, once more with
-# HX_FUZZ_CHECK_RESET=1: after every reset the system is compared with the
-# one built, byte for byte, so a reset that misses state fails here.
-for t in hcall exits; do
+# The targets that reset one built system (ept: its config) between
+# inputs, once more with HX_FUZZ_CHECK_RESET=1: after every reset the
+# system is compared with the one built, byte for byte, so a reset that
+# misses state fails here.
+for t in hcall exits ept; do
   mapfile -t files < <(find "corpus/$t" -maxdepth 1 -type f ! -name '*.dict' ! -name 'README*' | sort)
   if HX_FUZZ_CHECK_RESET=1 timeout 600 "$build/fuzz/fuzz_$t" "${files[@]}" "${files[@]}" >/dev/null 2>"$build/check-reset-$t.log"; then
     passed=$((passed + 1))
