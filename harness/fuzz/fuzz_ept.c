@@ -58,8 +58,7 @@ static void check_config_reset(const struct hv_system_config *cfg)
 	     i++)
 		FZ_CHECK(b[i] == 0, "RESET", "config byte %zu (a partition past %u) not zero", i,
 		         MAX_PARTS);
-	for (size_t i = parts_end + MAX_CHANNELS * sizeof(cfg->channels[0]); i < sizeof(*cfg);
-	     i++)
+	for (size_t i = parts_end + MAX_CHANNELS * sizeof(cfg->channels[0]); i < sizeof(*cfg); i++)
 		FZ_CHECK(b[i] == 0, "RESET", "config byte %zu (a channel past %u) not zero", i,
 		         MAX_CHANNELS);
 }
