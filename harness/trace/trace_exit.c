@@ -311,6 +311,11 @@ bool tr_get_exit(struct rd *r, struct hx_trace_exit *e, void **mem)
 		        rd_left(r));
 		return false;
 	}
+	/* No calls (two exits in five of the exit corpus): nothing to store, no
+	 * allocation; the log's arrays stay NULL with their counts 0. */
+	if (count == 0)
+		return !(flags & HX_TREC_OUTPUTS) ||
+		       (get_result(r, &e->res) && get_state(r, &e->out, out_gpr, false));
 	size_t data_cap = rd_left(r) < HX_TRACE_MAX_EXIT_DATA ? rd_left(r) : HX_TRACE_MAX_EXIT_DATA;
 	size_t ents = (size_t)count * sizeof(struct hx_obs_entry);
 	uint8_t *block = malloc(ents + data_cap + 1);
