@@ -193,6 +193,13 @@ void hx_oracle_reset(struct hx_oracle *o)
 	oracle_sync(o, o->sys);
 }
 
+void hx_oracle_reset_restored(struct hx_oracle *o)
+{
+	memset(o->cpuid, 0, sizeof(o->cpuid));
+	memset(&o->stats, 0, sizeof(o->stats));
+	oracle_sync_restored(o, o->sys);
+}
+
 void hx_oracle_sync(struct hx_oracle *o, const struct hv_system *sys)
 {
 	oracle_sync(o, sys);

@@ -119,8 +119,11 @@ bool oracle_pool_init(struct hx_oracle *o, const struct hv_system *sys)
 	o->vcfg = malloc(sizeof(*o->vcfg));
 	o->watch.seen = calloc((np + 63) / 64, sizeof(*o->watch.seen));
 	o->watch.pages = malloc((size_t)np * sizeof(*o->watch.pages));
+	o->touched = malloc((size_t)np * sizeof(*o->touched));
+	o->touched_bits = calloc((np + 63) / 64, sizeof(*o->touched_bits));
 	if (!o->changed || !o->owner || !o->plevel || !o->pbase || !o->vdangling || !o->vstate ||
-	    !o->vroot || !o->vprot || !o->vcount || !o->vcfg || !o->watch.seen || !o->watch.pages)
+	    !o->vroot || !o->vprot || !o->vcount || !o->vcfg || !o->watch.seen || !o->watch.pages ||
+	    !o->touched || !o->touched_bits)
 		return false;
 	memset(o->owner, ORACLE_OWNER_NONE, np);
 	/* The view: everything but the partitions (its partition 0 is filled
@@ -139,6 +142,8 @@ void oracle_pool_free(struct hx_oracle *o)
 	oracle_watch_stop(o);
 	free(o->watch.seen);
 	free(o->watch.pages);
+	free(o->touched);
+	free(o->touched_bits);
 	free(o->shadow);
 	free(o->changed);
 	free(o->owner);
@@ -321,6 +326,11 @@ static void commit(struct hx_oracle *o, const struct hv_system *sys)
 			if (pg < used)
 				memcpy(o->shadow + (size_t)pg * HV_PAGE_SIZE,
 				       sys->pool->mem + (size_t)pg * HV_PAGE_SIZE, HV_PAGE_SIZE);
+			uint64_t bit = 1ull << (pg & 63);
+			if (pg < o->pool_npages && !(o->touched_bits[pg >> 6] & bit)) {
+				o->touched_bits[pg >> 6] |= bit;
+				o->touched[o->ntouched++] = pg;
+			}
 		}
 		o->shadow_used = used;
 	}
@@ -602,6 +612,14 @@ void oracle_ept_after(struct hx_oracle *o, const struct hv_system *sys, bool vmc
 	commit(o, sys);
 }
 
+/* The picture is now the system as it is: nothing touched since. */
+static void untouch_all(struct hx_oracle *o)
+{
+	for (uint32_t i = 0; i < o->ntouched; i++)
+		o->touched_bits[o->touched[i] >> 6] = 0;
+	o->ntouched = 0;
+}
+
 /* oracle_sync after the compare. */
 static void sync_diffed(struct hx_oracle *o, const struct hv_system *sys)
 {
@@ -625,6 +643,14 @@ void oracle_sync(struct hx_oracle *o, const struct hv_system *sys)
 {
 	oracle_pool_diff(o, sys);
 	sync_diffed(o, sys);
+	untouch_all(o);
+}
+
+void oracle_sync_restored(struct hx_oracle *o, const struct hv_system *sys)
+{
+	diff_pages(o, sys, o->touched, o->ntouched);
+	sync_diffed(o, sys);
+	untouch_all(o);
 }
 
 bool oracle_verified_clean(const struct hx_oracle *o, const struct hv_system *sys)

@@ -291,7 +291,11 @@ static void run_pass(struct hx_replay *r, const struct hx_trace *t, uint32_t nex
 			slot = &r->orc; /* a world not kept: its own oracle */
 		}
 		if (reused && *slot) {
-			hx_oracle_reset(*slot);
+			/* The reset put back every pool page an input may have
+			 * changed, or left it as the last run did: the oracle
+			 * compares only those it saw change (check_reset proves
+			 * the reset against a fresh build). */
+			hx_oracle_reset_restored(*slot);
 		} else {
 			hx_oracle_free(*slot);
 			*slot = hx_oracle_new(&r->sys, on_violation, r);
