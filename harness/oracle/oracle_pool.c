@@ -384,9 +384,8 @@ HX_NO_COVERAGE static bool own_table(struct hx_oracle *o, const struct hv_pool *
 	for (uint32_t i = 0; i < EPT_ENTRIES; i++) {
 		/* Upper-level tables are mostly empty: eight zero entries (not
 		 * present in either format) are skipped at once. */
-		if ((i & 7) == 0 &&
-		    (t[i] | t[i + 1] | t[i + 2] | t[i + 3] | t[i + 4] | t[i + 5] | t[i + 6] |
-		     t[i + 7]) == 0) {
+		if ((i & 7) == 0 && (t[i] | t[i + 1] | t[i + 2] | t[i + 3] | t[i + 4] | t[i + 5] |
+		                     t[i + 6] | t[i + 7]) == 0) {
 			i += 7;
 			continue;
 		}
