@@ -35,7 +35,12 @@ struct rp_platform {
 	const struct hx_trace_exit *cur;      /* exit being replayed */
 	uint8_t consumed[HX_OBS_MAX_ENTRIES]; /* RDMSR/WRMSR entries of cur served */
 	struct rp_cpuid cpuid[RP_CPUID_CACHE];
+	/* The slots of cpuid in use, so a run clears only those (the table is
+	 * 96 KiB, two runs an input). At most half the table is filled. */
+	uint16_t cpuid_used[RP_CPUID_CACHE / 2];
+	uint32_t ncpuid_used;
 };
+_Static_assert(RP_CPUID_CACHE <= 65536, "cpuid_used holds slot indices in 16 bits");
 
 extern const struct hv_platform_ops replay_platform_ops;
 

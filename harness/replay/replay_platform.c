@@ -183,6 +183,8 @@ static struct rp_cpuid *cpuid_slot(struct rp_platform *p, uint32_t leaf, uint32_
 	for (uint32_t n = 0; n < RP_CPUID_CACHE; n++, i = (i + 1) & (RP_CPUID_CACHE - 1)) {
 		if (p->cpuid[i].key == key || p->cpuid[i].key == 0) {
 			*found = p->cpuid[i].key == key;
+			if (!*found)
+				p->cpuid_used[p->ncpuid_used++] = (uint16_t)i;
 			p->cpuid[i].key = key;
 			return &p->cpuid[i];
 		}
@@ -192,7 +194,9 @@ static struct rp_cpuid *cpuid_slot(struct rp_platform *p, uint32_t leaf, uint32_
 
 void rp_platform_start(struct rp_platform *p, const struct hx_trace *t)
 {
-	memset(p->cpuid, 0, sizeof(p->cpuid));
+	for (uint32_t k = 0; k < p->ncpuid_used; k++)
+		p->cpuid[p->cpuid_used[k]] = (struct rp_cpuid){0};
+	p->ncpuid_used = 0;
 	uint32_t distinct = 0;
 	for (uint32_t i = 0; i < t->nexits; i++) {
 		const struct hx_obs_view *v = &t->exits[i].log;
