@@ -122,12 +122,12 @@ void hx_oracle_reset(struct hx_oracle *o);
 /* hx_oracle_reset for a caller that put the system back (a fuzzer
  * restoring a snapshot between inputs) and left each pool page either as
  * the last exit or hx_oracle_verify_all left it, or as it was at the last
- * hx_oracle_new/reset/sync: only the pages the oracle saw change since
- * then can differ from its picture, and only those are compared (the
- * partitions' state and the channels are compared whole). Still fails
- * closed: a pool page changed all the same differs from the picture, and
- * is reported against the next exit that reaches it or by the next
- * hx_oracle_verify_all. */
+ * hx_oracle_new, reset, reset_restored or sync: only the pages the oracle
+ * saw change since then can differ from its picture, and only those are
+ * compared (the partitions' state and the channels are compared whole).
+ * Still fails closed: a pool page changed all the same differs from the
+ * picture, and is reported against the next exit that reaches it or by the
+ * next hx_oracle_verify_all. */
 void hx_oracle_reset_restored(struct hx_oracle *o);
 
 /* The caller changed the system outside an exit (restored a snapshot,

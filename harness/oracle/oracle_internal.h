@@ -78,9 +78,9 @@ struct hx_oracle {
 	uint32_t *changed;
 	uint32_t nchanged;
 	bool tables_changed; /* nchanged != 0 */
-	/* Pool pages the picture took a change of since the last full sync
-	 * (hx_oracle_new/reset/sync), each once: what hx_oracle_reset_restored
-	 * compares. Bit per page in touched_bits. */
+	/* Pool pages the picture took a change of since it was last taken
+	 * (hx_oracle_new, reset, reset_restored, sync), each once: what
+	 * hx_oracle_reset_restored compares. Bit per page in touched_bits. */
 	uint32_t *touched;
 	uint32_t ntouched;
 	uint64_t *touched_bits;
@@ -188,8 +188,8 @@ uint64_t oracle_ept_window_hash(const struct hv_pool *pool, uint64_t root, uint6
 bool oracle_pool_init(struct hx_oracle *o, const struct hv_system *sys);
 void oracle_pool_free(struct hx_oracle *o);
 void oracle_sync(struct hx_oracle *o, const struct hv_system *sys);
-/* oracle_sync comparing only the pool pages changed since the last full
- * one (and those handed out or given back): hx_oracle_reset_restored. */
+/* oracle_sync comparing only the pool pages changed since the picture was
+ * last taken (and those handed out or given back): hx_oracle_reset_restored. */
 void oracle_sync_restored(struct hx_oracle *o, const struct hv_system *sys);
 void oracle_pool_diff(struct hx_oracle *o, const struct hv_system *sys);
 /* The watch (hx_oracle_watch_pool) around one exit: oracle_watch_arm in

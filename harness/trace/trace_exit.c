@@ -275,6 +275,34 @@ static bool get_result(struct rd *r, struct hv_result *res)
 	       rd_u64(r, "res.msr.value", &res->msr.value);
 }
 
+/* The count > 0 platform calls of an exit's log, into one block (*mem). */
+static bool get_log(struct rd *r, struct hx_trace_exit *e, uint32_t count, void **mem)
+{
+	size_t data_cap = rd_left(r) < HX_TRACE_MAX_EXIT_DATA ? rd_left(r) : HX_TRACE_MAX_EXIT_DATA;
+	size_t ents = (size_t)count * sizeof(struct hx_obs_entry);
+	uint8_t *block = malloc(ents + data_cap + 1);
+	if (!block) {
+		rd_fail(r, "log", "out of memory");
+		return false;
+	}
+	*mem = block;
+	struct hx_obs_entry *entries = (struct hx_obs_entry *)block;
+	uint8_t *data = block + ents;
+	uint32_t used = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		r->scope1 = "op";
+		r->idx1 = i;
+		if (!get_op(r, &entries[i], data, &used))
+			return false;
+	}
+	r->scope1 = NULL;
+	e->log.entries = entries;
+	e->log.nentries = count;
+	e->log.data = data;
+	e->log.data_len = used;
+	return true;
+}
+
 bool tr_get_exit(struct rd *r, struct hx_trace_exit *e, void **mem)
 {
 	struct hv_exit *in = &e->in;
@@ -313,31 +341,8 @@ bool tr_get_exit(struct rd *r, struct hx_trace_exit *e, void **mem)
 	}
 	/* No calls (two exits in five of the exit corpus): nothing to store, no
 	 * allocation; the log's arrays stay NULL with their counts 0. */
-	if (count == 0)
-		return !(flags & HX_TREC_OUTPUTS) ||
-		       (get_result(r, &e->res) && get_state(r, &e->out, out_gpr, false));
-	size_t data_cap = rd_left(r) < HX_TRACE_MAX_EXIT_DATA ? rd_left(r) : HX_TRACE_MAX_EXIT_DATA;
-	size_t ents = (size_t)count * sizeof(struct hx_obs_entry);
-	uint8_t *block = malloc(ents + data_cap + 1);
-	if (!block) {
-		rd_fail(r, "log", "out of memory");
+	if (count > 0 && !get_log(r, e, count, mem))
 		return false;
-	}
-	*mem = block;
-	struct hx_obs_entry *entries = (struct hx_obs_entry *)block;
-	uint8_t *data = block + ents;
-	uint32_t used = 0;
-	for (uint32_t i = 0; i < count; i++) {
-		r->scope1 = "op";
-		r->idx1 = i;
-		if (!get_op(r, &entries[i], data, &used))
-			return false;
-	}
-	r->scope1 = NULL;
-	e->log.entries = entries;
-	e->log.nentries = count;
-	e->log.data = data;
-	e->log.data_len = used;
 	if (flags & HX_TREC_OUTPUTS)
 		return get_result(r, &e->res) && get_state(r, &e->out, out_gpr, false);
 	return true;
