@@ -130,7 +130,7 @@ static hv_status map_count(const struct hv_pool *pool, const struct map_req *r,
 		}
 		if (hv_s2_is_leaf(r->fmt, e, level))
 			return HV_ERR_OVERLAP;
-		const uint64_t *sub = entry_table(pool, e);
+		const uint64_t *sub = entry_table_ro(pool, e);
 		if (!sub)
 			return HV_ERR_INVAL;
 		hv_status s = map_count(pool, r, sub, level - 1, s_lo, s_hi, need);
@@ -197,7 +197,7 @@ hv_status hv_ept_map_range(struct hv_pool *pool, uint64_t *root, uint64_t gpa, u
 	const uint64_t *pml4 = NULL;
 	uint64_t need = 0;
 	if ((*root & HV_PAGE_MASK) != 0) {
-		pml4 = root_table(pool, *root);
+		pml4 = root_table_ro(pool, *root);
 		if (!pml4)
 			return HV_ERR_INVAL;
 	} else {
@@ -277,7 +277,7 @@ hv_status hv_ept_translate(const struct hv_pool *pool, uint64_t root, uint64_t g
 	if (!pool || !map)
 		return HV_ERR_INVAL;
 	hv_memset(map, 0, sizeof(*map));
-	const uint64_t *table = root_table(pool, root);
+	const uint64_t *table = root_table_ro(pool, root);
 	if (!table)
 		return HV_ERR_INVAL;
 	if (gpa >= HV_GPA_LIMIT)
@@ -293,7 +293,7 @@ hv_status hv_ept_translate(const struct hv_pool *pool, uint64_t root, uint64_t g
 		perm &= hv_s2_perm(f, e);
 		if (hv_s2_is_leaf(f, e, level))
 			break; /* always by level 0: every PTE is a leaf */
-		table = entry_table(pool, e);
+		table = entry_table_ro(pool, e);
 		if (!table)
 			return HV_ERR_INVAL;
 	}
@@ -354,7 +354,7 @@ static hv_status protect_count(enum hv_s2_format f, const struct hv_pool *pool,
 		}
 		uint8_t eff = path_perm & hv_s2_perm(f, e);
 		if (!hv_s2_is_leaf(f, e, level)) {
-			const uint64_t *sub = entry_table(pool, e);
+			const uint64_t *sub = entry_table_ro(pool, e);
 			if (!sub)
 				return HV_ERR_INVAL;
 			hv_status s =

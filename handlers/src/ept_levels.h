@@ -41,19 +41,33 @@ unsigned hv_s2_run_end(const uint64_t *table, unsigned i, uint64_t limit);
  * same for both. */
 
 /* The table a non-leaf entry points to, or NULL when that is not a pool
- * page (never followed then). */
+ * page (never followed then). The _ro forms are for walks that only read:
+ * a pool watch (hv/pool.h) tells them from writes. */
 static inline uint64_t *entry_table(const struct hv_pool *pool, uint64_t e)
 {
 	return hv_pool_ptr(pool, e & HV_S2_ADDR_MASK);
 }
 
+static inline const uint64_t *entry_table_ro(const struct hv_pool *pool, uint64_t e)
+{
+	return hv_pool_ptr_ro(pool, e & HV_S2_ADDR_MASK);
+}
+
 /* The root table; NULL for low bits other than the format tag or a root
  * outside the pool. */
+static inline bool root_ok(uint64_t root)
+{
+	return (root & (HV_PAGE_SIZE - 1) & ~HV_S2_ROOT_NPT) == 0;
+}
+
 static inline uint64_t *root_table(const struct hv_pool *pool, uint64_t root)
 {
-	if ((root & (HV_PAGE_SIZE - 1) & ~HV_S2_ROOT_NPT) != 0)
-		return NULL;
-	return hv_pool_ptr(pool, root & HV_PAGE_MASK);
+	return root_ok(root) ? hv_pool_ptr(pool, root & HV_PAGE_MASK) : NULL;
+}
+
+static inline const uint64_t *root_table_ro(const struct hv_pool *pool, uint64_t root)
+{
+	return root_ok(root) ? hv_pool_ptr_ro(pool, root & HV_PAGE_MASK) : NULL;
 }
 
 #endif

@@ -63,7 +63,7 @@ static hv_status walk_table(struct walk *w, const uint64_t *table, unsigned leve
 			}
 			continue;
 		}
-		const uint64_t *sub = entry_table(w->pool, e);
+		const uint64_t *sub = entry_table_ro(w->pool, e);
 		if (!sub)
 			return HV_ERR_INVAL;
 		hv_status s = walk_table(w, sub, level - 1, gpa, eff);
@@ -77,7 +77,7 @@ hv_status hv_ept_walk(const struct hv_pool *pool, uint64_t root, hv_ept_run_fn f
 {
 	if (!pool || !fn)
 		return HV_ERR_INVAL;
-	const uint64_t *pml4 = root_table(pool, root);
+	const uint64_t *pml4 = root_table_ro(pool, root);
 	if (!pml4)
 		return HV_ERR_INVAL;
 	struct walk w = {.pool = pool, .fmt = hv_s2_root_format(root), .fn = fn, .ctx = ctx};

@@ -4,19 +4,27 @@
 #ifndef HV_FREESTANDING
 struct hv_pool_watch *hv_pool_watch;
 
-/* Page index pg (< pool->used, or < the old used on release) reached. */
-static inline void watch_page(const struct hv_pool *pool, uint32_t pg)
+/* Page index pg (< pool->used, or < the old used on release) reached,
+ * for writing or not. */
+static inline void watch_page(const struct hv_pool *pool, uint32_t pg, bool write)
 {
 	struct hv_pool_watch *w = hv_pool_watch;
-	if (!w || w->pool != pool || (w->seen[pg >> 6] >> (pg & 63) & 1))
+	if (!w || w->pool != pool)
 		return;
-	w->seen[pg >> 6] |= 1ull << (pg & 63);
+	uint64_t bit = 1ull << (pg & 63);
+	if (write && !(w->written[pg >> 6] & bit)) {
+		w->written[pg >> 6] |= bit;
+		w->wpages[w->nwpages++] = pg;
+	}
+	if (w->seen[pg >> 6] & bit)
+		return;
+	w->seen[pg >> 6] |= bit;
 	w->pages[w->npages++] = pg;
 	if (w->reached)
 		w->reached(w, pg);
 }
 #else
-#define watch_page(pool, pg) ((void)0)
+#define watch_page(pool, pg, write) ((void)0)
 #endif
 
 hv_status hv_pool_init(struct hv_pool *pool, void *mem, uint64_t hpa, uint32_t npages)
@@ -42,7 +50,7 @@ hv_status hv_pool_alloc(struct hv_pool *pool, uint64_t *hpa)
 	if (pool->used >= pool->npages)
 		return HV_ERR_NOMEM;
 	uint64_t off = (uint64_t)pool->used << HV_PAGE_SHIFT;
-	watch_page(pool, pool->used);
+	watch_page(pool, pool->used, true);
 	hv_memset(pool->mem + off, 0, HV_PAGE_SIZE);
 	pool->used++;
 	*hpa = pool->hpa + off;
@@ -58,7 +66,15 @@ void *hv_pool_ptr(const struct hv_pool *pool, uint64_t hpa)
 {
 	if (!hv_pool_owns(pool, hpa))
 		return NULL;
-	watch_page(pool, (uint32_t)((hpa - pool->hpa) >> HV_PAGE_SHIFT));
+	watch_page(pool, (uint32_t)((hpa - pool->hpa) >> HV_PAGE_SHIFT), true);
+	return pool->mem + ((hpa - pool->hpa) & HV_PAGE_MASK);
+}
+
+const void *hv_pool_ptr_ro(const struct hv_pool *pool, uint64_t hpa)
+{
+	if (!hv_pool_owns(pool, hpa))
+		return NULL;
+	watch_page(pool, (uint32_t)((hpa - pool->hpa) >> HV_PAGE_SHIFT), false);
 	return pool->mem + ((hpa - pool->hpa) & HV_PAGE_MASK);
 }
 
@@ -68,7 +84,7 @@ void hv_pool_release_to(struct hv_pool *pool, uint32_t mark)
 		return;
 	uint64_t off = (uint64_t)mark << HV_PAGE_SHIFT;
 	for (uint32_t pg = mark; pg < pool->used; pg++)
-		watch_page(pool, pg);
+		watch_page(pool, pg, true);
 	hv_memset(pool->mem + off, 0, (uint64_t)(pool->used - mark) << HV_PAGE_SHIFT);
 	pool->used = mark;
 }

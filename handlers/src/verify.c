@@ -511,7 +511,7 @@ static void vf_table(struct vf *v, const uint64_t *table, unsigned level, uint64
 		}
 		if (d.rsvd)
 			vf_report(v, HV_INV_EPT_FORM, HV_VR_RESERVED_BITS, gpa, d.addr, e);
-		const uint64_t *sub = hv_pool_ptr(v->pool, d.addr);
+		const uint64_t *sub = hv_pool_ptr_ro(v->pool, d.addr);
 		if (!sub) {
 			vf_report(v, HV_INV_EPT_FORM, HV_VR_TABLE_OUTSIDE_POOL, gpa, d.addr, e);
 			continue;
@@ -536,7 +536,8 @@ static void vf_partition(struct vf *v, uint32_t p, const struct hv_verify_part *
 	/* The root's low bits hold nothing but the format tag. */
 	uint64_t root = part->root & ~HV_S2_ROOT_NPT;
 	v->npt = (part->root & HV_S2_ROOT_NPT) != 0;
-	const uint64_t *pml4 = (root & (HV_PAGE_SIZE - 1)) == 0 ? hv_pool_ptr(v->pool, root) : NULL;
+	const uint64_t *pml4 =
+	        (root & (HV_PAGE_SIZE - 1)) == 0 ? hv_pool_ptr_ro(v->pool, root) : NULL;
 	/* Intel runs EPT, AMD nested page tables: a root of the other format
 	 * would be walked by the hardware with the other format's bits. */
 	bool want_npt = v->cfg->vendor == HV_VENDOR_AMD;

@@ -140,14 +140,16 @@ void hx_oracle_reset_restored(struct hx_oracle *o);
 void hx_oracle_sync(struct hx_oracle *o, const struct hv_system *sys);
 
 /* Fast mode for fuzzers (off by default): after each exit, compare only
- * the pool pages the core reached during it (hv/pool.h, struct
- * hv_pool_watch) with the picture, not every page in use. The core reaches
- * tables only through the pool's functions; during the exit every other
- * pool page is poisoned for AddressSanitizer, so an access that does not
- * (a stray pointer) stops the process at that instruction with a CONTAIN
- * report. A change between exits not announced by hx_oracle_sync is found
- * by the full compare hx_oracle_verify_all makes first, and reported there
- * as CONTAIN; so a run in this mode must end with hx_oracle_verify_all.
+ * the pool pages the core reached for writing during it (hv/pool.h, struct
+ * hv_pool_watch: hv_pool_ptr, alloc, release; not hv_pool_ptr_ro) with the
+ * picture, not every page in use. The core reaches tables only through the
+ * pool's functions; during the exit every pool page it did not reach is
+ * poisoned for AddressSanitizer, so an access that does not (a stray
+ * pointer) stops the process at that instruction with a CONTAIN report.
+ * A page changed though the exit only read it, or a change between exits
+ * not announced by hx_oracle_sync, is found by the full compare
+ * hx_oracle_verify_all makes first, and reported there as CONTAIN; so a
+ * run in this mode must end with hx_oracle_verify_all.
  * Only in ASan builds: elsewhere the oracle keeps the full compare, and
  * hx_oracle_pool_watched says which it does. */
 void hx_oracle_watch_pool(struct hx_oracle *o, bool on);

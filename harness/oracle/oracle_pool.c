@@ -119,11 +119,13 @@ bool oracle_pool_init(struct hx_oracle *o, const struct hv_system *sys)
 	o->vcfg = malloc(sizeof(*o->vcfg));
 	o->watch.seen = calloc((np + 63) / 64, sizeof(*o->watch.seen));
 	o->watch.pages = malloc((size_t)np * sizeof(*o->watch.pages));
+	o->watch.written = calloc((np + 63) / 64, sizeof(*o->watch.written));
+	o->watch.wpages = malloc((size_t)np * sizeof(*o->watch.wpages));
 	o->touched = malloc((size_t)np * sizeof(*o->touched));
 	o->touched_bits = calloc((np + 63) / 64, sizeof(*o->touched_bits));
 	if (!o->changed || !o->owner || !o->plevel || !o->pbase || !o->vdangling || !o->vstate ||
 	    !o->vroot || !o->vprot || !o->vcount || !o->vcfg || !o->watch.seen || !o->watch.pages ||
-	    !o->touched || !o->touched_bits)
+	    !o->watch.written || !o->watch.wpages || !o->touched || !o->touched_bits)
 		return false;
 	memset(o->owner, ORACLE_OWNER_NONE, np);
 	/* The view: everything but the partitions (its partition 0 is filled
@@ -142,6 +144,8 @@ void oracle_pool_free(struct hx_oracle *o)
 	oracle_watch_stop(o);
 	free(o->watch.seen);
 	free(o->watch.pages);
+	free(o->watch.written);
+	free(o->watch.wpages);
 	free(o->touched);
 	free(o->touched_bits);
 	free(o->shadow);
@@ -280,7 +284,10 @@ void oracle_watch_arm(struct hx_oracle *o, const struct hv_system *sys)
 	oracle_watch_stop(o);
 	for (uint32_t i = 0; i < w->npages; i++)
 		w->seen[w->pages[i] >> 6] = 0;
+	for (uint32_t i = 0; i < w->nwpages; i++)
+		w->written[w->wpages[i] >> 6] = 0;
 	w->npages = 0;
+	w->nwpages = 0;
 	w->pool = sys->pool;
 	o->watch_armed = o->watching && same_pool(o, sys);
 	if (!o->watch_armed)
@@ -312,7 +319,10 @@ void oracle_pool_diff_exit(struct hx_oracle *o, const struct hv_system *sys)
 	const struct hv_pool_watch *w = &o->watch;
 	bool watched = o->watch_armed && same_pool(o, sys);
 	o->watch_armed = false;
-	diff_pages(o, sys, watched ? w->pages : NULL, watched ? w->npages : 0);
+	/* The pages the core reached for writing: one it only read (through
+	 * hv_pool_ptr_ro) and changed all the same is found by the whole
+	 * compare at the end of the run (hx_oracle_verify_all). */
+	diff_pages(o, sys, watched ? w->wpages : NULL, watched ? w->nwpages : 0);
 }
 
 /* Bring the picture up to date: the changed pages and partitions only. */
@@ -677,14 +687,15 @@ uint32_t oracle_verify_all(struct hx_oracle *o, const struct hv_system *sys)
 	uint32_t before = o->exit_violations;
 	oracle_pool_diff(o, sys);
 	if (o->watching && o->nchanged) {
-		/* Every exit compared the pages it reached; these differ from the
+		/* Every exit compared the pages it reached for writing; these differ from the
 		 * picture all the same. The partitions whose tables they are
 		 * are no longer known clean and are verified below. */
 		oracle_count(o);
 		oracle_report(o, HV_INV_CONTAIN,
-		              "pool page %u%s changed where no exit reached the pool through "
-		              "hv_pool_ptr/alloc/release (a write through a stray pointer, or a "
-		              "change between exits not announced with hx_oracle_sync)",
+		              "pool page %u%s changed where no exit reached it for writing "
+		              "through hv_pool_ptr/alloc/release (a write through a stray or "
+		              "read-only pointer, or a change between exits not announced with "
+		              "hx_oracle_sync)",
 		              o->changed[0], o->nchanged > 1 ? " and others" : "");
 	}
 	sync_diffed(o, sys);

@@ -186,6 +186,14 @@ static void p_p1_ignored_bit_stray(struct fx *f)
 	((uint64_t *)(f->env.pool.mem + off))[511] ^= 1ull << 8;
 }
 
+/* An ignored bit of p0's PML4 written through the pool's memory directly,
+ * during an exit that reached that page only to read it. */
+static void p_p0_ignored_bit_stray(struct fx *f)
+{
+	uint64_t off = (f->env.sys.parts[0].ept_root & HV_EPTE_ADDR_MASK) - f->env.pool.hpa;
+	((uint64_t *)(f->env.pool.mem + off))[511] ^= 1ull << 8;
+}
+
 /* One byte of the last pool page handed out, reachable from no table. */
 static void p_last_page(struct fx *f)
 {
@@ -540,6 +548,30 @@ static void test_stray_write(void **state)
 	fx_free(f);
 }
 
+/* A table page the exit only read (its guest-buffer check translates
+ * through p0's tables with hv_pool_ptr_ro) and that changed all the same:
+ * the full compare reports it at the exit (a hypercall changed a table:
+ * HCALL-BOUNDS); the pool watch compares per exit only the pages reached
+ * for writing, and the whole compare at the end of the run reports it
+ * (CONTAIN). */
+static void test_write_to_page_only_read(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(1);
+	assert_int_equal(hx_oracle_verify_all(f->o, &f->env.sys, 0), 0);
+	struct hv_exit x = ex_hcall(0, HV_HC_CONSOLE_WRITE, CODE_GPA, 8, 0);
+	uint32_t at_exit = run(f, x, p_p0_ignored_bit_stray);
+	uint32_t at_end = hx_oracle_verify_all(f->o, &f->env.sys, 1);
+	if (hx_oracle_pool_watched(f->o)) {
+		assert_true(at_exit == 0 && at_end > 0);
+		assert_true(f->count[HV_INV_CONTAIN] > 0);
+	} else {
+		assert_true(at_exit > 0);
+		assert_true(f->count[HV_INV_HCALL_BOUNDS] > 0);
+	}
+	fx_free(f);
+}
+
 struct counter {
 	uint32_t per_inv[HV_INV_COUNT];
 	uint32_t n;
@@ -607,6 +639,7 @@ int main(void)
 	        cmocka_unit_test(test_broken_from_the_start),
 	        cmocka_unit_test(test_incremental_equals_full),
 	        cmocka_unit_test(test_stray_write),
+	        cmocka_unit_test(test_write_to_page_only_read),
 	};
 	watching = false;
 	int failed = cmocka_run_group_tests_name("full compare", tests, NULL, NULL);
