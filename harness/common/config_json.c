@@ -966,7 +966,7 @@ static bool is_json_space(char ch)
 
 /* Offset of the first raw control character other than JSON whitespace,
  * or len. A byte loop every input passes through (no_coverage.h). */
-HX_NO_COVERAGE static size_t first_control_char(const char *text, size_t len)
+HX_NO_COVERAGE_LOOP static size_t first_control_char(const char *text, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)text[i];

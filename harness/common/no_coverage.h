@@ -12,4 +12,9 @@
 #define HX_NO_COVERAGE
 #endif
 
+/* HX_NO_COVERAGE for a static function with a loop that instrumented code
+ * calls: the compiler would inline it, and the caller's coverage would
+ * instrument the loop all the same. */
+#define HX_NO_COVERAGE_LOOP HX_NO_COVERAGE __attribute__((noinline))
+
 #endif

@@ -176,8 +176,8 @@ static void sort_pages(uint32_t *v, uint32_t n)
 /* What differs from the picture: among the n `pages` (any order) or, when
  * pages is NULL, among every page in use; then every page handed out or
  * given back, and whether any partition's state changed. */
-HX_NO_COVERAGE static void diff_pages(struct hx_oracle *o, const struct hv_system *sys,
-                                      const uint32_t *pages, uint32_t n)
+HX_NO_COVERAGE_LOOP static void diff_pages(struct hx_oracle *o, const struct hv_system *sys,
+                                           const uint32_t *pages, uint32_t n)
 {
 	uint32_t used = pool_used(o, sys);
 	uint32_t common = used < o->shadow_used ? used : o->shadow_used;
@@ -424,7 +424,8 @@ static bool own_partition(struct hx_oracle *o, const struct hv_system *sys, uint
 
 /* Walk the partitions of `set` again (their old marks dropped). false:
  * a table is shared between partitions, the map is given up. */
-HX_NO_COVERAGE static bool rewalk(struct hx_oracle *o, const struct hv_system *sys, uint64_t set)
+HX_NO_COVERAGE_LOOP static bool rewalk(struct hx_oracle *o, const struct hv_system *sys,
+                                       uint64_t set)
 {
 	for (uint32_t pg = 0; pg < o->pool_npages; pg++) {
 		uint8_t w = o->owner[pg];
@@ -511,8 +512,8 @@ uint32_t oracle_foreign_change(const struct hx_oracle *o, uint32_t p, uint32_t *
 /* Does the exit's tree still reach page pg where the owner map placed it
  * (same level, same first GPA)? Then an entry of pg that did not change
  * translates as before, down to changed pages below it. */
-HX_NO_COVERAGE static bool on_new_path(const struct hx_oracle *o, const struct hv_pool *pool,
-                                       uint64_t root, uint32_t pg)
+HX_NO_COVERAGE_LOOP static bool on_new_path(const struct hx_oracle *o, const struct hv_pool *pool,
+                                            uint64_t root, uint32_t pg)
 {
 	uint64_t hpa = os2_root_addr(root);
 	bool npt = os2_root_npt(root);

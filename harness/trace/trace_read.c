@@ -180,7 +180,7 @@ int hx_trace_parse(const uint8_t *buf, size_t len, struct hx_trace **out,
 /* Count EXIT records by walking tags and lengths; stops at the first
  * record that does not fit. A byte-level walk of every unsealed input,
  * like the codec's primitives not instrumented. */
-HX_NO_COVERAGE static uint32_t count_exit_records(const uint8_t *buf, size_t len)
+HX_NO_COVERAGE_LOOP static uint32_t count_exit_records(const uint8_t *buf, size_t len)
 {
 	size_t pos = HX_TRACE_HEADER_SIZE;
 	uint32_t n = 0;
