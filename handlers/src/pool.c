@@ -62,20 +62,24 @@ bool hv_pool_owns(const struct hv_pool *pool, uint64_t hpa)
 	return hpa >= pool->hpa && hpa - pool->hpa < ((uint64_t)pool->used << HV_PAGE_SHIFT);
 }
 
-void *hv_pool_ptr(const struct hv_pool *pool, uint64_t hpa)
+/* hv_pool_ptr and hv_pool_ptr_ro: the page at hpa, reached for writing or
+ * not. */
+static uint8_t *page_at(const struct hv_pool *pool, uint64_t hpa, bool write)
 {
 	if (!hv_pool_owns(pool, hpa))
 		return NULL;
-	watch_page(pool, (uint32_t)((hpa - pool->hpa) >> HV_PAGE_SHIFT), true);
+	watch_page(pool, (uint32_t)((hpa - pool->hpa) >> HV_PAGE_SHIFT), write);
 	return pool->mem + ((hpa - pool->hpa) & HV_PAGE_MASK);
+}
+
+void *hv_pool_ptr(const struct hv_pool *pool, uint64_t hpa)
+{
+	return page_at(pool, hpa, true);
 }
 
 const void *hv_pool_ptr_ro(const struct hv_pool *pool, uint64_t hpa)
 {
-	if (!hv_pool_owns(pool, hpa))
-		return NULL;
-	watch_page(pool, (uint32_t)((hpa - pool->hpa) >> HV_PAGE_SHIFT), false);
-	return pool->mem + ((hpa - pool->hpa) & HV_PAGE_MASK);
+	return page_at(pool, hpa, false);
 }
 
 void hv_pool_release_to(struct hv_pool *pool, uint32_t mark)

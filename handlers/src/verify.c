@@ -536,8 +536,7 @@ static void vf_partition(struct vf *v, uint32_t p, const struct hv_verify_part *
 	/* The root's low bits hold nothing but the format tag. */
 	uint64_t root = part->root & ~HV_S2_ROOT_NPT;
 	v->npt = (part->root & HV_S2_ROOT_NPT) != 0;
-	const uint64_t *pml4 =
-	        (root & (HV_PAGE_SIZE - 1)) == 0 ? hv_pool_ptr_ro(v->pool, root) : NULL;
+	const uint64_t *pml4 = root_table_ro(v->pool, part->root);
 	/* Intel runs EPT, AMD nested page tables: a root of the other format
 	 * would be walked by the hardware with the other format's bits. */
 	bool want_npt = v->cfg->vendor == HV_VENDOR_AMD;

@@ -52,15 +52,12 @@ static uint64_t draw_size(struct fz *f)
 /* HX_FUZZ_CHECK_RESET: what build_config does not clear is still zero. */
 static void check_config_reset(const struct hv_system_config *cfg)
 {
-	const uint8_t *b = (const uint8_t *)cfg;
-	size_t parts_end = offsetof(struct hv_system_config, channels);
-	for (size_t i = offsetof(struct hv_system_config, partitions[MAX_PARTS]); i < parts_end;
-	     i++)
-		FZ_CHECK(b[i] == 0, "RESET", "config byte %zu (a partition past %u) not zero", i,
-		         MAX_PARTS);
-	for (size_t i = parts_end + MAX_CHANNELS * sizeof(cfg->channels[0]); i < sizeof(*cfg); i++)
-		FZ_CHECK(b[i] == 0, "RESET", "config byte %zu (a channel past %u) not zero", i,
-		         MAX_CHANNELS);
+	FZ_CHECK(fz_all_zero(&cfg->partitions[MAX_PARTS],
+	                     (HV_MAX_PARTITIONS - MAX_PARTS) * sizeof(cfg->partitions[0])),
+	         "RESET", "config: a partition entry past %u not zero", MAX_PARTS);
+	FZ_CHECK(fz_all_zero(&cfg->channels[MAX_CHANNELS],
+	                     (HV_MAX_CHANNELS - MAX_CHANNELS) * sizeof(cfg->channels[0])),
+	         "RESET", "config: a channel entry past %u not zero", MAX_CHANNELS);
 }
 
 /* cfg is the same static struct for every input, zero but for what the

@@ -907,12 +907,6 @@ static uint32_t restored_parts(void)
 	return fx->fenced ? fx->env.cfg.npartitions : HV_MAX_PARTITIONS;
 }
 
-/* n > 0 bytes all zero: the first is, and each equals the next. */
-static bool all_zero(const uint8_t *m, uint64_t n)
-{
-	return m[0] == 0 && !memcmp(m, m + 1, n - 1);
-}
-
 /* HX_FUZZ_CHECK_RESET: the reset system is the built one, byte for byte
  * (system struct, pool struct, pool pages in use, guest memory zero). */
 static void check_reset(void)
@@ -935,11 +929,11 @@ static void check_reset(void)
 	for (uint32_t p = 0; p < cfg->npartitions; p++)
 		for (uint32_t i = 0; i < cfg->partitions[p].nregions; i++) {
 			const struct hv_region *r = &cfg->partitions[p].regions[i];
-			FZ_CHECK(all_zero(env->plat.mem + r->hpa, r->size), "RESET",
+			FZ_CHECK(fz_all_zero(env->plat.mem + r->hpa, r->size), "RESET",
 			         "guest memory of partition %u region %u not zero", p, i);
 		}
 	for (uint32_t c = 0; c < cfg->nchannels; c++)
-		FZ_CHECK(all_zero(env->plat.mem + cfg->channels[c].hpa, cfg->channels[c].size),
+		FZ_CHECK(fz_all_zero(env->plat.mem + cfg->channels[c].hpa, cfg->channels[c].size),
 		         "RESET", "channel %u pages not zero", c);
 }
 

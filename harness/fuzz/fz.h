@@ -64,6 +64,9 @@ bool fz_fence(const void *p, size_t len);
  * with the state right after the build (slow; set to anything but "0"). */
 bool fz_check_reset(void);
 
+/* Whether the n > 0 bytes at p are all zero (the reset checks). */
+bool fz_all_zero(const void *p, size_t n);
+
 #define FZ_CHECK(cond, inv, ...)                                                                   \
 	do {                                                                                       \
 		if (!(cond))                                                                       \

@@ -278,14 +278,20 @@ bool hx_oracle_pool_watched(const struct hx_oracle *o)
 	return o->watching;
 }
 
+/* Empty a set of pages kept as a bitmap and a list of its members: only
+ * the words of listed pages hold bits. */
+static void clear_listed(uint64_t *bits, const uint32_t *list, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		bits[list[i] >> 6] = 0;
+}
+
 void oracle_watch_arm(struct hx_oracle *o, const struct hv_system *sys)
 {
 	struct hv_pool_watch *w = &o->watch;
 	oracle_watch_stop(o);
-	for (uint32_t i = 0; i < w->npages; i++)
-		w->seen[w->pages[i] >> 6] = 0;
-	for (uint32_t i = 0; i < w->nwpages; i++)
-		w->written[w->wpages[i] >> 6] = 0;
+	clear_listed(w->seen, w->pages, w->npages);
+	clear_listed(w->written, w->wpages, w->nwpages);
 	w->npages = 0;
 	w->nwpages = 0;
 	w->pool = sys->pool;
@@ -633,8 +639,7 @@ void oracle_ept_after(struct hx_oracle *o, const struct hv_system *sys, bool vmc
 /* The picture is now the system as it is: nothing touched since. */
 static void untouch_all(struct hx_oracle *o)
 {
-	for (uint32_t i = 0; i < o->ntouched; i++)
-		o->touched_bits[o->touched[i] >> 6] = 0;
+	clear_listed(o->touched_bits, o->touched, o->ntouched);
 	o->ntouched = 0;
 }
 
@@ -688,9 +693,10 @@ uint32_t oracle_verify_all(struct hx_oracle *o, const struct hv_system *sys)
 	uint32_t before = o->exit_violations;
 	oracle_pool_diff(o, sys);
 	if (o->watching && o->nchanged) {
-		/* Every exit compared the pages it reached for writing; these differ from the
-		 * picture all the same. The partitions whose tables they are
-		 * are no longer known clean and are verified below. */
+		/* Every exit compared the pages it reached for writing; these
+		 * differ from the picture all the same. The partitions whose
+		 * tables they are are no longer known clean and are verified
+		 * below. */
 		oracle_count(o);
 		oracle_report(o, HV_INV_CONTAIN,
 		              "pool page %u%s changed where no exit reached it for writing "
