@@ -163,9 +163,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			         want);
 		return 0;
 	}
-	FZ_CHECK(sa == HX_CONFIG_OK && memcmp(a, u, sizeof(*a)) == 0, "DET",
-	         "unchecked load validates, checked load says %s (%s)", hx_config_status_str(sa),
-	         ea.msg);
+	/* The structs were compared whole after the loads. */
+	FZ_CHECK(sa == HX_CONFIG_OK, "DET", "unchecked load validates, checked load says %s (%s)",
+	         hx_config_status_str(sa), ea.msg);
 	build_and_verify(a);
 	return 0;
 }
