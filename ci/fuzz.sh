@@ -17,7 +17,8 @@
 # (this run only); each distinct one (by invariant id or top sanitizer
 # frames) is kept in REPORT_DIR/<t>/unique/<id> with its report <id>.txt, a
 # minimized copy <id>.min, and for exit traces a sealed <id>.hxt that
-# `hx replay` takes. The corpus REPORT_DIR/<t>/corpus/ grows run after run.
+# `hx replay` takes. The corpus REPORT_DIR/<t>/corpus/ grows run after run;
+# with libFuzzer it is then replayed through the plain build (replay_corpus).
 # Exit status: 0 no crash, 1 crashes found, 2 bad arguments or build failure.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
@@ -147,6 +148,34 @@ watch_engine() { # pid target i out log start
 }
 tty=0
 [ -t 1 ] && tty=1
+
+# The libFuzzer build leaves out UBSan's alignment and pointer-overflow
+# checks for speed (CMakeLists.txt). The corpus it grew runs once through
+# the plain build, which has them; an input that fails there joins the
+# crashes (then deduplicated and minimized like the others). The driver
+# names each input before it runs it (HX_REPLAY_ANNOUNCE), so the run goes
+# on after a failing one with the inputs that follow it.
+replay_corpus() { # target out
+  local t=$1 out=$2 bin=$BUILD/fuzz/fuzz_$t log=$out/corpus-replay.log last i
+  local -a files
+  replay_found=0
+  [ -x "$bin" ] || { echo "  $t: no $bin to replay the corpus with" >&2; return 0; }
+  mapfile -t files < <(find "$out/corpus" -maxdepth 1 -type f -size -1024k | LC_ALL=C sort)
+  while [ ${#files[@]} -gt 0 ] && [ "$replay_found" -lt 20 ]; do
+    if HX_REPLAY_ANNOUNCE=1 ASAN_OPTIONS=detect_leaks=0 timeout 600 "$bin" "${files[@]}" >"$log" 2>&1; then
+      return 0
+    fi
+    last=$(grep -a '^replay: running ' "$log" | tail -1); last=${last#replay: running }
+    for i in "${!files[@]}"; do [ "${files[$i]}" = "$last" ] && break; done
+    if [ -z "$last" ] || [ "${files[$i]}" != "$last" ]; then
+      echo "  $t: the plain build failed on the corpus, at no input it named; see $log" >&2
+      return 0
+    fi
+    cp "$last" "$out/crashes/corpus-$(basename "$last")"
+    replay_found=$((replay_found + 1))
+    files=("${files[@]:$((i + 1))}")
+  done
+}
 engine_pids=()
 statsd_pids=()
 # Starts ci/afl-statsd.py for the afl-fuzz instance name of the current
@@ -268,6 +297,10 @@ for t in $TARGETS; do
     ms=$(ls "$out/crashes" 2>/dev/null | grep -o 'time:[0-9]*' | cut -d: -f2 | sort -n | head -1)
     [ -n "$ms" ] && first=$(awk -v m="$ms" 'BEGIN { printf "%.1fs", m / 1000 }')
     [ -n "$(ls "$out/crashes" | grep '^seed:')" ] && first="0.0s (a seed)"
+  fi
+  if [ "$ENGINE" = libfuzzer ]; then
+    replay_corpus "$t" "$out"
+    [ -z "$first" ] && [ "$replay_found" -gt 0 ] && first="in the corpus replay"
   fi
   ncrash=$(find "$out/crashes" -type f | wc -l)
   distinct=()

@@ -3,6 +3,7 @@
  * sanitizer report or oracle failure aborts with a non-zero exit. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 /* Inputs above this size are refused, as libFuzzer's -max_len would. */
 #define REPLAY_MAX_INPUT (16u << 20)
 
+/* HX_REPLAY_ANNOUNCE set: each file is named on stderr before it runs, so
+ * that when one ends the process (a sanitizer report, an oracle's abort)
+ * the last name printed is the input that did it. */
+static bool announce;
+
 static int run_file(const char *path)
 {
 	uint8_t *buf;
@@ -28,6 +34,8 @@ static int run_file(const char *path)
 		fprintf(stderr, "replay: %s: %s\n", hx_esc(path), why);
 		return -1;
 	}
+	if (announce)
+		fprintf(stderr, "replay: running %s\n", hx_esc(path));
 	LLVMFuzzerTestOneInput(buf, size);
 	free(buf);
 	return 0;
@@ -88,6 +96,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
 		return 2;
 	}
+	announce = getenv("HX_REPLAY_ANNOUNCE") != NULL;
 	if (LLVMFuzzerInitialize)
 		LLVMFuzzerInitialize(&argc, &argv);
 	int total = 0;
