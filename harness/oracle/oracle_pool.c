@@ -103,6 +103,30 @@ static void take_all(struct hx_oracle *o, const struct hv_system *sys)
 	o->parts_changed = false;
 }
 
+/* The verifier's view is a whole struct hv_system_config, about 280 KB:
+ * large enough that the allocator (ASan's included) maps it afresh and
+ * unmaps it on free, a page fault for each page touched. The exit target
+ * makes an oracle for every world it builds, thousands in a minute, so
+ * the view of a freed oracle is kept for the next one (per thread). It
+ * needs no clearing: init copies in everything the view holds but
+ * partition 0, which each verification fills. */
+static _Thread_local struct hv_system_config *spare_vcfg;
+
+static struct hv_system_config *view_new(void)
+{
+	struct hv_system_config *v = spare_vcfg;
+	spare_vcfg = NULL;
+	return v ? v : malloc(sizeof(*v));
+}
+
+static void view_free(struct hv_system_config *v)
+{
+	if (!spare_vcfg)
+		spare_vcfg = v;
+	else
+		free(v);
+}
+
 bool oracle_pool_init(struct hx_oracle *o, const struct hv_system *sys)
 {
 	uint32_t np = o->pool_npages ? o->pool_npages : 1;
@@ -116,7 +140,7 @@ bool oracle_pool_init(struct hx_oracle *o, const struct hv_system *sys)
 	o->vroot = calloc(nparts, sizeof(*o->vroot));
 	o->vprot = calloc(nparts, sizeof(*o->vprot));
 	o->vcount = calloc(nparts, sizeof(*o->vcount));
-	o->vcfg = malloc(sizeof(*o->vcfg));
+	o->vcfg = view_new();
 	o->watch.seen = calloc((np + 63) / 64, sizeof(*o->watch.seen));
 	o->watch.pages = malloc((size_t)np * sizeof(*o->watch.pages));
 	o->watch.written = calloc((np + 63) / 64, sizeof(*o->watch.written));
@@ -158,7 +182,7 @@ void oracle_pool_free(struct hx_oracle *o)
 	free(o->vroot);
 	free(o->vprot);
 	free(o->vcount);
-	free(o->vcfg);
+	view_free(o->vcfg);
 }
 
 /* The exit's pages in index order, as the full compare lists them (the
