@@ -102,7 +102,8 @@ struct hx_trace {
 	uint32_t nexits;
 	uint32_t cap;
 	struct hx_trace_exit *exits;
-	void **exit_mem; /* internal: storage of each exit's log */
+	void **exit_mem; /* internal: storage of each appended exit's log */
+	void *arena;     /* internal: storage of the parsed exits' logs */
 };
 
 /* A precise reason for rejecting a trace. */

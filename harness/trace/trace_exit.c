@@ -275,17 +275,18 @@ static bool get_result(struct rd *r, struct hv_result *res)
 	       rd_u64(r, "res.msr.value", &res->msr.value);
 }
 
-/* The count > 0 platform calls of an exit's log, into one block (*mem). */
-static bool get_log(struct rd *r, struct hx_trace_exit *e, uint32_t count, void **mem)
+/* The count > 0 platform calls of an exit's log, into one block of the
+ * trace's arena: room for as many bytes as the record has left, then cut
+ * to what the calls carry. */
+static bool get_log(struct rd *r, struct hx_trace *t, struct hx_trace_exit *e, uint32_t count)
 {
 	size_t data_cap = rd_left(r) < HX_TRACE_MAX_EXIT_DATA ? rd_left(r) : HX_TRACE_MAX_EXIT_DATA;
 	size_t ents = (size_t)count * sizeof(struct hx_obs_entry);
-	uint8_t *block = malloc(ents + data_cap + 1);
+	uint8_t *block = tr_arena_alloc(t, ents + data_cap);
 	if (!block) {
 		rd_fail(r, "log", "out of memory");
 		return false;
 	}
-	*mem = block;
 	struct hx_obs_entry *entries = (struct hx_obs_entry *)block;
 	uint8_t *data = block + ents;
 	uint32_t used = 0;
@@ -295,6 +296,7 @@ static bool get_log(struct rd *r, struct hx_trace_exit *e, uint32_t count, void 
 		if (!get_op(r, &entries[i], data, &used))
 			return false;
 	}
+	tr_arena_trim(t, block, ents + used);
 	r->scope1 = NULL;
 	e->log.entries = entries;
 	e->log.nentries = count;
@@ -303,11 +305,10 @@ static bool get_log(struct rd *r, struct hx_trace_exit *e, uint32_t count, void 
 	return true;
 }
 
-bool tr_get_exit(struct rd *r, struct hx_trace_exit *e, void **mem)
+bool tr_get_exit(struct rd *r, struct hx_trace *t, struct hx_trace_exit *e)
 {
 	struct hv_exit *in = &e->in;
 	memset(e, 0, sizeof(*e));
-	*mem = NULL;
 	e->offset = r->pos;
 	uint8_t flags;
 	uint32_t count;
@@ -339,9 +340,9 @@ bool tr_get_exit(struct rd *r, struct hx_trace_exit *e, void **mem)
 		        rd_left(r));
 		return false;
 	}
-	/* No calls (two exits in five of the exit corpus): nothing to store, no
-	 * allocation; the log's arrays stay NULL with their counts 0. */
-	if (count > 0 && !get_log(r, e, count, mem))
+	/* No calls (two exits in five of the exit corpus): nothing to store;
+	 * the log's arrays stay NULL with their counts 0. */
+	if (count > 0 && !get_log(r, t, e, count))
 		return false;
 	if (flags & HX_TREC_OUTPUTS)
 		return get_result(r, &e->res) && get_state(r, &e->out, out_gpr, false);

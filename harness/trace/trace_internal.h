@@ -119,8 +119,16 @@ void tr_put_exit(struct wbuf *w, const struct hv_exit *in, const struct hx_obs_v
 bool tr_get_meta(struct rd *r, struct hx_trace *t);
 /* Into a zeroed cfg (tr_cfg_new): fields the record does not carry stay 0. */
 bool tr_get_config(struct rd *r, struct hv_system_config *cfg);
-/* Parse one EXIT body into e; *mem receives the storage of its log. */
-bool tr_get_exit(struct rd *r, struct hx_trace_exit *e, void **mem);
+/* Parse one EXIT body into e, its log stored in t's arena. */
+bool tr_get_exit(struct rd *r, struct hx_trace *t, struct hx_trace_exit *e);
+
+/* trace_arena.c: storage that lives as long as the trace (its parsed
+ * logs). tr_arena_alloc returns n bytes (NULL: out of memory);
+ * tr_arena_trim cuts the block it returned last, p, to n bytes;
+ * tr_arena_free releases all of it (hx_trace_free calls it). */
+void *tr_arena_alloc(struct hx_trace *t, size_t n);
+void tr_arena_trim(struct hx_trace *t, void *p, size_t n);
+void tr_arena_free(struct hx_trace *t);
 
 /* Grow t->exits / t->exit_mem for one more exit. */
 bool tr_reserve(struct hx_trace *t);

@@ -138,9 +138,9 @@ static bool parse_records(struct rd *r, size_t payload_end, uint32_t header_exit
 			return false;
 		}
 		struct hx_trace_exit *e = &t->exits[t->nexits];
-		void **mem = &t->exit_mem[t->nexits];
-		bool ok = tr_get_exit(r, e, mem);
-		t->nexits++; /* owns *mem even on failure, so free releases it */
+		t->exit_mem[t->nexits] = NULL; /* its log is in the arena */
+		bool ok = tr_get_exit(r, t, e);
+		t->nexits++;
 		if (!ok || !expect_end(r, "exit"))
 			return false;
 	}
@@ -214,6 +214,30 @@ int hx_trace_parse_ex(const uint8_t *buf, size_t len, uint32_t flags, struct hx_
 	return hx_trace_parse_cached(buf, len, flags, NULL, out, err);
 }
 
+/* The shell of a freed trace and its exit arrays, kept for the next parse
+ * (per thread): each fuzz input's trace was two arrays allocated for its
+ * exits and grown as inputs grew. Only shells of up to TR_SPARE_EXITS exits
+ * are kept, so a long trace's arrays go back to the allocator. */
+#define TR_SPARE_EXITS 4096u
+
+static _Thread_local struct hx_trace *spare_shell;
+
+static struct hx_trace *shell_new(void)
+{
+	struct hx_trace *t = spare_shell;
+	if (!t)
+		return calloc(1, sizeof(*t));
+	spare_shell = NULL;
+	struct hx_trace_exit *exits = t->exits;
+	void **exit_mem = t->exit_mem;
+	uint32_t cap = t->cap;
+	memset(t, 0, sizeof(*t));
+	t->exits = exits;
+	t->exit_mem = exit_mem;
+	t->cap = cap;
+	return t;
+}
+
 int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
                           struct hx_trace_cache *cache, struct hx_trace **out,
                           struct hx_trace_error *err)
@@ -261,7 +285,7 @@ int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
 		               (unsigned long long)(have - payload_len),
 		               (unsigned long long)payload_len);
 
-	struct hx_trace *t = calloc(1, sizeof(*t));
+	struct hx_trace *t = shell_new();
 	if (!t)
 		return fail_at(err, 0, "file", "out of memory");
 	t->version = version;
@@ -365,11 +389,16 @@ void hx_trace_free(struct hx_trace *t)
 		return;
 	for (uint32_t i = 0; i < t->nexits; i++)
 		free(t->exit_mem[i]);
-	free(t->exit_mem);
-	free(t->exits);
+	tr_arena_free(t);
 	if (t->cfg_shared)
 		tr_cfg_unref(t->cfg_shared);
 	else
 		tr_cfg_free(t->cfg);
+	if (!spare_shell && t->cap <= TR_SPARE_EXITS) {
+		spare_shell = t;
+		return;
+	}
+	free(t->exit_mem);
+	free(t->exits);
 	free(t);
 }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "asan_build.h"
 #include "hv/msr.h"
 #include "mock_config.h"
 #include "trace.h"
@@ -820,6 +821,35 @@ static void test_unsealed_and_reseal(void **state)
 	free(b);
 }
 
+/* Parsed logs share chunks of storage; in ASan builds the byte after each
+ * log's data is poisoned all the same, as the end of a heap block of its
+ * own would be, and so is the first byte after the last one. */
+static void test_parsed_logs_are_fenced(void **state)
+{
+#ifdef HX_ASAN
+	struct fx *f = *state;
+	struct hx_trace *t;
+	struct hx_trace_error err;
+	assert_int_equal(hx_trace_parse(f->bytes, f->len, &t, &err), 0);
+	uint32_t fenced = 0;
+	for (uint32_t i = 0; i < t->nexits; i++) {
+		const struct hx_obs_view *l = &t->exits[i].log;
+		if (!l->nentries)
+			continue;
+		assert_false(__asan_address_is_poisoned(&l->entries[0]));
+		if (l->data_len)
+			assert_false(__asan_address_is_poisoned(l->data + l->data_len - 1));
+		assert_true(__asan_address_is_poisoned(l->data + l->data_len));
+		fenced++;
+	}
+	assert_true(fenced >= 2);
+	hx_trace_free(t);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
 /* Reordering in place equals building the reordered trace record by
  * record; a bad index leaves the trace as it was. */
 static void test_reorder(void **state)
@@ -887,6 +917,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_limits_on_append, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_unsealed_and_reseal, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_parsed_logs_are_fenced, setup, teardown),
 	        cmocka_unit_test(test_fnv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
