@@ -41,7 +41,7 @@ struct hx_trace_cache *hx_trace_cache_new(void)
 void tr_cfg_unref(struct tr_cfg_entry *e)
 {
 	if (e && --e->refs == 0) {
-		tr_cfg_free(e->cfg);
+		tr_cfg_free_parsed(e->cfg);
 		free(e);
 	}
 }

@@ -3,7 +3,14 @@
  * unmaps it on free, so every parse of a new config paid a page fault per
  * page. A fuzzer parses thousands of new configs a second (every mutation
  * of a CONF record), so the buffers of freed configs are kept for the next
- * one. Per thread, so that two threads never share a buffer. */
+ * one, already zeroed. Per thread, so that two threads never share a
+ * buffer.
+ *
+ * Zeroing all of it was a twentieth of the exit target's time, for configs
+ * of two or three partitions out of 64. A config only the reader wrote
+ * (tr_cfg_free_parsed) has nothing past its npartitions entries, so only
+ * those, the fields before them and the channels are cleared. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,17 +25,35 @@ struct hv_system_config *tr_cfg_new(void)
 {
 	if (nspares == 0)
 		return calloc(1, sizeof(struct hv_system_config));
-	struct hv_system_config *cfg = spares[--nspares];
-	memset(cfg, 0, sizeof(*cfg));
-	return cfg;
+	return spares[--nspares];
+}
+
+static void keep_or_free(struct hv_system_config *cfg, size_t partitions_written)
+{
+	if (nspares == TR_CFG_SPARES) {
+		free(cfg);
+		return;
+	}
+	if (partitions_written == HV_MAX_PARTITIONS) {
+		memset(cfg, 0, sizeof(*cfg));
+	} else {
+		size_t tail = offsetof(struct hv_system_config, channels);
+		memset(cfg, 0, offsetof(struct hv_system_config, partitions));
+		memset(cfg->partitions, 0, partitions_written * sizeof(cfg->partitions[0]));
+		memset((unsigned char *)cfg + tail, 0, sizeof(*cfg) - tail);
+	}
+	spares[nspares++] = cfg;
 }
 
 void tr_cfg_free(struct hv_system_config *cfg)
 {
-	if (!cfg)
-		return;
-	if (nspares < TR_CFG_SPARES)
-		spares[nspares++] = cfg;
-	else
-		free(cfg);
+	if (cfg)
+		keep_or_free(cfg, HV_MAX_PARTITIONS);
+}
+
+void tr_cfg_free_parsed(struct hv_system_config *cfg)
+{
+	if (cfg)
+		keep_or_free(cfg, cfg->npartitions < HV_MAX_PARTITIONS ? cfg->npartitions
+		                                                       : HV_MAX_PARTITIONS);
 }

@@ -144,9 +144,12 @@ void tr_header(uint8_t out[HX_TRACE_HEADER_SIZE], uint64_t payload_len, uint64_t
                uint32_t nexits);
 
 /* trace_cfg_alloc.c: zeroed config buffers, recycled (NULL: out of
- * memory); tr_cfg_free takes NULL. */
+ * memory). tr_cfg_free takes any config; tr_cfg_free_parsed only one that
+ * nothing but tr_get_config wrote: one the parser drops, or a cached one,
+ * which no one may modify (trace.h). Both take NULL. */
 struct hv_system_config *tr_cfg_new(void);
 void tr_cfg_free(struct hv_system_config *cfg);
+void tr_cfg_free_parsed(struct hv_system_config *cfg);
 
 /* trace_cache.c */
 struct tr_cfg_entry;

@@ -238,6 +238,16 @@ static struct hx_trace *shell_new(void)
 	return t;
 }
 
+/* A trace the parser refuses: no one else saw its config. */
+static void discard(struct hx_trace *t)
+{
+	if (!t->cfg_shared) {
+		tr_cfg_free_parsed(t->cfg);
+		t->cfg = NULL;
+	}
+	hx_trace_free(t);
+}
+
 int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
                           struct hx_trace_cache *cache, struct hx_trace **out,
                           struct hx_trace_error *err)
@@ -317,13 +327,13 @@ int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
 			err->offset = len;
 			snprintf(err->field, sizeof(err->field), "payload");
 		}
-		hx_trace_free(t);
+		discard(t);
 		return -1;
 	}
 	uint64_t sum =
 	        unsealed ? checksum : hx_fnv1a64(buf + HX_TRACE_HEADER_SIZE, have, HX_FNV1A64_INIT);
 	if (sum != checksum) {
-		hx_trace_free(t);
+		discard(t);
 		return fail_at(
 		        err, 24, "header.checksum",
 		        "checksum mismatch (header 0x%016llx, payload 0x%016llx): the file is "
@@ -331,7 +341,7 @@ int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
 		        (unsigned long long)checksum, (unsigned long long)sum);
 	}
 	if (!parse_records(&r, len, nexits, t)) {
-		hx_trace_free(t);
+		discard(t);
 		return -1;
 	}
 	/* The config must be one the core accepts (a shared one was). */
@@ -342,7 +352,7 @@ int hx_trace_parse_cached(const uint8_t *buf, size_t len, uint32_t flags,
 		char why[sizeof(err->msg)];
 		snprintf(why, sizeof(why), "rejected by validation: %s (partition %d, index %d)",
 		         hv_config_error_str(diag.error), diag.partition, diag.index);
-		hx_trace_free(t);
+		discard(t);
 		err->offset = HX_TRACE_HEADER_SIZE;
 		err->exit_index = -1;
 		snprintf(err->field, sizeof(err->field), "config");

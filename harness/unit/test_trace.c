@@ -821,6 +821,52 @@ static void test_unsealed_and_reseal(void **state)
 	free(b);
 }
 
+/* Config buffers are reused, and a config only the parser wrote is
+ * cleared only as far as it wrote: a one-partition config parsed into the
+ * buffer a two-partition one left (cached and dropped with its cache, or
+ * refused by the parser) equals the config it was written from, byte for
+ * byte. Clearing one partition too few fails this. */
+static void test_reused_config_buffers_are_clean(void **state)
+{
+	struct fx *f = *state;
+	struct hx_trace_error err;
+	struct hx_trace *t;
+	struct hv_system_config *one = calloc(1, sizeof(*one));
+	mock_config_two(one);
+	one->npartitions = 1;
+	one->nchannels = 0;
+	one->partitions[0].nchannels = 0;
+	memset(one->partitions[0].channels, 0, sizeof(one->partitions[0].channels));
+	memset(&one->partitions[1], 0, sizeof(one->partitions[1]));
+	memset(one->channels, 0, sizeof(one->channels));
+	struct hx_trace_meta meta = {.cfg = one, .pool_hpa = MOCK_POOL_HPA, .pool_pages = 8};
+	struct hx_trace *small = hx_trace_new(&meta);
+	uint8_t *b;
+	size_t len;
+	assert_int_equal(hx_trace_encode(small, &b, &len), 0);
+	hx_trace_free(small);
+	assert_int_equal(f->cfg.npartitions, 2);
+	for (int how = 0; how < 2; how++) {
+		if (how == 0) { /* cached, then dropped with the cache */
+			struct hx_trace_cache *cache = hx_trace_cache_new();
+			assert_int_equal(
+			        hx_trace_parse_cached(f->bytes, f->len, 0, cache, &t, &err), 0);
+			assert_non_null(t->cfg_shared);
+			hx_trace_free(t);
+			hx_trace_cache_free(cache);
+		} else { /* refused in its last byte, after the config */
+			assert_int_equal(hx_trace_parse_ex(f->bytes, f->len - 1, HX_TRACE_UNSEALED,
+			                                   &t, &err),
+			                 -1);
+		}
+		assert_int_equal(hx_trace_parse(b, len, &t, &err), 0);
+		assert_memory_equal(t->cfg, one, sizeof(*one));
+		hx_trace_free(t);
+	}
+	free(b);
+	free(one);
+}
+
 /* Parsed logs share chunks of storage; in ASan builds the byte after each
  * log's data is poisoned all the same, as the end of a heap block of its
  * own would be, and so is the first byte after the last one. */
@@ -918,6 +964,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_unsealed_and_reseal, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_parsed_logs_are_fenced, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_reused_config_buffers_are_clean, setup,
+	                                        teardown),
 	        cmocka_unit_test(test_fnv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
