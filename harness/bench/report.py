@@ -386,7 +386,9 @@ def markdown(doc, plot_err):
     if not fz.get("available"):
         w("Not measured in this run: %s." % fz.get("reason", "?"))
     else:
-        w("libFuzzer, %d s per target on its seeds, ASan+UBSan builds (as `make fuzz`), one core." %
+        w("libFuzzer, %d s per target on its seeds, ASan+UBSan builds (as `make fuzz`: UBSan"
+          " without its alignment and pointer-overflow checks, which libFuzzer's compare hooks"
+          " made dear; the plain build that replays the corpus keeps them), one core." %
           fz["seconds_per_target"])
         w("")
         ceil = fz.get("ceiling") or {}
@@ -400,8 +402,9 @@ def markdown(doc, plot_err):
         w("")
         b = fz.get("before") or {}
         if b.get("available"):
-            w("Before: the targets at commit %s, built and measured the same way in this run"
-              " on that commit's seeds (harness/bench/fuzz-before.sh)." % b.get("rev"))
+            w("Before: the targets at commit %s, built by that commit's own build files and"
+              " measured the same way in this run on that commit's seeds"
+              " (harness/bench/fuzz-before.sh)." % b.get("rev"))
         else:
             w("Before: not measured in this run (%s)." % b.get("reason", "BENCH_BEFORE=none"))
         w("")
