@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "no_coverage.h"
 #include "trace_internal.h"
 
 static const char *const in_gpr[HV_GPR_COUNT] = {
@@ -141,8 +142,34 @@ void tr_put_exit(struct wbuf *w, const struct hv_exit *in, const struct hx_obs_v
 
 /* ---- reading ---- */
 
+/* A vCPU state as put_state writes it: 22 fields, the same length in every
+ * version. */
+#define TR_STATE_BYTES (8u * (HV_GPR_COUNT + 6u) + 1u)
+_Static_assert(TR_EXIT_INPUT - TR_EXIT_GPR == TR_STATE_BYTES, "state layout");
+
+/* The whole state at once, from bytes known to be there: an exit's two
+ * states are most of its record, and field by field each is 23 bounds
+ * checks. get_state below is what names the field a record is cut in. */
+HX_NO_COVERAGE_LOOP static void decode_state(const uint8_t *p, struct hv_vcpu_state *st)
+{
+	for (int i = 0; i < HV_GPR_COUNT; i++)
+		st->gpr[i] = tr_get_le(p + 8 * i, 8);
+	p += 8 * HV_GPR_COUNT;
+	st->rip = tr_get_le(p, 8);
+	st->rflags = tr_get_le(p + 8, 8);
+	st->cr0 = tr_get_le(p + 16, 8);
+	st->cr3 = tr_get_le(p + 24, 8);
+	st->cr4 = tr_get_le(p + 32, 8);
+	st->efer = tr_get_le(p + 40, 8);
+	st->cpl = p[48];
+}
+
 static bool get_state(struct rd *r, struct hv_vcpu_state *st, const char *const gpr[], bool is_in)
 {
+	if (rd_left(r) >= TR_STATE_BYTES && !r->failed) {
+		decode_state(rd_bytes(r, "state", TR_STATE_BYTES), st);
+		return true;
+	}
 	for (int i = 0; i < HV_GPR_COUNT; i++)
 		if (!rd_u64(r, gpr[i], &st->gpr[i]))
 			return false;
@@ -305,6 +332,31 @@ static bool get_log(struct rd *r, struct hx_trace *t, struct hx_trace_exit *e, u
 	return true;
 }
 
+/* The exit's fields before its state; at once when they are all there, as
+ * decode_state does. */
+HX_NO_COVERAGE_LOOP static void decode_input(const uint8_t *p, struct hv_exit *in)
+{
+	in->reason = (uint32_t)tr_get_le(p + TR_EXIT_REASON, 4);
+	in->partition = (uint32_t)tr_get_le(p + TR_EXIT_PARTITION, 4);
+	in->vcpu = (uint32_t)tr_get_le(p + TR_EXIT_VCPU, 4);
+	in->insn_len = (uint32_t)tr_get_le(p + TR_EXIT_INSN_LEN, 4);
+	in->qual = tr_get_le(p + TR_EXIT_QUAL, 8);
+	in->gpa = tr_get_le(p + TR_EXIT_GPA, 8);
+	in->gla = tr_get_le(p + TR_EXIT_GLA, 8);
+}
+
+static bool get_input(struct rd *r, struct hv_exit *in)
+{
+	if (rd_left(r) >= TR_EXIT_GPR && !r->failed) {
+		decode_input(rd_bytes(r, "in", TR_EXIT_GPR), in);
+		return true;
+	}
+	return rd_u32(r, "in.reason", &in->reason) && rd_u32(r, "in.partition", &in->partition) &&
+	       rd_u32(r, "in.vcpu", &in->vcpu) && rd_u32(r, "in.insn_len", &in->insn_len) &&
+	       rd_u64(r, "in.qual", &in->qual) && rd_u64(r, "in.gpa", &in->gpa) &&
+	       rd_u64(r, "in.gla", &in->gla);
+}
+
 bool tr_get_exit(struct rd *r, struct hx_trace *t, struct hx_trace_exit *e)
 {
 	struct hv_exit *in = &e->in;
@@ -312,11 +364,7 @@ bool tr_get_exit(struct rd *r, struct hx_trace *t, struct hx_trace_exit *e)
 	e->offset = r->pos;
 	uint8_t flags;
 	uint32_t count;
-	if (!rd_u32(r, "in.reason", &in->reason) || !rd_u32(r, "in.partition", &in->partition) ||
-	    !rd_u32(r, "in.vcpu", &in->vcpu) || !rd_u32(r, "in.insn_len", &in->insn_len) ||
-	    !rd_u64(r, "in.qual", &in->qual) || !rd_u64(r, "in.gpa", &in->gpa) ||
-	    !rd_u64(r, "in.gla", &in->gla) || !get_state(r, &in->st, in_gpr, true) ||
-	    !rd_u8(r, "flags", &flags))
+	if (!get_input(r, in) || !get_state(r, &in->st, in_gpr, true) || !rd_u8(r, "flags", &flags))
 		return false;
 	if (flags & ~HX_TREC_OUTPUTS) {
 		r->pos -= 1;
