@@ -153,9 +153,7 @@ static void map_write(struct reserve *res, const struct map_req *r, uint64_t *ta
 		 * that meets one): page after page of the request. The address
 		 * stays below HV_HPA_LIMIT (check_span), so adding a page never
 		 * carries into the attribute bits. */
-		uint64_t leaf = (r->hpa + (lo - r->gpa)) | r->leaf_attr[0];
-		for (unsigned i = first; i <= last; i++, leaf += HV_PAGE_SIZE)
-			table[i] = leaf;
+		hv_s2_fill_run(table, first, last + 1, (r->hpa + (lo - r->gpa)) | r->leaf_attr[0]);
 		return;
 	}
 	for (unsigned i = first; i <= last; i++) {

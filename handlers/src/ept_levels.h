@@ -35,6 +35,10 @@ unsigned hv_s2_next_used(const uint64_t *table, unsigned i);
  * EPT_ENTRIES (s2_scan.c). */
 unsigned hv_s2_run_end(const uint64_t *table, unsigned i, uint64_t limit);
 
+/* table[i], ..., table[end - 1] = leaf, leaf plus a page, and so on: a run
+ * of 4 KiB leaves whose address stays inside its field (s2_scan.c). */
+void hv_s2_fill_run(uint64_t *table, unsigned i, unsigned end, uint64_t leaf);
+
 /* Entry formats: a root with HV_S2_ROOT_NPT set is an AMD nested page
  * table, any other an EPT. Every bit of either is asked of hv/s2_entry.h
  * (hv_s2_present, hv_s2_is_leaf, hv_s2_leaf, ...); the code below is the
