@@ -302,6 +302,87 @@ static bool get_result(struct rd *r, struct hv_result *res)
 	       rd_u64(r, "res.msr.value", &res->msr.value);
 }
 
+/* One call whole, from bytes known to be there, with every check get_op
+ * makes; false when any would fail or the record is cut short: get_op then
+ * reads the same call again and names the field. A call is most of a
+ * log, and field by field it is up to ten bounds checks. */
+HX_NO_COVERAGE_LOOP static bool get_op_at_once(struct rd *r, struct hx_obs_entry *e, uint8_t *data,
+                                               uint32_t *used)
+{
+	size_t left = rd_left(r);
+	if (r->failed || left < 2)
+		return false;
+	const uint8_t *p = r->buf + (r->pos - r->base);
+	uint8_t kind = p[0], flags = p[1];
+	uint8_t allowed = TR_OP_FAILED | (kind == HX_OBS_PHYS_WRITE ? TR_OP_BEFORE : 0);
+	if (kind < HX_OBS_CPUID || kind > HX_OBS_KIND_MAX || (flags & ~allowed))
+		return false;
+	*e = (struct hx_obs_entry){.kind = kind,
+	                           .failed = (flags & TR_OP_FAILED) != 0,
+	                           .has_before = (flags & TR_OP_BEFORE) != 0};
+	const uint8_t *f = p + 2;
+	size_t n = 2, bytes = 0;
+	switch (kind) {
+	case HX_OBS_CPUID:
+		if (left < (n += 24))
+			return false;
+		e->id = (uint32_t)tr_get_le(f, 4);
+		e->sub = (uint32_t)tr_get_le(f + 4, 4);
+		for (int k = 0; k < 4; k++)
+			e->regs[k] = (uint32_t)tr_get_le(f + 8 + 4 * k, 4);
+		break;
+	case HX_OBS_RDMSR:
+	case HX_OBS_WRMSR:
+		if (left < (n += 12))
+			return false;
+		e->id = (uint32_t)tr_get_le(f, 4);
+		e->value = tr_get_le(f + 4, 8);
+		break;
+	case HX_OBS_EPT_CHANGED:
+		if (left < (n += 20))
+			return false;
+		e->id = (uint32_t)tr_get_le(f, 4);
+		e->addr = tr_get_le(f + 4, 8);
+		e->value = tr_get_le(f + 12, 8);
+		break;
+	case HX_OBS_CONSOLE:
+		if (left < (n += 8))
+			return false;
+		e->id = (uint32_t)tr_get_le(f, 4);
+		e->len = (uint32_t)tr_get_le(f + 4, 4);
+		if (e->len > HX_TRACE_MAX_OP_LEN)
+			return false;
+		bytes = e->len;
+		break;
+	default: /* PHYS_READ, PHYS_WRITE */
+		if (left < (n += 12))
+			return false;
+		e->addr = tr_get_le(f, 8);
+		e->len = (uint32_t)tr_get_le(f + 8, 4);
+		if (e->len == 0 || e->len > HX_TRACE_MAX_OP_LEN ||
+		    (e->addr & (HV_PAGE_SIZE - 1)) + e->len > HV_PAGE_SIZE)
+			return false;
+		bytes = kind == HX_OBS_PHYS_READ && e->failed ? 0 : e->len;
+		if (e->has_before)
+			bytes += e->len;
+		break;
+	}
+	if (bytes > left - n || bytes > HX_TRACE_MAX_EXIT_DATA - *used)
+		return false;
+	/* Offsets as get_payload sets them: a call with bytes gets one even
+	 * when it carries none (an empty console write). */
+	if (kind == HX_OBS_CONSOLE || kind == HX_OBS_PHYS_WRITE ||
+	    (kind == HX_OBS_PHYS_READ && !e->failed)) {
+		memcpy(data + *used, p + n, bytes);
+		e->data = *used;
+		if (e->has_before)
+			e->before = *used + e->len;
+		*used += (uint32_t)bytes;
+	}
+	r->pos += n + bytes;
+	return true;
+}
+
 /* The count > 0 platform calls of an exit's log, into one block of the
  * trace's arena: room for as many bytes as the record has left, then cut
  * to what the calls carry. */
@@ -320,7 +401,8 @@ static bool get_log(struct rd *r, struct hx_trace *t, struct hx_trace_exit *e, u
 	for (uint32_t i = 0; i < count; i++) {
 		r->scope1 = "op";
 		r->idx1 = i;
-		if (!get_op(r, &entries[i], data, &used))
+		if (!get_op_at_once(r, &entries[i], data, &used) &&
+		    !get_op(r, &entries[i], data, &used))
 			return false;
 	}
 	tr_arena_trim(t, block, ents + used);

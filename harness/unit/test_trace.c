@@ -71,6 +71,8 @@ static void full_log(struct hx_obs_log *l)
 	    (struct hx_obs_entry){
 	            .kind = HX_OBS_EPT_CHANGED, .id = 0, .addr = 0x200000, .value = 0x1000},
 	    NULL, NULL);
+	/* An empty console write: it has a data offset all the same. */
+	add(l, (struct hx_obs_entry){.kind = HX_OBS_CONSOLE, .id = 0, .len = 0}, "", NULL);
 }
 
 static struct hv_exit some_exit(uint32_t i)
@@ -821,6 +823,25 @@ static void test_unsealed_and_reseal(void **state)
 	free(b);
 }
 
+/* Each parsed call is, byte for byte, the entry the log was written from,
+ * data offsets included: one call of every kind, read at once
+ * (get_op_at_once), and an empty console write. Changed bytes and cut
+ * records, which that reading leaves to the field-by-field one, are
+ * test_every_byte_changed's and test_truncated_everywhere's. */
+static void test_parsed_calls_whole(void **state)
+{
+	struct fx *f = *state;
+	struct hx_trace *t;
+	struct hx_trace_error err;
+	assert_int_equal(hx_trace_parse(f->bytes, f->len, &t, &err), 0);
+	const struct hx_obs_view *l = &t->exits[0].log;
+	assert_int_equal(l->nentries, f->log.nentries);
+	assert_memory_equal(l->entries, f->log.entries, l->nentries * sizeof(l->entries[0]));
+	assert_int_equal(l->data_len, f->log.data_len);
+	assert_memory_equal(l->data, f->log.data, l->data_len);
+	hx_trace_free(t);
+}
+
 /* Config buffers are reused, and a config only the parser wrote is
  * cleared only as far as it wrote: a one-partition config parsed into the
  * buffer a two-partition one left (cached and dropped with its cache, or
@@ -964,6 +985,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_unsealed_and_reseal, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_parsed_logs_are_fenced, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_parsed_calls_whole, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reused_config_buffers_are_clean, setup,
 	                                        teardown),
 	        cmocka_unit_test(test_fnv),
