@@ -13,10 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "asan_build.h"
+#include "child_stderr.h"
 #include "hv/s2_entry.h"
 
 /* Internal to the core (handlers/src/ept_levels.h). */
@@ -82,41 +81,24 @@ static void test_fill_and_run(void **state)
 #ifdef HX_ASAN
 enum off_case { OFF_NEXT_USED, OFF_RUN_END, OFF_FILL };
 
-/* In a child: the case on a table one entry past the start of its block,
- * so that its entry 511 is the first word after the block. */
-static void off_by_one_in_child(enum off_case c, char *out, size_t len, int *status)
+/* The case on a table one entry past the start of its block, so that its
+ * entry 511 is the first word after the block (run in a child). */
+static void off_by_one(void *arg)
 {
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(fds[1], 2);
-		close(fds[0]);
-		uint64_t *block = calloc(ENTRIES, sizeof(*block));
-		uint64_t *t = block + 1; /* t[510] is the block's last word */
-		uint64_t leaf = 0x40000000ull | LEAF_ATTR;
-		for (unsigned i = 0; i < ENTRIES - 1; i++)
-			t[i] = c == OFF_NEXT_USED ? 0 : leaf + i * PAGE;
-		volatile unsigned sink = 0;
-		if (c == OFF_NEXT_USED)
-			sink = hv_s2_next_used(t, 0);
-		else if (c == OFF_RUN_END)
-			sink = hv_s2_run_end(t, 0, UINT64_MAX);
-		else
-			hv_s2_fill_run(t, 0, ENTRIES, leaf);
-		(void)sink;
-		_exit(0);
-	}
-	close(fds[1]);
-	size_t got = 0;
-	ssize_t n;
-	while (got < len - 1 && (n = read(fds[0], out + got, len - 1 - got)) > 0)
-		got += (size_t)n;
-	out[got] = 0;
-	close(fds[0]);
-	assert_int_equal(waitpid(pid, status, 0), pid);
+	enum off_case c = *(const enum off_case *)arg;
+	uint64_t *block = calloc(ENTRIES, sizeof(*block));
+	uint64_t *t = block + 1; /* t[510] is the block's last word */
+	uint64_t leaf = 0x40000000ull | LEAF_ATTR;
+	for (unsigned i = 0; i < ENTRIES - 1; i++)
+		t[i] = c == OFF_NEXT_USED ? 0 : leaf + i * PAGE;
+	volatile unsigned sink = 0;
+	if (c == OFF_NEXT_USED)
+		sink = hv_s2_next_used(t, 0);
+	else if (c == OFF_RUN_END)
+		sink = hv_s2_run_end(t, 0, UINT64_MAX);
+	else
+		hv_s2_fill_run(t, 0, ENTRIES, leaf);
+	(void)sink;
 }
 #endif
 
@@ -128,7 +110,8 @@ static void test_off_table_is_reported(void **state)
 	for (int c = OFF_NEXT_USED; c <= OFF_FILL; c++) {
 		char out[8192];
 		int status;
-		off_by_one_in_child((enum off_case)c, out, sizeof(out), &status);
+		enum off_case oc = (enum off_case)c;
+		run_in_child(off_by_one, &oc, out, sizeof(out), &status);
 		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
 		    strstr(out, "heap-buffer-overflow"))
 			continue;

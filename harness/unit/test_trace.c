@@ -591,6 +591,27 @@ static void cut(uint8_t *b, size_t *len, size_t conf, size_t off, size_t n)
 	reseal(b, *len);
 }
 
+/* A trace of cfg without exits, encoded into *b (malloc'd). */
+static void encode_config(const struct hv_system_config *cfg, uint8_t **b, size_t *len)
+{
+	struct hx_trace_meta meta = {.cfg = cfg, .pool_hpa = MOCK_POOL_HPA, .pool_pages = 8};
+	struct hx_trace *t = hx_trace_new(&meta);
+	assert_non_null(t);
+	assert_int_equal(hx_trace_encode(t, b, len), 0);
+	hx_trace_free(t);
+}
+
+/* cfg cut down to its partition 0, with no channels. */
+static void keep_partition_0(struct hv_system_config *cfg)
+{
+	cfg->npartitions = 1;
+	cfg->nchannels = 0;
+	cfg->partitions[0].nchannels = 0;
+	memset(cfg->partitions[0].channels, 0, sizeof(cfg->partitions[0].channels));
+	memset(&cfg->partitions[1], 0, sizeof(cfg->partitions) - sizeof(cfg->partitions[0]));
+	memset(cfg->channels, 0, sizeof(cfg->channels));
+}
+
 /* Older versions are still read: version 2 without port-I/O devices,
  * version 1 without a vendor either (Intel). Written again, each is a
  * current trace of the same system. A cache never shares a config between
@@ -603,18 +624,11 @@ static void test_versions_1_2_3(void **state)
 	*cfg = f->cfg;
 	cfg->vendor = HV_VENDOR_AMD;
 	/* One partition and no channels: its nio is the CONF's last field. */
-	cfg->npartitions = 1;
-	cfg->nchannels = 0;
-	cfg->partitions[0].nchannels = 0;
-	memset(cfg->partitions[0].channels, 0, sizeof(cfg->partitions[0].channels));
-	memset(&cfg->partitions[1], 0, sizeof(cfg->partitions) - sizeof(cfg->partitions[0]));
-	memset(cfg->channels, 0, sizeof(cfg->channels));
-	struct hx_trace_meta meta = {.cfg = cfg, .pool_hpa = MOCK_POOL_HPA, .pool_pages = 8};
-	struct hx_trace *t = hx_trace_new(&meta);
+	keep_partition_0(cfg);
+	struct hx_trace *t;
 	uint8_t *b;
 	size_t len;
-	assert_int_equal(hx_trace_encode(t, &b, &len), 0);
-	hx_trace_free(t);
+	encode_config(cfg, &b, &len);
 	assert_int_equal(le32(b + 8), 3);
 	assert_int_equal(hx_trace_parse(b, len, &t, &err), 0);
 	assert_int_equal(t->version, 3);
@@ -680,12 +694,10 @@ static void test_io_devices_round_trip(void **state)
 	pc->io[pc->nio++] =
 	        (struct hv_io_device){.base = 0x70, .type = HV_IO_RTC, .init = 1796342400ull};
 	pc->io[pc->nio++] = (struct hv_io_device){.base = 0x3f8, .type = HV_IO_UART};
-	struct hx_trace_meta meta = {.cfg = cfg, .pool_hpa = MOCK_POOL_HPA, .pool_pages = 8};
-	struct hx_trace *t = hx_trace_new(&meta);
+	struct hx_trace *t;
 	uint8_t *b;
 	size_t len;
-	assert_int_equal(hx_trace_encode(t, &b, &len), 0);
-	hx_trace_free(t);
+	encode_config(cfg, &b, &len);
 	assert_int_equal(hx_trace_parse(b, len, &t, &err), 0);
 	assert_memory_equal(t->cfg, cfg, sizeof(*cfg));
 	hx_trace_free(t);
@@ -718,11 +730,9 @@ static void test_bad_config(void **state)
 	struct hv_system_config *cfg = calloc(1, sizeof(*cfg));
 	*cfg = f->cfg;
 	struct hx_trace_meta meta = {.cfg = cfg, .pool_hpa = MOCK_POOL_HPA, .pool_pages = 8};
-	struct hx_trace *t = hx_trace_new(&meta);
 	uint8_t *b;
 	size_t len;
-	assert_int_equal(hx_trace_encode(t, &b, &len), 0);
-	hx_trace_free(t);
+	encode_config(cfg, &b, &len);
 	size_t conf = HX_TRACE_HEADER_SIZE;
 	conf += 8 + le32(b + conf + 4); /* skip META */
 	assert_memory_equal(b + conf, "CONF", 4);
@@ -854,18 +864,10 @@ static void test_reused_config_buffers_are_clean(void **state)
 	struct hx_trace *t;
 	struct hv_system_config *one = calloc(1, sizeof(*one));
 	mock_config_two(one);
-	one->npartitions = 1;
-	one->nchannels = 0;
-	one->partitions[0].nchannels = 0;
-	memset(one->partitions[0].channels, 0, sizeof(one->partitions[0].channels));
-	memset(&one->partitions[1], 0, sizeof(one->partitions[1]));
-	memset(one->channels, 0, sizeof(one->channels));
-	struct hx_trace_meta meta = {.cfg = one, .pool_hpa = MOCK_POOL_HPA, .pool_pages = 8};
-	struct hx_trace *small = hx_trace_new(&meta);
+	keep_partition_0(one);
 	uint8_t *b;
 	size_t len;
-	assert_int_equal(hx_trace_encode(small, &b, &len), 0);
-	hx_trace_free(small);
+	encode_config(one, &b, &len);
 	assert_int_equal(f->cfg.npartitions, 2);
 	for (int how = 0; how < 2; how++) {
 		if (how == 0) { /* cached, then dropped with the cache */
