@@ -324,9 +324,7 @@ void oracle_watch_arm(struct hx_oracle *o, const struct hv_system *sys)
 		return;
 	o->watch_poisoned = sys->pool->used;
 	o->watch_mem = sys->pool->mem;
-#ifdef HX_ASAN
 	ASAN_POISON_MEMORY_REGION(o->watch_mem, (size_t)o->watch_poisoned * HV_PAGE_SIZE);
-#endif
 	hv_pool_watch = w;
 }
 
@@ -337,10 +335,8 @@ void oracle_watch_stop(struct hx_oracle *o)
 	o->watch_armed = o->watch_armed && hv_pool_watch == &o->watch;
 	if (hv_pool_watch == &o->watch)
 		hv_pool_watch = NULL;
-#ifdef HX_ASAN
 	if (o->watch_poisoned)
 		ASAN_UNPOISON_MEMORY_REGION(o->watch_mem, (size_t)o->watch_poisoned * HV_PAGE_SIZE);
-#endif
 	o->watch_poisoned = 0;
 }
 

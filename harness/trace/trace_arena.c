@@ -14,7 +14,8 @@
 #include "trace_internal.h"
 
 #define TR_CHUNK_BYTES (60u * 1024u) /* below the allocator's mmap threshold */
-#define TR_GAP 16u                   /* ASan's smallest redzone */
+#define TR_CHUNK_CAP (TR_CHUNK_BYTES - sizeof(struct tr_chunk)) /* room of such a chunk */
+#define TR_GAP 16u                                              /* ASan's smallest redzone */
 
 struct tr_chunk {
 	struct tr_chunk *next;
@@ -24,26 +25,6 @@ struct tr_chunk {
 
 static _Thread_local struct tr_chunk *spare;
 
-static void poison(void *p, size_t n)
-{
-#ifdef HX_ASAN
-	ASAN_POISON_MEMORY_REGION(p, n);
-#else
-	(void)p;
-	(void)n;
-#endif
-}
-
-static void unpoison(void *p, size_t n)
-{
-#ifdef HX_ASAN
-	ASAN_UNPOISON_MEMORY_REGION(p, n);
-#else
-	(void)p;
-	(void)n;
-#endif
-}
-
 static size_t start_of_next(const struct tr_chunk *c)
 {
 	return ((c->used + 15u) & ~(size_t)15u) + TR_GAP;
@@ -51,11 +32,11 @@ static size_t start_of_next(const struct tr_chunk *c)
 
 static struct tr_chunk *chunk_new(size_t need)
 {
-	size_t cap = TR_CHUNK_BYTES - sizeof(struct tr_chunk);
+	size_t cap = TR_CHUNK_CAP;
 	if (need + TR_GAP > cap)
 		cap = need + TR_GAP;
 	struct tr_chunk *c;
-	if (cap == TR_CHUNK_BYTES - sizeof(struct tr_chunk) && spare) {
+	if (cap == TR_CHUNK_CAP && spare) {
 		c = spare;
 		spare = NULL;
 	} else {
@@ -63,7 +44,7 @@ static struct tr_chunk *chunk_new(size_t need)
 		if (!c)
 			return NULL;
 		c->cap = cap;
-		poison(c->mem, cap);
+		ASAN_POISON_MEMORY_REGION(c->mem, cap);
 	}
 	c->used = 0;
 	c->next = NULL;
@@ -82,7 +63,7 @@ void *tr_arena_alloc(struct hx_trace *t, size_t n)
 	}
 	size_t at = start_of_next(c);
 	c->used = at + n;
-	unpoison(c->mem + at, n);
+	ASAN_UNPOISON_MEMORY_REGION(c->mem + at, n);
 	return c->mem + at;
 }
 
@@ -90,7 +71,7 @@ void tr_arena_trim(struct hx_trace *t, void *p, size_t n)
 {
 	struct tr_chunk *c = t->arena;
 	size_t at = (size_t)((unsigned char *)p - c->mem);
-	poison(c->mem + at + n, c->used - at - n);
+	ASAN_POISON_MEMORY_REGION(c->mem + at + n, c->used - at - n);
 	c->used = at + n;
 }
 
@@ -100,8 +81,8 @@ void tr_arena_free(struct hx_trace *t)
 	t->arena = NULL;
 	while (c) {
 		struct tr_chunk *next = c->next;
-		if (!spare && c->cap == TR_CHUNK_BYTES - sizeof(struct tr_chunk)) {
-			poison(c->mem, c->used);
+		if (!spare && c->cap == TR_CHUNK_CAP) {
+			ASAN_POISON_MEMORY_REGION(c->mem, c->used);
 			spare = c;
 		} else {
 			free(c);

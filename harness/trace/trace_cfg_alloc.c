@@ -18,6 +18,12 @@
 
 #define TR_CFG_SPARES 4
 
+/* Nothing between the partitions and the channels for a clearing to miss. */
+_Static_assert(offsetof(struct hv_system_config, channels) ==
+                       offsetof(struct hv_system_config, partitions) +
+                               sizeof(((struct hv_system_config *)0)->partitions),
+               "the channels follow the partitions");
+
 static _Thread_local struct hv_system_config *spares[TR_CFG_SPARES];
 static _Thread_local unsigned nspares;
 
@@ -34,14 +40,12 @@ static void keep_or_free(struct hv_system_config *cfg, size_t partitions_written
 		free(cfg);
 		return;
 	}
-	if (partitions_written == HV_MAX_PARTITIONS) {
-		memset(cfg, 0, sizeof(*cfg));
-	} else {
-		size_t tail = offsetof(struct hv_system_config, channels);
-		memset(cfg, 0, offsetof(struct hv_system_config, partitions));
-		memset(cfg->partitions, 0, partitions_written * sizeof(cfg->partitions[0]));
-		memset((unsigned char *)cfg + tail, 0, sizeof(*cfg) - tail);
-	}
+	/* The fields before the partitions, the partitions written, and from
+	 * the channels to the end: with all 64 partitions, the whole struct. */
+	size_t tail = offsetof(struct hv_system_config, channels);
+	memset(cfg, 0, offsetof(struct hv_system_config, partitions));
+	memset(cfg->partitions, 0, partitions_written * sizeof(cfg->partitions[0]));
+	memset((unsigned char *)cfg + tail, 0, sizeof(*cfg) - tail);
 	spares[nspares++] = cfg;
 }
 

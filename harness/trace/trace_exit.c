@@ -184,12 +184,17 @@ static bool get_state(struct rd *r, struct hv_vcpu_state *st, const char *const 
 
 /* Length and placement of a phys op: within one page, as the platform
  * contract (hv/platform.h) guarantees. */
+static bool phys_len_ok(const struct hx_obs_entry *e)
+{
+	return e->len != 0 && e->len <= HX_TRACE_MAX_OP_LEN &&
+	       (e->addr & (HV_PAGE_SIZE - 1)) + e->len <= HV_PAGE_SIZE;
+}
+
 static bool get_phys(struct rd *r, struct hx_obs_entry *e)
 {
 	if (!rd_u64(r, "hpa", &e->addr) || !rd_u32(r, "len", &e->len))
 		return false;
-	if (e->len == 0 || e->len > HX_TRACE_MAX_OP_LEN ||
-	    (e->addr & (HV_PAGE_SIZE - 1)) + e->len > HV_PAGE_SIZE) {
+	if (!phys_len_ok(e)) {
 		r->pos -= 4;
 		rd_fail(r, "len", "%u bytes at hpa 0x%llx: zero, over %u or crossing a page",
 		        e->len, (unsigned long long)e->addr, HX_TRACE_MAX_OP_LEN);
@@ -359,10 +364,9 @@ HX_NO_COVERAGE_LOOP static bool get_op_at_once(struct rd *r, struct hx_obs_entry
 			return false;
 		e->addr = tr_get_le(f, 8);
 		e->len = (uint32_t)tr_get_le(f + 8, 4);
-		if (e->len == 0 || e->len > HX_TRACE_MAX_OP_LEN ||
-		    (e->addr & (HV_PAGE_SIZE - 1)) + e->len > HV_PAGE_SIZE)
+		if (!phys_len_ok(e))
 			return false;
-		bytes = kind == HX_OBS_PHYS_READ && e->failed ? 0 : e->len;
+		bytes = op_has_bytes(e) ? e->len : 0;
 		if (e->has_before)
 			bytes += e->len;
 		break;
@@ -371,8 +375,7 @@ HX_NO_COVERAGE_LOOP static bool get_op_at_once(struct rd *r, struct hx_obs_entry
 		return false;
 	/* Offsets as get_payload sets them: a call with bytes gets one even
 	 * when it carries none (an empty console write). */
-	if (kind == HX_OBS_CONSOLE || kind == HX_OBS_PHYS_WRITE ||
-	    (kind == HX_OBS_PHYS_READ && !e->failed)) {
+	if (op_has_bytes(e)) {
 		memcpy(data + *used, p + n, bytes);
 		e->data = *used;
 		if (e->has_before)
